@@ -1,0 +1,4 @@
+"""Screens of the auctions app, under /auctions/."""
+
+app_name = "auctions"
+urlpatterns: list = []

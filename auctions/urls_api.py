@@ -1,0 +1,3 @@
+"""API of the auctions app, under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,40 @@
+"""The desk's navigation: one list, shown in the top bar and on the home screen.
+
+An app adds its screen here when the screen exists; items whose URL does not resolve or whose
+permission the user lacks are not shown.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from core.roles import Perm
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    key: str  # the keyboard shortcut, shown next to the label and in the `?` overlay
+    perm: str | None  # None: any signed-in staff user
+    description: str = ""
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("Home", "home", "H", None, "Your desk"),
+    NavItem("Store admin", "admin:index", "M", Perm.MANAGE_STORE, "Catalog, prices, promotions"),
+    NavItem("API docs", "api-docs", "D", Perm.USE_DESK, "REST API, OpenAPI 3"),
+]
+
+
+def nav_for(user) -> list[dict]:
+    items = []
+    for item in NAV_ITEMS:
+        if item.perm and not user.has_perm(item.perm):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"item": item, "url": url})
+    return items

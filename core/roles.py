@@ -1,0 +1,63 @@
+"""Staff roles are Django groups; what each may do is this one table.
+
+Checks in views, the API and services name permissions (`Perm`), never group names, so a role
+can change without touching code that checks it.
+"""
+
+from enum import StrEnum
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+
+
+class Role(StrEnum):
+    CSR = "CSR"
+    SUPERVISOR = "CSR Supervisor"
+    STORE_ADMIN = "Store Admin"
+    OPERATIONS = "Operations"
+
+
+class Perm(StrEnum):
+    USE_DESK = "core.use_csr_desk"
+    SUPERVISE = "core.supervise_csrs"
+    MANAGE_STORE = "core.manage_store"
+    RUN_OPERATIONS = "core.run_operations"
+
+
+# "app_label.*" grants every model permission of that app (the Django admin's view/add/...).
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.CSR: [Perm.USE_DESK],
+    Role.SUPERVISOR: [Perm.USE_DESK, Perm.SUPERVISE],
+    Role.STORE_ADMIN: [Perm.MANAGE_STORE, "catalog.*", "pricing.*", "customers.*"],
+    Role.OPERATIONS: [Perm.RUN_OPERATIONS, "fulfillment.*"],
+}
+
+
+def _resolve(permission_model, spec: str):
+    app_label, codename = spec.split(".", 1)
+    found = permission_model.objects.filter(content_type__app_label=app_label)
+    return found if codename == "*" else found.filter(codename=codename)
+
+
+def sync_role_permissions(apps=global_apps) -> None:
+    """Create the role groups and grant them ROLE_PERMISSIONS; idempotent, adds only."""
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for app_config in apps.get_app_configs():
+        # Permissions are normally created after all migrations; create them now so the
+        # groups can be granted them from a data migration as well.
+        # (create_permissions skips app configs without a models module, as migration stubs are.)
+        stub = getattr(app_config, "models_module", None) is None
+        if stub:
+            app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        if stub:
+            app_config.models_module = None
+    for role, specs in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role.value)
+        for spec in specs:
+            group.permissions.add(*_resolve(permission_model, spec))
+
+
+def sync_role_permissions_after_migrate(sender, **kwargs) -> None:
+    sync_role_permissions()

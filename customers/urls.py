@@ -1,0 +1,4 @@
+"""Screens of the customers app, under /customers/."""
+
+app_name = "customers"
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API of the customers app, under /api/v1/."""
+
+urlpatterns: list = []

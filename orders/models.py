@@ -1,0 +1,141 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django_countries.fields import CountryField
+
+from core.models import AuditEvent
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00")}
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending (cart)"
+    SUBMITTED = "submitted", "Submitted"
+    AUTHORIZED = "authorized", "Payment authorized"
+    PAYMENT_REVIEW = "payment_review", "Payment review"
+    BACKORDERED = "backordered", "Backordered"
+    RELEASED = "released", "Released"
+    SHIPPED = "shipped", "Shipped"
+    CANCELED = "canceled", "Canceled"
+
+
+class LineInventoryStatus(models.TextChoices):
+    UNALLOCATED = "unallocated", "Unallocated"
+    ALLOCATED = "allocated", "Allocated"
+    BACKORDERED = "backordered", "Backordered"
+    RELEASED = "released", "Released"
+    SHIPPED = "shipped", "Shipped"
+    CANCELED = "canceled", "Canceled"
+
+
+class AvailabilityChoice(models.TextChoices):
+    """Available To Promise, chosen per order."""
+
+    SHIP_COMPLETE = "ship_complete", "Ship when everything is available"
+    SHIP_AVAILABLE_FIRST = "ship_available_first", "Ship available now, the rest as it arrives"
+    SHIP_AVAILABLE_DROP_BACKORDERS = "ship_available_drop", "Ship available now, drop backorders"
+
+
+class Order(models.Model):
+    """A cart while `pending`; an order from submit on. Guests have no customer row."""
+
+    number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    guest_first_name = models.CharField(max_length=100, blank=True)
+    guest_last_name = models.CharField(max_length=100, blank=True)
+    guest_email = models.EmailField(blank=True)
+    guest_phone = models.CharField(max_length=20, blank=True)
+    currency = models.CharField(max_length=3, default=settings.STORE_CURRENCY)
+    atp_choice = models.CharField(
+        max_length=30,
+        choices=AvailabilityChoice.choices,
+        default=AvailabilityChoice.SHIP_AVAILABLE_FIRST,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_created"
+    )
+    # Optimistic concurrency: every write bumps it; a save with an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    subtotal = models.DecimalField(**MONEY)
+    discount_total = models.DecimalField(**MONEY)
+    shipping_total = models.DecimalField(**MONEY)
+    tax_total = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    modified_at = models.DateTimeField(auto_now=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number or f"Cart #{self.pk}"
+
+    @property
+    def is_guest(self) -> bool:
+        return self.customer_id is None
+
+
+class OrderAddress(models.Model):
+    """An address as it stands on the order (a snapshot: later address-book edits don't move it)."""
+
+    class Kind(models.TextChoices):
+        SHIPPING = "shipping", "Ship to"
+        BILLING = "billing", "Bill to"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="addresses")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    nickname = models.CharField(max_length=50, blank=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    line1 = models.CharField(max_length=200)
+    line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=50, blank=True)
+    postal_code = models.CharField(max_length=20)
+    country = CountryField()
+    phone = models.CharField(max_length=20, blank=True)
+    shipping_method = models.ForeignKey(
+        "pricing.ShippingMethod", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}, {self.city} {self.region}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="order_lines")
+    quantity = models.PositiveIntegerField()
+    ship_to = models.ForeignKey(
+        OrderAddress, null=True, blank=True, on_delete=models.SET_NULL, related_name="lines"
+    )
+    is_gift = models.BooleanField(default=False, help_text="A free gift added by a promotion")
+    unit_price = models.DecimalField(**MONEY)
+    discount_total = models.DecimalField(**MONEY)
+    line_total = models.DecimalField(**MONEY)
+    inventory_status = models.CharField(
+        max_length=20, choices=LineInventoryStatus.choices, default=LineInventoryStatus.UNALLOCATED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku_id}"
+
+
+class OrderEvent(AuditEvent):
+    """The order's timeline: every change by a CSR or a job."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(AuditEvent.Meta):
+        indexes = [models.Index(fields=["order", "-occurred_at"])]

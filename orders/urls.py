@@ -1,0 +1,4 @@
+"""Screens of the orders app, under /orders/."""
+
+app_name = "orders"
+urlpatterns: list = []

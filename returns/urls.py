@@ -1,0 +1,4 @@
+"""Screens of the returns app, under /returns/."""
+
+app_name = "returns"
+urlpatterns: list = []

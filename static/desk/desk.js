@@ -1,0 +1,100 @@
+/* Keyboard-first desk.
+ * Any element with data-key="X" is activated by pressing X when no field has focus;
+ * inputs are focused, everything else is clicked. data-key-label names it in the `?` list.
+ * `/` focuses the element marked data-search. Esc closes dialogs and returns to it.
+ */
+(function () {
+  "use strict";
+
+  function isTyping(target) {
+    if (!target) return false;
+    const tag = target.tagName;
+    return target.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+  }
+
+  function keyed(key) {
+    const wanted = key.toUpperCase();
+    return Array.from(document.querySelectorAll("[data-key]")).find(
+      (el) => el.dataset.key.toUpperCase() === wanted && !el.closest("[hidden]") && el.offsetParent !== null
+    );
+  }
+
+  function activate(el) {
+    if (isTyping(el)) { el.focus(); if (el.select) el.select(); } else { el.click(); }
+  }
+
+  function fillShortcutList() {
+    const rows = document.getElementById("shortcut-rows");
+    if (!rows) return;
+    rows.querySelectorAll("tr[data-page-key]").forEach((tr) => tr.remove());
+    const seen = new Set();
+    document.querySelectorAll("[data-key][data-key-label]").forEach((el) => {
+      const key = el.dataset.key.toUpperCase();
+      if (seen.has(key)) return;
+      seen.add(key);
+      const tr = document.createElement("tr");
+      tr.dataset.pageKey = key;
+      const k = document.createElement("td");
+      k.innerHTML = "<kbd></kbd>";
+      k.firstChild.textContent = key;
+      const d = document.createElement("td");
+      d.textContent = el.dataset.keyLabel;
+      tr.append(k, d);
+      rows.append(tr);
+    });
+  }
+
+  function openShortcuts() {
+    const dialog = document.getElementById("shortcuts");
+    if (!dialog || dialog.open) return;
+    fillShortcutList();
+    dialog.showModal();
+  }
+
+  function focusSearch() {
+    const box = document.querySelector("[data-search]");
+    if (box) { box.focus(); if (box.select) box.select(); return true; }
+    return false;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      const open = document.querySelector("dialog[open]");
+      if (open) { open.close(); event.preventDefault(); return; }
+      if (isTyping(event.target) && !event.target.matches("[data-search]")) { focusSearch(); return; }
+      return;
+    }
+    if (event.ctrlKey && event.key === "Enter") {
+      const submit = document.querySelector("[data-ctrl-enter]");
+      if (submit) { event.preventDefault(); submit.click(); }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+    if (document.querySelector("dialog[open]")) return;
+    if (event.key === "?") { event.preventDefault(); openShortcuts(); return; }
+    if (event.key === "/") { if (focusSearch()) event.preventDefault(); return; }
+    if (event.key.length !== 1) return;
+    const el = keyed(event.key);
+    if (el) { event.preventDefault(); activate(el); }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-shortcuts-open]")) openShortcuts();
+  });
+
+  /* Result lists: ↑/↓ move between rows marked data-row (each holding a link), ⏎ opens. */
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    const list = document.querySelector("[data-rows]");
+    if (!list) return;
+    const rows = Array.from(list.querySelectorAll("[data-row]"));
+    if (!rows.length) return;
+    const current = rows.findIndex((r) => r.contains(document.activeElement));
+    if (current === -1 && !document.activeElement.matches("[data-search]")) return;
+    event.preventDefault();
+    const next = event.key === "ArrowDown" ? Math.min(current + 1, rows.length - 1) : current - 1;
+    if (next < 0) { focusSearch(); return; }
+    const link = rows[next].querySelector("a, button") || rows[next];
+    link.focus();
+  });
+})();
