@@ -70,6 +70,16 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     modified_at = models.DateTimeField(auto_now=True, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The ship-to that new lines go to (the "Ship-to" choice at the top of the order screen).
+    current_ship_to = models.ForeignKey(
+        "OrderAddress", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Why the order needs the CSR's attention (e.g. the last payment decline); empty when fine.
+    attention = models.CharField(max_length=255, blank=True)
+    # A cart made from an earlier order ("Create shopping cart from order").
+    reordered_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -139,3 +149,95 @@ class OrderEvent(AuditEvent):
 
     class Meta(AuditEvent.Meta):
         indexes = [models.Index(fields=["order", "-occurred_at"])]
+
+
+class PaymentStatus(models.TextChoices):
+    SELECTED = "selected", "Selected (not yet authorized)"
+    AUTHORIZED = "authorized", "Authorized"
+    REVIEW = "review", "Authorized, needs review (AVS)"
+    DECLINED = "declined", "Declined"
+    ERROR = "error", "Gateway error"
+    VOIDED = "voided", "Voided"
+    CAPTURED = "captured", "Captured"
+    REPLACED = "replaced", "Replaced by another card"
+
+
+class OrderPayment(models.Model):
+    """A card on the order: a gateway token plus what may be shown (brand, last 4, expiry).
+
+    The full number and the CVV are never stored. One row per card tried, newest is current.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    # The customer's stored payment method, by id (customers.PaymentMethod), if one was chosen.
+    stored_method_id = models.PositiveIntegerField(null=True, blank=True)
+    gateway = models.CharField(max_length=30, default="sandbox")
+    gateway_token = models.CharField(max_length=100)
+    brand = models.CharField(max_length=20, blank=True)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    status = models.CharField(
+        max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.SELECTED
+    )
+    amount = models.DecimalField(**MONEY)
+    authorization_id = models.CharField(max_length=100, blank=True)
+    avs_code = models.CharField(max_length=5, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.brand} ····{self.last4} {self.exp_month:02d}/{self.exp_year % 100:02d}"
+
+    @property
+    def label(self) -> str:
+        return str(self)
+
+
+class OrderComment(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    email_customer = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class OrderNumber(models.Model):
+    """The readable order number's counter: the row id is the number (sequence-safe)."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.pk)
+
+
+class SubmitAttempt(models.Model):
+    """One per idempotency key: a retried or double-clicked submit finds it and gets its answer."""
+
+    class Outcome(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        PLACED = "placed", "Placed"
+        REFUSED = "refused", "Refused"
+
+    key = models.CharField(max_length=100, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="submit_attempts")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.IN_PROGRESS)
+    message = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.key
