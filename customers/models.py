@@ -1,6 +1,26 @@
+import re
+
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
 from django_countries.fields import CountryField
+
+from core.models import AuditEvent
+
+NON_DIGITS = re.compile(r"\D+")
+POSTAL_NOISE = re.compile(r"[\s\-]+")
+
+
+def digits_only(value: str) -> str:
+    """'+1 (555) 010-2233' -> '15550102233': the phone search column."""
+    return NON_DIGITS.sub("", value or "")
+
+
+def normalize_postal_code(value: str) -> str:
+    """'m5v 2t6' -> 'M5V2T6': the ZIP / postal code search column."""
+    return POSTAL_NOISE.sub("", value or "").upper()
 
 
 class Segment(models.Model):
@@ -30,17 +50,45 @@ class Organization(models.Model):
         return f"{self.name} ({self.account_number})"
 
 
+class Gender(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    OTHER = "X", "Another gender"
+    UNDISCLOSED = "U", "Prefers not to say"
+
+
+class IncomeBand(models.TextChoices):
+    UNDER_25K = "lt25", "Under 25,000"
+    FROM_25K = "25-50", "25,000 – 50,000"
+    FROM_50K = "50-100", "50,000 – 100,000"
+    FROM_100K = "100-200", "100,000 – 200,000"
+    OVER_200K = "gt200", "Over 200,000"
+
+
 class Customer(models.Model):
     """A registered customer. Guests have no row: their details live on the order."""
 
     logon_id = models.CharField(max_length=150, unique=True)
     password = models.CharField(max_length=128)  # Django hasher format, never plain text
+    must_change_password = models.BooleanField(
+        default=False, help_text="Set by a password reset: the customer must change it at logon."
+    )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +15550102233")
+    # Digits of `phone` only ("15550102233"): any formatting or fragment of a number finds it.
+    phone_digits = models.CharField(max_length=20, blank=True, editable=False)
     preferred_currency = models.CharField(max_length=3, default=settings.STORE_CURRENCY)
     preferred_language = models.CharField(max_length=10, default="en")
+    challenge_question = models.CharField(max_length=200, blank=True)
+    challenge_answer = models.CharField(
+        max_length=128, blank=True, help_text="Hashed like a password; compared case-insensitively"
+    )
+    # Demographics: all optional.
+    gender = models.CharField(max_length=1, choices=Gender.choices, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    income_band = models.CharField(max_length=10, choices=IncomeBand.choices, blank=True)
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
@@ -52,13 +100,45 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            # Plain indexes; PostgreSQL gets prefix (pattern_ops) and trigram indexes in 0003.
+            models.Index(fields=["last_name", "first_name", "id"], name="customer_name_order"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_enabled=True) | ~Q(disabled_reason=""),
+                name="customer_disabled_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.logon_id})"
 
+    def save(self, *args, **kwargs):
+        self.phone_digits = digits_only(self.phone)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_digits"}
+        super().save(*args, **kwargs)
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    def set_password(self, raw_password: str | None) -> None:
+        self.password = make_password(raw_password)
+
+    def check_password(self, raw_password: str) -> bool:
+        return check_password(raw_password, self.password)
+
+    def set_challenge_answer(self, raw_answer: str) -> None:
+        answer = (raw_answer or "").strip().casefold()
+        self.challenge_answer = make_password(answer) if answer else ""
+
+    def check_challenge_answer(self, raw_answer: str) -> bool:
+        if not self.challenge_answer:
+            return False
+        return check_password((raw_answer or "").strip().casefold(), self.challenge_answer)
 
 
 class Address(models.Model):
@@ -73,6 +153,8 @@ class Address(models.Model):
     city = models.CharField(max_length=100)
     region = models.CharField(max_length=50, blank=True, help_text="State or province code")
     postal_code = models.CharField(max_length=20)
+    # Upper case, no spaces or dashes ("M5V2T6"): what ZIP search compares with.
+    postal_code_search = models.CharField(max_length=20, blank=True, editable=False)
     country = CountryField()
     phone = models.CharField(max_length=20, blank=True)
     is_default_billing = models.BooleanField(default=False)
@@ -81,8 +163,109 @@ class Address(models.Model):
     class Meta:
         ordering = ["customer_id", "nickname"]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "nickname"], name="address_nickname_unique")
+            models.UniqueConstraint(
+                fields=["customer", "nickname"], name="address_nickname_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(is_default_billing=True),
+                name="address_one_default_billing",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(is_default_shipping=True),
+                name="address_one_default_shipping",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.nickname}: {self.line1}, {self.city} {self.region}"
+
+    def save(self, *args, **kwargs):
+        self.postal_code_search = normalize_postal_code(self.postal_code)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "postal_code" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "postal_code_search"}
+        super().save(*args, **kwargs)
+
+    @property
+    def one_line(self) -> str:
+        parts = [self.line1, self.line2, self.city, self.region, self.postal_code]
+        return ", ".join(p for p in parts if p) + f" {self.country.code}"
+
+
+class CardBrand(models.TextChoices):
+    VISA = "visa", "Visa"
+    MASTERCARD = "mastercard", "Mastercard"
+    AMEX = "amex", "American Express"
+    DISCOVER = "discover", "Discover"
+    OTHER = "other", "Other"
+
+
+class PaymentMethod(models.Model):
+    """A stored card: the gateway's token plus what a person may see (brand, last 4, expiry).
+
+    Never a full card number, never a CVV.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="payment_methods")
+    gateway_token = models.CharField(max_length=200)
+    brand = models.CharField(max_length=20, choices=CardBrand.choices)
+    last4 = models.CharField(
+        max_length=4, validators=[RegexValidator(r"^\d{4}$", "Last 4 must be four digits.")]
+    )
+    exp_month = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    exp_year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    billing_address = models.ForeignKey(
+        Address, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer_id", "-is_default", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_default=True), name="payment_one_default"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "gateway_token"], name="payment_token_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(exp_month__gte=1) & Q(exp_month__lte=12), name="payment_exp_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.get_brand_display()} ending {self.last4}, exp {self.expiry}"
+
+    @property
+    def expiry(self) -> str:
+        return f"{self.exp_month:02d}/{self.exp_year % 100:02d}"
+
+    def is_expired(self, today=None) -> bool:
+        from django.utils import timezone
+
+        today = today or timezone.localdate()
+        return (self.exp_year, self.exp_month) < (today.year, today.month)
+
+
+class CustomerEvent(AuditEvent):
+    """Audit row: who changed what on a customer (old and new values in `data`)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    summary = models.CharField(max_length=255, blank=True)
+
+    class Meta(AuditEvent.Meta):
+        indexes = [models.Index(fields=["customer", "-occurred_at"], name="customer_event_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.event_label}: {self.summary}"
