@@ -1,0 +1,192 @@
+"""Read paths shared by the order screens and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from orders import integrations as ext
+from orders.models import (
+    Order,
+    OrderAddress,
+    OrderComment,
+    OrderEvent,
+    OrderLine,
+    OrderPayment,
+    OrderStatus,
+    PaymentStatus,
+)
+
+
+def order_search(
+    *,
+    query: str | None = None,
+    number: str | None = None,
+    logon_id: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    postal_code: str | None = None,
+    status: str | None = None,
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+    modified_from: dt.date | None = None,
+    modified_to: dt.date | None = None,
+    customer_id: int | None = None,
+) -> QuerySet[Order]:
+    """Find orders and pending carts. `query` matches number, logon ID, name, e-mail, phone."""
+    qs = Order.objects.select_related("customer", "created_by")
+    if query:
+        q = query.strip()
+        cond = (
+            Q(number__iexact=q)
+            | Q(customer__logon_id__iexact=q)
+            | Q(customer__email__iexact=q)
+            | Q(guest_email__iexact=q)
+            | Q(customer__last_name__istartswith=q)
+            | Q(guest_last_name__istartswith=q)
+            | Q(customer__phone__contains=q)
+            | Q(guest_phone__contains=q)
+            | Q(addresses__postal_code__iexact=q)
+        )
+        if q.isdigit():
+            cond |= Q(pk=int(q)) | Q(number__endswith=q.zfill(6))
+        qs = qs.filter(cond).distinct()
+    if number:
+        n = number.strip()
+        qs = qs.filter(
+            Q(number__iexact=n) | Q(number__endswith=n.zfill(6))
+            if n.isdigit()
+            else Q(number__iexact=n)
+        )
+    if logon_id:
+        qs = qs.filter(customer__logon_id__iexact=logon_id.strip())
+    if first_name:
+        qs = qs.filter(
+            Q(customer__first_name__istartswith=first_name)
+            | Q(guest_first_name__istartswith=first_name)
+        )
+    if last_name:
+        qs = qs.filter(
+            Q(customer__last_name__istartswith=last_name)
+            | Q(guest_last_name__istartswith=last_name)
+        )
+    if email:
+        qs = qs.filter(Q(customer__email__iexact=email) | Q(guest_email__iexact=email))
+    if phone:
+        digits = "".join(c for c in phone if c.isdigit())
+        qs = qs.filter(Q(customer__phone__contains=digits) | Q(guest_phone__contains=digits))
+    if postal_code:
+        qs = qs.filter(addresses__postal_code__iexact=postal_code.strip()).distinct()
+    if status:
+        qs = qs.filter(status=status)
+    if created_from:
+        qs = qs.filter(created_at__date__gte=created_from)
+    if created_to:
+        qs = qs.filter(created_at__date__lte=created_to)
+    if modified_from:
+        qs = qs.filter(modified_at__date__gte=modified_from)
+    if modified_to:
+        qs = qs.filter(modified_at__date__lte=modified_to)
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    return qs.order_by("-modified_at", "-id")
+
+
+def customer_orders(*, customer_id: int) -> QuerySet[Order]:
+    return Order.objects.filter(customer_id=customer_id).order_by("-created_at", "-id")
+
+
+def order_get(order_id) -> Order | None:
+    return Order.objects.select_related("customer", "created_by").filter(pk=order_id).first()
+
+
+def current_payment(order: Order) -> OrderPayment | None:
+    return (
+        OrderPayment.objects.filter(order=order)
+        .exclude(status__in=[PaymentStatus.REPLACED, PaymentStatus.VOIDED])
+        .order_by("-id")
+        .first()
+    )
+
+
+@dataclass
+class AvailabilityView:
+    state: str  # ok | partial | backorder | bad | unknown
+    text: str
+
+
+def availability_view(av, quantity: int) -> AvailabilityView:
+    """A short label for the Avail. column from fulfillment's Availability (or nothing)."""
+    if av is None:
+        return AvailabilityView("unknown", "unknown")
+    now = getattr(av, "available", None)
+    if now is None:
+        now = getattr(av, "available_now", None)
+    center = getattr(av, "center", None) or getattr(av, "center_code", "") or ""
+    center = getattr(center, "code", center)
+    exp_qty = getattr(av, "expected_quantity", 0) or 0
+    exp_date = getattr(av, "expected_date", None)
+    if now is None:
+        return AvailabilityView("unknown", "unknown")
+    if now >= quantity:
+        return AvailabilityView("ok", f"✓ {now} {center}".strip())
+    when = f" on {exp_date:%-d %b}" if exp_date else ""
+    if now > 0:
+        return AvailabilityView("partial", f"◔ {now} now, {quantity - now} later{when}")
+    if exp_qty:
+        return AvailabilityView("backorder", f"backorder{when}")
+    return AvailabilityView("bad", "none in stock")
+
+
+def cart_lines(order: Order) -> list[OrderLine]:
+    lines = list(OrderLine.objects.filter(order=order).select_related("sku__product", "ship_to"))
+    avail = ext.availability(sku_ids={line.sku_id for line in lines})
+    assoc = ext.associations({line.sku_id for line in lines})
+    for line in lines:
+        line.avail = availability_view(avail.get(line.sku_id), line.quantity)
+        line.associations = assoc.get(line.sku_id, [])
+        line.buyable = ext.is_buyable(line.sku)
+    return lines
+
+
+def order_summary(order: Order) -> dict:
+    """Everything the order screen, the review and the confirmation e-mail show."""
+    lines = cart_lines(order)
+    addresses = list(OrderAddress.objects.filter(order=order).select_related("shipping_method"))
+    ship_tos = [a for a in addresses if a.kind == OrderAddress.Kind.SHIPPING]
+    billing = next((a for a in addresses if a.kind == OrderAddress.Kind.BILLING), None)
+    groups: OrderedDict = OrderedDict()
+    for addr in ship_tos:
+        groups[addr.pk] = {"address": addr, "lines": []}
+    unassigned = []
+    for line in lines:
+        if line.ship_to_id in groups:
+            groups[line.ship_to_id]["lines"].append(line)
+        else:
+            unassigned.append(line)
+    current = next((a for a in ship_tos if a.pk == order.current_ship_to_id), None)
+    return {
+        "order": order,
+        "lines": lines,
+        "ship_tos": ship_tos,
+        "current_ship_to": current,
+        "groups": [g for g in groups.values() if g["lines"]],
+        "unassigned": unassigned,
+        "billing": billing,
+        "payment": current_payment(order),
+        "explanation": ext.explanation(order),
+        "is_pending": order.status == OrderStatus.PENDING,
+    }
+
+
+def order_detail(order: Order) -> dict:
+    context = order_summary(order)
+    context["events"] = list(OrderEvent.objects.filter(order=order).select_related("actor"))
+    context["comments"] = list(OrderComment.objects.filter(order=order).select_related("author"))
+    context["payments"] = list(OrderPayment.objects.filter(order=order))
+    return context

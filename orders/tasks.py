@@ -1,0 +1,23 @@
+"""Celery tasks of the orders app: thin, idempotent, each calls one service."""
+
+from celery import shared_task
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=30)
+def send_order_confirmation(self, order_id: int) -> bool:
+    from orders.services import order_confirmation_send
+
+    try:
+        return order_confirmation_send(order_id=order_id)
+    except OSError as exc:  # the mail server is down: try again later
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=30)
+def send_order_comment(self, comment_id: int) -> bool:
+    from orders.services import order_comment_send
+
+    try:
+        return order_comment_send(comment_id=comment_id)
+    except OSError as exc:
+        raise self.retry(exc=exc) from exc
