@@ -52,7 +52,7 @@ def find_catalog_items(
     *, query: str, category=None, buyable_only: bool = False, limit: int | None = 20, now=None
 ) -> QuerySet[SKU]:
     """Find SKUs for a CSR: SKU code exact or prefix (case-insensitive), product/SKU name fuzzy
-    (pg_trgm word similarity, "blak notebok" finds "Notebook, Black") on PostgreSQL and
+    (pg_trgm trigram similarity, "blak notebok" finds "Notebook, Black") on PostgreSQL and
     substring (every word) on SQLite. `category`: a Category or id; its whole subtree matches.
 
     Ordered: exact code, then code prefix, then best name match. Each SKU is annotated with
@@ -84,7 +84,14 @@ def find_catalog_items(
     ordering = ["match_rank"]
     if len(text) >= MIN_FUZZY_LENGTH:
         if connection.vendor == "postgresql":
-            match |= Q(name__trigram_word_similar=text)
+            # Both operators use the GIN trigram index: the whole query similar to the name
+            # (pg_trgm.similarity_threshold, 0.3), or every word of 3+ letters similar to a
+            # word of the name (word_similarity_threshold, 0.6): "blak notebok", "stapl".
+            words = Q()
+            for word in text.split():
+                if len(word) >= MIN_FUZZY_LENGTH:
+                    words &= Q(name__trigram_word_similar=word)
+            match |= Q(name__trigram_similar=text) | words
             items = items.annotate(similarity=TrigramWordSimilarity(text, "name"))
             ordering.append("-similarity")
         else:

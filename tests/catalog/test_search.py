@@ -1,0 +1,133 @@
+"""find_catalog_items: codes, names, categories, query counts."""
+
+import pytest
+from django.db import connection
+
+from catalog import selectors, services
+from tests.catalog.factories import (
+    AssociationFactory,
+    CategoryFactory,
+    KitComponentFactory,
+    ProductFactory,
+    SKUFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shelf():
+    paper = CategoryFactory(code="paper", name="Paper")
+    notebooks = CategoryFactory(code="notebooks", name="Notebooks", parent=paper)
+    a5 = CategoryFactory(code="nb-a5", name="A5 notebooks", parent=notebooks)
+    pens = CategoryFactory(code="pens", name="Pens")
+    black = ProductFactory(code="NB-A5", name="Black Notebook", category=a5)
+    SKUFactory(code="NB-BLK-A5", name="Black Notebook A5", product=black)
+    SKUFactory(code="NB-BLK-A4", name="Black Notebook A4", product=black)
+    SKUFactory(code="NB-BLU-A5", name="Blue Notebook A5", product=black)
+    pen = ProductFactory(code="PEN-GEL", name="Gel pen", category=pens)
+    SKUFactory(code="PEN-GEL-B", name="Gel pen, blue", product=pen)
+    SKUFactory(code="PEN-GEL-K", name="Gel pen, black", product=pen)
+    return {"paper": paper, "notebooks": notebooks, "a5": a5, "pens": pens}
+
+
+def codes(items):
+    return [sku.code for sku in items]
+
+
+def test_exact_code_first_then_prefix(shelf):
+    assert codes(selectors.find_catalog_items(query="nb-blk-a5")) == ["NB-BLK-A5"]
+    assert codes(selectors.find_catalog_items(query="NB-BLK")) == ["NB-BLK-A4", "NB-BLK-A5"]
+    found = codes(selectors.find_catalog_items(query="PEN-GEL"))
+    assert found == ["PEN-GEL-B", "PEN-GEL-K"]
+
+
+def test_name_substring_case_insensitive(shelf):
+    found = codes(selectors.find_catalog_items(query="black notebook"))
+    assert set(found) >= {"NB-BLK-A5", "NB-BLK-A4"}
+    assert "PEN-GEL-B" not in found
+
+
+def test_category_filter_takes_the_subtree(shelf):
+    found = codes(selectors.find_catalog_items(query="", category=shelf["paper"]))
+    assert found == ["NB-BLK-A4", "NB-BLK-A5", "NB-BLU-A5"]
+    found = codes(selectors.find_catalog_items(query="black", category=shelf["pens"].pk))
+    assert found == ["PEN-GEL-K"]
+    assert codes(selectors.find_catalog_items(query="black", category=999_999)) == []
+
+
+def test_limit(shelf):
+    assert len(selectors.find_catalog_items(query="NB", limit=2)) == 2
+
+
+@pytest.mark.postgres
+def test_fuzzy_name_search_on_postgresql(shelf):
+    found = codes(selectors.find_catalog_items(query="blak notebok"))
+    assert found[:2] == ["NB-BLK-A4", "NB-BLK-A5"]
+    assert codes(selectors.find_catalog_items(query="gel pn blak"))[0] == "PEN-GEL-K"
+
+
+@pytest.mark.postgres
+def test_trigram_index_exists():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'catalog_sku_name_trgm'")
+        (definition,) = cursor.fetchone()
+    assert "gin" in definition and "gin_trgm_ops" in definition
+
+
+def test_results_carry_state_associations_and_kits_in_constant_queries(
+    shelf, django_assert_num_queries
+):
+    def add_rows(start, n):
+        for i in range(start, start + n):
+            old = SKUFactory(
+                code=f"NB-OLD-{i}",
+                name=f"Old Notebook {i}",
+                product=ProductFactory(discontinued=True),
+            )
+            AssociationFactory(
+                source=old, target=SKUFactory(code=f"NB-NEW-{i}"), kind="replacement"
+            )
+            AssociationFactory(source=old, target=SKUFactory(code=f"CASE-{i}"), kind="accessory")
+            KitComponentFactory(kit=SKUFactory(code=f"NB-KIT-{i}", kind="kit"), component=old)
+
+    add_rows(0, 2)
+    with django_assert_num_queries(3):  # SKUs + associations + kit components
+        small = [
+            (
+                s.code,
+                s.is_buyable,
+                s.product.category.name,
+                [a.target.code for a in s.associations.all()],
+                [c.component.code for c in s.components.all()],
+            )
+            for s in selectors.find_catalog_items(query="NB-")
+        ]
+    add_rows(2, 8)
+    with django_assert_num_queries(3):
+        large = [
+            (
+                s.code,
+                s.is_buyable,
+                s.product.category.name,
+                [a.target.code for a in s.associations.all()],
+                [c.component.code for c in s.components.all()],
+            )
+            for s in selectors.find_catalog_items(query="NB-", limit=50)
+        ]
+    assert len(large) > len(small)
+    old = next(row for row in large if row[0] == "NB-OLD-0")
+    assert old[1] is False
+    assert old[3] == ["CASE-0", "NB-NEW-0"]  # ordered by kind: accessory, replacement
+    kit = next(row for row in large if row[0] == "NB-KIT-0")
+    assert kit[1] is False and kit[4] == ["NB-OLD-0"]
+
+
+def test_buyable_only_hides_the_rest(shelf):
+    discontinued = ProductFactory(name="Old Black Notebook", discontinued=True)
+    SKUFactory(code="NB-BLK-OLD", name="Old Black Notebook", product=discontinued)
+    assert "NB-BLK-OLD" in codes(selectors.find_catalog_items(query="NB-BLK"))
+    assert "NB-BLK-OLD" not in codes(
+        selectors.find_catalog_items(query="NB-BLK", buyable_only=True)
+    )
+    services.ensure_buyable(selectors.sku_by_code("nb-blk-a5"))
