@@ -179,8 +179,10 @@ def find_customers(*, query: str | None = None, limit: int | None = None, **adva
         slicing = connection.features.supports_slicing_ordering_in_compound and limit
         branches = []
         for branch in _quick_branches(base, query):
-            branch = branch.order_by(*SORT).values("pk")
-            branches.append(branch[:limit] if slicing else branch)
+            if slicing:
+                branches.append(branch.order_by(*SORT).values("pk")[:limit])
+            else:
+                branches.append(branch.order_by().values("pk"))
         ids = branches[0].union(*branches[1:]) if len(branches) > 1 else branches[0]
         qs = _with_sort_keys(Customer.objects.filter(pk__in=ids))
     else:
