@@ -172,6 +172,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Beat schedule: every entry is an idempotent task that calls one service. Apps add theirs here.
 CELERY_BEAT_SCHEDULE: dict = {}
+# fulfillment: release the stock held by cart lines older than "allocation good for".
+CELERY_BEAT_SCHEDULE["fulfillment-sweep-stale-allocations"] = {
+    "task": "fulfillment.sweep_stale_allocations",
+    "schedule": 300.0,
+}
+# fulfillment: default "allocation good for" (minutes) until a store admin sets it in the admin.
+FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES = env.int(
+    "FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES", default=120
+)
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

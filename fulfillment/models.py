@@ -1,0 +1,260 @@
+"""Fulfillment centers, where they ship, what they hold, what is on its way, and who holds it.
+
+Invariants kept by the database, not only by code: allocated <= on_hand and both >= 0 per
+inventory row; received <= quantity on expected inventory. Allocation never oversells because
+services lock inventory rows in primary-key order before they move `allocated`
+(see fulfillment/locks.py).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django_countries.fields import CountryField
+
+from core.models import AuditEvent
+
+
+class FulfillmentCenter(models.Model):
+    code = models.CharField(max_length=10, unique=True, help_text="Short code, e.g. TOR")
+    name = models.CharField(max_length=100)
+    line1 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField(max_length=50, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = CountryField(default="CA")
+    time_zone = models.CharField(max_length=50, default="America/Toronto")
+    precedence = models.PositiveIntegerField(
+        default=100, help_text="Lower ships first when no arrangement decides"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["precedence", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ShippingArrangement(models.Model):
+    """This center ships this shipping method to this jurisdiction; lower precedence wins.
+
+    A jurisdiction is a country, optionally narrowed to a region and a postal-code prefix
+    (blank = the whole country / region).
+    """
+
+    center = models.ForeignKey(
+        FulfillmentCenter, on_delete=models.CASCADE, related_name="arrangements"
+    )
+    shipping_method = models.ForeignKey(
+        "pricing.ShippingMethod", on_delete=models.CASCADE, related_name="arrangements"
+    )
+    country = CountryField()
+    region = models.CharField(max_length=50, blank=True)
+    postal_prefix = models.CharField(max_length=10, blank=True)
+    precedence = models.PositiveIntegerField(default=100)
+
+    class Meta:
+        ordering = ["precedence", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["center", "shipping_method", "country", "region", "postal_prefix"],
+                name="fulfillment_arrangement_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = "/".join(p for p in [str(self.country), self.region, self.postal_prefix] if p)
+        return f"{self.center.code} ships {self.shipping_method} to {where}"
+
+
+class Inventory(models.Model):
+    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="inventory")
+    center = models.ForeignKey(
+        FulfillmentCenter, on_delete=models.PROTECT, related_name="inventory"
+    )
+    on_hand = models.IntegerField(default=0)
+    allocated = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sku_id", "center_id"]
+        verbose_name_plural = "inventory"
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "center"], name="fulfillment_inventory_unique"),
+            models.CheckConstraint(
+                condition=Q(on_hand__gte=0), name="fulfillment_inventory_on_hand_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(allocated__gte=0), name="fulfillment_inventory_allocated_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(allocated__lte=F("on_hand")),
+                name="fulfillment_inventory_allocated_lte_on_hand",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id}@{self.center_id}: {self.on_hand} on hand, {self.allocated} allocated"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.allocated
+
+
+class AdjustmentReason(models.TextChoices):
+    RECEIVED = "received", "Received from vendor"
+    CYCLE_COUNT = "cycle_count", "Cycle count correction"
+    DAMAGED = "damaged", "Damaged"
+    LOST = "lost", "Lost or stolen"
+    FOUND = "found", "Found"
+    RETURNED = "returned", "Customer return restocked"
+    TRANSFER = "transfer", "Transfer between centers"
+    CORRECTION = "correction", "Data entry correction"
+
+
+class InventoryAdjustment(AuditEvent):
+    """One change of on-hand stock, with its reason: the inventory's audit trail."""
+
+    inventory = models.ForeignKey(Inventory, on_delete=models.PROTECT, related_name="adjustments")
+    reason = models.CharField(max_length=20, choices=AdjustmentReason.choices)
+    quantity = models.IntegerField(help_text="Change of on hand: positive adds, negative removes")
+    on_hand_before = models.IntegerField()
+    on_hand_after = models.IntegerField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta(AuditEvent.Meta):
+        indexes = [models.Index(fields=["inventory", "-occurred_at"])]
+
+
+class Vendor(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=120)
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExpectedInventory(models.Model):
+    """Stock a vendor is due to deliver to a center. Backorders may be promised against it."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="expected")
+    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="expected")
+    center = models.ForeignKey(FulfillmentCenter, on_delete=models.PROTECT, related_name="expected")
+    reference = models.CharField(max_length=40, blank=True, help_text="Purchase order number")
+    quantity = models.PositiveIntegerField()
+    received_quantity = models.PositiveIntegerField(default=0)
+    # Quantity promised to backordered lines and not yet turned into on-hand allocations.
+    promised_quantity = models.PositiveIntegerField(default=0)
+    expected_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["expected_date", "id"]
+        verbose_name_plural = "expected inventory"
+        indexes = [models.Index(fields=["sku", "expected_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(received_quantity__lte=F("quantity")),
+                name="fulfillment_expected_received_lte_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku_id} to {self.center_id} on {self.expected_date}"
+
+    @property
+    def open_quantity(self) -> int:
+        return self.quantity - self.received_quantity
+
+    @property
+    def promisable(self) -> int:
+        return max(0, self.open_quantity - self.promised_quantity)
+
+
+class AllocationKind(models.TextChoices):
+    ON_HAND = "on_hand", "Allocated from stock"
+    EXPECTED = "expected", "Backordered against expected inventory"
+    BACKORDER = "backorder", "Backordered, no date"
+
+
+class LineAllocation(models.Model):
+    """Part (or all) of an order line held for it: from stock, from expected stock, or waiting."""
+
+    line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.CASCADE, related_name="allocations"
+    )
+    kind = models.CharField(max_length=10, choices=AllocationKind.choices)
+    quantity = models.PositiveIntegerField()
+    center = models.ForeignKey(
+        FulfillmentCenter, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    inventory = models.ForeignKey(
+        Inventory, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    expected = models.ForeignKey(
+        ExpectedInventory,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="allocations",
+    )
+    expected_date = models.DateField(null=True, blank=True)
+    allocated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["line_id", "id"]
+        indexes = [
+            # the stale sweep walks allocations oldest first
+            models.Index(fields=["allocated_at", "id"], name="fulfillment_alloc_age"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="fulfillment_allocation_quantity_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="on_hand", inventory__isnull=False)
+                    | Q(kind="expected", expected__isnull=False)
+                    | Q(kind="backorder")
+                ),
+                name="fulfillment_allocation_kind_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.kind} for line {self.line_id}"
+
+
+class FulfillmentSettings(models.Model):
+    """The store's inventory settings: one row (pk=1), edited in the admin."""
+
+    allocation_good_for_minutes = models.PositiveIntegerField(
+        default=getattr(settings, "FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES", 120),
+        help_text="A cart line keeps its stock this long; then the sweep releases it.",
+    )
+
+    class Meta:
+        verbose_name = "fulfillment settings"
+        verbose_name_plural = "fulfillment settings"
+
+    def __str__(self) -> str:
+        return f"Allocation good for {self.allocation_good_for_minutes} min"
+
+    @classmethod
+    def current(cls) -> "FulfillmentSettings":
+        row = cls.objects.filter(pk=1).first()
+        return row or cls(pk=1)
+
+
+class FulfillmentEvent(AuditEvent):
+    """Audit of fulfillment data changes other than stock adjustments (centers, expected, ...)."""
+
+    object_type = models.CharField(max_length=40)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta(AuditEvent.Meta):
+        indexes = [models.Index(fields=["object_type", "object_id"])]

@@ -1,0 +1,222 @@
+"""Reads of the fulfillment app: eligible centers, availability to promise, inventory lists."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import F, QuerySet
+
+from fulfillment.models import (
+    AllocationKind,
+    ExpectedInventory,
+    FulfillmentCenter,
+    Inventory,
+    LineAllocation,
+    ShippingArrangement,
+)
+
+
+def _norm_postal(value: str) -> str:
+    return (value or "").replace(" ", "").replace("-", "").upper()
+
+
+def _jurisdiction_key(ship_to) -> tuple | None:
+    if ship_to is None:
+        return None
+    return (
+        str(ship_to.country),
+        (ship_to.region or "").upper(),
+        _norm_postal(ship_to.postal_code),
+        ship_to.shipping_method_id,
+    )
+
+
+class EligibleCenters:
+    """Eligible fulfillment centers per ship-to, by precedence; memoized for one request/job."""
+
+    def __init__(self):
+        self._cache: dict = {}
+        self._all: list[FulfillmentCenter] | None = None
+
+    def all_centers(self) -> list[FulfillmentCenter]:
+        if self._all is None:
+            self._all = list(FulfillmentCenter.objects.filter(is_active=True))
+        return self._all
+
+    def for_ship_to(self, ship_to) -> list[FulfillmentCenter]:
+        key = _jurisdiction_key(ship_to)
+        if key not in self._cache:
+            self._cache[key] = self._compute(ship_to)
+        return self._cache[key]
+
+    def _compute(self, ship_to) -> list[FulfillmentCenter]:
+        if ship_to is None:
+            return self.all_centers()
+        country, region, postal, method_id = _jurisdiction_key(ship_to)
+        qs = ShippingArrangement.objects.filter(center__is_active=True, country=country)
+        if method_id:
+            qs = qs.filter(shipping_method_id=method_id)
+        candidates = []
+        for arrangement in qs.select_related("center"):
+            if arrangement.region and arrangement.region.upper() != region:
+                continue
+            prefix = _norm_postal(arrangement.postal_prefix)
+            if prefix and not postal.startswith(prefix):
+                continue
+            # the more specific arrangement wins a tie of precedence
+            specificity = (1 if arrangement.region else 0) + len(prefix)
+            candidates.append(
+                (
+                    arrangement.precedence,
+                    -specificity,
+                    arrangement.center.precedence,
+                    arrangement.center.code,
+                    arrangement.center,
+                )
+            )
+        seen: set[int] = set()
+        centers = []
+        for *_, center in sorted(candidates, key=lambda c: c[:4]):
+            if center.pk not in seen:
+                seen.add(center.pk)
+                centers.append(center)
+        return centers
+
+
+def eligible_centers(*, ship_to=None) -> list[FulfillmentCenter]:
+    """ "Get eligible fulfillment centers": those with an arrangement for the ship-to's
+    jurisdiction and shipping method, by precedence; with no ship-to, every active center."""
+    return EligibleCenters().for_ship_to(ship_to)
+
+
+def eligible_centers_for_line(*, line) -> list[FulfillmentCenter]:
+    return eligible_centers(ship_to=line.ship_to)
+
+
+@dataclass(frozen=True)
+class Availability:
+    sku_id: int
+    available_now: int
+    center_code: str | None  # the center that would ship what is available now
+    expected_quantity: int  # still promisable from expected inventory
+    expected_date: date | None  # the earliest date with promisable expected inventory
+
+    @property
+    def status(self) -> str:
+        if self.available_now > 0:
+            return "available"
+        if self.expected_quantity > 0:
+            return "expected"
+        return "backordered"
+
+    def describe(self, quantity: int | None = None) -> str:
+        """A sentence for the CSR, e.g. "3 available now in TOR; 7 expected on 2 Dec"."""
+        parts = []
+        if self.available_now > 0:
+            parts.append(f"{self.available_now} available now in {self.center_code}")
+        else:
+            parts.append("none available now")
+        if self.expected_quantity > 0 and self.expected_date:
+            parts.append(f"{self.expected_quantity} expected on {self.expected_date:%-d %b}")
+        text = "; ".join(parts)
+        if quantity is not None and quantity > self.available_now:
+            text += f" (backorder {quantity - self.available_now})"
+        return text
+
+
+def availability(*, sku_ids, ship_to=None) -> dict[int, Availability]:
+    """Availability to promise for these SKUs at this ship-to (3 queries at most, any count)."""
+    sku_ids = list(sku_ids)
+    centers = eligible_centers(ship_to=ship_to)
+    center_ids = [c.pk for c in centers]
+    rank = {c.pk: i for i, c in enumerate(centers)}
+    code = {c.pk: c.code for c in centers}
+    now: dict[int, int] = {}
+    best: dict[int, tuple[int, int]] = {}
+    if sku_ids and center_ids:
+        rows = Inventory.objects.filter(
+            sku_id__in=sku_ids, center_id__in=center_ids, on_hand__gt=F("allocated")
+        ).values_list("sku_id", "center_id", "on_hand", "allocated")
+        for sku_id, center_id, on_hand, allocated in rows:
+            avail = on_hand - allocated
+            now[sku_id] = now.get(sku_id, 0) + avail
+            if sku_id not in best or rank[center_id] < best[sku_id][0]:
+                best[sku_id] = (rank[center_id], center_id)
+    expected_qty: dict[int, int] = {}
+    expected_date: dict[int, date] = {}
+    if sku_ids and center_ids:
+        rows = ExpectedInventory.objects.filter(
+            sku_id__in=sku_ids,
+            center_id__in=center_ids,
+            quantity__gt=F("received_quantity") + F("promised_quantity"),
+        ).values_list(
+            "sku_id", "quantity", "received_quantity", "promised_quantity", "expected_date"
+        )
+        for sku_id, qty, received, promised, when in rows:
+            expected_qty[sku_id] = expected_qty.get(sku_id, 0) + qty - received - promised
+            if sku_id not in expected_date or when < expected_date[sku_id]:
+                expected_date[sku_id] = when
+    return {
+        sku_id: Availability(
+            sku_id=sku_id,
+            available_now=now.get(sku_id, 0),
+            center_code=code[best[sku_id][1]] if sku_id in best else None,
+            expected_quantity=expected_qty.get(sku_id, 0),
+            expected_date=expected_date.get(sku_id),
+        )
+        for sku_id in sku_ids
+    }
+
+
+def line_allocations(*, line_ids) -> QuerySet[LineAllocation]:
+    return LineAllocation.objects.filter(line_id__in=list(line_ids)).select_related("center")
+
+
+def line_allocation_summary(*, line_ids) -> dict[int, dict]:
+    """Per line: on_hand, expected, backorder quantities, centers and the expected ship date."""
+    out: dict[int, dict] = {}
+    for a in line_allocations(line_ids=line_ids):
+        s = out.setdefault(
+            a.line_id,
+            {"on_hand": 0, "expected": 0, "backorder": 0, "centers": [], "expected_date": None},
+        )
+        s[a.kind] += a.quantity
+        if a.center and a.center.code not in s["centers"]:
+            s["centers"].append(a.center.code)
+        if a.kind == AllocationKind.EXPECTED and (
+            s["expected_date"] is None or a.expected_date > s["expected_date"]
+        ):
+            s["expected_date"] = a.expected_date
+    return out
+
+
+def inventory_list(*, filters: dict | None = None) -> QuerySet[Inventory]:
+    qs = Inventory.objects.select_related("sku", "center").annotate(
+        available_qty=F("on_hand") - F("allocated")
+    )
+    return qs
+
+
+def invalidly_allocated_lines(*, order) -> list:
+    """ "Get invalidly allocated line items": lines whose held quantity no longer equals the
+    line quantity, or whose stock sits in a center that can no longer ship to the ship-to."""
+    from orders.models import LineInventoryStatus as L
+
+    lines = list(
+        order.lines.select_related("ship_to").filter(
+            inventory_status__in=[L.UNALLOCATED, L.ALLOCATED, L.BACKORDERED]
+        )
+    )
+    allocs: dict[int, list[LineAllocation]] = {}
+    for a in LineAllocation.objects.filter(line__order=order):
+        allocs.setdefault(a.line_id, []).append(a)
+    eligible = EligibleCenters()
+    invalid = []
+    for line in lines:
+        held = allocs.get(line.pk, [])
+        if sum(a.quantity for a in held) != line.quantity:
+            invalid.append(line)
+            continue
+        ok = {c.pk for c in eligible.for_ship_to(line.ship_to)}
+        if any(a.center_id and a.center_id not in ok for a in held):
+            invalid.append(line)
+    return invalid

@@ -1,0 +1,927 @@
+"""Write actions of the fulfillment app: allocate, deallocate, adjust, receive, ATP, backorders.
+
+Locking order, everywhere: order lines, then inventory rows, then expected-inventory rows, each
+set in primary-key order (fulfillment/locks.py). Allocation works on sets of lines (one order or
+one batch of backorders) with a constant number of queries, so a 30-line order costs the same
+round trips as one line.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import F, Min, Q
+from django.utils import timezone
+
+from core.errors import DomainError, NotAllowed, NotFound
+from core.events import EventType
+from core.permissions import require
+from core.roles import Perm
+from fulfillment import locks
+from fulfillment.models import (
+    AdjustmentReason,
+    AllocationKind,
+    ExpectedInventory,
+    FulfillmentCenter,
+    FulfillmentEvent,
+    Inventory,
+    InventoryAdjustment,
+    LineAllocation,
+    Vendor,
+)
+from fulfillment.selectors import EligibleCenters
+
+# Lines in these states hold (or wait for) stock; the others are out of allocation's hands.
+ACTIVE_LINE_STATES = ("unallocated", "allocated", "backordered")
+
+
+def _require_inventory_manager(actor, action: str) -> None:
+    if (
+        actor is not None
+        and actor.is_active
+        and (actor.has_perm(str(Perm.RUN_OPERATIONS)) or actor.has_perm(str(Perm.MANAGE_STORE)))
+    ):
+        return
+    raise NotAllowed(f"You do not have permission to {action}.")
+
+
+def _order_event(order_id: int, event_type: EventType, actor, data: dict):
+    from orders.models import OrderEvent
+
+    return OrderEvent(order_id=order_id, event_type=int(event_type), actor=actor, data=data)
+
+
+def _bump_version(order_ids) -> None:
+    from orders.models import Order
+
+    Order.objects.filter(pk__in=list(order_ids)).update(version=F("version") + 1)
+
+
+# --- allocation ------------------------------------------------------------------------------
+
+
+@dataclass
+class LineResult:
+    """What allocation did for one line, in words a CSR can read."""
+
+    line_id: int
+    sku_id: int
+    quantity: int
+    status: str
+    on_hand: int = 0
+    expected: int = 0
+    backorder: int = 0
+    centers: list[str] = field(default_factory=list)
+    expected_date: date | None = None
+    note: str = ""
+
+    def as_data(self) -> dict:
+        return {
+            "line": self.line_id,
+            "sku": self.sku_id,
+            "quantity": self.quantity,
+            "status": self.status,
+            "on_hand": self.on_hand,
+            "expected": self.expected,
+            "backorder": self.backorder,
+            "centers": self.centers,
+            "expected_date": self.expected_date.isoformat() if self.expected_date else None,
+        }
+
+    @property
+    def message(self) -> str:
+        if self.note:
+            return self.note
+        parts = []
+        if self.on_hand:
+            parts.append(f"{self.on_hand} allocated from {', '.join(self.centers)}")
+        if self.expected:
+            parts.append(f"{self.expected} backordered, expected {self.expected_date:%-d %b}")
+        if self.backorder:
+            parts.append(f"{self.backorder} backordered with no expected date")
+        return "; ".join(parts) or "nothing allocated"
+
+
+def _release_in_memory(
+    allocs, inventory: dict[int, Inventory], expected: dict[int, ExpectedInventory]
+):
+    """Give back what these allocation rows hold, on the (locked) rows in memory."""
+    for a in allocs:
+        if a.kind == AllocationKind.ON_HAND:
+            inventory[a.inventory_id].allocated -= a.quantity
+        elif a.kind == AllocationKind.EXPECTED:
+            row = expected[a.expected_id]
+            row.promised_quantity = max(0, row.promised_quantity - a.quantity)
+
+
+def _allocate_locked_lines(
+    lines, *, actor, eligible: EligibleCenters, event_type=EventType.LINES_ALLOCATED
+):
+    """Allocate these locked lines (in the given order: it decides who gets scarce stock).
+
+    Releases what the lines held, then allocates from on-hand stock in eligible centers by
+    precedence, then against expected inventory (earliest date first), then backorders the rest
+    with no date. Returns {line_id: LineResult}.
+    """
+    from orders.models import LineInventoryStatus as L
+    from orders.workflow import check_line_transition
+
+    if not lines:
+        return {}
+    now = timezone.now()
+    line_ids = [line.pk for line in lines]
+    sku_ids = {line.sku_id for line in lines}
+    center_ids: set[int] = set()
+    centers_of: dict[int, list] = {}
+    for line in lines:
+        if line.inventory_status not in ACTIVE_LINE_STATES:
+            check_line_transition(line.inventory_status, L.ALLOCATED)  # raises with a message
+        centers_of[line.pk] = eligible.for_ship_to(line.ship_to)
+        center_ids.update(c.pk for c in centers_of[line.pk])
+
+    held = list(LineAllocation.objects.filter(line_id__in=line_ids))
+    held_inv = [a.inventory_id for a in held if a.inventory_id]
+    held_exp = [a.expected_id for a in held if a.expected_id]
+    inventory = {
+        row.pk: row
+        for row in Inventory.objects.select_for_update()
+        .filter(Q(pk__in=held_inv) | Q(sku_id__in=sku_ids, center_id__in=center_ids))
+        .order_by("pk")
+    }
+    expected = {
+        row.pk: row
+        for row in ExpectedInventory.objects.select_for_update()
+        .filter(
+            Q(pk__in=held_exp)
+            | Q(
+                sku_id__in=sku_ids,
+                center_id__in=center_ids,
+                received_quantity__lt=F("quantity"),
+            )
+        )
+        .order_by("pk")
+    }
+    before_inv = {pk: row.allocated for pk, row in inventory.items()}
+    before_exp = {pk: row.promised_quantity for pk, row in expected.items()}
+    _release_in_memory(held, inventory, expected)
+
+    inv_by_key = {(row.sku_id, row.center_id): row for row in inventory.values()}
+    exp_by_sku: dict[int, list[ExpectedInventory]] = defaultdict(list)
+    for row in sorted(expected.values(), key=lambda r: (r.expected_date, r.pk)):
+        exp_by_sku[row.sku_id].append(row)
+
+    new_allocs: list[LineAllocation] = []
+    results: dict[int, LineResult] = {}
+    for line in lines:
+        centers = centers_of[line.pk]
+        result = LineResult(line.pk, line.sku_id, line.quantity, line.inventory_status)
+        remaining = line.quantity
+        if not centers:
+            target = L.UNALLOCATED
+            where = line.ship_to
+            method = getattr(where, "shipping_method", None) if where else None
+            result.note = (
+                f"No fulfillment center ships {method or 'this shipping method'} to "
+                f"{where.city} {where.region} {where.country}; choose another shipping method."
+            )
+            remaining = 0
+        for center in centers:
+            if remaining <= 0:
+                break
+            row = inv_by_key.get((line.sku_id, center.pk))
+            if row is None or row.on_hand - row.allocated <= 0:
+                continue
+            take = min(remaining, row.on_hand - row.allocated)
+            row.allocated += take
+            remaining -= take
+            result.on_hand += take
+            result.centers.append(center.code)
+            new_allocs.append(
+                LineAllocation(
+                    line_id=line.pk,
+                    kind=AllocationKind.ON_HAND,
+                    quantity=take,
+                    center=center,
+                    inventory=row,
+                    allocated_at=now,
+                )
+            )
+        if remaining > 0:
+            ok_centers = {c.pk for c in centers}
+            for row in exp_by_sku.get(line.sku_id, []):
+                if remaining <= 0:
+                    break
+                if row.center_id not in ok_centers:
+                    continue
+                free = row.quantity - row.received_quantity - row.promised_quantity
+                if free <= 0:
+                    continue
+                take = min(remaining, free)
+                row.promised_quantity += take
+                remaining -= take
+                result.expected += take
+                result.expected_date = max(
+                    result.expected_date or row.expected_date, row.expected_date
+                )
+                new_allocs.append(
+                    LineAllocation(
+                        line_id=line.pk,
+                        kind=AllocationKind.EXPECTED,
+                        quantity=take,
+                        center_id=row.center_id,
+                        expected=row,
+                        expected_date=row.expected_date,
+                        allocated_at=now,
+                    )
+                )
+        if remaining > 0:
+            result.backorder = remaining
+            new_allocs.append(
+                LineAllocation(
+                    line_id=line.pk,
+                    kind=AllocationKind.BACKORDER,
+                    quantity=remaining,
+                    allocated_at=now,
+                )
+            )
+        if centers:
+            target = L.ALLOCATED if result.on_hand == line.quantity else L.BACKORDERED
+        if line.inventory_status != target:
+            check_line_transition(line.inventory_status, target)
+        line.inventory_status = target
+        result.status = target
+        results[line.pk] = result
+
+    changed_inv = [r for pk, r in inventory.items() if r.allocated != before_inv[pk]]
+    if changed_inv:
+        Inventory.objects.bulk_update(changed_inv, ["allocated"])
+    changed_exp = [r for pk, r in expected.items() if r.promised_quantity != before_exp[pk]]
+    if changed_exp:
+        ExpectedInventory.objects.bulk_update(changed_exp, ["promised_quantity"])
+    if held:
+        LineAllocation.objects.filter(pk__in=[a.pk for a in held]).delete()
+    if new_allocs:
+        LineAllocation.objects.bulk_create(new_allocs)
+    from orders.models import OrderLine
+
+    OrderLine.objects.bulk_update(lines, ["inventory_status"])
+    by_order: dict[int, list[dict]] = defaultdict(list)
+    for line in lines:
+        by_order[line.order_id].append(results[line.pk].as_data())
+    from orders.models import OrderEvent
+
+    OrderEvent.objects.bulk_create(
+        [_order_event(oid, event_type, actor, {"lines": data}) for oid, data in by_order.items()]
+    )
+    return results
+
+
+def _lock_line(line):
+    locked = locks.lock_lines([line.pk])
+    if not locked:
+        raise NotFound("That order line no longer exists.")
+    return locked[0]
+
+
+@transaction.atomic
+def allocate_line(*, line, actor=None) -> LineResult:
+    """Allocate (or re-allocate, after a quantity or ship-to change) one order line."""
+    locked = _lock_line(line)
+    result = _allocate_locked_lines([locked], actor=actor, eligible=EligibleCenters())[locked.pk]
+    line.inventory_status = locked.inventory_status
+    return result
+
+
+@transaction.atomic
+def allocate_order(*, order, actor=None) -> dict[int, LineResult]:
+    """Allocate every active line of the order (re-allocating what it already holds)."""
+    lines = locks.lock_lines(order=order, inventory_status__in=ACTIVE_LINE_STATES)
+    return _allocate_locked_lines(lines, actor=actor, eligible=EligibleCenters())
+
+
+@transaction.atomic
+def reallocate_invalid_lines(*, order, actor=None) -> dict[int, LineResult]:
+    """ "Get invalidly allocated line items" and allocate them again (ship-to or quantity
+    changed, or never allocated)."""
+    from fulfillment.selectors import invalidly_allocated_lines
+
+    invalid = invalidly_allocated_lines(order=order)
+    if not invalid:
+        return {}
+    lines = locks.lock_lines([line.pk for line in invalid])
+    return _allocate_locked_lines(lines, actor=actor, eligible=EligibleCenters())
+
+
+def _release_lines(line_ids, *, actor, event_type=EventType.LINES_DEALLOCATED, status=None):
+    """Release everything these (locked) lines hold; set them unallocated (or `status`)."""
+    from orders.models import LineInventoryStatus as L
+    from orders.models import OrderLine
+    from orders.workflow import check_line_transition
+
+    held = list(LineAllocation.objects.filter(line_id__in=list(line_ids)))
+    if held:
+        inventory = {
+            r.pk: r
+            for r in locks.lock_inventory_rows({a.inventory_id for a in held if a.inventory_id})
+        }
+        expected = {
+            r.pk: r
+            for r in locks.lock_expected_rows({a.expected_id for a in held if a.expected_id})
+        }
+        _release_in_memory(held, inventory, expected)
+        if inventory:
+            Inventory.objects.bulk_update(list(inventory.values()), ["allocated"])
+        if expected:
+            ExpectedInventory.objects.bulk_update(list(expected.values()), ["promised_quantity"])
+        LineAllocation.objects.filter(pk__in=[a.pk for a in held]).delete()
+    target = status or L.UNALLOCATED
+    changed = []
+    lines = list(OrderLine.objects.filter(pk__in=list(line_ids)))
+    for line in lines:
+        if line.inventory_status == target or line.inventory_status not in ACTIVE_LINE_STATES:
+            continue
+        check_line_transition(line.inventory_status, target)
+        line.inventory_status = target
+        changed.append(line)
+    if changed:
+        OrderLine.objects.bulk_update(changed, ["inventory_status"])
+    if held:
+        order_of = {line.pk: line.order_id for line in lines}
+        by_order: dict[int, list[dict]] = defaultdict(list)
+        for a in held:
+            by_order[order_of[a.line_id]].append(
+                {"line": a.line_id, "kind": a.kind, "quantity": a.quantity}
+            )
+        from orders.models import OrderEvent
+
+        OrderEvent.objects.bulk_create(
+            [_order_event(oid, event_type, actor, {"released": d}) for oid, d in by_order.items()]
+        )
+    return held
+
+
+@transaction.atomic
+def deallocate_line(*, line, actor=None) -> None:
+    """Release what the line holds (line removed, quantity about to change, order canceled)."""
+    locked = _lock_line(line)
+    _release_lines([locked.pk], actor=actor)
+    locked.refresh_from_db(fields=["inventory_status"])
+    line.inventory_status = locked.inventory_status
+
+
+@transaction.atomic
+def deallocate_order(*, order, actor=None) -> None:
+    lines = locks.lock_lines(order=order)
+    _release_lines([line.pk for line in lines], actor=actor)
+
+
+def release_deleted_line(line_id: int) -> None:
+    """Safety net for a line deleted without deallocate_line: give its stock back."""
+    held = list(LineAllocation.objects.filter(line_id=line_id))
+    if not held:
+        return
+    with transaction.atomic():
+        inventory = {
+            r.pk: r
+            for r in locks.lock_inventory_rows({a.inventory_id for a in held if a.inventory_id})
+        }
+        expected = {
+            r.pk: r
+            for r in locks.lock_expected_rows({a.expected_id for a in held if a.expected_id})
+        }
+        _release_in_memory(held, inventory, expected)
+        if inventory:
+            Inventory.objects.bulk_update(list(inventory.values()), ["allocated"])
+        if expected:
+            ExpectedInventory.objects.bulk_update(list(expected.values()), ["promised_quantity"])
+        LineAllocation.objects.filter(pk__in=[a.pk for a in held]).delete()
+
+
+# --- stock: adjust, expect, receive ----------------------------------------------------------
+
+
+def _resolve_center(center) -> FulfillmentCenter:
+    if isinstance(center, FulfillmentCenter):
+        return center
+    found = FulfillmentCenter.objects.filter(
+        Q(code__iexact=str(center)) | Q(pk=center if str(center).isdigit() else None)
+    ).first()
+    if found is None:
+        raise NotFound(f"There is no fulfillment center {center}.", field="center")
+    return found
+
+
+def _resolve_sku(sku):
+    from catalog.models import SKU
+
+    if isinstance(sku, SKU):
+        return sku
+    found = SKU.objects.filter(
+        Q(code__iexact=str(sku)) | Q(pk=sku if str(sku).isdigit() else None)
+    ).first()
+    if found is None:
+        raise NotFound(f"There is no SKU {sku}.", field="sku")
+    return found
+
+
+def _enqueue_backorder_allocation(sku_ids) -> None:
+    from fulfillment import tasks
+
+    ids = sorted(set(sku_ids))
+    transaction.on_commit(lambda: tasks.allocate_backorders.delay(ids))
+
+
+@transaction.atomic
+def adjust_inventory(
+    *, actor, sku, center, quantity: int, reason: str, note: str = ""
+) -> InventoryAdjustment:
+    """ "Adjust inventory": change on hand by `quantity` (+/-) for a reason; audited."""
+    _require_inventory_manager(actor, "adjust inventory")
+    if reason not in AdjustmentReason.values:
+        raise DomainError(f"Choose a reason for the adjustment (not {reason!r}).", field="reason")
+    if not isinstance(quantity, int) or quantity == 0:
+        raise DomainError("Enter a non-zero whole quantity to add or remove.", field="quantity")
+    sku = _resolve_sku(sku)
+    center = _resolve_center(center)
+    Inventory.objects.get_or_create(sku=sku, center=center)
+    row = locks.lock_inventory(sku_ids=[sku.pk], center_ids=[center.pk])[0]
+    new_on_hand = row.on_hand + quantity
+    if new_on_hand < 0:
+        raise DomainError(
+            f"{center.code} has only {row.on_hand} of {sku.code} on hand; "
+            f"it cannot remove {-quantity}.",
+            field="quantity",
+        )
+    if new_on_hand < row.allocated:
+        raise DomainError(
+            f"{row.allocated} of {sku.code} in {center.code} are allocated to orders; on hand "
+            f"cannot go below that (it would be {new_on_hand}). Deallocate or move orders first.",
+            field="quantity",
+        )
+    adjustment = InventoryAdjustment.objects.create(
+        event_type=int(EventType.INVENTORY_ADJUSTED),
+        actor=actor,
+        inventory=row,
+        reason=reason,
+        quantity=quantity,
+        on_hand_before=row.on_hand,
+        on_hand_after=new_on_hand,
+        note=note,
+        data={"sku": sku.code, "center": center.code, "old": row.on_hand, "new": new_on_hand},
+    )
+    row.on_hand = new_on_hand
+    row.save(update_fields=["on_hand", "updated_at"])
+    if quantity > 0:
+        _enqueue_backorder_allocation([sku.pk])
+    return adjustment
+
+
+@transaction.atomic
+def create_expected_inventory(
+    *, actor, vendor, sku, center, quantity: int, expected_date: date, reference: str = ""
+) -> ExpectedInventory:
+    """ "Create expected inventory record"."""
+    _require_inventory_manager(actor, "record expected inventory")
+    if not isinstance(quantity, int) or quantity <= 0:
+        raise DomainError(
+            "The expected quantity must be a positive whole number.", field="quantity"
+        )
+    if not isinstance(vendor, Vendor):
+        found = Vendor.objects.filter(
+            Q(code__iexact=str(vendor)) | Q(pk=vendor if str(vendor).isdigit() else None)
+        ).first()
+        if found is None:
+            raise NotFound(f"There is no vendor {vendor}.", field="vendor")
+        vendor = found
+    sku = _resolve_sku(sku)
+    center = _resolve_center(center)
+    row = ExpectedInventory.objects.create(
+        vendor=vendor,
+        sku=sku,
+        center=center,
+        quantity=quantity,
+        expected_date=expected_date,
+        reference=reference,
+    )
+    FulfillmentEvent.objects.create(
+        event_type=int(EventType.EXPECTED_INVENTORY_CREATED),
+        actor=actor,
+        object_type="expected_inventory",
+        object_id=row.pk,
+        data={
+            "sku": sku.code,
+            "center": center.code,
+            "vendor": vendor.code,
+            "quantity": quantity,
+            "expected_date": expected_date.isoformat(),
+        },
+    )
+    # Backorders waiting with no date may now be promised a date.
+    _enqueue_backorder_allocation([sku.pk])
+    return row
+
+
+@transaction.atomic
+def receive_expected(*, actor, expected, quantity: int, note: str = "") -> InventoryAdjustment:
+    """Receive goods against an expected-inventory record: expected becomes on hand."""
+    _require_inventory_manager(actor, "receive inventory")
+    if not isinstance(quantity, int) or quantity <= 0:
+        raise DomainError(
+            "The received quantity must be a positive whole number.", field="quantity"
+        )
+    exp_id = expected.pk if isinstance(expected, ExpectedInventory) else expected
+    head = ExpectedInventory.objects.filter(pk=exp_id).select_related("sku", "center").first()
+    if head is None:
+        raise NotFound("There is no such expected-inventory record.", field="expected")
+    Inventory.objects.get_or_create(sku_id=head.sku_id, center_id=head.center_id)
+    # lock order: inventory, then expected
+    row = locks.lock_inventory(sku_ids=[head.sku_id], center_ids=[head.center_id])[0]
+    exp = locks.lock_expected_rows([head.pk])[0]
+    open_qty = exp.quantity - exp.received_quantity
+    if quantity > open_qty:
+        raise DomainError(
+            f"Only {open_qty} of {head.sku.code} are still expected on this record "
+            f"({exp.quantity} ordered, {exp.received_quantity} received); "
+            f"record the extra {quantity - open_qty} as an adjustment.",
+            field="quantity",
+        )
+    exp.received_quantity += quantity
+    exp.save(update_fields=["received_quantity"])
+    adjustment = InventoryAdjustment.objects.create(
+        event_type=int(EventType.INVENTORY_RECEIVED),
+        actor=actor,
+        inventory=row,
+        reason=AdjustmentReason.RECEIVED,
+        quantity=quantity,
+        on_hand_before=row.on_hand,
+        on_hand_after=row.on_hand + quantity,
+        note=note or (f"PO {exp.reference}" if exp.reference else ""),
+        data={
+            "sku": head.sku.code,
+            "center": head.center.code,
+            "expected": exp.pk,
+            "old": row.on_hand,
+            "new": row.on_hand + quantity,
+        },
+    )
+    row.on_hand += quantity
+    row.save(update_fields=["on_hand", "updated_at"])
+    _enqueue_backorder_allocation([head.sku_id])
+    return adjustment
+
+
+# --- backorders allocated on receipt ---------------------------------------------------------
+
+
+@transaction.atomic
+def allocate_waiting_backorders(*, sku_ids, actor=None, limit: int = 1000) -> int:
+    """Give newly available stock to backordered lines of these SKUs, oldest first.
+
+    Idempotent: lines that are fully allocated are not touched again. The order's status
+    follows: a backordered order whose lines are all allocated becomes payment authorized.
+    Returns the number of lines that got more stock.
+    """
+
+    sku_ids = list(sku_ids)
+    waiting = (
+        LineAllocation.objects.filter(
+            line__sku_id__in=sku_ids,
+            kind__in=[AllocationKind.EXPECTED, AllocationKind.BACKORDER],
+            line__inventory_status="backordered",
+        )
+        .exclude(line__order__status="canceled")
+        .values("line_id")
+        .annotate(since=Min("allocated_at"))
+        .order_by("since", "line_id")[:limit]
+    )
+    order_of_age = [w["line_id"] for w in waiting]
+    if not order_of_age:
+        return 0
+    has_stock = Inventory.objects.filter(sku_id__in=sku_ids, on_hand__gt=F("allocated")).exists()
+    has_expected = ExpectedInventory.objects.filter(
+        sku_id__in=sku_ids, quantity__gt=F("received_quantity") + F("promised_quantity")
+    ).exists()
+    if not has_stock and not has_expected:
+        return 0
+    locked = {line.pk: line for line in locks.lock_lines(order_of_age)}
+    lines = [
+        locked[pk]
+        for pk in order_of_age
+        if pk in locked and locked[pk].inventory_status == "backordered"
+    ]
+    before_qty = defaultdict(int)
+    for a in LineAllocation.objects.filter(
+        line_id__in=[x.pk for x in lines], kind=AllocationKind.ON_HAND
+    ):
+        before_qty[a.line_id] += a.quantity
+    results = _allocate_locked_lines(
+        lines, actor=actor, eligible=EligibleCenters(), event_type=EventType.BACKORDERS_ALLOCATED
+    )
+    improved = sum(1 for pk, r in results.items() if r.on_hand > before_qty[pk])
+    _orders_follow({line.order_id for line in lines}, actor=actor)
+    return improved
+
+
+def _orders_follow(order_ids, *, actor) -> None:
+    """A backordered order whose active lines are all allocated becomes payment authorized."""
+    from orders.models import Order, OrderEvent, OrderLine
+    from orders.models import OrderStatus as S
+    from orders.workflow import check_order_transition
+
+    candidates = list(
+        Order.objects.select_for_update().filter(pk__in=list(order_ids), status=S.BACKORDERED)
+    )
+    if not candidates:
+        return
+    waiting = set(
+        OrderLine.objects.filter(order__in=candidates)
+        .exclude(inventory_status__in=["allocated", "released", "shipped", "canceled"])
+        .values_list("order_id", flat=True)
+    )
+    events = []
+    for order in candidates:
+        if order.pk in waiting:
+            continue
+        check_order_transition(order.status, S.AUTHORIZED)
+        Order.objects.filter(pk=order.pk).update(status=S.AUTHORIZED, version=F("version") + 1)
+        events.append(
+            OrderEvent(
+                order=order,
+                event_type=int(EventType.ORDER_STATUS_CHANGED),
+                actor=actor,
+                data={"old": S.BACKORDERED, "new": S.AUTHORIZED, "why": "backorders allocated"},
+            )
+        )
+    OrderEvent.objects.bulk_create(events)
+
+
+# --- availability to promise -----------------------------------------------------------------
+
+
+@transaction.atomic
+def apply_atp_choice(*, order, choice, actor) -> list[str]:
+    """Record the order's ATP choice. "Drop backorders" also trims every line to what is
+    allocated now (a line with nothing allocated leaves the order). Returns messages."""
+    from orders.models import AvailabilityChoice as C
+    from orders.models import Order, OrderLine
+
+    require(actor, Perm.USE_DESK, "change how the order ships")
+    if choice not in C.values:
+        raise DomainError(f"Unknown availability choice {choice!r}.", field="choice")
+    locked_order = Order.objects.select_for_update().get(pk=order.pk)
+    if locked_order.status in ("released", "shipped", "canceled"):
+        raise DomainError(
+            f"This order is {locked_order.get_status_display().lower()}; "
+            "its shipping choice can no longer change."
+        )
+    messages: list[str] = []
+    old = locked_order.atp_choice
+    data: dict = {"old": old, "new": choice}
+    if choice == C.SHIP_AVAILABLE_DROP_BACKORDERS:
+        lines = locks.lock_lines(
+            OrderLine.objects.filter(
+                order=locked_order, inventory_status="backordered"
+            ).values_list("pk", flat=True)
+        )
+        on_hand: dict[int, int] = defaultdict(int)
+        for a in LineAllocation.objects.filter(line__in=lines, kind=AllocationKind.ON_HAND):
+            on_hand[a.line_id] += a.quantity
+        dropped = []
+        for line in lines:
+            keep = on_hand[line.pk]
+            waiting = [
+                a
+                for a in LineAllocation.objects.filter(line=line).exclude(
+                    kind=AllocationKind.ON_HAND
+                )
+            ]
+            _release_waiting(waiting)
+            dropped.append({"line": line.pk, "sku": line.sku_id, "dropped": line.quantity - keep})
+            if keep == 0:
+                messages.append(f"{line.sku} dropped: nothing available now.")
+                if locked_order.status == "pending":
+                    line.delete()
+                else:
+                    OrderLine.objects.filter(pk=line.pk).update(inventory_status="canceled")
+            else:
+                messages.append(f"{line.sku}: quantity {line.quantity} → {keep} (available now).")
+                OrderLine.objects.filter(pk=line.pk).update(
+                    quantity=keep, inventory_status="allocated"
+                )
+        data["dropped"] = dropped
+        if dropped:
+            _reprice(locked_order, actor)
+    Order.objects.filter(pk=locked_order.pk).update(atp_choice=choice, version=F("version") + 1)
+    _order_event(locked_order.pk, EventType.ATP_CHOICE_CHANGED, actor, data).save()
+    order.atp_choice = choice
+    if choice == C.SHIP_COMPLETE:
+        messages.append("The order ships when every line is available.")
+    elif choice == C.SHIP_AVAILABLE_FIRST:
+        messages.append("What is available ships now; backorders ship as they arrive.")
+    return messages
+
+
+def _release_waiting(allocs) -> None:
+    """Release expected/backorder allocation rows (no on-hand stock involved)."""
+    exp_ids = {a.expected_id for a in allocs if a.expected_id}
+    if exp_ids:
+        expected = {r.pk: r for r in locks.lock_expected_rows(exp_ids)}
+        _release_in_memory(allocs, {}, expected)
+        ExpectedInventory.objects.bulk_update(list(expected.values()), ["promised_quantity"])
+    LineAllocation.objects.filter(pk__in=[a.pk for a in allocs]).delete()
+
+
+def _reprice(order, actor) -> None:
+    try:
+        module = importlib.import_module("pricing.services")
+    except ImportError:
+        return
+    fn = getattr(module, "reprice_order", None)
+    if fn is not None:
+        fn(order=order, actor=actor)
+
+
+ORDER_FIELDS_NOT_COPIED = {
+    "id",
+    "number",
+    "status",
+    "version",
+    "subtotal",
+    "discount_total",
+    "shipping_total",
+    "tax_total",
+    "total",
+    "created_at",
+    "modified_at",
+    "submitted_at",
+}
+
+
+@transaction.atomic
+def move_backorders_to_new_order(*, order, actor):
+    """Move the backordered part of every line to a new order for the same customer, with the
+    same addresses, payment and prices; both orders are repriced and audited."""
+    from orders.models import Order, OrderAddress, OrderLine
+    from orders.models import OrderStatus as S
+
+    require(actor, Perm.USE_DESK, "move backorders to a separate order")
+    source = Order.objects.select_for_update().get(pk=order.pk)
+    if source.status not in (S.PENDING, S.SUBMITTED, S.AUTHORIZED, S.BACKORDERED, S.PAYMENT_REVIEW):
+        raise DomainError(
+            f"This order is {source.get_status_display().lower()}; its backorders cannot move."
+        )
+    lines = locks.lock_lines(
+        OrderLine.objects.filter(order=source, inventory_status="backordered").values_list(
+            "pk", flat=True
+        )
+    )
+    if not lines:
+        raise DomainError("This order has no backordered lines to move.")
+    allocs: dict[int, list[LineAllocation]] = defaultdict(list)
+    for a in LineAllocation.objects.filter(line__in=lines):
+        allocs[a.line_id].append(a)
+
+    values = {
+        f.attname: getattr(source, f.attname)
+        for f in Order._meta.concrete_fields
+        if f.name not in ORDER_FIELDS_NOT_COPIED
+    }
+    target = Order(**values)
+    target.status = S.PENDING if source.status == S.PENDING else S.BACKORDERED
+    if source.number:
+        target.number = _split_number(source.number)
+    if source.status != S.PENDING:
+        target.submitted_at = source.submitted_at
+    target.save()
+    address_map: dict[int, int] = {}
+    for address in OrderAddress.objects.filter(order=source):
+        old_pk = address.pk
+        address.pk = None
+        address.id = None
+        address.order = target
+        address.save()
+        address_map[old_pk] = address.pk
+
+    moved = []
+    for line in lines:
+        held = allocs[line.pk]
+        on_hand = sum(a.quantity for a in held if a.kind == AllocationKind.ON_HAND)
+        waiting = [a for a in held if a.kind != AllocationKind.ON_HAND]
+        waiting_qty = sum(a.quantity for a in waiting)
+        new_ship_to = address_map.get(line.ship_to_id) if line.ship_to_id else None
+        if on_hand == 0:
+            OrderLine.objects.filter(pk=line.pk).update(order=target, ship_to_id=new_ship_to)
+            moved.append(
+                {
+                    "line": line.pk,
+                    "new_line": line.pk,
+                    "sku": line.sku_id,
+                    "quantity": line.quantity,
+                }
+            )
+            continue
+        new_line = OrderLine.objects.create(
+            order=target,
+            sku_id=line.sku_id,
+            quantity=waiting_qty,
+            ship_to_id=new_ship_to,
+            is_gift=line.is_gift,
+            unit_price=line.unit_price,
+            line_total=line.unit_price * waiting_qty,
+            inventory_status="backordered",
+        )
+        LineAllocation.objects.filter(pk__in=[a.pk for a in waiting]).update(line=new_line)
+        OrderLine.objects.filter(pk=line.pk).update(
+            quantity=on_hand, inventory_status="allocated", line_total=line.unit_price * on_hand
+        )
+        moved.append(
+            {"line": line.pk, "new_line": new_line.pk, "sku": line.sku_id, "quantity": waiting_qty}
+        )
+
+    _reprice(source, actor)
+    _reprice(target, actor)
+    _bump_version([source.pk])
+    from orders.models import OrderEvent
+
+    OrderEvent.objects.bulk_create(
+        [
+            _order_event(
+                source.pk,
+                EventType.BACKORDERS_MOVED_OUT,
+                actor,
+                {"to_order": target.pk, "lines": moved},
+            ),
+            _order_event(
+                target.pk,
+                EventType.BACKORDERS_MOVED_IN,
+                actor,
+                {"from_order": source.pk, "lines": moved},
+            ),
+        ]
+    )
+    if source.status == S.BACKORDERED:
+        _orders_follow([source.pk], actor=actor)
+    return target
+
+
+def _split_number(number: str) -> str:
+    from orders.models import Order
+
+    n = 1
+    while Order.objects.filter(number=f"{number}-B{n}").exists():
+        n += 1
+    return f"{number}-B{n}"
+
+
+# --- stale cart allocations ------------------------------------------------------------------
+
+
+def allocation_good_for() -> timedelta:
+    from fulfillment.models import FulfillmentSettings
+
+    return timedelta(minutes=FulfillmentSettings.current().allocation_good_for_minutes)
+
+
+def sweep_stale_allocations(
+    *, batch_size: int = 2000, progress=None, now=None, max_batches=None
+) -> int:
+    """ "Find stale order line items": cart lines allocated longer than "allocation good for"
+    lose their allocation. Each batch is one transaction; see fulfillment/sweep.py."""
+    from fulfillment.sweep import run_sweep
+
+    cutoff = (now or timezone.now()) - allocation_good_for()
+    return run_sweep(
+        cutoff=cutoff, batch_size=batch_size, progress=progress, max_batches=max_batches
+    )
+
+
+@transaction.atomic
+def refresh_cart_allocation(*, order, actor) -> list[str]:
+    """When a CSR reopens a cart: re-allocate lines that lost their stock (swept) or whose
+    allocation is no longer valid; return what changed, one sentence per line."""
+    from catalog.models import SKU
+
+    if order.status != "pending":
+        return []
+    results = reallocate_invalid_lines(order=order, actor=actor)
+    if not results:
+        return []
+    codes = dict(
+        SKU.objects.filter(pk__in=[r.sku_id for r in results.values()]).values_list("pk", "code")
+    )
+    messages = []
+    for r in results.values():
+        if r.status == "allocated":
+            messages.append(f"{codes[r.sku_id]}: held again ({r.message}).")
+        else:
+            messages.append(
+                f"{codes[r.sku_id]}: only {r.on_hand} of {r.quantity} available now; {r.message}."
+            )
+    _order_event(
+        order.pk, EventType.CART_ALLOCATION_REFRESHED, actor, {"messages": messages}
+    ).save()
+    return messages

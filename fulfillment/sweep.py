@@ -1,0 +1,171 @@
+"""The stale-allocation sweep ("Find stale order line items"), set-based and in batches.
+
+Each batch is one transaction:
+1. take up to `batch_size` cart lines (order pending) that hold an allocation older than the
+   cutoff, walking the allocation age index with a per-worker cursor, and lock them
+   `FOR UPDATE SKIP LOCKED`: two workers never take the same line, and a CSR editing a cart
+   is skipped rather than waited for;
+2. delete their stale allocation rows (RETURNING what they held);
+3. give the stock back: inventory rows then expected rows, locked in primary-key order, and
+   updated with one statement each;
+4. mark lines with nothing left `unallocated`, and write one order event per order.
+A worker killed in the middle of a batch rolls the whole batch back: every line is either
+swept or untouched.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import Q
+
+from core.events import EventType
+
+MIN_CURSOR = (datetime(1970, 1, 1), 0)
+
+
+def _pick_lines(*, cutoff, cursor, batch_size):
+    """Lock the next batch of stale cart lines; returns (lines[(id, order_id)], new cursor)."""
+    from fulfillment.models import LineAllocation
+    from orders.models import OrderLine
+
+    after_at, after_id = cursor
+    window = list(
+        LineAllocation.objects.filter(allocated_at__lt=cutoff)
+        .filter(Q(allocated_at__gt=after_at) | Q(allocated_at=after_at, id__gt=after_id))
+        .order_by("allocated_at", "id")
+        .values_list("allocated_at", "id", "line_id")[:batch_size]
+    )
+    if not window:
+        return [], None
+    new_cursor = (window[-1][0], window[-1][1])
+    line_ids = sorted({w[2] for w in window})
+    lines = list(
+        OrderLine.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=line_ids, order__status="pending")
+        .order_by("pk")
+        .values_list("pk", "order_id")
+    )
+    return lines, new_cursor
+
+
+def _give_back_postgres(inv: dict[int, int], exp: dict[int, int]) -> None:
+    with connection.cursor() as cur:
+        if inv:
+            ids = sorted(inv)
+            cur.execute(
+                "SELECT id FROM fulfillment_inventory WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                [ids],
+            )
+            cur.execute(
+                "UPDATE fulfillment_inventory i SET allocated = i.allocated - v.q "
+                "FROM unnest(%s::bigint[], %s::int[]) AS v(id, q) WHERE i.id = v.id",
+                [ids, [inv[i] for i in ids]],
+            )
+        if exp:
+            ids = sorted(exp)
+            cur.execute(
+                "SELECT id FROM fulfillment_expectedinventory WHERE id = ANY(%s) "
+                "ORDER BY id FOR UPDATE",
+                [ids],
+            )
+            cur.execute(
+                "UPDATE fulfillment_expectedinventory e "
+                "SET promised_quantity = GREATEST(0, e.promised_quantity - v.q) "
+                "FROM unnest(%s::bigint[], %s::int[]) AS v(id, q) WHERE e.id = v.id",
+                [ids, [exp[i] for i in ids]],
+            )
+
+
+def _give_back_orm(inv: dict[int, int], exp: dict[int, int]) -> None:
+    from fulfillment import locks
+    from fulfillment.models import ExpectedInventory, Inventory
+
+    rows = locks.lock_inventory_rows(inv)
+    for row in rows:
+        row.allocated -= inv[row.pk]
+    Inventory.objects.bulk_update(rows, ["allocated"], batch_size=500)
+    erows = locks.lock_expected_rows(exp)
+    for row in erows:
+        row.promised_quantity = max(0, row.promised_quantity - exp[row.pk])
+    ExpectedInventory.objects.bulk_update(erows, ["promised_quantity"], batch_size=500)
+
+
+def sweep_batch(*, cutoff, cursor, batch_size: int) -> tuple[int, tuple | None]:
+    """One transaction. Returns (lines swept, cursor for the next batch or None when done)."""
+    from fulfillment.models import LineAllocation
+    from orders.models import OrderEvent, OrderLine
+
+    with transaction.atomic():
+        lines, new_cursor = _pick_lines(cutoff=cutoff, cursor=cursor, batch_size=batch_size)
+        if new_cursor is None:
+            return 0, None
+        if not lines:
+            return 0, new_cursor
+        line_ids = [pk for pk, _ in lines]
+        order_of = dict(lines)
+        held = list(
+            LineAllocation.objects.filter(
+                line_id__in=line_ids, allocated_at__lt=cutoff
+            ).values_list("id", "line_id", "kind", "inventory_id", "expected_id", "quantity")
+        )
+        if not held:
+            return 0, new_cursor
+        LineAllocation.objects.filter(pk__in=[h[0] for h in held]).delete()
+        inv: dict[int, int] = defaultdict(int)
+        exp: dict[int, int] = defaultdict(int)
+        released: dict[int, list] = defaultdict(list)
+        for _id, line_id, kind, inventory_id, expected_id, quantity in held:
+            if kind == "on_hand":
+                inv[inventory_id] += quantity
+            elif kind == "expected":
+                exp[expected_id] += quantity
+            released[order_of[line_id]].append([line_id, kind, quantity])
+        if connection.vendor == "postgresql":
+            _give_back_postgres(inv, exp)
+        else:
+            _give_back_orm(inv, exp)
+        swept_lines = {h[1] for h in held}
+        OrderLine.objects.filter(pk__in=swept_lines).exclude(
+            pk__in=LineAllocation.objects.filter(line_id__in=swept_lines).values("line_id")
+        ).update(inventory_status="unallocated")
+        OrderEvent.objects.bulk_create(
+            [
+                OrderEvent(
+                    order_id=order_id,
+                    event_type=int(EventType.STALE_ALLOCATIONS_RELEASED),
+                    data={"cutoff": cutoff.isoformat(), "released": rows},
+                )
+                for order_id, rows in released.items()
+            ],
+            batch_size=1000,
+        )
+        return len(swept_lines), new_cursor
+
+
+def run_sweep(*, cutoff, batch_size: int = 2000, progress=None, max_batches=None) -> int:
+    """Sweep until no stale cart line is left (or `max_batches`). Returns lines swept."""
+    cursor = MIN_CURSOR
+    if cursor[0].tzinfo is None:
+        from django.utils import timezone
+
+        cursor = (timezone.make_aware(cursor[0], timezone.get_fixed_timezone(0)), 0)
+    total = 0
+    batches = 0
+    while cursor is not None:
+        for attempt in range(3):
+            try:
+                swept, cursor = sweep_batch(cutoff=cutoff, cursor=cursor, batch_size=batch_size)
+                break
+            except OperationalError:  # a deadlock victim: the batch rolled back, try it again
+                if attempt == 2:
+                    raise
+        total += swept
+        batches += 1
+        if progress and swept:
+            progress(total)
+        if max_batches and batches >= max_batches:
+            break
+    return total
