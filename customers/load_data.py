@@ -1,10 +1,11 @@
 """Benchmark volumes of customers: `manage.py generate_load_data --customers N`.
 
 PostgreSQL: ids are reserved from the sequence and rows streamed with COPY (psycopg 3), in
-batches of BATCH customers, each batch one transaction; ANALYZE at the end so the planner knows
-the new sizes (VACUUM too, which flushes the trigram index's pending list). Elsewhere: batched bulk_create. Every customer gets 1-3 addresses in Canada or
-the US, a unique logon ID and e-mail, and a phone number; all share one unusable password hash
-(hashing a million passwords would take hours and proves nothing about search).
+batches of BATCH customers, each batch one transaction; VACUUM ANALYZE at the end so the
+planner knows the new sizes and the trigram index's pending list is merged. Elsewhere:
+batched bulk_create. Every customer gets 1-3 addresses in Canada or the US, a unique logon ID
+and e-mail, and a phone number; all share one unusable password hash (hashing a million
+passwords would take hours and proves nothing about search).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from django.utils import timezone
 from customers.models import Address, Customer, digits_only, normalize_postal_code
 
 BATCH = 50_000
-COMMON_LAST = (
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+COMMON_LAST = _words(
     "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez "
     "Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris "
     "Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill "
@@ -27,13 +34,14 @@ COMMON_LAST = (
     "Roy Cote Bouchard Gauthier Morin Lavoie Fortin Gagne Ouellet Pelletier Belanger Leblanc "
     "Chen Wang Li Zhang Liu Singh Patel Kumar Sharma Kim Park Choi Okafor Mensah Haddad Rossi "
     "Russo Ferrari Esposito Bianchi Romano Colombo Muller Schmidt Schneider Fischer Weber Meyer"
-).split()
-FIRST = (
+)
+FIRST = _words(
     "James Mary John Patricia Robert Jennifer Michael Linda William Elizabeth David Barbara "
     "Richard Susan Joseph Jessica Thomas Sarah Charles Karen Christopher Lisa Daniel Nancy "
     "Matthew Betty Anthony Margaret Mark Sandra Donald Ashley Steven Kimberly Paul Emily Andrew "
     "Donna Joshua Michelle Kenneth Carol Kevin Amanda Brian Dorothy George Melissa Timothy "
-    "Deborah Ronald Stephanie Edward Rebecca Jason Sharon Jeffrey Laura Ryan Cynthia Jacob Kathleen "
+    "Deborah Ronald Stephanie Edward Rebecca Jason Sharon Jeffrey Laura Ryan Cynthia Jacob "
+    "Kathleen "
     "Gary Amy Nicholas Angela Eric Shirley Jonathan Anna Stephen Brenda Larry Pamela Justin Emma "
     "Scott Nicole Brandon Helen Benjamin Samantha Samuel Katherine Gregory Christine Alexander "
     "Debra Frank Rachel Patrick Carolyn Raymond Janet Jack Catherine Dennis Maria Jerry Heather "
@@ -45,12 +53,12 @@ FIRST = (
     "Juan Doris Albert Marilyn Willie Danielle Elijah Beverly Wayne Isabella Randy Theresa Vincent "
     "Diana Mason Natalie Roy Brittany Ralph Charlotte Bobby Marie Russell Kayla Bradley Alexis "
     "Philip Lori Eugene Jane Priya Wei Mei Hiroshi Yuki Amara Kwame Fatima Omar Lucia Mateo"
-).split()
-SYLLABLES = (
+)
+SYLLABLES = _words(
     "al an ar be ber bo ca car da del den do el er fa fer gan gar ha har hol in ka kel ken "
     "la lan ler li lo ma mar mer mo na nel nor o pa per ra ran ri ro sa san sen so ta ter "
     "ton tor va ven vi wa win ya zer"
-).split()
+)
 DOMAINS = ("example.com", "example.org", "example.net", "mail.example", "post.example")
 STREETS = (
     "King St W",
