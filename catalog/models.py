@@ -364,7 +364,8 @@ class SKU(models.Model):
 
     @property
     def state(self) -> str:
-        return ProductState.WITHDRAWN if not self.is_active else self.product.effective_state
+        """The product's lifecycle state now (an inactive SKU is not buyable in any state)."""
+        return self.product.effective_state
 
 
 def normalize_code(code: str) -> str:

@@ -22,6 +22,7 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "home", "H", None, "Your desk"),
+    NavItem("Catalog", "catalog:find", "K", Perm.USE_DESK, "Find catalog item: SKU or name"),
     NavItem("Store admin", "admin:index", "M", Perm.MANAGE_STORE, "Catalog, prices, promotions"),
     NavItem("API docs", "api-docs", "D", Perm.USE_DESK, "REST API, OpenAPI 3"),
 ]
