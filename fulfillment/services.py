@@ -805,6 +805,10 @@ def move_backorders_to_new_order(*, order, actor):
         address.order = target
         address.save()
         address_map[old_pk] = address.pk
+    if getattr(target, "current_ship_to_id", None):
+        target.current_ship_to_id = address_map.get(target.current_ship_to_id)
+        target.save(update_fields=["current_ship_to"])
+    _copy_current_payment(source, target)
 
     moved = []
     for line in lines:
@@ -866,6 +870,32 @@ def move_backorders_to_new_order(*, order, actor):
     if source.status == S.BACKORDERED:
         _orders_follow([source.pk], actor=actor)
     return target
+
+
+def _copy_current_payment(source, target) -> None:
+    """The new order pays with the same card: a copy of the current payment, to be authorized
+    when the backorders ship (the source's authorization stays with the source)."""
+    try:
+        from orders.models import OrderPayment
+    except ImportError:
+        return
+    current = (
+        OrderPayment.objects.filter(order=source)
+        .exclude(status__in=["replaced", "voided", "declined", "error"])
+        .order_by("-id")
+        .first()
+    )
+    if current is None:
+        return
+    current.pk = None
+    current.id = None
+    current.order = target
+    current.status = "selected"
+    current.authorization_id = ""
+    current.avs_code = ""
+    current.reason = ""
+    current.amount = 0
+    current.save()
 
 
 def _split_number(number: str) -> str:
