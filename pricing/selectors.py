@@ -77,3 +77,87 @@ def wallet(*, customer, now=None) -> QuerySet[m.Coupon]:
 
 def order_codes(*, order) -> QuerySet[m.OrderPromotionCode]:
     return m.OrderPromotionCode.objects.filter(order_id=order.pk).select_related("promotion")
+
+
+def quote_cart(
+    *,
+    items,
+    customer=None,
+    codes=(),
+    coupon_ids=(),
+    currency: str | None = None,
+    country: str = "",
+    region: str = "",
+    postal_code: str = "",
+    shipping_method=None,
+    now=None,
+) -> engine.PricedOrder:
+    """Price a cart that is not an order (admin preview, the quote API).
+
+    `items`: (SKU code, quantity) pairs. Unknown SKU codes raise DomainError naming them.
+    `codes` count as entered; `coupon_ids` must be the customer's usable coupons.
+    """
+    from django.conf import settings
+
+    from catalog.models import SKU
+    from core.errors import DomainError
+
+    now = now or timezone.now()
+    currency = currency or (customer.preferred_currency if customer else settings.STORE_CURRENCY)
+    wanted = [(str(code).strip(), int(qty)) for code, qty in items]
+    if any(qty < 1 for _, qty in wanted):
+        raise DomainError("Quantities must be at least 1.", field="items")
+    skus = {
+        s.code.upper(): s
+        for s in SKU.objects.filter(code__in=[c for c, _ in wanted]).select_related(
+            "product__category"
+        )
+    }
+    if len(skus) < len({c.upper() for c, _ in wanted}):
+        # second chance, case-insensitive
+        for code, _ in wanted:
+            if code.upper() not in skus:
+                found = (
+                    SKU.objects.filter(code__iexact=code)
+                    .select_related("product__category")
+                    .first()
+                )
+                if found is not None:
+                    skus[code.upper()] = found
+    unknown = [c for c, _ in wanted if c.upper() not in skus]
+    if unknown:
+        raise DomainError(f"Unknown SKU: {', '.join(unknown)}.", field="items")
+    ship_to = engine.ShipTo(
+        key="1",
+        method_id=shipping_method.pk if shipping_method is not None else None,
+        country=(country or "").upper(),
+        region=(region or "").strip().upper(),
+        postal_code=(postal_code or "").replace(" ", "").upper(),
+    )
+    lines = tuple(
+        loader.cart_line(i + 1, skus[code.upper()], qty, "1")
+        for i, (code, qty) in enumerate(wanted)
+    )
+    base = loader.active_rules()
+    rules = loader.rules_for_skus(base, {x.sku_id for x in lines}, currency)
+    segment_ids, organization_id = loader.customer_facts(customer)
+    coupon_promotions = frozenset()
+    if customer is not None and coupon_ids:
+        coupon_promotions = frozenset(
+            wallet(customer=customer, now=now)
+            .filter(pk__in=list(coupon_ids))
+            .values_list("promotion_id", flat=True)
+        )
+    snapshot = engine.Snapshot(
+        currency=currency,
+        now=now,
+        lines=lines,
+        customer_id=customer.pk if customer is not None else None,
+        segment_ids=segment_ids,
+        organization_id=organization_id,
+        codes=frozenset(str(c).strip().upper() for c in codes if str(c).strip()),
+        coupon_promotion_ids=coupon_promotions,
+        ship_tos=(ship_to,),
+        allowances=loader.allowances(base, None, customer.pk if customer is not None else None),
+    )
+    return engine.price(snapshot, rules)
