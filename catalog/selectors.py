@@ -146,3 +146,16 @@ def category_tree() -> list[Category]:
 
 def associations_of(sku: SKU) -> QuerySet[Association]:
     return sku.associations.select_related("target", "target__product").order_by("kind", "rank")
+
+
+def associations_for_skus(*, sku_ids, kinds=None) -> dict[int, list[Association]]:
+    """Associations per source SKU id (targets with their product), in one query."""
+    found: dict[int, list[Association]] = {}
+    rows = Association.objects.filter(source_id__in=list(sku_ids)).select_related(
+        "target", "target__product"
+    )
+    if kinds:
+        rows = rows.filter(kind__in=list(kinds))
+    for association in rows.order_by("kind", "rank", "target__code"):
+        found.setdefault(association.source_id, []).append(association)
+    return found

@@ -177,3 +177,21 @@ def test_generation_needs_rights_and_attributes(csr, store_admin):
         services.generate_skus(product=product, actor=csr)
     with pytest.raises(DomainError, match="no defining attributes"):
         services.generate_skus(product=product, actor=store_admin)
+
+
+def test_demo_catalog_is_idempotent_and_has_what_pricing_needs():
+    from catalog import demo
+
+    demo.load(lambda line: None)
+    count = SKU.objects.count()
+    assert 250 <= count <= 350
+    demo.load(lambda line: None)
+    assert SKU.objects.count() == count
+    assert SKU.objects.get(code="NB-BLK-A5").is_buyable
+    assert SKU.objects.get(code="CASE-A5").is_buyable
+    assert SKU.objects.get(code="KIT-STUDENT").components.count() == 5
+    old = SKU.objects.get(code="NB24-BLK-A5")
+    assert not old.is_buyable
+    assert old.associations.get(kind="replacement").target.code == "NB-BLK-A5"
+    assert Category.objects.filter(depth=2).exists()
+    assert not Category.objects.filter(depth__gt=2).exists()
