@@ -28,7 +28,7 @@ class Perm(StrEnum):
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.CSR: [Perm.USE_DESK],
     Role.SUPERVISOR: [Perm.USE_DESK, Perm.SUPERVISE],
-    Role.STORE_ADMIN: [Perm.MANAGE_STORE, "catalog.*", "pricing.*", "customers.*"],
+    Role.STORE_ADMIN: [Perm.MANAGE_STORE, "catalog.*", "pricing.*", "customers.*", "fulfillment.*"],
     Role.OPERATIONS: [Perm.RUN_OPERATIONS, "fulfillment.*"],
 }
 

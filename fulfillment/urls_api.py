@@ -1,3 +1,21 @@
 """API of the fulfillment app, under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from fulfillment import api
+
+urlpatterns: list = [
+    path("inventory/", api.InventoryList.as_view(), name="inventory-list"),
+    path("inventory/centers/", api.CenterList.as_view(), name="inventory-centers"),
+    path("inventory/arrangements/", api.ArrangementList.as_view(), name="inventory-arrangements"),
+    path(
+        "inventory/adjustments/", api.AdjustmentListCreate.as_view(), name="inventory-adjustments"
+    ),
+    path("inventory/expected/", api.ExpectedListCreate.as_view(), name="inventory-expected"),
+    path(
+        "inventory/expected/<int:pk>/receive/",
+        api.ReceiveExpected.as_view(),
+        name="inventory-expected-receive",
+    ),
+    path("inventory/availability/", api.AvailabilityView.as_view(), name="inventory-availability"),
+]

@@ -1,0 +1,178 @@
+"""Django admin for store admins and operations.
+
+Stock numbers (on hand, allocated, promised, received) are read-only here: they change only
+through the services (adjust, receive, allocate), which lock, check and audit.
+"""
+
+from django.contrib import admin, messages
+
+from core.errors import DomainError
+from fulfillment import services
+from fulfillment.models import (
+    ExpectedInventory,
+    FulfillmentCenter,
+    FulfillmentEvent,
+    FulfillmentSettings,
+    Inventory,
+    InventoryAdjustment,
+    LineAllocation,
+    ShippingArrangement,
+    Vendor,
+)
+
+
+class ArrangementInline(admin.TabularInline):
+    model = ShippingArrangement
+    extra = 0
+
+
+@admin.register(FulfillmentCenter)
+class CenterAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "city",
+        "region",
+        "country",
+        "time_zone",
+        "precedence",
+        "is_active",
+    ]
+    list_editable = ["precedence", "is_active"]
+    search_fields = ["code", "name", "city"]
+    inlines = [ArrangementInline]
+
+
+@admin.register(ShippingArrangement)
+class ArrangementAdmin(admin.ModelAdmin):
+    list_display = ["center", "shipping_method", "country", "region", "postal_prefix", "precedence"]
+    list_filter = ["center", "shipping_method", "country"]
+
+
+@admin.register(Inventory)
+class InventoryAdmin(admin.ModelAdmin):
+    list_display = ["sku", "center", "on_hand", "allocated", "available", "updated_at"]
+    list_filter = ["center"]
+    search_fields = ["sku__code", "sku__name"]
+    list_select_related = ["sku", "center"]
+    readonly_fields = ["on_hand", "allocated", "updated_at"]
+    raw_id_fields = ["sku"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # a new row starts empty; stock arrives through adjustments or receiving
+        return self.readonly_fields if obj else ["on_hand", "allocated", "updated_at"]
+
+
+@admin.register(InventoryAdjustment)
+class AdjustmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "occurred_at",
+        "inventory",
+        "reason",
+        "quantity",
+        "on_hand_before",
+        "on_hand_after",
+        "actor",
+    ]
+    list_filter = ["reason", "inventory__center"]
+    search_fields = ["inventory__sku__code", "note"]
+    list_select_related = ["inventory__sku", "inventory__center", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "email"]
+    search_fields = ["code", "name"]
+
+
+@admin.action(description="Receive everything still expected")
+def receive_all(modeladmin, request, queryset):
+    done = 0
+    for row in queryset:
+        if row.open_quantity <= 0:
+            continue
+        try:
+            services.receive_expected(actor=request.user, expected=row, quantity=row.open_quantity)
+            done += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{row}: {exc.message}", level=messages.ERROR)
+    modeladmin.message_user(request, f"Received {done} expected-inventory records.")
+
+
+@admin.register(ExpectedInventory)
+class ExpectedAdmin(admin.ModelAdmin):
+    list_display = [
+        "expected_date",
+        "sku",
+        "center",
+        "vendor",
+        "reference",
+        "quantity",
+        "received_quantity",
+        "promised_quantity",
+    ]
+    list_filter = ["center", "vendor"]
+    search_fields = ["sku__code", "reference"]
+    readonly_fields = ["received_quantity", "promised_quantity", "created_at"]
+    raw_id_fields = ["sku"]
+    actions = [receive_all]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["quantity", "sku", "center"] if obj else []
+        return [*self.readonly_fields, *fixed]
+
+    def save_model(self, request, obj, form, change):
+        if change:  # only the date, reference or vendor can change here
+            super().save_model(request, obj, form, change)
+            return
+        created = services.create_expected_inventory(
+            actor=request.user,
+            vendor=obj.vendor,
+            sku=obj.sku,
+            center=obj.center,
+            quantity=obj.quantity,
+            expected_date=obj.expected_date,
+            reference=obj.reference,
+        )
+        obj.pk = created.pk
+
+
+@admin.register(LineAllocation)
+class LineAllocationAdmin(admin.ModelAdmin):
+    list_display = ["line", "kind", "quantity", "center", "expected_date", "allocated_at"]
+    list_filter = ["kind", "center"]
+    raw_id_fields = ["line", "inventory", "expected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FulfillmentSettings)
+class SettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__"]
+
+    def has_add_permission(self, request):
+        return not FulfillmentSettings.objects.exists()
+
+
+@admin.register(FulfillmentEvent)
+class FulfillmentEventAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "event_type", "object_type", "object_id", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
