@@ -192,6 +192,9 @@ def explanation(order) -> object | None:
 
 
 def allocate_line(*, line, actor=None) -> None:
+    """Allocation depends on where the line ships: a line without a ship-to waits for one."""
+    if line.ship_to_id is None:
+        return
     fn = _fn("fulfillment.services", "allocate_line")
     if fn:
         fn(line=line, actor=actor)

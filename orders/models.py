@@ -76,6 +76,9 @@ class Order(models.Model):
     )
     # Why the order needs the CSR's attention (e.g. the last payment decline); empty when fine.
     attention = models.CharField(max_length=255, blank=True)
+    # The last pricing result's explanation (applied, not applied, near misses), shipping
+    # charges per ship-to, taxes and per-line discounts, as JSON: the screen shows why.
+    pricing_detail = models.JSONField(default=dict, blank=True)
     # A cart made from an earlier order ("Create shopping cart from order").
     reordered_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

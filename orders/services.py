@@ -131,8 +131,27 @@ def _set_status(order: Order, target: str, actor, **data) -> None:
     _event(order, E.ORDER_STATUS_CHANGED, actor, old=old, new=target, **data)
 
 
+def _pricing_detail(priced) -> dict:
+    if priced is None or not hasattr(priced, "as_dict"):
+        return {}
+    data = priced.as_dict()
+    return {
+        "explanation": data.get("explanation") or {},
+        "shipping": data.get("shipping") or [],
+        "taxes": data.get("taxes") or [],
+        "lines": {
+            str(line["line_id"]): [d["name"] for d in line.get("discounts", [])]
+            for line in data.get("lines", [])
+        },
+    }
+
+
 def _reprice(order: Order, actor=None):
     priced = ext.reprice(order=order, actor=actor)
+    detail = _pricing_detail(priced)
+    if detail or order.pricing_detail:
+        Order.objects.filter(pk=order.pk).update(pricing_detail=detail)
+        order.pricing_detail = detail
     order.refresh_from_db(
         fields=["subtotal", "discount_total", "shipping_total", "tax_total", "total"]
     )
@@ -459,8 +478,13 @@ def ship_to_add(
             line.ship_to = addr
             ext.deallocate_line(line=line, actor=actor)
             ext.allocate_line(line=line, actor=actor)
-    # Lines without a ship-to go to the first one.
-    OrderLine.objects.filter(order=order, ship_to__isnull=True).update(ship_to=addr)
+    # Lines without a ship-to go to the first one, and can now be allocated.
+    waiting = list(OrderLine.objects.filter(order=order, ship_to__isnull=True))
+    if waiting:
+        OrderLine.objects.filter(pk__in=[line.pk for line in waiting]).update(ship_to=addr)
+        for line in waiting:
+            line.ship_to = addr
+            ext.allocate_line(line=line, actor=actor)
     _reprice(order, actor)
     return addr
 

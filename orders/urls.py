@@ -1,4 +1,28 @@
 """Screens of the orders app, under /orders/."""
 
+from django.urls import path
+
+from orders import views
+
 app_name = "orders"
-urlpatterns: list = []
+urlpatterns = [
+    path("find/", views.find, name="find"),
+    path("new/guest/", views.cart_new_guest, name="cart_new_guest"),
+    path(
+        "new/customer/<int:customer_id>/", views.cart_new_for_customer, name="cart_new_for_customer"
+    ),
+    path("customer/<int:customer_id>/orders/", views.customer_orders, name="customer_orders"),
+    path("<int:pk>/", views.order_screen, name="order"),
+    path("<int:pk>/suggest/", views.suggest, name="suggest"),
+    path("<int:pk>/lines/", views.line_add, name="line_add"),
+    path("<int:pk>/lines/<int:line_id>/", views.line_update, name="line_update"),
+    path("<int:pk>/lines/<int:line_id>/remove/", views.line_remove, name="line_remove"),
+    path("<int:pk>/settings/", views.settings_set, name="settings"),
+    path("<int:pk>/panel/<str:name>/", views.panel, name="panel"),
+    path("<int:pk>/review/", views.review, name="review"),
+    path("<int:pk>/submit/", views.submit, name="submit"),
+    path("<int:pk>/placed/", views.placed, name="placed"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<int:pk>/reorder/", views.reorder, name="reorder"),
+    path("<int:pk>/comment/", views.comment_on_order, name="comment"),
+]

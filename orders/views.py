@@ -1,0 +1,564 @@
+"""CSR order screens: thin views that parse input, call one service and render.
+
+The order screen is one page; every change posts with htmx and gets back the `#cart` region
+(lines, promotions, totals) plus the top bar out of band. Panels (ship-to, billing and payment,
+promotion code, adjustment, comment) load into one dialog. DomainErrors are shown at the field.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError, StaleVersion
+from core.permissions import desk_view
+from core.roles import Perm
+from orders import integrations as ext
+from orders import selectors, services
+from orders.models import AvailabilityChoice, Order, OrderAddress, OrderStatus
+
+PANELS = {
+    "ship_to": "orders/panels/ship_to.html",
+    "billing": "orders/panels/billing.html",
+    "promo": "orders/panels/promo.html",
+    "adjust": "orders/panels/adjust.html",
+    "comment": "orders/panels/comment.html",
+    "guest": "orders/panels/guest.html",
+}
+
+
+def _order(pk) -> Order:
+    order = selectors.order_get(pk)
+    if order is None:
+        raise Http404("No such order")
+    return order
+
+
+def _version(request) -> int | None:
+    raw = request.POST.get("version")
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def _shipping_methods():
+    from pricing.models import ShippingMethod
+
+    return list(ShippingMethod.objects.filter(is_active=True).order_by("id"))
+
+
+def _context(order: Order, **extra) -> dict:
+    context = selectors.order_summary(order)
+    context.update(
+        shipping_methods=_shipping_methods(),
+        atp_choices=AvailabilityChoice.choices,
+        detail=order.pricing_detail or {},
+        errors={},
+        line_count=len(context["lines"]),
+    )
+    context.update(extra)
+    return context
+
+
+def _render_cart(request, order: Order, *, errors=None, message=None, level="error", status=200):
+    order = _order(order.pk)
+    context = _context(order, errors=errors or {}, message=message, level=level, oob=True)
+    response = render(request, "orders/_cart.html", context, status=status)
+    response["HX-Retarget"] = "#cart"
+    response["HX-Reswap"] = "outerHTML"
+    response["HX-Trigger"] = "cart-updated"
+    return response
+
+
+def _error_fields(exc: DomainError) -> dict:
+    return {exc.field or "form": exc.message}
+
+
+def _act(request, order: Order, action, *, panel: str | None = None, success: str | None = None):
+    """Run a service; on success re-render the cart; on error show it at the field."""
+    try:
+        action()
+    except StaleVersion as exc:
+        return _render_cart(request, order, message=exc.message, level="warning")
+    except DomainError as exc:
+        if panel:
+            return _render_panel(
+                request, order, panel, errors=_error_fields(exc), data=request.POST
+            )
+        return _render_cart(request, order, errors=_error_fields(exc), message=exc.message)
+    response = _render_cart(request, order, message=success, level="success")
+    if panel:
+        response["HX-Trigger"] = "cart-updated, panel-close"
+    return response
+
+
+def _render_panel(request, order, panel, *, errors=None, data=None):
+    order = _order(order.pk)
+    context = _context(order, errors=errors or {}, data=data or {}, panel=panel)
+    context["stored_methods"] = ext.stored_payment_methods(order.customer)
+    if order.customer_id:
+        context["address_book"] = list(order.customer.addresses.all())
+    response = render(request, PANELS[panel], context)
+    response["HX-Retarget"] = "#panel-body"
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+# --- start -----------------------------------------------------------------------------------
+
+
+@desk_view(Perm.USE_DESK)
+def cart_new_guest(request):
+    """Guest order: the guest's name and e-mail (optional now, needed before submit)."""
+    if request.method == "POST":
+        guest = {k: request.POST.get(k, "") for k in ("first_name", "last_name", "email", "phone")}
+        try:
+            order = services.cart_create(actor=request.user, guest=guest)
+        except DomainError as exc:
+            return render(
+                request, "orders/guest_new.html", {"errors": _error_fields(exc), "data": guest}
+            )
+        return redirect("orders:order", pk=order.pk)
+    return render(request, "orders/guest_new.html", {"errors": {}, "data": {}})
+
+
+@desk_view(Perm.USE_DESK)
+def cart_new_for_customer(request, customer_id: int):
+    from customers.models import Customer
+
+    customer = get_object_or_404(Customer, pk=customer_id)
+    parked = selectors.order_search(customer_id=customer.pk, status=OrderStatus.PENDING).first()
+    if request.method == "GET" and parked is not None and "new" not in request.GET:
+        return render(request, "orders/resume_cart.html", {"customer": customer, "parked": parked})
+    try:
+        order = services.cart_create(actor=request.user, customer=customer)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return render(
+            request, "orders/resume_cart.html", {"customer": customer, "refused": exc.message}
+        )
+    return redirect("orders:order", pk=order.pk)
+
+
+# --- the order screen ------------------------------------------------------------------------
+
+
+@desk_view(Perm.USE_DESK)
+def order_screen(request, pk: int):
+    order = _order(pk)
+    if order.status != OrderStatus.PENDING:
+        return order_detail(request, order)
+    return render(request, "orders/order_screen.html", _context(order))
+
+
+@desk_view(Perm.USE_DESK)
+def suggest(request, pk: int):
+    query = (request.GET.get("q") or request.GET.get("sku") or "").strip()
+    items = ext.find_items(query, limit=8) if len(query) >= 2 else []
+    for item in items:
+        item.buyable = ext.is_buyable(item)
+    prices = {}
+    try:
+        from pricing.selectors import list_prices
+
+        order = _order(pk)
+        prices = list_prices(
+            sku_ids=[i.pk for i in items], customer=order.customer, currency=order.currency
+        )
+    except Exception:  # pricing may not offer list prices yet: show none
+        prices = {}
+    avail = ext.availability(sku_ids=[i.pk for i in items])
+    for item in items:
+        item.price = prices.get(item.pk)
+        item.avail = selectors.availability_view(avail.get(item.pk), 1)
+    return render(request, "orders/_suggest.html", {"items": items, "query": query})
+
+
+@desk_view(Perm.USE_DESK)
+@require_POST
+def line_add(request, pk: int):
+    order = _order(pk)
+    return _act(
+        request,
+        order,
+        lambda: services.line_add(
+            actor=request.user,
+            order=order,
+            sku_code=request.POST.get("sku", ""),
+            quantity=request.POST.get("quantity") or 1,
+            version=_version(request),
+        ),
+    )
+
+
+@desk_view(Perm.USE_DESK)
+@require_POST
+def line_update(request, pk: int, line_id: int):
+    order = _order(pk)
+    return _act(
+        request,
+        order,
+        lambda: services.line_update(
+            actor=request.user,
+            order=order,
+            line_id=line_id,
+            quantity=request.POST.get("quantity"),
+            ship_to_id=request.POST.get("ship_to") or None,
+            version=_version(request),
+        ),
+    )
+
+
+@desk_view(Perm.USE_DESK)
+@require_POST
+def line_remove(request, pk: int, line_id: int):
+    order = _order(pk)
+    return _act(
+        request,
+        order,
+        lambda: services.line_remove(
+            actor=request.user, order=order, line_id=line_id, version=_version(request)
+        ),
+    )
+
+
+@desk_view(Perm.USE_DESK)
+@require_POST
+def settings_set(request, pk: int):
+    """The top row: current ship-to, its shipping method, the ATP choice."""
+    order = _order(pk)
+    post = request.POST
+
+    def act():
+        version = _version(request)
+        if post.get("ship_to") and int(post["ship_to"]) != order.current_ship_to_id:
+            services.ship_to_select(
+                actor=request.user, order=order, ship_to_id=post["ship_to"], version=version
+            )
+        elif post.get("method") and post.get("ship_to"):
+            services.shipping_method_set(
+                actor=request.user,
+                order=order,
+                ship_to_id=post["ship_to"],
+                method_code=post["method"],
+                version=version,
+            )
+        if post.get("atp") and post["atp"] != order.atp_choice:
+            services.atp_choice_set(actor=request.user, order=order, choice=post["atp"])
+
+    return _act(request, order, act)
+
+
+@desk_view(Perm.USE_DESK)
+def panel(request, pk: int, name: str):
+    if name not in PANELS:
+        raise Http404("No such panel")
+    order = _order(pk)
+    if request.method == "GET":
+        return _render_panel(request, order, name)
+    post = request.POST
+    user = request.user
+    version = _version(request)
+    address = {f: post.get(f, "") for f in services.ADDRESS_FIELDS}
+
+    if name == "ship_to":
+
+        def act():
+            if post.get("address_id"):
+                services.ship_to_add(
+                    actor=user,
+                    order=order,
+                    address_id=post["address_id"],
+                    shipping_method_code=post.get("method") or None,
+                    assign_lines=bool(post.get("assign_lines")),
+                    version=version,
+                )
+            else:
+                services.ship_to_add(
+                    actor=user,
+                    order=order,
+                    address=address,
+                    save_to_book=bool(post.get("save_to_book")),
+                    shipping_method_code=post.get("method") or None,
+                    assign_lines=bool(post.get("assign_lines")),
+                    version=version,
+                )
+
+        return _act(request, order, act, panel=name, success="Ship-to saved.")
+
+    if name == "billing":
+
+        def act():
+            if post.get("billing_address_id"):
+                services.billing_address_set(
+                    actor=user, order=order, address_id=post["billing_address_id"]
+                )
+            elif post.get("billing_same_as_ship") and order.current_ship_to_id:
+                ship = OrderAddress.objects.get(pk=order.current_ship_to_id)
+                data = {f: getattr(ship, f) for f in services.ADDRESS_FIELDS}
+                data["country"] = str(ship.country)
+                services.billing_address_set(actor=user, order=order, address=data)
+            elif post.get("line1"):
+                services.billing_address_set(actor=user, order=order, address=address)
+            if post.get("payment_method"):
+                services.payment_set_stored(
+                    actor=user, order=order, payment_method_id=post["payment_method"]
+                )
+            elif post.get("card_number"):
+                services.payment_set_card(
+                    actor=user,
+                    order=order,
+                    card_number=post["card_number"],
+                    exp_month=post.get("exp_month"),
+                    exp_year=post.get("exp_year"),
+                    cvv=post.get("cvv", ""),
+                    save_to_customer=bool(post.get("save_card")),
+                )
+
+        return _act(request, order, act, panel=name, success="Billing and payment saved.")
+
+    if name == "promo":
+        if post.get("remove_code"):
+            return _act(
+                request,
+                order,
+                lambda: services.promotion_code_remove(
+                    actor=user, order=order, code=post["remove_code"]
+                ),
+            )
+        if post.get("coupon_id"):
+            return _act(
+                request,
+                order,
+                lambda: services.coupon_redeem(
+                    actor=user, order=order, coupon_id=post["coupon_id"]
+                ),
+                panel=name,
+                success="Coupon redeemed.",
+            )
+        return _act(
+            request,
+            order,
+            lambda: services.promotion_code_enter(
+                actor=user, order=order, code=post.get("code", ""), version=version
+            ),
+            panel=name,
+            success="Code applied.",
+        )
+
+    if name == "adjust":
+        fields = {
+            k: post.get(k)
+            for k in (
+                "kind",
+                "value",
+                "reason",
+                "line_id",
+                "approver_username",
+                "approver_password",
+            )
+            if post.get(k)
+        }
+        return _act(
+            request,
+            order,
+            lambda: services.adjustment_add(actor=user, order=order, **fields),
+            panel=name,
+            success="Adjustment added.",
+        )
+
+    if name == "comment":
+        return _act(
+            request,
+            order,
+            lambda: services.comment_add(
+                actor=user,
+                order=order,
+                text=post.get("text", ""),
+                email_customer=bool(post.get("email_customer")),
+            ),
+            panel=name,
+            success="Comment saved.",
+        )
+
+    # guest details
+    return _act(
+        request,
+        order,
+        lambda: services.cart_set_guest(
+            actor=user,
+            order=order,
+            first_name=post.get("first_name", ""),
+            last_name=post.get("last_name", ""),
+            email=post.get("email", ""),
+            phone=post.get("phone", ""),
+            version=version,
+        ),
+        panel=name,
+        success="Guest details saved.",
+    )
+
+
+# --- review, submit, after ---------------------------------------------------------------------
+
+
+@desk_view(Perm.USE_DESK)
+def review(request, pk: int, *, message=None, level="error", problems=None, status=200):
+    order = _order(pk)
+    if order.status != OrderStatus.PENDING:
+        return redirect("orders:order", pk=order.pk)
+    context = _context(order)
+    context.update(
+        problems=services.submit_problems(order) if problems is None else problems,
+        submit_key=uuid.uuid4().hex,
+        message=message or (order.attention or None),
+        level=level,
+    )
+    return render(request, "orders/review.html", context, status=status)
+
+
+@desk_view(Perm.USE_DESK)
+@require_POST
+def submit(request, pk: int):
+    order = _order(pk)
+    try:
+        result = services.submit_order(
+            actor=request.user,
+            order=order,
+            idempotency_key=request.POST.get("key", ""),
+            expected_total=request.POST.get("expected_total") or None,
+        )
+    except services.PricesChanged as exc:
+        return review(request, pk=pk, message=exc.message, level="warning")
+    except services.SubmitIncomplete as exc:
+        return review(request, pk=pk, message=exc.message, problems=exc.extra.get("problems"))
+    except DomainError as exc:
+        order.refresh_from_db()
+        if order.status != OrderStatus.PENDING:
+            return redirect("orders:order", pk=order.pk)
+        return review(request, pk=pk, message=exc.message)
+    if not result.placed and result.order.status == OrderStatus.PENDING:
+        return review(request, pk=pk, message=result.message)
+    return redirect("orders:placed", pk=result.order.pk)
+
+
+@desk_view(Perm.USE_DESK)
+def placed(request, pk: int):
+    order = _order(pk)
+    if order.status == OrderStatus.PENDING:
+        return redirect("orders:order", pk=order.pk)
+    return render(request, "orders/placed.html", _context(order))
+
+
+def order_detail(request, order: Order):
+    context = selectors.order_detail(order)
+    context["detail"] = order.pricing_detail or {}
+    return render(request, "orders/order_detail.html", context)
+
+
+@desk_view(Perm.USE_DESK)
+@require_POST
+def cancel(request, pk: int):
+    order = _order(pk)
+    try:
+        services.cancel_order(
+            actor=request.user, order=order, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{order} canceled.")
+    return redirect("orders:order", pk=order.pk)
+
+
+@desk_view(Perm.USE_DESK)
+@require_POST
+def reorder(request, pk: int):
+    order = _order(pk)
+    try:
+        cart = services.reorder(actor=request.user, order=order)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:order", pk=order.pk)
+    if cart.skipped:
+        messages.warning(request, "Not added (no longer sold): " + ", ".join(cart.skipped))
+    return redirect("orders:order", pk=cart.pk)
+
+
+@desk_view(Perm.USE_DESK)
+@require_POST
+def comment_on_order(request, pk: int):
+    order = _order(pk)
+    try:
+        services.comment_add(
+            actor=request.user,
+            order=order,
+            text=request.POST.get("text", ""),
+            email_customer=bool(request.POST.get("email_customer")),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:order", pk=order.pk)
+
+
+# --- find ------------------------------------------------------------------------------------
+
+FIND_FIELDS = (
+    "q",
+    "number",
+    "logon_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "postal_code",
+    "status",
+    "created_from",
+    "created_to",
+    "modified_from",
+    "modified_to",
+)
+
+
+@desk_view(Perm.USE_DESK)
+def find(request):
+    import datetime as dt
+
+    params = {k: request.GET.get(k, "").strip() for k in FIND_FIELDS}
+    errors = {}
+    dates = {}
+    for k in ("created_from", "created_to", "modified_from", "modified_to"):
+        if params[k]:
+            try:
+                dates[k] = dt.date.fromisoformat(params[k])
+            except ValueError:
+                errors[k] = "Use a date like 2026-11-25."
+    searched = any(params.values())
+    results = []
+    if searched and not errors:
+        kwargs = {k: v for k, v in params.items() if v and k not in dates}
+        kwargs["query"] = kwargs.pop("q", None)
+        kwargs.update(dates)
+        results = list(selectors.order_search(**kwargs)[:50])
+    return render(
+        request,
+        "orders/find.html",
+        {
+            "params": params,
+            "errors": errors,
+            "results": results,
+            "searched": searched,
+            "statuses": OrderStatus.choices,
+            "advanced": any(params[k] for k in FIND_FIELDS[1:]),
+        },
+    )
+
+
+@desk_view(Perm.USE_DESK)
+def customer_orders(request, customer_id: int):
+    orders = list(selectors.customer_orders(customer_id=customer_id)[:20])
+    return render(
+        request, "orders/_customer_orders.html", {"orders": orders, "customer_id": customer_id}
+    )

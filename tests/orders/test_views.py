@@ -1,0 +1,111 @@
+"""The order screens through Django's test client (the browser tests are in tests/e2e)."""
+
+import re
+
+from django.urls import reverse
+
+from orders.models import Order, OrderLine, OrderStatus
+from tests.orders.conftest import ADDRESS
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_guest_order_form_creates_a_cart_and_opens_the_order_screen(csr_client):
+    response = csr_client.post(
+        reverse("orders:cart_new_guest"),
+        {"first_name": "Gail", "last_name": "Guest", "email": "gail@example.com"},
+    )
+    order = Order.objects.get()
+    assert response.status_code == 302 and response.url == reverse("orders:order", args=[order.pk])
+    page = csr_client.get(response.url).content.decode()
+    assert "Gail Guest" in page and 'id="item"' in page and "data-search" in page
+
+
+def test_add_line_returns_the_cart_partial_and_errors_at_the_field(
+    csr_client, guest_cart, sku, ground
+):
+    url = reverse("orders:line_add", args=[guest_cart.pk])
+    response = csr_client.post(
+        url, {"sku": sku.code, "quantity": "2", "version": guest_cart.version}, **HX
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and response["HX-Retarget"] == "#cart"
+    assert sku.code in body and 'hx-swap-oob="true"' in body
+    assert OrderLine.objects.get(order=guest_cart).quantity == 2
+    response = csr_client.post(url, {"sku": "NOPE", "quantity": "1"}, **HX)
+    assert "No SKU" in response.content.decode()
+
+
+def test_a_stale_version_shows_the_current_cart_with_a_warning(csr_client, guest_cart, sku):
+    url = reverse("orders:line_add", args=[guest_cart.pk])
+    csr_client.post(url, {"sku": sku.code, "version": guest_cart.version}, **HX)
+    response = csr_client.post(url, {"sku": sku.code, "version": guest_cart.version}, **HX)
+    assert "changed since you opened it" in response.content.decode()
+    assert OrderLine.objects.get(order=guest_cart).quantity == 1
+
+
+def test_suggestions(csr_client, guest_cart, sku):
+    response = csr_client.get(reverse("orders:suggest", args=[guest_cart.pk]), {"sku": "NB-"})
+    assert sku.code in response.content.decode()
+
+
+def test_panels_render_and_save(csr_client, guest_cart, sku, ground):
+    for name in ("ship_to", "billing", "promo", "adjust", "comment", "guest"):
+        response = csr_client.get(reverse("orders:panel", args=[guest_cart.pk, name]), **HX)
+        assert response.status_code == 200, name
+    response = csr_client.post(
+        reverse("orders:panel", args=[guest_cart.pk, "ship_to"]),
+        {**ADDRESS, "method": "ground", "assign_lines": "1"},
+        **HX,
+    )
+    assert "panel-close" in response["HX-Trigger"]
+    response = csr_client.post(
+        reverse("orders:panel", args=[guest_cart.pk, "billing"]),
+        {
+            "billing_same_as_ship": "1",
+            "card_number": "4242424242424241",
+            "exp_month": "1",
+            "exp_year": "2031",
+            "cvv": "123",
+        },
+        **HX,
+    )
+    assert response["HX-Retarget"] == "#panel-body"
+    assert "not valid" in response.content.decode()
+
+
+def test_review_and_submit_place_the_order(csr_client, ready_cart, mailoutbox):
+    page = csr_client.get(reverse("orders:review", args=[ready_cart.pk])).content.decode()
+    key = re.search(r'name="key" value="([0-9a-f]+)"', page).group(1)
+    assert "data-ctrl-enter" in page and "Review order summary" in page
+    url = reverse("orders:submit", args=[ready_cart.pk])
+    response = csr_client.post(url, {"key": key, "expected_total": str(ready_cart.total)})
+    assert response.status_code == 302
+    order = Order.objects.get(pk=ready_cart.pk)
+    assert order.status == OrderStatus.AUTHORIZED and order.number
+    # a double click posts the same key again: same order, no second number
+    again = csr_client.post(url, {"key": key, "expected_total": str(ready_cart.total)})
+    assert again.status_code == 302
+    placed = csr_client.get(response.url).content.decode()
+    assert order.number in placed
+    detail = csr_client.get(reverse("orders:order", args=[order.pk])).content.decode()
+    assert "History" in detail and "Order placed" in detail
+
+
+def test_find_orders_and_customer_orders(csr_client, ready_cart, customer, csr):
+    from orders import services
+
+    services.cart_create(actor=csr, customer=customer)
+    page = csr_client.get(reverse("orders:find"), {"q": "gail@example.com"}).content.decode()
+    assert str(ready_cart) in page
+    page = csr_client.get(reverse("orders:find"), {"logon_id": "jane.roe"}).content.decode()
+    assert "Jane Roe" in page
+    page = csr_client.get(reverse("orders:find"), {"created_from": "nope"}).content.decode()
+    assert "Use a date" in page
+    partial = csr_client.get(reverse("orders:customer_orders", args=[customer.pk]))
+    assert "Cart #" in partial.content.decode()
+
+
+def test_a_user_without_the_desk_role_is_refused(client, nobody, guest_cart):
+    client.force_login(nobody)
+    assert client.get(reverse("orders:order", args=[guest_cart.pk])).status_code == 403
