@@ -188,6 +188,10 @@ class LineAllocation(models.Model):
         "orders.OrderLine", on_delete=models.CASCADE, related_name="allocations"
     )
     kind = models.CharField(max_length=10, choices=AllocationKind.choices)
+    # The SKU held: the line's SKU, or a component of the line's kit. Always set by services.
+    sku = models.ForeignKey(
+        "catalog.SKU", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     quantity = models.PositiveIntegerField()
     center = models.ForeignKey(
         FulfillmentCenter, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -210,6 +214,12 @@ class LineAllocation(models.Model):
         indexes = [
             # the stale sweep walks allocations oldest first
             models.Index(fields=["allocated_at", "id"], name="fulfillment_alloc_age"),
+            # backorders waiting for a SKU, oldest first
+            models.Index(
+                fields=["sku", "allocated_at"],
+                condition=~Q(kind="on_hand"),
+                name="fulfillment_alloc_waiting",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

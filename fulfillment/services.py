@@ -118,6 +118,97 @@ def _release_in_memory(
             row.promised_quantity = max(0, row.promised_quantity - a.quantity)
 
 
+def _allocate_demand(line, sku_id, quantity, centers, inv_by_key, exp_by_sku, out, now, result):
+    """Allocate `quantity` of `sku_id` for `line`: on hand by center precedence, then expected
+    (earliest first), then undated. Appends LineAllocation rows to `out`; returns the split."""
+    remaining = quantity
+    on_hand = expected = 0
+    for center in centers:
+        if remaining <= 0:
+            break
+        row = inv_by_key.get((sku_id, center.pk))
+        if row is None or row.on_hand - row.allocated <= 0:
+            continue
+        take = min(remaining, row.on_hand - row.allocated)
+        row.allocated += take
+        remaining -= take
+        on_hand += take
+        if center.code not in result.centers:
+            result.centers.append(center.code)
+        out.append(
+            LineAllocation(
+                line_id=line.pk,
+                sku_id=sku_id,
+                kind=AllocationKind.ON_HAND,
+                quantity=take,
+                center=center,
+                inventory=row,
+                allocated_at=now,
+            )
+        )
+    if remaining > 0:
+        ok_centers = {c.pk for c in centers}
+        for row in exp_by_sku.get(sku_id, []):
+            if remaining <= 0:
+                break
+            free = row.quantity - row.received_quantity - row.promised_quantity
+            if row.center_id not in ok_centers or free <= 0:
+                continue
+            take = min(remaining, free)
+            row.promised_quantity += take
+            remaining -= take
+            expected += take
+            result.expected_date = max(result.expected_date or row.expected_date, row.expected_date)
+            out.append(
+                LineAllocation(
+                    line_id=line.pk,
+                    sku_id=sku_id,
+                    kind=AllocationKind.EXPECTED,
+                    quantity=take,
+                    center_id=row.center_id,
+                    expected=row,
+                    expected_date=row.expected_date,
+                    allocated_at=now,
+                )
+            )
+    if remaining > 0:
+        out.append(
+            LineAllocation(
+                line_id=line.pk,
+                sku_id=sku_id,
+                kind=AllocationKind.BACKORDER,
+                quantity=remaining,
+                allocated_at=now,
+            )
+        )
+    return on_hand, expected, remaining
+
+
+def _demands(lines) -> dict[int, list[tuple[int, int]]]:
+    """What each line needs from stock: [(sku_id, quantity)]. An item needs itself; a kit needs
+    its components (quantity × per kit); a service needs nothing (1 query when kits are present).
+    """
+    from catalog.models import KitComponent
+
+    kits = {line.sku_id for line in lines if getattr(line.sku, "kind", "item") == "kit"}
+    parts: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    if kits:
+        for kit_id, component_id, per in KitComponent.objects.filter(kit_id__in=kits).values_list(
+            "kit_id", "component_id", "quantity"
+        ):
+            parts[kit_id].append((component_id, per))
+    out = {}
+    for line in lines:
+        kind = getattr(line.sku, "kind", "item")
+        if kind == "service":
+            out[line.pk] = []
+        elif kind == "kit" and parts.get(line.sku_id):
+            out[line.pk] = [(c, per * line.quantity) for c, per in parts[line.sku_id]]
+        else:
+            out[line.pk] = [(line.sku_id, line.quantity)]
+    return out
+
+
 def _allocate_locked_lines(
     lines, *, actor, eligible: EligibleCenters, event_type=EventType.LINES_ALLOCATED
 ):
@@ -125,7 +216,9 @@ def _allocate_locked_lines(
 
     Releases what the lines held, then allocates from on-hand stock in eligible centers by
     precedence, then against expected inventory (earliest date first), then backorders the rest
-    with no date. Returns {line_id: LineResult}.
+    with no date. A kit is allocated as its components and is allocated only when all of them
+    are; a service takes no stock. Returns {line_id: LineResult}; for a kit the quantities in
+    the result count whole kits.
     """
     from orders.models import LineInventoryStatus as L
     from orders.workflow import check_line_transition
@@ -134,13 +227,14 @@ def _allocate_locked_lines(
         return {}
     now = timezone.now()
     line_ids = [line.pk for line in lines]
-    sku_ids = {line.sku_id for line in lines}
+    demands = _demands(lines)
+    sku_ids = {sku_id for need in demands.values() for sku_id, _ in need}
     center_ids: set[int] = set()
     centers_of: dict[int, list] = {}
     for line in lines:
         if line.inventory_status not in ACTIVE_LINE_STATES:
             check_line_transition(line.inventory_status, L.ALLOCATED)  # raises with a message
-        centers_of[line.pk] = eligible.for_ship_to(line.ship_to)
+        centers_of[line.pk] = eligible.for_ship_to(line.ship_to) if demands[line.pk] else []
         center_ids.update(c.pk for c in centers_of[line.pk])
 
     held = list(LineAllocation.objects.filter(line_id__in=line_ids))
@@ -178,77 +272,39 @@ def _allocate_locked_lines(
     results: dict[int, LineResult] = {}
     for line in lines:
         centers = centers_of[line.pk]
+        need = demands[line.pk]
         result = LineResult(line.pk, line.sku_id, line.quantity, line.inventory_status)
-        remaining = line.quantity
-        if not centers:
+        if not need:  # a service: nothing to hold
+            target = L.ALLOCATED
+            result.note = "no stock needed"
+        elif not centers:
             target = L.UNALLOCATED
             where = line.ship_to
             method = getattr(where, "shipping_method", None) if where else None
+            place = f"{where.city} {where.region} {where.country}" if where else "this address"
             result.note = (
-                f"No fulfillment center ships {method or 'this shipping method'} to "
-                f"{where.city} {where.region} {where.country}; choose another shipping method."
+                f"No fulfillment center ships {method or 'this shipping method'} to {place}; "
+                "choose another shipping method."
             )
-            remaining = 0
-        for center in centers:
-            if remaining <= 0:
-                break
-            row = inv_by_key.get((line.sku_id, center.pk))
-            if row is None or row.on_hand - row.allocated <= 0:
-                continue
-            take = min(remaining, row.on_hand - row.allocated)
-            row.allocated += take
-            remaining -= take
-            result.on_hand += take
-            result.centers.append(center.code)
-            new_allocs.append(
-                LineAllocation(
-                    line_id=line.pk,
-                    kind=AllocationKind.ON_HAND,
-                    quantity=take,
-                    center=center,
-                    inventory=row,
-                    allocated_at=now,
+        else:
+            # per demand: (needed, on hand, expected, undated) in component units
+            parts = []
+            for sku_id, quantity in need:
+                got = _allocate_demand(
+                    line, sku_id, quantity, centers, inv_by_key, exp_by_sku, new_allocs, now, result
                 )
-            )
-        if remaining > 0:
-            ok_centers = {c.pk for c in centers}
-            for row in exp_by_sku.get(line.sku_id, []):
-                if remaining <= 0:
-                    break
-                if row.center_id not in ok_centers:
-                    continue
-                free = row.quantity - row.received_quantity - row.promised_quantity
-                if free <= 0:
-                    continue
-                take = min(remaining, free)
-                row.promised_quantity += take
-                remaining -= take
-                result.expected += take
-                result.expected_date = max(
-                    result.expected_date or row.expected_date, row.expected_date
+                parts.append((quantity, *got))
+            if len(need) == 1 and need[0][0] == line.sku_id:
+                _, result.on_hand, result.expected, result.backorder = parts[0]
+            else:  # a kit: count whole kits
+                per = {sku_id: q // line.quantity for sku_id, q in need}
+                kits_now = min(p[1] // per[s] for p, (s, _) in zip(parts, need, strict=True))
+                kits_dated = min(
+                    (p[1] + p[2]) // per[s] for p, (s, _) in zip(parts, need, strict=True)
                 )
-                new_allocs.append(
-                    LineAllocation(
-                        line_id=line.pk,
-                        kind=AllocationKind.EXPECTED,
-                        quantity=take,
-                        center_id=row.center_id,
-                        expected=row,
-                        expected_date=row.expected_date,
-                        allocated_at=now,
-                    )
-                )
-        if remaining > 0:
-            result.backorder = remaining
-            new_allocs.append(
-                LineAllocation(
-                    line_id=line.pk,
-                    kind=AllocationKind.BACKORDER,
-                    quantity=remaining,
-                    allocated_at=now,
-                )
-            )
-        if centers:
+                result.on_hand = kits_now
+                result.expected = kits_dated - kits_now
+                result.backorder = line.quantity - kits_dated
             target = L.ALLOCATED if result.on_hand == line.quantity else L.BACKORDERED
         if line.inventory_status != target:
             check_line_transition(line.inventory_status, target)
@@ -589,7 +645,7 @@ def allocate_waiting_backorders(*, sku_ids, actor=None, limit: int = 1000) -> in
     sku_ids = list(sku_ids)
     waiting = (
         LineAllocation.objects.filter(
-            line__sku_id__in=sku_ids,
+            sku_id__in=sku_ids,
             kind__in=[AllocationKind.EXPECTED, AllocationKind.BACKORDER],
             line__inventory_status="backordered",
         )
@@ -692,23 +748,27 @@ def apply_atp_choice(*, order, choice, actor) -> list[str]:
             on_hand[a.line_id] += a.quantity
         dropped = []
         for line in lines:
-            keep = on_hand[line.pk]
-            waiting = [
-                a
-                for a in LineAllocation.objects.filter(line=line).exclude(
-                    kind=AllocationKind.ON_HAND
-                )
-            ]
-            _release_waiting(waiting)
+            # a kit ships whole: a backordered kit is dropped as a whole
+            keep = 0 if line.sku.kind == "kit" else on_hand[line.pk]
             dropped.append({"line": line.pk, "sku": line.sku_id, "dropped": line.quantity - keep})
             if keep == 0:
-                messages.append(f"{line.sku} dropped: nothing available now.")
+                release_deleted_line(line.pk)  # everything it holds
+                messages.append(f"{line.sku.code} dropped: nothing available now.")
                 if locked_order.status == "pending":
                     line.delete()
                 else:
                     OrderLine.objects.filter(pk=line.pk).update(inventory_status="canceled")
             else:
-                messages.append(f"{line.sku}: quantity {line.quantity} → {keep} (available now).")
+                _release_waiting(
+                    list(
+                        LineAllocation.objects.filter(line=line).exclude(
+                            kind=AllocationKind.ON_HAND
+                        )
+                    )
+                )
+                messages.append(
+                    f"{line.sku.code}: quantity {line.quantity} → {keep} (available now)."
+                )
                 OrderLine.objects.filter(pk=line.pk).update(
                     quantity=keep, inventory_status="allocated"
                 )
@@ -814,6 +874,8 @@ def move_backorders_to_new_order(*, order, actor):
     for line in lines:
         held = allocs[line.pk]
         on_hand = sum(a.quantity for a in held if a.kind == AllocationKind.ON_HAND)
+        if line.sku.kind == "kit":
+            on_hand = 0  # a kit moves whole, with everything it holds
         waiting = [a for a in held if a.kind != AllocationKind.ON_HAND]
         waiting_qty = sum(a.quantity for a in waiting)
         new_ship_to = address_map.get(line.ship_to_id) if line.ship_to_id else None

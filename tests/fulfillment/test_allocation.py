@@ -178,3 +178,28 @@ def test_availability_selector(tor, van, sku, django_assert_num_queries):
     )
     assert result[other.pk].status == "backordered"
     assert "4 available now in VAN" in a.describe(6)
+
+
+def test_kit_allocates_its_components_and_service_needs_no_stock(cart, tor):
+    from tests.catalog.factories import KitComponentFactory
+
+    kit = SKUFactory(kind="kit")
+    pen, case = SKUFactory(), SKUFactory()
+    KitComponentFactory(kit=kit, component=pen, quantity=2)
+    KitComponentFactory(kit=kit, component=case, quantity=1)
+    stock(pen, tor, 5)
+    stock(case, tor, 1)
+    line = OrderLineFactory(order=cart, sku=kit, quantity=2)
+    result = services.allocate_line(line=line)
+    # 4 pens are there, but only one case: one whole kit now, one waiting
+    assert (result.status, result.on_hand, result.backorder) == ("backordered", 1, 1)
+    assert Inventory.objects.get(sku=pen).allocated == 4
+    assert Inventory.objects.get(sku=case).allocated == 1
+    assert held(line) == [("backorder", None, 1), ("on_hand", "TOR", 1), ("on_hand", "TOR", 4)]
+    services.deallocate_line(line=line)
+    assert set(Inventory.objects.values_list("allocated", flat=True)) == {0}
+
+    wrap = SKUFactory(kind="service", service_type="gift_wrap")
+    line = OrderLineFactory(order=cart, sku=wrap, quantity=1)
+    assert services.allocate_line(line=line).status == "allocated"
+    assert held(line) == []
