@@ -247,7 +247,19 @@ def finalize_order_pricing(*, order, actor) -> PricedOrder:
             f"The adjustment “{pending_adj}” awaits a supervisor's approval: have it approved "
             "or remove it before submitting."
         )
-    priced, loaded = price_order(order=order)
+    loaded = loader.load_order(order)
+    # Price as the CSR saw it: promotions the cart holds (pending usage) count as available,
+    # and their limits are checked below under lock, where the answer is final.
+    held = set(
+        m.PromotionUsage.objects.filter(
+            order_id=order.pk, status=m.UsageStatus.PENDING
+        ).values_list("promotion_id", flat=True)
+    )
+    as_seen = dataclasses.replace(
+        loaded.snapshot,
+        allowances=tuple(a for a in loaded.snapshot.allowances if a.promotion_id not in held),
+    )
+    priced = engine.price(as_seen, loaded.rules)
     applied = _applied_amounts(priced)
     limited = {
         p.id: p
