@@ -120,6 +120,12 @@ def generate_skus(*, product: Product, actor=None, weight_kg=None) -> list[SKU]:
             raise DomainError(
                 f"Defining attribute {axis.attribute.name} of {product.code} has no values."
             )
+        strangers = [v.value for v in values if v.attribute_id != axis.attribute_id]
+        if strangers:
+            raise DomainError(
+                f"{', '.join(strangers)} are not values of {axis.attribute.name} "
+                f"(defining attribute of {product.code})."
+            )
         value_lists.append(values)
 
     existing = set(product.skus.exclude(variant_key="").values_list("variant_key", flat=True))
