@@ -1,0 +1,67 @@
+"""Usage limits hold when many orders race for the last uses (PostgreSQL, real threads)."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from pricing import models as m
+from pricing import services
+from tests.customers.factories import CustomerFactory
+from tests.pricing.conftest import Store
+from tests.pricing.factories import PromotionFactory
+
+pytestmark = [pytest.mark.postgres]
+
+
+def race(orders, actor):
+    barrier = threading.Barrier(len(orders))
+    outcomes = {}
+
+    def submit(order):
+        try:
+            barrier.wait()
+            services.finalize_order_pricing(order=order, actor=actor)
+            outcomes[order.pk] = "won"
+        except services.PricingChanged:
+            outcomes[order.pk] = "lost"
+        except Exception as exc:  # pragma: no cover - reported by the assertion
+            outcomes[order.pk] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(o,)) for o in orders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_exactly_the_overall_limit_is_granted(transactional_db, csr):
+    store = Store()
+    promotion = PromotionFactory(name="Last three", limit_overall=3)
+    orders = [store.cart(notebook=1) for _ in range(10)]
+    for order in orders:
+        assert services.reprice_order(order=order).discount_total == Decimal("1.20")
+    outcomes = race(orders, csr)
+    assert sorted(outcomes.values()) == ["lost"] * 7 + ["won"] * 3, outcomes
+    assert m.PromotionCounter.objects.get(promotion=promotion).used == 3
+    assert m.PromotionUsage.objects.filter(status=m.UsageStatus.FINAL).count() == 3
+    # a loser, repriced, shows why and no longer gets the discount
+    loser = next(o for o in orders if outcomes[o.pk] == "lost")
+    priced = services.reprice_order(order=loser)
+    assert priced.discount_total == 0
+    assert [n.reason for n in priced.explanation.not_applied] == ["limit_reached"]
+
+
+def test_exactly_the_per_customer_limit_is_granted(transactional_db, csr):
+    store = Store()
+    PromotionFactory(name="Once per customer", limit_per_customer=1)
+    customer = CustomerFactory()
+    orders = [store.cart(customer=customer, pen=2) for _ in range(6)]
+    for order in orders:
+        services.reprice_order(order=order)
+    outcomes = race(orders, csr)
+    assert sorted(outcomes.values()) == ["lost"] * 5 + ["won"], outcomes
