@@ -139,7 +139,8 @@ class AddressForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         fields = _address_fields()
-        self.fields = {"nickname": fields.pop("nickname"), **self.fields, **fields}
+        defaults = {k: self.fields.pop(k) for k in ("default_billing", "default_shipping")}
+        self.fields = {"nickname": fields.pop("nickname"), **self.fields, **fields, **defaults}
 
     def address_data(self) -> dict:
         data = dict(self.cleaned_data)

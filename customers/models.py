@@ -125,6 +125,12 @@ class Customer(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    @property
+    def phone_display(self) -> str:
+        from customers.phones import format_phone
+
+        return format_phone(self.phone)
+
     def set_password(self, raw_password: str | None) -> None:
         self.password = make_password(raw_password)
 

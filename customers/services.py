@@ -12,7 +12,6 @@ import re
 import secrets
 from types import SimpleNamespace
 
-import phonenumbers
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -36,6 +35,7 @@ from customers.models import (
     PaymentMethod,
     Segment,
 )
+from customers.phones import format_phone, normalize_phone  # noqa: F401 (re-exported)
 
 LOGON_ID_RE = re.compile(r"^[\w.@+-]{3,150}$")
 POSTAL_CODE_RES = {
@@ -133,47 +133,6 @@ def _plain(value):
     if hasattr(value, "code"):  # django-countries Country
         return value.code
     return str(value)
-
-
-def normalize_phone(raw: str, *, region: str | None = None) -> str:
-    """Any typed phone number to E.164 ('(555) 010-2233' -> '+15550102233'); '' stays ''.
-
-    Raises ValueError with a message for the CSR when it cannot be a phone number. Numbers are
-    checked for a possible length and shape, not against the numbering plan, so fictional
-    555 numbers are accepted.
-    """
-    raw = (raw or "").strip()
-    if not raw:
-        return ""
-    try:
-        number = phonenumbers.parse(raw, region or settings.STORE_COUNTRY)
-    except phonenumbers.NumberParseException:
-        raise ValueError(
-            "This is not a phone number; enter it with the area code, e.g. (555) 010-2233."
-        ) from None
-    if not phonenumbers.is_possible_number(number):
-        raise ValueError(
-            "This phone number has the wrong number of digits; "
-            "enter it with the area code, e.g. (555) 010-2233."
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def format_phone(e164: str) -> str:
-    """'+15550102233' -> '(555) 010-2233' for the store's country, international otherwise."""
-    if not e164:
-        return ""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    region = phonenumbers.region_code_for_number(number)
-    fmt = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if region in {settings.STORE_COUNTRY, "US", "CA"} or number.country_code == 1
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(number, fmt)
 
 
 def _clean_customer_fields(data: dict, errors: _Errors, *, instance: Customer | None) -> dict:
