@@ -1,3 +1,28 @@
 """API of the customers app, under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from customers.api import CustomerAddressViewSet, CustomerViewSet
+
+router = SimpleRouter()
+router.register("customers", CustomerViewSet, basename="customer")
+
+addresses = CustomerAddressViewSet.as_view({"get": "list", "post": "create"})
+address = CustomerAddressViewSet.as_view(
+    {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
+)
+
+urlpatterns = [
+    *router.urls,
+    path(
+        "customers/<int:customer_id>/addresses/",
+        addresses,
+        name="customer-addresses",
+    ),
+    path(
+        "customers/<int:customer_id>/addresses/<int:pk>/",
+        address,
+        name="customer-address",
+    ),
+]
