@@ -484,11 +484,15 @@ def _resolve_sku(sku):
     return found
 
 
+# Extra apply_async options for the tasks enqueued here (the integration test names its queue).
+TASK_OPTIONS: dict = {}
+
+
 def _enqueue_backorder_allocation(sku_ids) -> None:
     from fulfillment import tasks
 
     ids = sorted(set(sku_ids))
-    transaction.on_commit(lambda: tasks.allocate_backorders.delay(ids))
+    transaction.on_commit(lambda: tasks.allocate_backorders.apply_async(args=[ids], **TASK_OPTIONS))
 
 
 @transaction.atomic
