@@ -180,6 +180,26 @@ def release_pricing(*, order, actor) -> None:
         fn(order=order, actor=actor)
 
 
+def wallet(customer) -> list:
+    fn = _fn("pricing.selectors", "wallet")
+    if fn is None or customer is None:
+        return []
+    return list(fn(customer=customer))
+
+
+def order_codes(order) -> list:
+    fn = _fn("pricing.selectors", "order_codes")
+    return list(fn(order=order)) if fn else []
+
+
+def adjustment_choices() -> tuple[list, list]:
+    try:
+        from pricing.models import OrderAdjustment
+    except ImportError:
+        return [], []
+    return OrderAdjustment.Kind.choices, OrderAdjustment.ReasonCode.choices
+
+
 def explanation(order) -> object | None:
     """The priced result's explanation for the panel, if pricing offers a read for it."""
     fn = _fn("pricing.selectors", "order_explanation")

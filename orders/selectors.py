@@ -179,7 +179,6 @@ def order_summary(order: Order) -> dict:
         "unassigned": unassigned,
         "billing": billing,
         "payment": current_payment(order),
-        "explanation": ext.explanation(order),
         "is_pending": order.status == OrderStatus.PENDING,
     }
 

@@ -688,19 +688,49 @@ def coupon_redeem(*, actor, order: Order, coupon_id, version=None) -> Order:
 
 
 @transaction.atomic
-def adjustment_add(*, actor, order: Order, version=None, **adjustment) -> object:
-    """A CSR adjustment through pricing (role limits, supervisor approval live there)."""
+def adjustment_add(
+    *,
+    actor,
+    order: Order,
+    kind: str,
+    value,
+    reason_code: str,
+    comment: str = "",
+    line_id=None,
+    supervisor_username: str = "",
+    supervisor_password: str = "",
+    version=None,
+) -> object:
+    """A CSR adjustment through pricing (role limits and on-the-spot supervisor approval live
+    there). Over the CSR's limit without a supervisor, it waits in the approval queue."""
     require(actor, Perm.USE_DESK, "change orders")
     order = _claim(order, version)
-    result = ext.pricing_call("add_adjustment", order=order, actor=actor, **adjustment)
+    line = _line(order, line_id) if line_id else None
+    adjustment = ext.pricing_call(
+        "add_adjustment",
+        order=order,
+        actor=actor,
+        kind=kind,
+        value=value,
+        reason_code=reason_code,
+        comment=comment or "",
+        line=line,
+        supervisor_username=supervisor_username or "",
+        supervisor_password=supervisor_password or "",
+    )
     _event(
         order,
         E.ORDER_ADJUSTMENT_ADDED,
         actor,
-        **{k: str(v) for k, v in adjustment.items() if k != "approver_password"},
+        kind=kind,
+        value=str(value),
+        reason=reason_code,
+        line=line_id,
+        status=getattr(adjustment, "status", ""),
+        approved_by=supervisor_username or None,
     )
     _reprice(order, actor)
-    return result
+    return adjustment
 
 
 @transaction.atomic

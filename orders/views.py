@@ -94,12 +94,29 @@ def _act(request, order: Order, action, *, panel: str | None = None, success: st
     return response
 
 
+def _pending(request, order):
+    response = _render_cart(
+        request,
+        order,
+        message="Over your limit: the adjustment waits for a supervisor's approval and does "
+        "not apply until then (or enter the supervisor's name and password now).",
+        level="warning",
+    )
+    response["HX-Trigger"] = "cart-updated, panel-close"
+    return response
+
+
 def _render_panel(request, order, panel, *, errors=None, data=None):
     order = _order(order.pk)
     context = _context(order, errors=errors or {}, data=data or {}, panel=panel)
     context["stored_methods"] = ext.stored_payment_methods(order.customer)
     if order.customer_id:
         context["address_book"] = list(order.customer.addresses.all())
+    if panel == "promo":
+        context["coupons"] = ext.wallet(order.customer)
+        context["codes"] = ext.order_codes(order)
+    if panel == "adjust":
+        context["adjust_kinds"], context["reason_codes"] = ext.adjustment_choices()
     response = render(request, PANELS[panel], context)
     response["HX-Retarget"] = "#panel-body"
     response["HX-Reswap"] = "innerHTML"
@@ -349,25 +366,27 @@ def panel(request, pk: int, name: str):
         )
 
     if name == "adjust":
-        fields = {
-            k: post.get(k)
-            for k in (
-                "kind",
-                "value",
-                "reason",
-                "line_id",
-                "approver_username",
-                "approver_password",
+        result = {}
+
+        def act():
+            result["adj"] = services.adjustment_add(
+                actor=user,
+                order=order,
+                kind=post.get("kind", ""),
+                value=post.get("value", ""),
+                reason_code=post.get("reason_code", ""),
+                comment=post.get("comment", ""),
+                line_id=post.get("line_id") or None,
+                supervisor_username=post.get("supervisor_username", ""),
+                supervisor_password=post.get("supervisor_password", ""),
+                version=version,
             )
-            if post.get(k)
-        }
-        return _act(
-            request,
-            order,
-            lambda: services.adjustment_add(actor=user, order=order, **fields),
-            panel=name,
-            success="Adjustment added.",
-        )
+
+        response = _act(request, order, act, panel=name, success="Adjustment applied.")
+        adj = result.get("adj")
+        if adj is not None and getattr(adj, "status", "") == "pending":
+            return _pending(request, order)
+        return response
 
     if name == "comment":
         return _act(

@@ -37,11 +37,22 @@
       if (active >= 0 && opts[active]) { e.preventDefault(); pick(opts[active]); }
       else if (opts.length === 1 && opts[0].dataset.sku.toUpperCase() !== item.value.trim().toUpperCase()) { e.preventDefault(); pick(opts[0]); }
       // otherwise: the form submits with the typed SKU
-    } else if (e.key === "Escape") { closeList(); }
+    } else if (e.key === "Escape") {
+      // Esc closes the suggestions; a second Esc leaves the box so single-key shortcuts work.
+      if (options().length || list.children.length) { e.stopPropagation(); closeList(); }
+      else { e.stopPropagation(); item.blur(); }
+    }
   }, true);
   list.addEventListener("mousedown", function (e) {
     const opt = e.target.closest("li[data-sku]");
     if (opt) { e.preventDefault(); pick(opt); }
+  });
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    // A late answer for text that is no longer in the box (e.g. after an add) is dropped.
+    if (e.detail.target === list) {
+      const asked = new URL(e.detail.xhr.responseURL, location.href).searchParams.get("sku") || "";
+      if (asked.trim() !== item.value.trim() || document.activeElement !== item) e.detail.shouldSwap = false;
+    }
   });
   document.body.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target === list) { active = -1; item.setAttribute("aria-expanded", options().length ? "true" : "false"); if (options().length) setActive(0); }
@@ -59,7 +70,7 @@
     // After an add from the item box: empty it and put focus back for the next SKU.
     const src = e.detail && e.detail.elt;
     if (src === form || !src || !src.closest || !src.closest("#cart")) {
-      if (src === form) { item.value = ""; qty.value = "1"; }
+      if (src === form) { item.value = ""; qty.value = "1"; closeList(); }
       if (!dialog.open) focusItem();
     }
     if (item.value === "" && !dialog.open) focusItem();
