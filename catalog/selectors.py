@@ -73,6 +73,15 @@ def find_catalog_items(
         items = items.order_by("code")
         return items[:limit] if limit else items
 
+    items = search_skus(items, text)
+    return items[:limit] if limit else items
+
+
+def search_skus(items: QuerySet[SKU], query: str) -> QuerySet[SKU]:
+    """Narrow and order any SKU queryset by a search text (see find_catalog_items)."""
+    text = " ".join((query or "").split())
+    if not text:
+        return items
     code = normalize_code(text)
     match = Q(code__startswith=code)
     rank = Case(
@@ -99,8 +108,7 @@ def find_catalog_items(
             for word in text.split():
                 words &= Q(name__icontains=word)
             match |= words
-    items = items.filter(match).annotate(match_rank=rank).order_by(*ordering, "code")
-    return items[:limit] if limit else items
+    return items.filter(match).annotate(match_rank=rank).order_by(*ordering, "code")
 
 
 def buyable_skus(*, now=None) -> QuerySet[SKU]:

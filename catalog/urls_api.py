@@ -1,3 +1,12 @@
 """API of the catalog app, under /api/v1/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from catalog import api
+
+router = SimpleRouter()
+router.register("catalog/categories", api.CategoryViewSet, basename="catalog-category")
+router.register("catalog/products", api.ProductViewSet, basename="catalog-product")
+router.register("catalog/skus", api.SKUViewSet, basename="catalog-sku")
+
+urlpatterns = router.urls
