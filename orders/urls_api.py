@@ -1,3 +1,10 @@
 """API of the orders app, under /api/v1/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from orders import api
+
+router = SimpleRouter()
+router.register("carts", api.CartViewSet, basename="cart")
+router.register("orders", api.OrderViewSet, basename="order")
+urlpatterns = router.urls

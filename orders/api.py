@@ -1,0 +1,623 @@
+"""REST API for carts and orders: thin adapters over orders.services and orders.selectors.
+
+/api/v1/carts/   create a cart, then lines, ship-tos, shipping methods, billing, payment,
+                 promotion codes, adjustments, comments; submit with an Idempotency-Key header.
+/api/v1/orders/  find orders (and parked carts) with filters; an order's detail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.errors import DomainError, NotFound
+from core.permissions import HasPerm
+from core.roles import Perm
+from orders import selectors, services
+from orders.models import Order, OrderAddress, OrderLine, OrderPayment, OrderStatus, PaymentStatus
+
+# --- input -----------------------------------------------------------------------------------
+
+
+class AddressIn(serializers.Serializer):
+    nickname = serializers.CharField(required=False, allow_blank=True)
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    line1 = serializers.CharField()
+    line2 = serializers.CharField(required=False, allow_blank=True)
+    city = serializers.CharField()
+    region = serializers.CharField(required=False, allow_blank=True)
+    postal_code = serializers.CharField()
+    country = serializers.CharField(max_length=2)
+    phone = serializers.CharField(required=False, allow_blank=True)
+
+
+class GuestIn(serializers.Serializer):
+    first_name = serializers.CharField(required=False, allow_blank=True)
+    last_name = serializers.CharField(required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(required=False, allow_blank=True)
+
+
+class CartCreateIn(serializers.Serializer):
+    customer_id = serializers.IntegerField(required=False, help_text="Omit for a guest cart")
+    guest = GuestIn(required=False)
+
+
+class VersionIn(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False, help_text="The cart version you read; a stale one gets 409"
+    )
+
+
+class LineIn(VersionIn):
+    sku = serializers.CharField(help_text="SKU code")
+    quantity = serializers.IntegerField(min_value=1, max_value=9999, default=1)
+    ship_to = serializers.IntegerField(required=False)
+
+
+class LineUpdateIn(VersionIn):
+    quantity = serializers.IntegerField(min_value=1, max_value=9999, required=False)
+    ship_to = serializers.IntegerField(required=False)
+
+
+class ShipToIn(VersionIn):
+    address = AddressIn(required=False)
+    address_id = serializers.IntegerField(required=False, help_text="From the address book")
+    save_to_book = serializers.BooleanField(default=False)
+    shipping_method = serializers.CharField(required=False, help_text="Shipping method code")
+    assign_lines = serializers.BooleanField(default=False, help_text="Move every line here")
+
+
+class ShippingMethodIn(VersionIn):
+    shipping_method = serializers.CharField(help_text="Shipping method code")
+
+
+class BillingIn(VersionIn):
+    address = AddressIn(required=False)
+    address_id = serializers.IntegerField(required=False)
+
+
+class PaymentIn(VersionIn):
+    payment_method_id = serializers.IntegerField(required=False, help_text="A stored card")
+    card_number = serializers.CharField(required=False, help_text="Never stored or logged")
+    exp_month = serializers.IntegerField(required=False)
+    exp_year = serializers.IntegerField(required=False)
+    cvv = serializers.CharField(required=False, help_text="Never stored or logged")
+    save_card = serializers.BooleanField(default=False)
+
+
+class CodeIn(VersionIn):
+    code = serializers.CharField()
+
+
+class CouponIn(VersionIn):
+    coupon_id = serializers.IntegerField()
+
+
+class AdjustmentIn(VersionIn):
+    kind = serializers.CharField()
+    value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    reason_code = serializers.CharField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    line_id = serializers.IntegerField(required=False)
+    supervisor_username = serializers.CharField(required=False, allow_blank=True, default="")
+    supervisor_password = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CommentIn(serializers.Serializer):
+    text = serializers.CharField()
+    email_customer = serializers.BooleanField(default=False)
+
+
+class AtpIn(VersionIn):
+    atp_choice = serializers.CharField(
+        help_text="ship_complete | ship_available_first | ship_available_drop"
+    )
+
+
+class SubmitIn(serializers.Serializer):
+    expected_total = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        help_text="The total the customer agreed to; if prices changed, 409 with the new total",
+    )
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+class AddressOut(serializers.ModelSerializer):
+    country = serializers.CharField()
+    kind = serializers.CharField(help_text="shipping | billing")
+    shipping_method = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = OrderAddress
+        fields = [
+            "id",
+            "kind",
+            "nickname",
+            "first_name",
+            "last_name",
+            "line1",
+            "line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "phone",
+            "shipping_method",
+        ]
+
+
+class LineOut(serializers.ModelSerializer):
+    sku = serializers.CharField(source="sku.code")
+    name = serializers.CharField(source="sku.name")
+    inventory_status = serializers.CharField(
+        help_text="unallocated | allocated | backordered | released | shipped | canceled"
+    )
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "quantity",
+            "ship_to",
+            "is_gift",
+            "unit_price",
+            "discount_total",
+            "line_total",
+            "inventory_status",
+        ]
+
+
+class PaymentOut(serializers.ModelSerializer):
+    status = serializers.CharField(
+        help_text="selected | authorized | review | declined | error | voided | captured"
+    )
+
+    class Meta:
+        model = OrderPayment
+        fields = ["id", "brand", "last4", "exp_month", "exp_year", "status", "amount", "reason"]
+
+
+ORDER_STATUS_HELP = ", ".join(OrderStatus.values)
+
+
+class OrderListOut(serializers.ModelSerializer):
+    status = serializers.CharField(help_text=ORDER_STATUS_HELP)
+    customer_logon_id = serializers.CharField(source="customer.logon_id", default=None)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "status",
+            "customer",
+            "customer_logon_id",
+            "guest_last_name",
+            "guest_email",
+            "currency",
+            "total",
+            "created_at",
+            "modified_at",
+            "submitted_at",
+        ]
+
+
+class OrderOut(serializers.ModelSerializer):
+    status = serializers.CharField(help_text=ORDER_STATUS_HELP)
+    atp_choice = serializers.CharField(
+        help_text="ship_complete | ship_available_first | ship_available_drop"
+    )
+    lines = LineOut(many=True, read_only=True)
+    addresses = AddressOut(many=True, read_only=True)
+    payment = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "status",
+            "version",
+            "customer",
+            "guest_first_name",
+            "guest_last_name",
+            "guest_email",
+            "guest_phone",
+            "currency",
+            "atp_choice",
+            "current_ship_to",
+            "subtotal",
+            "discount_total",
+            "shipping_total",
+            "tax_total",
+            "total",
+            "attention",
+            "lines",
+            "addresses",
+            "payment",
+            "pricing_detail",
+            "created_at",
+            "modified_at",
+            "submitted_at",
+        ]
+
+    @extend_schema_field(PaymentOut(allow_null=True))
+    def get_payment(self, order) -> dict | None:
+        payments = [
+            p
+            for p in order.payments.all()
+            if p.status not in (PaymentStatus.REPLACED, PaymentStatus.VOIDED)
+        ]
+        return PaymentOut(payments[0]).data if payments else None
+
+
+class SubmitOut(serializers.Serializer):
+    placed = serializers.BooleanField()
+    repeated = serializers.BooleanField()
+    message = serializers.CharField()
+    order = OrderOut()
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def _order_queryset():
+    return Order.objects.select_related("customer").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.select_related("sku")),
+        Prefetch("addresses", queryset=OrderAddress.objects.select_related("shipping_method")),
+        Prefetch("payments", queryset=OrderPayment.objects.order_by("-id")),
+    )
+
+
+def _out(order_id, code=status.HTTP_200_OK) -> Response:
+    return Response(OrderOut(_order_queryset().get(pk=order_id)).data, status=code)
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+CART_OUT = {200: OrderOut, 201: OrderOut}
+
+
+class CartViewSet(viewsets.GenericViewSet):
+    """Carts (pending orders). Every change reprices; send `version` to detect concurrent edits."""
+
+    permission_classes = [HasPerm.of(Perm.USE_DESK)]
+    serializer_class = OrderOut
+
+    def get_queryset(self):
+        return _order_queryset().filter(status=OrderStatus.PENDING)
+
+    def _cart(self, pk) -> Order:
+        order = Order.objects.filter(pk=pk).first()
+        if order is None:
+            raise NotFound("No such cart.")
+        return order
+
+    @extend_schema(request=CartCreateIn, responses={201: OrderOut}, summary="Create a cart")
+    def create(self, request):
+        data = _valid(CartCreateIn, request.data)
+        customer = None
+        if data.get("customer_id"):
+            from customers.models import Customer
+
+            customer = Customer.objects.filter(pk=data["customer_id"]).first()
+            if customer is None:
+                raise NotFound("No such customer.", field="customer_id")
+        order = services.cart_create(
+            actor=request.user, customer=customer, guest=dict(data.get("guest") or {})
+        )
+        return _out(order.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=OrderOut, summary="A cart with its lines, ship-tos and totals")
+    def retrieve(self, request, pk=None):
+        return _out(self._cart(pk).pk)
+
+    @extend_schema(request=LineIn, responses={201: OrderOut}, summary="Add a SKU")
+    @action(detail=True, methods=["post"])
+    def lines(self, request, pk=None):
+        data = _valid(LineIn, request.data)
+        order = self._cart(pk)
+        services.line_add(
+            actor=request.user,
+            order=order,
+            sku_code=data["sku"],
+            quantity=data["quantity"],
+            ship_to_id=data.get("ship_to"),
+            version=data.get("version"),
+        )
+        return _out(order.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["PATCH"], request=LineUpdateIn, responses=OrderOut, summary="Change a line"
+    )
+    @extend_schema(methods=["DELETE"], request=None, responses=OrderOut, summary="Remove a line")
+    @action(detail=True, methods=["patch", "delete"], url_path=r"lines/(?P<line_id>\d+)")
+    def line(self, request, pk=None, line_id=None):
+        order = self._cart(pk)
+        if request.method == "DELETE":
+            version = request.query_params.get("version")
+            services.line_remove(
+                actor=request.user,
+                order=order,
+                line_id=int(line_id),
+                version=int(version) if version and version.isdigit() else None,
+            )
+        else:
+            data = _valid(LineUpdateIn, request.data)
+            services.line_update(
+                actor=request.user,
+                order=order,
+                line_id=int(line_id),
+                quantity=data.get("quantity"),
+                ship_to_id=data.get("ship_to"),
+                version=data.get("version"),
+            )
+        return _out(order.pk)
+
+    @extend_schema(request=ShipToIn, responses={201: OrderOut}, summary="Add a ship-to address")
+    @action(detail=True, methods=["post"], url_path="ship-tos")
+    def ship_tos(self, request, pk=None):
+        data = _valid(ShipToIn, request.data)
+        if not data.get("address") and not data.get("address_id"):
+            raise DomainError("Give an address or an address_id.", field="address")
+        order = self._cart(pk)
+        services.ship_to_add(
+            actor=request.user,
+            order=order,
+            address=dict(data["address"]) if data.get("address") else None,
+            address_id=data.get("address_id"),
+            save_to_book=data["save_to_book"],
+            shipping_method_code=data.get("shipping_method"),
+            assign_lines=data["assign_lines"],
+            version=data.get("version"),
+        )
+        return _out(order.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ShippingMethodIn, responses=OrderOut, summary="Shipping method of a ship-to"
+    )
+    @action(
+        detail=True,
+        methods=["put"],
+        url_path=r"ship-tos/(?P<ship_to_id>\d+)/shipping-method",
+    )
+    def shipping_method(self, request, pk=None, ship_to_id=None):
+        data = _valid(ShippingMethodIn, request.data)
+        order = self._cart(pk)
+        services.shipping_method_set(
+            actor=request.user,
+            order=order,
+            ship_to_id=int(ship_to_id),
+            method_code=data["shipping_method"],
+            version=data.get("version"),
+        )
+        return _out(order.pk)
+
+    @extend_schema(request=BillingIn, responses=OrderOut, summary="Billing address")
+    @action(detail=True, methods=["put"], url_path="billing-address")
+    def billing_address(self, request, pk=None):
+        data = _valid(BillingIn, request.data)
+        if not data.get("address") and not data.get("address_id"):
+            raise DomainError("Give an address or an address_id.", field="address")
+        order = self._cart(pk)
+        services.billing_address_set(
+            actor=request.user,
+            order=order,
+            address=dict(data["address"]) if data.get("address") else None,
+            address_id=data.get("address_id"),
+            version=data.get("version"),
+        )
+        return _out(order.pk)
+
+    @extend_schema(request=PaymentIn, responses=OrderOut, summary="Stored card or a new card")
+    @action(detail=True, methods=["put"])
+    def payment(self, request, pk=None):
+        data = _valid(PaymentIn, request.data)
+        order = self._cart(pk)
+        if data.get("payment_method_id"):
+            services.payment_set_stored(
+                actor=request.user,
+                order=order,
+                payment_method_id=data["payment_method_id"],
+                version=data.get("version"),
+            )
+        else:
+            services.payment_set_card(
+                actor=request.user,
+                order=order,
+                card_number=data.get("card_number", ""),
+                exp_month=data.get("exp_month"),
+                exp_year=data.get("exp_year"),
+                cvv=data.get("cvv", ""),
+                save_to_customer=data["save_card"],
+                version=data.get("version"),
+            )
+        return _out(order.pk)
+
+    @extend_schema(request=CodeIn, responses={201: OrderOut}, summary="Enter a promotion code")
+    @action(detail=True, methods=["post"])
+    def codes(self, request, pk=None):
+        data = _valid(CodeIn, request.data)
+        order = self._cart(pk)
+        services.promotion_code_enter(
+            actor=request.user, order=order, code=data["code"], version=data.get("version")
+        )
+        return _out(order.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=OrderOut, summary="Remove a promotion code")
+    @action(detail=True, methods=["delete"], url_path=r"codes/(?P<code>[^/]+)")
+    def code(self, request, pk=None, code=None):
+        order = self._cart(pk)
+        services.promotion_code_remove(actor=request.user, order=order, code=code)
+        return _out(order.pk)
+
+    @extend_schema(request=CouponIn, responses={201: OrderOut}, summary="Redeem a wallet coupon")
+    @action(detail=True, methods=["post"])
+    def coupons(self, request, pk=None):
+        data = _valid(CouponIn, request.data)
+        order = self._cart(pk)
+        services.coupon_redeem(
+            actor=request.user,
+            order=order,
+            coupon_id=data["coupon_id"],
+            version=data.get("version"),
+        )
+        return _out(order.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=AdjustmentIn,
+        responses={201: OrderOut},
+        summary="CSR adjustment (role limits; supervisor credentials for over-limit)",
+    )
+    @action(detail=True, methods=["post"])
+    def adjustments(self, request, pk=None):
+        data = _valid(AdjustmentIn, request.data)
+        order = self._cart(pk)
+        services.adjustment_add(
+            actor=request.user,
+            order=order,
+            kind=data["kind"],
+            value=data["value"],
+            reason_code=data["reason_code"],
+            comment=data["comment"],
+            line_id=data.get("line_id"),
+            supervisor_username=data["supervisor_username"],
+            supervisor_password=data["supervisor_password"],
+            version=data.get("version"),
+        )
+        return _out(order.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AtpIn, responses=OrderOut, summary="Availability (ATP) choice")
+    @action(detail=True, methods=["put"])
+    def atp(self, request, pk=None):
+        data = _valid(AtpIn, request.data)
+        order = self._cart(pk)
+        services.atp_choice_set(
+            actor=request.user, order=order, choice=data["atp_choice"], version=data.get("version")
+        )
+        return _out(order.pk)
+
+    @extend_schema(request=CommentIn, responses={201: OrderOut}, summary="Comment")
+    @action(detail=True, methods=["post"])
+    def comments(self, request, pk=None):
+        data = _valid(CommentIn, request.data)
+        order = self._cart(pk)
+        services.comment_add(
+            actor=request.user,
+            order=order,
+            text=data["text"],
+            email_customer=data["email_customer"],
+        )
+        return _out(order.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=SubmitIn,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="One key per submit; a retry with the same key gets the same answer",
+            )
+        ],
+        responses={
+            201: SubmitOut,
+            200: OpenApiResponse(SubmitOut, description="A repeat of an earlier submit"),
+            402: OpenApiResponse(SubmitOut, description="Payment declined; the cart is pending"),
+        },
+        summary="Submit the cart (exactly once per Idempotency-Key)",
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        data = _valid(SubmitIn, request.data)
+        order = self._cart(pk)
+        result = services.submit_order(
+            actor=request.user,
+            order=order,
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            expected_total=data.get("expected_total"),
+        )
+        body = {
+            "placed": result.placed,
+            "repeated": result.repeated,
+            "message": result.message,
+            "order": OrderOut(_order_queryset().get(pk=order.pk)).data,
+        }
+        if result.placed:
+            code = status.HTTP_200_OK if result.repeated else status.HTTP_201_CREATED
+        elif result.order.status == OrderStatus.PENDING:
+            code = status.HTTP_402_PAYMENT_REQUIRED
+        else:
+            code = status.HTTP_202_ACCEPTED
+        return Response(body, status=code)
+
+
+DATE_FILTERS = ("created_from", "created_to", "modified_from", "modified_to")
+TEXT_FILTERS = (
+    "q",
+    "number",
+    "logon_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "postal_code",
+    "status",
+)
+
+
+class OrderViewSet(viewsets.ReadOnlyModelViewSet):
+    """Find orders and parked carts; an order with lines, payments and totals."""
+
+    permission_classes = [HasPerm.of(Perm.USE_DESK)]
+    filter_backends: list = []
+
+    def get_serializer_class(self):
+        return OrderListOut if self.action == "list" else OrderOut
+
+    def get_queryset(self):
+        if self.action != "list":
+            return _order_queryset()
+        params = self.request.query_params
+        kwargs = {k: params[k] for k in TEXT_FILTERS if params.get(k)}
+        kwargs["query"] = kwargs.pop("q", None)
+        for k in DATE_FILTERS:
+            if params.get(k):
+                try:
+                    kwargs[k] = dt.date.fromisoformat(params[k])
+                except ValueError:
+                    raise DomainError("Use a date like 2026-11-25.", field=k) from None
+        return selectors.order_search(**kwargs)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(k, OpenApiTypes.STR, description=f"Filter: {k}") for k in TEXT_FILTERS
+        ]
+        + [OpenApiParameter(k, OpenApiTypes.DATE) for k in DATE_FILTERS]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)

@@ -1,0 +1,86 @@
+import pytest
+
+from orders.models import Order, OrderNumber
+from tests.orders.conftest import ADDRESS
+
+
+@pytest.fixture
+def api(api_client, csr):
+    api_client.force_authenticate(csr)
+    return api_client
+
+
+def place_cart(api, sku, card="4242424242424242"):
+    cart = api.post(
+        "/api/v1/carts/", {"guest": {"last_name": "Guest", "email": "g@example.com"}}
+    ).json()
+    cid = cart["id"]
+    r = api.post(
+        f"/api/v1/carts/{cid}/ship-tos/", {"address": ADDRESS, "shipping_method": "ground"}
+    )
+    assert r.status_code == 201, r.json()
+    r = api.post(f"/api/v1/carts/{cid}/lines/", {"sku": sku.code, "quantity": 3})
+    assert r.status_code == 201, r.json()
+    line_id = r.json()["lines"][0]["id"]
+    r = api.patch(f"/api/v1/carts/{cid}/lines/{line_id}/", {"quantity": 2})
+    assert r.json()["lines"][0]["quantity"] == 2
+    r = api.put(f"/api/v1/carts/{cid}/billing-address/", {"address": ADDRESS})
+    assert r.status_code == 200, r.json()
+    r = api.put(
+        f"/api/v1/carts/{cid}/payment/",
+        {"card_number": card, "exp_month": 12, "exp_year": 2034, "cvv": "123"},
+    )
+    assert r.status_code == 200, r.json()
+    assert card not in r.content.decode()
+    return r.json()
+
+
+def test_a_guest_order_through_the_api_exactly_once(api, sku, ground):
+    cart = place_cart(api, sku)
+    url = f"/api/v1/carts/{cart['id']}/submit/"
+    body = {"expected_total": cart["total"]}
+    first = api.post(url, body, HTTP_IDEMPOTENCY_KEY="abc-1")
+    assert first.status_code == 201, first.json()
+    assert first.json()["placed"] and first.json()["order"]["number"].startswith("NW-")
+    again = api.post(url, body, HTTP_IDEMPOTENCY_KEY="abc-1")
+    assert again.status_code == 200 and again.json()["repeated"]
+    assert again.json()["order"]["number"] == first.json()["order"]["number"]
+    assert OrderNumber.objects.count() == 1
+    found = api.get("/api/v1/orders/", {"q": first.json()["order"]["number"]}).json()
+    assert found["count"] == 1
+    detail = api.get(f"/api/v1/orders/{cart['id']}/").json()
+    assert detail["status"] == "authorized" and detail["payment"]["status"] == "authorized"
+
+
+def test_a_declined_card_is_402_and_the_cart_stays_pending(api, sku, ground):
+    cart = place_cart(api, sku, card="4000000000000002")
+    r = api.post(f"/api/v1/carts/{cart['id']}/submit/", {}, HTTP_IDEMPOTENCY_KEY="k")
+    assert r.status_code == 402 and "declined" in r.json()["message"]
+    assert Order.objects.get(pk=cart["id"]).status == "pending"
+
+
+def test_submit_without_a_key_and_a_stale_version_are_refused(api, sku, ground):
+    cart = place_cart(api, sku)
+    r = api.post(f"/api/v1/carts/{cart['id']}/submit/", {})
+    assert r.status_code == 400 and r.json()["fields"] == {
+        "key": ["A submit needs an idempotency key (1-100 characters)."]
+    }
+    r = api.post(
+        f"/api/v1/carts/{cart['id']}/lines/",
+        {"sku": sku.code, "version": cart["version"] - 1},
+    )
+    assert r.status_code == 409 and r.json()["code"] == "stale_version"
+
+
+def test_order_filters(api, sku, ground):
+    place_cart(api, sku)
+    assert api.get("/api/v1/orders/", {"status": "pending"}).json()["count"] == 1
+    assert api.get("/api/v1/orders/", {"postal_code": "M5H 1A1"}).json()["count"] == 1
+    assert api.get("/api/v1/orders/", {"status": "shipped"}).json()["count"] == 0
+    r = api.get("/api/v1/orders/", {"created_from": "yesterday"})
+    assert r.status_code == 400
+
+
+def test_the_api_needs_the_desk_role(api_client, nobody):
+    api_client.force_authenticate(nobody)
+    assert api_client.post("/api/v1/carts/", {}).status_code == 403
