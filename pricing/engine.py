@@ -882,28 +882,27 @@ def price(snapshot: Snapshot, rules: Rules) -> PricedOrder:
         lines.append(_Line(src, found[0], found[1], cur))
     cart = _Cart(s, lines)
 
-    # 2. which promotions are candidates, and exclusivity
+    # 2. which promotions are candidates, and exclusivity. A promotion whose condition fails
+    # on the entitled cart cannot pass later (discounts only lower amounts); it is explained
+    # at its own stage, on the running amounts, so "add N more" is what the customer needs.
     allowances = {a.promotion_id: a for a in s.allowances}
-    candidates: list[tuple[PromotionRule, Condition]] = []
+    candidates: list[PromotionRule] = []
+    explain_later: list[PromotionRule] = []
     for p in rules.promotions_in_order:
         refused = _gate(p, s, allowances)
         if refused is not None:
             not_applied.append(refused)
             continue
-        condition = Condition(p)
-        if p.reward in SHIPPING_REWARDS:
-            outcome = _shipping_condition(p, cart)
-        else:
-            outcome = condition.check(cart)
-        if not outcome.ok:
+        outcome = _check(p, cart)
+        if outcome.ok:
+            candidates.append(p)
+        elif outcome.reason == Reason.NO_QUALIFYING_ITEMS:
             not_applied.append(NotApplied(p.id, p.name, outcome.reason, outcome.message))
-            if outcome.near_miss:
-                near.append(NearMiss(p.id, p.name, outcome.near_miss))
-            continue
-        candidates.append((p, condition))
-    if candidates and candidates[0][0].exclusive:
-        winner = candidates[0][0]
-        for p, _ in candidates[1:]:
+        else:
+            explain_later.append(p)
+    if candidates and candidates[0].exclusive:
+        winner = candidates[0]
+        for p in candidates[1:]:
             not_applied.append(
                 NotApplied(
                     p.id,
@@ -915,7 +914,7 @@ def price(snapshot: Snapshot, rules: Rules) -> PricedOrder:
         candidates = candidates[:1]
     else:
         kept = []
-        for p, condition in candidates:
+        for p in candidates:
             if p.exclusive:
                 not_applied.append(
                     NotApplied(
@@ -926,23 +925,27 @@ def price(snapshot: Snapshot, rules: Rules) -> PricedOrder:
                     )
                 )
             else:
-                kept.append((p, condition))
+                kept.append(p)
         candidates = kept
-    candidates.sort(key=lambda pc: (pc[0].stage, pc[0].priority, pc[0].id))
+    staged = [(p, True) for p in candidates] + [(p, False) for p in explain_later]
+    staged.sort(key=lambda pc: (pc[0].stage, pc[0].priority, pc[0].id))
 
-    # 3-5. product, order, code/coupon promotions (in stage order), each re-checked on the
-    # running amounts
+    # 3-5. product, order, code/coupon promotions (in stage order), each checked on the
+    # running amounts; shipping promotions are checked on the goods after all promotions
     used: list[int] = []
     shipping_promos: list[PromotionRule] = []
-    for p, condition in candidates:
+    for p, candidate in staged:
+        outcome = _check(p, cart)
+        if not (candidate and outcome.ok):
+            message = outcome.message
+            if candidate:
+                message += " (after earlier discounts)"
+            not_applied.append(NotApplied(p.id, p.name, outcome.reason, message))
+            if outcome.near_miss:
+                near.append(NearMiss(p.id, p.name, outcome.near_miss))
+            continue
         if p.reward in SHIPPING_REWARDS:
             shipping_promos.append(p)
-            continue
-        outcome = condition.check(cart)
-        if not outcome.ok:
-            not_applied.append(
-                NotApplied(p.id, p.name, outcome.reason, outcome.message + " (after discounts)")
-            )
             continue
         before = len(gifts)
         amount = BENEFITS[p.reward](p).apply(cart, outcome, gifts)
@@ -957,7 +960,6 @@ def price(snapshot: Snapshot, rules: Rules) -> PricedOrder:
             not_applied.append(
                 NotApplied(p.id, p.name, Reason.NOTHING_TO_DISCOUNT, "Nothing left to discount.")
             )
-    goods_after_promotions = cart.amount(cart.lines)
 
     # 6. CSR adjustments on goods
     override: list[Adjustment] = []
@@ -986,7 +988,7 @@ def price(snapshot: Snapshot, rules: Rules) -> PricedOrder:
         applied.append(Applied("adjustment", adj.id, name, amount))
 
     # 7. shipping
-    shipping = _shipping(s, rules, cart, shipping_promos, override, goods_after_promotions)
+    shipping = _shipping(s, rules, cart, shipping_promos, override)
     for charge in shipping:
         for d in charge.discounts:
             if d.source == "promotion" and d.source_id not in used:
@@ -1058,6 +1060,12 @@ def price(snapshot: Snapshot, rules: Rules) -> PricedOrder:
     )
 
 
+def _check(p: PromotionRule, cart: _Cart) -> Outcome:
+    if p.reward in SHIPPING_REWARDS:
+        return _shipping_condition(p, cart)
+    return Condition(p).check(cart)
+
+
 def _shipping_condition(p: PromotionRule, cart: _Cart) -> Outcome:
     targets = cart.targets(p)
     if not targets:
@@ -1090,7 +1098,6 @@ def _shipping(
     cart: _Cart,
     promos: list[PromotionRule],
     overrides: list[Adjustment],
-    goods_after_promotions: Decimal,
 ) -> list[ShippingCharge]:
     cur = s.currency
     groups: dict[str, list[_Line]] = {}
@@ -1121,8 +1128,6 @@ def _shipping(
         )
     # shipping promotions: each cuts the remaining charge of the groups it covers
     for p in promos:
-        if p.min_amount and goods_after_promotions < p.min_amount:
-            continue
         for c in charges:
             if p.shipping_method_ids and c["method_id"] not in p.shipping_method_ids:
                 continue
