@@ -244,6 +244,7 @@ def _generate_postgres(count, progress, rng, last_names, password) -> None:
         progress(done)
     if connection.in_atomic_block:  # VACUUM cannot run in a transaction
         with connection.cursor() as cursor:
+            cursor.execute("SELECT gin_clean_pending_list('customer_phone_digits_trgm')")
             cursor.execute("ANALYZE customers_customer")
             cursor.execute("ANALYZE customers_address")
         return
