@@ -63,14 +63,14 @@ class QuoteInputSerializer(serializers.Serializer):
         return customer
 
 
-class DiscountOut(serializers.Serializer):
+class PricingDiscountOut(serializers.Serializer):
     source = serializers.CharField()
     source_id = serializers.CharField()
     name = serializers.CharField()
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class LineOut(serializers.Serializer):
+class PricingLineOut(serializers.Serializer):
     line_id = serializers.CharField()
     sku_id = serializers.IntegerField()
     sku_code = serializers.CharField()
@@ -78,13 +78,13 @@ class LineOut(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=14, decimal_places=2)
     price_list_id = serializers.IntegerField(allow_null=True)
     subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
-    discounts = DiscountOut(many=True)
+    discounts = PricingDiscountOut(many=True)
     discount_total = serializers.DecimalField(max_digits=14, decimal_places=2)
     line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
     tax = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class GiftOut(serializers.Serializer):
+class PricingGiftOut(serializers.Serializer):
     promotion_id = serializers.IntegerField()
     promotion_name = serializers.CharField()
     sku_id = serializers.IntegerField()
@@ -92,22 +92,22 @@ class GiftOut(serializers.Serializer):
     quantity = serializers.IntegerField()
 
 
-class ShippingOut(serializers.Serializer):
+class PricingShippingOut(serializers.Serializer):
     method_id = serializers.IntegerField(allow_null=True)
     method_name = serializers.CharField()
     charge = serializers.DecimalField(max_digits=14, decimal_places=2)
-    discounts = DiscountOut(many=True)
+    discounts = PricingDiscountOut(many=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
     tax = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class TaxOut(serializers.Serializer):
+class PricingTaxOut(serializers.Serializer):
     name = serializers.CharField()
     rate = serializers.DecimalField(max_digits=7, decimal_places=4)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class AppliedOut(serializers.Serializer):
+class PricingAppliedOut(serializers.Serializer):
     source = serializers.CharField()
     source_id = serializers.CharField()
     name = serializers.CharField()
@@ -115,7 +115,7 @@ class AppliedOut(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class NotAppliedOut(serializers.Serializer):
+class PricingNotAppliedOut(serializers.Serializer):
     promotion_id = serializers.CharField()
     name = serializers.CharField()
     reason = serializers.CharField(
@@ -126,31 +126,31 @@ class NotAppliedOut(serializers.Serializer):
     message = serializers.CharField()
 
 
-class NearMissOut(serializers.Serializer):
+class PricingNearMissOut(serializers.Serializer):
     promotion_id = serializers.IntegerField()
     name = serializers.CharField()
     message = serializers.CharField()
 
 
-class ExplanationOut(serializers.Serializer):
-    applied = AppliedOut(many=True)
-    not_applied = NotAppliedOut(many=True)
-    near_misses = NearMissOut(many=True)
+class PricingExplanationOut(serializers.Serializer):
+    applied = PricingAppliedOut(many=True)
+    not_applied = PricingNotAppliedOut(many=True)
+    near_misses = PricingNearMissOut(many=True)
     notes = serializers.ListField(child=serializers.CharField())
 
 
 class QuoteOutputSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    lines = LineOut(many=True)
-    gifts = GiftOut(many=True)
-    shipping = ShippingOut(many=True)
-    taxes = TaxOut(many=True)
+    lines = PricingLineOut(many=True)
+    gifts = PricingGiftOut(many=True)
+    shipping = PricingShippingOut(many=True)
+    taxes = PricingTaxOut(many=True)
     subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
     discount_total = serializers.DecimalField(max_digits=14, decimal_places=2)
     shipping_total = serializers.DecimalField(max_digits=14, decimal_places=2)
     tax_total = serializers.DecimalField(max_digits=14, decimal_places=2)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    explanation = ExplanationOut()
+    explanation = PricingExplanationOut()
 
 
 class QuoteView(APIView):
