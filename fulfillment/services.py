@@ -22,6 +22,7 @@ from core.events import EventType
 from core.permissions import require
 from core.roles import Perm
 from fulfillment import locks
+from fulfillment.db import bulk_set
 from fulfillment.models import (
     AdjustmentReason,
     AllocationKind,
@@ -312,19 +313,27 @@ def _allocate_locked_lines(
         result.status = target
         results[line.pk] = result
 
-    changed_inv = [r for pk, r in inventory.items() if r.allocated != before_inv[pk]]
-    if changed_inv:
-        Inventory.objects.bulk_update(changed_inv, ["allocated"])
-    changed_exp = [r for pk, r in expected.items() if r.promised_quantity != before_exp[pk]]
-    if changed_exp:
-        ExpectedInventory.objects.bulk_update(changed_exp, ["promised_quantity"])
+    bulk_set(
+        Inventory,
+        "allocated",
+        {pk: r.allocated for pk, r in inventory.items() if r.allocated != before_inv[pk]},
+    )
+    bulk_set(
+        ExpectedInventory,
+        "promised_quantity",
+        {
+            pk: r.promised_quantity
+            for pk, r in expected.items()
+            if r.promised_quantity != before_exp[pk]
+        },
+    )
     if held:
         LineAllocation.objects.filter(pk__in=[a.pk for a in held]).delete()
     if new_allocs:
         LineAllocation.objects.bulk_create(new_allocs)
     from orders.models import OrderLine
 
-    OrderLine.objects.bulk_update(lines, ["inventory_status"])
+    bulk_set(OrderLine, "inventory_status", {x.pk: x.inventory_status for x in lines}, "text")
     by_order: dict[int, list[dict]] = defaultdict(list)
     for line in lines:
         by_order[line.order_id].append(results[line.pk].as_data())
@@ -390,9 +399,13 @@ def _release_lines(line_ids, *, actor, event_type=EventType.LINES_DEALLOCATED, s
         }
         _release_in_memory(held, inventory, expected)
         if inventory:
-            Inventory.objects.bulk_update(list(inventory.values()), ["allocated"])
+            bulk_set(Inventory, "allocated", {k: r.allocated for k, r in inventory.items()})
         if expected:
-            ExpectedInventory.objects.bulk_update(list(expected.values()), ["promised_quantity"])
+            bulk_set(
+                ExpectedInventory,
+                "promised_quantity",
+                {k: r.promised_quantity for k, r in expected.items()},
+            )
         LineAllocation.objects.filter(pk__in=[a.pk for a in held]).delete()
     target = status or L.UNALLOCATED
     changed = []
@@ -404,7 +417,7 @@ def _release_lines(line_ids, *, actor, event_type=EventType.LINES_DEALLOCATED, s
         line.inventory_status = target
         changed.append(line)
     if changed:
-        OrderLine.objects.bulk_update(changed, ["inventory_status"])
+        bulk_set(OrderLine, "inventory_status", {x.pk: x.inventory_status for x in changed}, "text")
     if held:
         order_of = {line.pk: line.order_id for line in lines}
         by_order: dict[int, list[dict]] = defaultdict(list)
@@ -451,9 +464,13 @@ def release_deleted_line(line_id: int) -> None:
         }
         _release_in_memory(held, inventory, expected)
         if inventory:
-            Inventory.objects.bulk_update(list(inventory.values()), ["allocated"])
+            bulk_set(Inventory, "allocated", {k: r.allocated for k, r in inventory.items()})
         if expected:
-            ExpectedInventory.objects.bulk_update(list(expected.values()), ["promised_quantity"])
+            bulk_set(
+                ExpectedInventory,
+                "promised_quantity",
+                {k: r.promised_quantity for k, r in expected.items()},
+            )
         LineAllocation.objects.filter(pk__in=[a.pk for a in held]).delete()
 
 
@@ -795,7 +812,11 @@ def _release_waiting(allocs) -> None:
     if exp_ids:
         expected = {r.pk: r for r in locks.lock_expected_rows(exp_ids)}
         _release_in_memory(allocs, {}, expected)
-        ExpectedInventory.objects.bulk_update(list(expected.values()), ["promised_quantity"])
+        bulk_set(
+            ExpectedInventory,
+            "promised_quantity",
+            {k: r.promised_quantity for k, r in expected.items()},
+        )
     LineAllocation.objects.filter(pk__in=[a.pk for a in allocs]).delete()
 
 

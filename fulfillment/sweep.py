@@ -5,10 +5,10 @@ Each batch is one transaction:
    cutoff, walking the allocation age index with a per-worker cursor, and lock them
    `FOR UPDATE SKIP LOCKED`: two workers never take the same line, and a CSR editing a cart
    is skipped rather than waited for;
-2. delete their stale allocation rows (RETURNING what they held);
-3. give the stock back: inventory rows then expected rows, locked in primary-key order, and
-   updated with one statement each;
-4. mark lines with nothing left `unallocated`, and write one order event per order.
+2. read and delete their stale allocation rows;
+3. mark lines with nothing left `unallocated`, and write one order event per order;
+4. last (the rows every cart shares, so their locks are held briefly): give the stock back,
+   inventory rows then expected rows, locked in primary-key order, one UPDATE each.
 A worker killed in the middle of a batch rolls the whole batch back: every line is either
 swept or untouched.
 """
@@ -123,10 +123,6 @@ def sweep_batch(*, cutoff, cursor, batch_size: int) -> tuple[int, tuple | None]:
             elif kind == "expected":
                 exp[expected_id] += quantity
             released[order_of[line_id]].append([line_id, kind, quantity])
-        if connection.vendor == "postgresql":
-            _give_back_postgres(inv, exp)
-        else:
-            _give_back_orm(inv, exp)
         swept_lines = {h[1] for h in held}
         OrderLine.objects.filter(pk__in=swept_lines).exclude(
             pk__in=LineAllocation.objects.filter(line_id__in=swept_lines).values("line_id")
@@ -142,6 +138,11 @@ def sweep_batch(*, cutoff, cursor, batch_size: int) -> tuple[int, tuple | None]:
             ],
             batch_size=1000,
         )
+        # last: the inventory rows are shared by every cart, hold their locks briefly
+        if connection.vendor == "postgresql":
+            _give_back_postgres(inv, exp)
+        else:
+            _give_back_orm(inv, exp)
         return len(swept_lines), new_cursor
 
 
