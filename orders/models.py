@@ -194,7 +194,8 @@ class OrderPayment(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"{self.brand} ····{self.last4} {self.exp_month:02d}/{self.exp_year % 100:02d}"
+        brand = self.brand[:1].upper() + self.brand[1:]
+        return f"{brand} ····{self.last4} {self.exp_month:02d}/{self.exp_year % 100:02d}"
 
     @property
     def label(self) -> str:
