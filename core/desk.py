@@ -26,6 +26,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Catalog", "catalog:find", "K", Perm.USE_DESK, "Find catalog item: SKU or name"),
     NavItem("Guest order", "orders:cart_new_guest", "G", Perm.USE_DESK, "Take an order for a guest"),
     NavItem("Find orders", "orders:find", "O", Perm.USE_DESK, "Orders and parked carts"),
+    NavItem("Approvals", "pricing:approvals", "V", Perm.SUPERVISE, "Adjustments over a CSR limit"),
     NavItem("Store admin", "admin:index", "M", Perm.MANAGE_STORE, "Catalog, prices, promotions"),
     NavItem("API docs", "api-docs", "D", Perm.USE_DESK, "REST API, OpenAPI 3"),
 ]
