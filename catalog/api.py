@@ -259,8 +259,18 @@ class SKUFilter(django_filters.FilterSet):
         model = SKU
         fields = ["product", "kind", "is_active"]
 
+    def filter_queryset(self, queryset):
+        # The search text goes last, over the other filters: it picks and orders the best
+        # SEARCH_CAP matches, which the API then pages through.
+        text = self.form.cleaned_data.get("q")
+        queryset = super().filter_queryset(queryset)
+        if text:
+            ids = selectors.matching_sku_ids(queryset, text, limit=selectors.SEARCH_CAP)
+            queryset = selectors.in_order(queryset, ids)
+        return queryset
+
     def filter_q(self, queryset, name, value):
-        return selectors.search_skus(queryset, value)
+        return queryset  # applied in filter_queryset, after the other filters
 
     def filter_category(self, queryset, name, value):
         path = Category.objects.filter(pk=value).values_list("path", flat=True).first()

@@ -181,7 +181,14 @@ def generate_skus(count: int, progress: Callable[[int], None] | None = None, *, 
             created = _copy(products, sku_rows, count, progress)
         else:
             created = _bulk(products, sku_rows, count, progress)
-    progress(created)
+    if created % BATCH:
+        progress(created)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Move the rows COPY left in the trigram index's pending list into the index proper,
+        # and give the planner the new table sizes (VACUUM cannot run in a transaction).
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {SKU._meta.db_table}")
+            cursor.execute(f"VACUUM ANALYZE {Product._meta.db_table}")
     return created
 
 
@@ -243,8 +250,6 @@ def _copy(products, sku_rows, count, progress) -> int:
                 done += 1
                 if done % BATCH == 0:
                     progress(done)
-        cursor.execute(f"ANALYZE {SKU._meta.db_table}")
-        cursor.execute(f"ANALYZE {Product._meta.db_table}")
     return done
 
 
