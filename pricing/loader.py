@@ -175,7 +175,7 @@ def rules_for_skus(rules: e.Rules, sku_ids, currency: str) -> e.Rules:
         for pl in rules.price_lists
     )
     filled = dataclasses.replace(rules, price_lists=lists)
-    for cached in ("promotions_in_order", "rates_by_method", "taxes_by_code"):
+    for cached in ("promotions_in_order", "promotion_index", "rates_by_method", "taxes_by_code"):
         if cached in rules.__dict__:
             filled.__dict__[cached] = rules.__dict__[cached]
     return filled
@@ -291,6 +291,24 @@ def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = No
     all_lines = list(
         OrderLine.objects.filter(order_id=order.pk)
         .select_related("sku__product__category")
+        .only(
+            "id",
+            "order_id",
+            "sku_id",
+            "quantity",
+            "ship_to_id",
+            "is_gift",
+            "unit_price",
+            "discount_total",
+            "line_total",
+            "sku__id",
+            "sku__code",
+            "sku__weight_kg",
+            "sku__product__id",
+            "sku__product__tax_code",
+            "sku__product__category__id",
+            "sku__product__category__path",
+        )
         .order_by("id")
     )
     lines = [x for x in all_lines if not x.is_gift]

@@ -201,3 +201,18 @@ def test_a_promotion_never_raises_the_goods_total(snapshot, lists):
     )
     goods = sum(x.line_total for x in with_one.lines)
     assert goods <= sum(x.line_total for x in without.lines)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=2),
+    st.lists(
+        st.decimals(min_value=Decimal("0"), max_value=Decimal("999"), places=2),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_fast_shares_are_core_money_distribute(total, weights):
+    from core.money import distribute
+
+    assert e.spread_shares(total, weights, "CAD") == distribute(total, weights, "CAD")
