@@ -3,6 +3,7 @@ service or selector, and render; every write redirects back (post/redirect/get).
 
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
@@ -176,7 +177,14 @@ def _detail(request, customer, *, status=200, **overrides):
         "all_segments": Segment.objects.all(),
         "countries": country_choices(),
         "profile_form": ProfileForm.for_customer(customer),
-        "address_form": AddressForm(prefix="address"),
+        "address_form": AddressForm(
+            prefix="address",
+            initial={
+                "first_name": customer.first_name,
+                "last_name": customer.last_name,
+                "country": settings.STORE_COUNTRY,
+            },
+        ),
         "disable_form": DisableForm(prefix="disable"),
         "card_form": CardForm(prefix="card"),
         "edit_address": None,

@@ -66,7 +66,7 @@ def _queries(customers: list[Customer]) -> dict[str, list[dict]]:
     return {
         "last-name prefix": [{"query": c.last_name[:4]} for c in customers],
         "phone fragment": [{"query": c.phone_digits[-7:]} for c in customers],
-        "e-mail prefix": [{"query": c.email[:9]} for c in customers],
+        "e-mail prefix": [{"query": c.email[:12]} for c in customers],
         "ZIP": [{"query": c.addresses.all()[0].postal_code} for c in customers],
         "logon ID": [{"query": c.logon_id} for c in customers],
         "adv. last name + first": [
