@@ -2,6 +2,7 @@
 service or selector, and render; every write redirects back (post/redirect/get)."""
 
 import re
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -86,13 +87,17 @@ def find(request):
         "show_advanced": bool(advanced),
     }
     if request.htmx and request.htmx.target == "results":
-        return render(request, "customers/_results.html", context)
+        response = render(request, "customers/_results.html", context)
+        # Keep the address bar in step with the search (without "go", which only Enter sets).
+        params = request.GET.copy()
+        params.pop("go", None)
+        params = {k: v for k, v in params.items() if v}
+        response["HX-Replace-Url"] = request.path + ("?" + urlencode(params) if params else "")
+        return response
     return render(request, "customers/find.html", context)
 
 
 def _create_url(query: str, advanced: dict) -> str:
-    from urllib.parse import urlencode
-
     params = {"q": query} if query else {}
     params.update({k: v for k, v in advanced.items() if isinstance(v, str)})
     return reverse("customers:create") + ("?" + urlencode(params) if params else "")

@@ -22,6 +22,7 @@ def test_find_screen_and_live_results(csr_client):
     assert response.status_code == 200
     assert b"Roe, Jane" in response.content
     assert b"<html" not in response.content  # a partial
+    assert response["HX-Replace-Url"] == "/customers/?q=0102233"
     # Enter with exactly one result opens it
     response = csr_client.get(reverse("customers:find"), {"q": "0102233", "go": "1"})
     assert response.status_code == 302
