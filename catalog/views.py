@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 
-from catalog import selectors
+from catalog import selectors, services
 from catalog.models import SKU, Category
 from core.permissions import desk_view
 from core.roles import Perm
@@ -95,11 +95,13 @@ def sku_detail(request, code: str):
     )
     in_kits = sku.in_kits.select_related("kit").order_by("kit__code")
     prices, availability = _prices_and_availability([sku])
+    refusal = None if sku.is_buyable else services.not_buyable_reason(sku)
     return render(
         request,
         "catalog/sku_detail.html",
         {
             "sku": sku,
+            "refusal": refusal,
             "product": product,
             "ancestors": ancestors,
             "values": values,
