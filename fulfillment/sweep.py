@@ -15,6 +15,7 @@ swept or untouched.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime
 
@@ -42,6 +43,16 @@ def _pick_lines(*, cutoff, cursor, batch_size):
         return [], None
     new_cursor = (window[-1][0], window[-1][1])
     line_ids = sorted({w[2] for w in window})
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT l.id, l.order_id FROM orders_orderline l "
+                "JOIN orders_order o ON o.id = l.order_id "
+                "WHERE l.id = ANY(%s) AND o.status = 'pending' "
+                "ORDER BY l.id FOR UPDATE OF l SKIP LOCKED",
+                [line_ids],
+            )
+            return cur.fetchall(), new_cursor
     lines = list(
         OrderLine.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=line_ids, order__status="pending")
@@ -49,6 +60,65 @@ def _pick_lines(*, cutoff, cursor, batch_size):
         .values_list("pk", "order_id")
     )
     return lines, new_cursor
+
+
+def _take_held(line_ids, cutoff) -> list[tuple]:
+    """Delete the stale allocation rows of these (locked) lines; return what they held as
+    (line_id, kind, inventory_id, expected_id, quantity). A line's rows are written together
+    by one allocation, so they are all stale or all fresh (a cart re-allocated meanwhile)."""
+    from fulfillment.models import LineAllocation
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                "DELETE FROM fulfillment_lineallocation "
+                "WHERE line_id = ANY(%s) AND allocated_at < %s "
+                "RETURNING line_id, kind, inventory_id, expected_id, quantity",
+                [line_ids, cutoff],
+            )
+            return cur.fetchall()
+    rows = list(
+        LineAllocation.objects.filter(line_id__in=line_ids, allocated_at__lt=cutoff).values_list(
+            "id", "line_id", "kind", "inventory_id", "expected_id", "quantity"
+        )
+    )
+    LineAllocation.objects.filter(pk__in=[r[0] for r in rows]).delete()
+    return [r[1:] for r in rows]
+
+
+def _mark_lines_and_audit(swept_lines, released: dict, cutoff) -> None:
+    from orders.models import OrderEvent, OrderLine
+
+    event = int(EventType.STALE_ALLOCATIONS_RELEASED)
+    if connection.vendor == "postgresql":
+        order_ids = sorted(released)
+        payloads = [
+            json.dumps({"cutoff": cutoff.isoformat(), "released": released[o]}) for o in order_ids
+        ]
+        with connection.cursor() as cur:
+            cur.execute(
+                "UPDATE orders_orderline SET inventory_status = 'unallocated' WHERE id = ANY(%s)",
+                [sorted(swept_lines)],
+            )
+            cur.execute(
+                "INSERT INTO orders_orderevent (event_type, actor_id, occurred_at, data, order_id) "
+                "SELECT %s, NULL, now(), v.data, v.order_id "
+                "FROM unnest(%s::bigint[], %s::jsonb[]) AS v(order_id, data)",
+                [event, order_ids, payloads],
+            )
+        return
+    OrderLine.objects.filter(pk__in=swept_lines).update(inventory_status="unallocated")
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                order_id=order_id,
+                event_type=event,
+                data={"cutoff": cutoff.isoformat(), "released": rows},
+            )
+            for order_id, rows in released.items()
+        ],
+        batch_size=1000,
+    )
 
 
 def _give_back_postgres(inv: dict[int, int], exp: dict[int, int]) -> None:
@@ -95,49 +165,27 @@ def _give_back_orm(inv: dict[int, int], exp: dict[int, int]) -> None:
 
 def sweep_batch(*, cutoff, cursor, batch_size: int) -> tuple[int, tuple | None]:
     """One transaction. Returns (lines swept, cursor for the next batch or None when done)."""
-    from fulfillment.models import LineAllocation
-    from orders.models import OrderEvent, OrderLine
-
     with transaction.atomic():
         lines, new_cursor = _pick_lines(cutoff=cutoff, cursor=cursor, batch_size=batch_size)
         if new_cursor is None:
             return 0, None
         if not lines:
             return 0, new_cursor
-        line_ids = [pk for pk, _ in lines]
         order_of = dict(lines)
-        held = list(
-            LineAllocation.objects.filter(
-                line_id__in=line_ids, allocated_at__lt=cutoff
-            ).values_list("id", "line_id", "kind", "inventory_id", "expected_id", "quantity")
-        )
+        held = _take_held(list(order_of), cutoff)
         if not held:
             return 0, new_cursor
-        LineAllocation.objects.filter(pk__in=[h[0] for h in held]).delete()
         inv: dict[int, int] = defaultdict(int)
         exp: dict[int, int] = defaultdict(int)
         released: dict[int, list] = defaultdict(list)
-        for _id, line_id, kind, inventory_id, expected_id, quantity in held:
+        for line_id, kind, inventory_id, expected_id, quantity in held:
             if kind == "on_hand":
                 inv[inventory_id] += quantity
             elif kind == "expected":
                 exp[expected_id] += quantity
             released[order_of[line_id]].append([line_id, kind, quantity])
-        swept_lines = {h[1] for h in held}
-        OrderLine.objects.filter(pk__in=swept_lines).exclude(
-            pk__in=LineAllocation.objects.filter(line_id__in=swept_lines).values("line_id")
-        ).update(inventory_status="unallocated")
-        OrderEvent.objects.bulk_create(
-            [
-                OrderEvent(
-                    order_id=order_id,
-                    event_type=int(EventType.STALE_ALLOCATIONS_RELEASED),
-                    data={"cutoff": cutoff.isoformat(), "released": rows},
-                )
-                for order_id, rows in released.items()
-            ],
-            batch_size=1000,
-        )
+        swept_lines = {h[0] for h in held}
+        _mark_lines_and_audit(swept_lines, released, cutoff)
         # last: the inventory rows are shared by every cart, hold their locks briefly
         if connection.vendor == "postgresql":
             _give_back_postgres(inv, exp)
