@@ -1,5 +1,6 @@
 """Reads of the fulfillment app: eligible centers, availability to promise, inventory lists."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -196,24 +197,58 @@ def inventory_list(*, filters: dict | None = None) -> QuerySet[Inventory]:
     return qs
 
 
+def line_demands(lines) -> dict[int, list[tuple[int, int]]]:
+    """What each line needs from stock: [(sku_id, quantity)]. An item needs itself; a kit needs
+    its components (quantity × per kit); a service needs nothing (1 query when kits are present).
+    """
+    from catalog.models import KitComponent
+
+    kits = {line.sku_id for line in lines if getattr(line.sku, "kind", "item") == "kit"}
+    parts: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    if kits:
+        for kit_id, component_id, per in KitComponent.objects.filter(kit_id__in=kits).values_list(
+            "kit_id", "component_id", "quantity"
+        ):
+            parts[kit_id].append((component_id, per))
+    out = {}
+    for line in lines:
+        kind = getattr(line.sku, "kind", "item")
+        if kind == "service":
+            out[line.pk] = []
+        elif kind == "kit" and parts.get(line.sku_id):
+            out[line.pk] = [(c, per * line.quantity) for c, per in parts[line.sku_id]]
+        else:
+            out[line.pk] = [(line.sku_id, line.quantity)]
+    return out
+
+
 def invalidly_allocated_lines(*, order) -> list:
     """ "Get invalidly allocated line items": lines whose held quantity no longer equals the
     line quantity, or whose stock sits in a center that can no longer ship to the ship-to."""
     from orders.models import LineInventoryStatus as L
 
     lines = list(
-        order.lines.select_related("ship_to").filter(
+        order.lines.select_related("ship_to", "sku").filter(
             inventory_status__in=[L.UNALLOCATED, L.ALLOCATED, L.BACKORDERED]
         )
     )
-    allocs: dict[int, list[LineAllocation]] = {}
+    allocs: dict[int, list[LineAllocation]] = defaultdict(list)
     for a in LineAllocation.objects.filter(line__order=order):
-        allocs.setdefault(a.line_id, []).append(a)
+        allocs[a.line_id].append(a)
+    demands = line_demands(lines)
     eligible = EligibleCenters()
     invalid = []
     for line in lines:
         held = allocs.get(line.pk, [])
-        if sum(a.quantity for a in held) != line.quantity:
+        need = demands[line.pk]
+        if not need:  # a service holds nothing; it is valid once marked allocated
+            if line.inventory_status != L.ALLOCATED:
+                invalid.append(line)
+            continue
+        got: dict[int, int] = defaultdict(int)
+        for a in held:
+            got[a.sku_id or line.sku_id] += a.quantity
+        if dict(got) != dict(need):
             invalid.append(line)
             continue
         ok = {c.pk for c in eligible.for_ship_to(line.ship_to)}

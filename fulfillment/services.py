@@ -34,7 +34,7 @@ from fulfillment.models import (
     LineAllocation,
     Vendor,
 )
-from fulfillment.selectors import EligibleCenters
+from fulfillment.selectors import EligibleCenters, line_demands
 
 # Lines in these states hold (or wait for) stock; the others are out of allocation's hands.
 ACTIVE_LINE_STATES = ("unallocated", "allocated", "backordered")
@@ -185,31 +185,6 @@ def _allocate_demand(line, sku_id, quantity, centers, inv_by_key, exp_by_sku, ou
     return on_hand, expected, remaining
 
 
-def _demands(lines) -> dict[int, list[tuple[int, int]]]:
-    """What each line needs from stock: [(sku_id, quantity)]. An item needs itself; a kit needs
-    its components (quantity × per kit); a service needs nothing (1 query when kits are present).
-    """
-    from catalog.models import KitComponent
-
-    kits = {line.sku_id for line in lines if getattr(line.sku, "kind", "item") == "kit"}
-    parts: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    if kits:
-        for kit_id, component_id, per in KitComponent.objects.filter(kit_id__in=kits).values_list(
-            "kit_id", "component_id", "quantity"
-        ):
-            parts[kit_id].append((component_id, per))
-    out = {}
-    for line in lines:
-        kind = getattr(line.sku, "kind", "item")
-        if kind == "service":
-            out[line.pk] = []
-        elif kind == "kit" and parts.get(line.sku_id):
-            out[line.pk] = [(c, per * line.quantity) for c, per in parts[line.sku_id]]
-        else:
-            out[line.pk] = [(line.sku_id, line.quantity)]
-    return out
-
-
 def _allocate_locked_lines(
     lines, *, actor, eligible: EligibleCenters, event_type=EventType.LINES_ALLOCATED
 ):
@@ -228,7 +203,7 @@ def _allocate_locked_lines(
         return {}
     now = timezone.now()
     line_ids = [line.pk for line in lines]
-    demands = _demands(lines)
+    demands = line_demands(lines)
     sku_ids = {sku_id for need in demands.values() for sku_id, _ in need}
     center_ids: set[int] = set()
     centers_of: dict[int, list] = {}

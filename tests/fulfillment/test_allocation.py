@@ -203,3 +203,18 @@ def test_kit_allocates_its_components_and_service_needs_no_stock(cart, tor):
     line = OrderLineFactory(order=cart, sku=wrap, quantity=1)
     assert services.allocate_line(line=line).status == "allocated"
     assert held(line) == []
+
+
+def test_fully_allocated_kits_and_services_are_valid(cart, tor):
+    from tests.catalog.factories import KitComponentFactory
+
+    kit, pen = SKUFactory(kind="kit"), SKUFactory()
+    KitComponentFactory(kit=kit, component=pen, quantity=3)
+    stock(pen, tor, 10)
+    wrap = SKUFactory(kind="service", service_type="gift_wrap")
+    OrderLineFactory(order=cart, sku=kit, quantity=2)
+    OrderLineFactory(order=cart, sku=wrap, quantity=1)
+    assert len(selectors.invalidly_allocated_lines(order=cart)) == 2
+    services.allocate_order(order=cart)
+    assert selectors.invalidly_allocated_lines(order=cart) == []
+    assert Inventory.objects.get(sku=pen).allocated == 6
