@@ -116,6 +116,16 @@ def is_buyable(sku) -> bool:
     return bool(getattr(sku, "is_active", True)) and state == "available"
 
 
+def buyable_ids(sku_ids) -> set[int]:
+    """Which of these SKUs can be ordered now, in one query."""
+    fn = _fn("catalog.selectors", "buyable_skus")
+    if fn is None:
+        from catalog.models import SKU
+
+        return {s.pk for s in SKU.objects.filter(pk__in=list(sku_ids)) if is_buyable(s)}
+    return set(fn().filter(pk__in=list(sku_ids)).values_list("pk", flat=True))
+
+
 def associations(sku_ids) -> dict[int, list]:
     """Accessories and replacements per SKU, if catalog provides a selector for them."""
     fn = _fn("catalog.selectors", "associations_for_skus")

@@ -145,12 +145,14 @@ def availability_view(av, quantity: int) -> AvailabilityView:
 
 def cart_lines(order: Order) -> list[OrderLine]:
     lines = list(OrderLine.objects.filter(order=order).select_related("sku__product", "ship_to"))
-    avail = ext.availability(sku_ids={line.sku_id for line in lines})
-    assoc = ext.associations({line.sku_id for line in lines})
+    sku_ids = {line.sku_id for line in lines}
+    avail = ext.availability(sku_ids=sku_ids)
+    assoc = ext.associations(sku_ids)
+    buyable = ext.buyable_ids(sku_ids) if sku_ids else set()
     for line in lines:
         line.avail = availability_view(avail.get(line.sku_id), line.quantity)
         line.associations = assoc.get(line.sku_id, [])
-        line.buyable = ext.is_buyable(line.sku)
+        line.buyable = line.sku_id in buyable
     return lines
 
 

@@ -152,9 +152,13 @@ def _reprice(order: Order, actor=None):
     if detail or order.pricing_detail:
         Order.objects.filter(pk=order.pk).update(pricing_detail=detail)
         order.pricing_detail = detail
-    order.refresh_from_db(
-        fields=["subtotal", "discount_total", "shipping_total", "tax_total", "total"]
-    )
+    if priced is not None and hasattr(priced, "total"):
+        for field in ("subtotal", "discount_total", "shipping_total", "tax_total", "total"):
+            setattr(order, field, getattr(priced, field))
+    else:
+        order.refresh_from_db(
+            fields=["subtotal", "discount_total", "shipping_total", "tax_total", "total"]
+        )
     order.priced = priced
     return priced
 
@@ -345,7 +349,7 @@ def line_add(
         raise
     order = _claim(order, version)
     ship_to = ship_to_id or order.current_ship_to_id
-    if ship_to and not OrderAddress.objects.filter(order=order, pk=ship_to).exists():
+    if ship_to_id and not OrderAddress.objects.filter(order=order, pk=ship_to).exists():
         raise NotFound("That ship-to address is not on this order.", field="ship_to")
     line = OrderLine.objects.filter(order=order, sku=sku, ship_to_id=ship_to, is_gift=False).first()
     if line is not None:
