@@ -2,6 +2,7 @@
 service or selector, and render; every write redirects back (post/redirect/get)."""
 
 import re
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -231,6 +232,20 @@ def detail(request, pk):
     return _detail(request, customer)
 
 
+def _refusals_as_messages(view):
+    """A business refusal on a customer-page action becomes a message on the page, not a 500."""
+
+    @wraps(view)
+    def wrapper(request, pk, *args, **kwargs):
+        try:
+            return view(request, pk, *args, **kwargs)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("customers:detail", pk)
+
+    return wrapper
+
+
 def _done(request, customer, message):
     messages.success(request, message)
     return redirect("customers:detail", customer.pk)
@@ -238,6 +253,7 @@ def _done(request, customer, message):
 
 @require_POST
 @desk_view(Perm.USE_DESK)
+@_refusals_as_messages
 def profile(request, pk):
     customer = _get_customer(pk)
     form = ProfileForm(request.POST, prefix="profile")
@@ -255,6 +271,7 @@ def profile(request, pk):
 
 @require_POST
 @desk_view(Perm.USE_DESK)
+@_refusals_as_messages
 def address_add(request, pk):
     customer = _get_customer(pk)
     form = AddressForm(request.POST, prefix="address")
@@ -276,6 +293,7 @@ def address_add(request, pk):
 
 @require_POST
 @desk_view(Perm.USE_DESK)
+@_refusals_as_messages
 def address_edit(request, pk, address_id):
     customer = _get_customer(pk)
     address = get_object_or_404(Address, pk=address_id, customer=customer)
@@ -309,6 +327,7 @@ def address_edit(request, pk, address_id):
 
 @require_POST
 @desk_view(Perm.USE_DESK)
+@_refusals_as_messages
 def address_delete(request, pk, address_id):
     customer = _get_customer(pk)
     address = get_object_or_404(Address, pk=address_id, customer=customer)
@@ -318,6 +337,7 @@ def address_delete(request, pk, address_id):
 
 @require_POST
 @desk_view(Perm.USE_DESK)
+@_refusals_as_messages
 def address_default(request, pk, address_id):
     customer = _get_customer(pk)
     address = get_object_or_404(Address, pk=address_id, customer=customer)
@@ -333,6 +353,7 @@ def address_default(request, pk, address_id):
 
 @require_POST
 @desk_view(Perm.USE_DESK)
+@_refusals_as_messages
 def segment_change(request, pk):
     customer = _get_customer(pk)
     segment = get_object_or_404(Segment, pk=request.POST.get("segment"))
@@ -351,6 +372,7 @@ def segment_change(request, pk):
 
 @require_POST
 @desk_view(Perm.USE_DESK)
+@_refusals_as_messages
 def card_add(request, pk):
     """Tokenize a typed card with the payment gateway, then store only the token and
     brand/last 4/expiry. The number and CVV never reach the database or a log."""
@@ -400,6 +422,7 @@ def card_add(request, pk):
 
 @require_POST
 @desk_view(Perm.USE_DESK)
+@_refusals_as_messages
 def card_remove(request, pk, method_id):
     customer = _get_customer(pk)
     method = get_object_or_404(PaymentMethod, pk=method_id, customer=customer)
@@ -409,6 +432,7 @@ def card_remove(request, pk, method_id):
 
 @require_POST
 @desk_view(Perm.USE_DESK)
+@_refusals_as_messages
 def card_default(request, pk, method_id):
     customer = _get_customer(pk)
     method = get_object_or_404(PaymentMethod, pk=method_id, customer=customer)
@@ -418,6 +442,7 @@ def card_default(request, pk, method_id):
 
 @require_POST
 @desk_view(Perm.USE_DESK)
+@_refusals_as_messages
 def toggle_enabled(request, pk):
     customer = _get_customer(pk)
     if customer.is_enabled:
@@ -437,6 +462,7 @@ def toggle_enabled(request, pk):
 
 @require_POST
 @desk_view(Perm.USE_DESK)
+@_refusals_as_messages
 def reset_password(request, pk):
     customer = _get_customer(pk)
     try:

@@ -204,3 +204,15 @@ def test_screens_need_the_desk_permission(client, nobody):
     client.force_login(nobody)
     assert client.get(reverse("customers:find")).status_code == 403
     assert client.get(reverse("customers:create")).status_code == 403
+
+
+def test_a_refused_action_is_a_message_not_an_error_page(csr_client):
+    customer = CustomerFactory(first_name="Jane", last_name="Roe", email="")
+    response = csr_client.post(reverse("customers:reset_password", args=[customer.pk]), follow=True)
+    assert response.status_code == 200
+    assert b"has no e-mail address" in response.content
+    response = csr_client.post(
+        reverse("customers:toggle_enabled", args=[customer.pk]), {"disable-reason": "Fraud"}
+    )
+    customer.refresh_from_db()
+    assert not customer.is_enabled
