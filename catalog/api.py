@@ -18,6 +18,7 @@ from catalog.models import (
     KitComponent,
     Product,
     ProductAxis,
+    ProductState,
     buyable_q,
 )
 from core.errors import DomainError
@@ -107,6 +108,9 @@ class AxisSerializer(serializers.ModelSerializer):
 
 class ProductSerializer(serializers.ModelSerializer):
     category_code = serializers.CharField(source="category.code", read_only=True)
+    state = serializers.ChoiceField(
+        source="effective_state", choices=ProductState.choices, read_only=True
+    )
     defining_attributes = AxisSerializer(source="axes", many=True, read_only=True)
     sku_count = serializers.IntegerField(read_only=True)
 
@@ -128,7 +132,6 @@ class ProductSerializer(serializers.ModelSerializer):
             "defining_attributes",
             "sku_count",
         ]
-        read_only_fields = ["state"]
 
     def validate(self, attrs):
         merged = {

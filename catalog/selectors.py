@@ -6,10 +6,10 @@ that each use one index and stop at the page size, then loads the page.
    (varchar_pattern_ops) index Django keeps for the unique code; the exact code sorts first.
 2. If the page is not full and the text has 3+ letters: names. Every word of 3+ letters must
    be word-similar to the name (`name %> 'word'`, pg_trgm GIN index); the first
-   FUZZY_CANDIDATES of those are ranked by word_similarity(text, name). The word threshold
-   is lowered from pg_trgm's 0.6 to WORD_SIMILARITY for that query only (set_config(...,
-   true), i.e. SET LOCAL in a transaction), so that one dropped or swapped letter still
-   matches: "blak notebok" finds "Notebook, Black, A5".
+   FUZZY_CANDIDATES of those are ranked by word_similarity(text, name). Close matches
+   (threshold 0.6) come first; if the page is not full, looser ones (0.4) follow, so that a
+   dropped or swapped letter still matches: "blak notebok" finds "Notebook, Black, A5".
+   The threshold is set for that query only (set_config(..., true): SET LOCAL).
 SQLite (the zero-setup default) matches name substrings for every word instead.
 """
 
@@ -29,7 +29,9 @@ from catalog.models import (
 
 # Trigram matching needs three characters; shorter words match SKU codes only.
 MIN_FUZZY_LENGTH = 3
-WORD_SIMILARITY = 0.5
+# pg_trgm word similarity thresholds, tried in turn until the page is full (pg_trgm's own
+# default is 0.6; 0.4 still finds a 5-letter word with one letter dropped: "pecil").
+WORD_SIMILARITY_TIERS = (0.6, 0.4)
 # The API pages through at most this many best matches of a search text.
 SEARCH_CAP = 200
 # Names: the first this many rows that match every word are ranked by similarity. A common
@@ -113,27 +115,29 @@ def matching_sku_ids(candidates: QuerySet[SKU], query: str, *, limit: int) -> li
         return ids
     if ids and " " not in text and any(ch.isdigit() for ch in text):
         return ids  # a SKU code that was found: its digits say it is not a name
-    names = base.exclude(pk__in=ids) if ids else base
     if connection.vendor == "postgresql":
-        for word in words:
-            names = names.filter(name__trigram_word_similar=word)
-        ranked = (
-            SKU.objects.filter(pk__in=names.values("pk")[:FUZZY_CANDIDATES])
-            .annotate(similarity=TrigramWordSimilarity(text, "name"))
-            .order_by("-similarity", "code")
-            .values_list("pk", flat=True)
-        )
         with transaction.atomic(using=candidates.db), connection.cursor() as cursor:
-            # For this query only: a looser word threshold, and the trigram index even where
-            # the planner would scan the table to find the first FUZZY_CANDIDATES rows (it
-            # underestimates what word_similarity costs per row).
-            cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true),"
-                " set_config('enable_seqscan', 'off', true)",
-                [str(WORD_SIMILARITY)],
-            )
-            ids += list(ranked[: limit - len(ids)])
+            for threshold in WORD_SIMILARITY_TIERS:
+                # Close matches first; looser ones only if the page is not full yet.
+                cursor.execute(
+                    "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true),"
+                    " set_config('enable_seqscan', 'off', true)",
+                    [str(threshold)],
+                )
+                names = base.exclude(pk__in=ids) if ids else base
+                for word in words:
+                    names = names.filter(name__trigram_word_similar=word)
+                ranked = (
+                    SKU.objects.filter(pk__in=names.values("pk")[:FUZZY_CANDIDATES])
+                    .annotate(similarity=TrigramWordSimilarity(text, "name"))
+                    .order_by("-similarity", "code")
+                    .values_list("pk", flat=True)
+                )
+                ids += list(ranked[: limit - len(ids)])
+                if len(ids) >= limit:
+                    break
     else:
+        names = base.exclude(pk__in=ids) if ids else base
         for word in text.split():
             names = names.filter(name__icontains=word)
         ids += list(names.order_by("code").values_list("pk", flat=True)[: limit - len(ids)])

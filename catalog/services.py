@@ -300,3 +300,28 @@ def kit_set_components(*, kit: SKU, components: dict[SKU, int], actor=None) -> S
         data={"old": old, "new": {c.code: q for c, q in components.items()}},
     )
     return kit
+
+
+def refresh_product_states(*, now=None) -> int:
+    """Bring the stored `Product.state` in line with the dates (a scheduled launch or
+    discontinuation passed since the last save). Idempotent; returns rows changed. The buyable
+    rule itself reads the dates, so this only keeps displays and state filters current."""
+    now = now or timezone.now()
+    from django.db.models import Q
+
+    withdrawn = Q(withdrawn_at__lte=now)
+    discontinued = Q(discontinued_at__lte=now) & ~withdrawn
+    available = Q(available_from__lte=now) & ~Q(discontinued_at__lte=now) & ~withdrawn
+    rules = [
+        (ProductState.WITHDRAWN, withdrawn),
+        (ProductState.DISCONTINUED, discontinued),
+        (ProductState.AVAILABLE, available),
+        (
+            ProductState.ANNOUNCED,
+            ~withdrawn & ~Q(discontinued_at__lte=now) & ~Q(available_from__lte=now),
+        ),
+    ]
+    changed = 0
+    for state, condition in rules:
+        changed += Product.objects.filter(condition).exclude(state=state).update(state=state)
+    return changed

@@ -177,6 +177,11 @@ CELERY_BEAT_SCHEDULE["fulfillment-sweep-stale-allocations"] = {
     "task": "fulfillment.sweep_stale_allocations",
     "schedule": 300.0,
 }
+# catalog: stored product states follow scheduled launch/discontinue dates (display only).
+CELERY_BEAT_SCHEDULE["catalog-refresh-product-states"] = {
+    "task": "catalog.refresh_product_states",
+    "schedule": 900.0,
+}
 # fulfillment: default "allocation good for" (minutes) until a store admin sets it in the admin.
 FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES = env.int(
     "FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES", default=120

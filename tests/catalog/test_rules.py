@@ -195,3 +195,18 @@ def test_demo_catalog_is_idempotent_and_has_what_pricing_needs():
     assert old.associations.get(kind="replacement").target.code == "NB-BLK-A5"
     assert Category.objects.filter(depth=2).exists()
     assert not Category.objects.filter(depth__gt=2).exists()
+
+
+def test_refresh_product_states_follows_passed_dates():
+    product = ProductFactory(discontinued_at=timezone.now() + timedelta(days=1))
+    assert product.state == ProductState.AVAILABLE
+    later = timezone.now() + timedelta(days=2)
+    assert services.refresh_product_states(now=later) == 1
+    product.refresh_from_db()
+    assert product.state == ProductState.DISCONTINUED
+    assert services.refresh_product_states(now=later) == 0
+    from catalog.tasks import refresh_product_states
+
+    assert refresh_product_states.delay().get() == 1  # today it is still available
+    product.refresh_from_db()
+    assert product.state == ProductState.AVAILABLE
