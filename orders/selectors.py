@@ -6,7 +6,7 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from orders import integrations as ext
 from orders.models import (
@@ -98,7 +98,12 @@ def order_search(
 
 
 def customer_orders(*, customer_id: int) -> QuerySet[Order]:
-    return Order.objects.filter(customer_id=customer_id).order_by("-created_at", "-id")
+    """A registered customer's orders and parked carts, newest first, with their line count."""
+    return (
+        Order.objects.filter(customer_id=customer_id)
+        .annotate(line_count=Count("lines"))
+        .order_by("-created_at", "-id")
+    )
 
 
 def order_get(order_id) -> Order | None:

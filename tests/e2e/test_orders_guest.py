@@ -85,3 +85,61 @@ def test_a_guest_order_with_the_keyboard_only(page, demo_store, mailoutbox):
     order = Order.objects.get(guest_email="gail@example.com")
     assert order.status == OrderStatus.AUTHORIZED and order.lines.count() >= 2
     assert any(order.number in m.subject for m in mailoutbox)
+
+
+def test_ten_lines_fit_on_the_order_screen_and_the_cart_is_found_again(page, demo_store):
+    from django.contrib.auth import get_user_model
+
+    from catalog.models import SKU
+    from orders import services
+
+    csr = get_user_model().objects.get(username="csr")
+    cart = services.cart_create(
+        actor=csr, guest={"first_name": "Tess", "last_name": "Ten", "email": "tess@example.com"}
+    )
+    services.ship_to_add(
+        actor=csr,
+        order=cart,
+        address={
+            "first_name": "Tess",
+            "last_name": "Ten",
+            "line1": "5 Bay St",
+            "city": "Toronto",
+            "region": "ON",
+            "postal_code": "M5J 2R8",
+            "country": "CA",
+        },
+    )
+    codes = [
+        s.code
+        for s in SKU.objects.order_by("code")
+        if not s.code.startswith(("KIT-", "SVC-")) and s.is_buyable
+    ]
+    for code in codes[::7][:10]:
+        services.line_add(actor=csr, order=cart, sku_code=code, quantity=2)
+    services.promotion_code_enter(actor=csr, order=cart, code="SPRING15")
+
+    log_in(page, "csr", settings.DEMO_PASSWORD)
+    page.goto(f"/orders/{cart.pk}/")
+    rows = page.locator("table.lines tbody tr")
+    assert rows.count() >= 10
+    screenshot(page, "orders-09-ten-lines")
+    viewport = page.viewport_size["height"]
+    needs_scroll = page.eval_on_selector(".lines-wrap", "el => el.scrollHeight > el.clientHeight")
+    assert not needs_scroll, "ten lines should fit without scrolling"
+    assert rows.last.bounding_box()["y"] + rows.last.bounding_box()["height"] <= viewport
+    review = page.get_by_role("link", name=re.compile("Review"))
+    assert review.bounding_box()["y"] + review.bounding_box()["height"] <= viewport
+    expect(page.locator(".totals")).to_contain_text("Total")
+
+    # Parked: a CSR finds the cart again with Find orders (O) by the guest's e-mail.
+    page.goto("/")
+    page.keyboard.press("o")
+    expect(page.get_by_role("heading", name="Find orders")).to_be_visible()
+    page.keyboard.type("tess@example.com")
+    page.keyboard.press("Enter")
+    expect(page.locator("table.results")).to_contain_text(f"Cart #{cart.pk}")
+    screenshot(page, "orders-10-find")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator(".custbar")).to_contain_text("Tess Ten")
