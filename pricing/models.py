@@ -3,6 +3,7 @@
 is in `engine.py`, the write paths in `services.py`."""
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -113,6 +114,12 @@ class PriceList(models.Model):
             raise ValidationError({"base_list": "A list cannot be its own base."})
         if self.base_list_id and self.base_list.currency != self.currency:
             raise ValidationError({"base_list": "The base list must be in the same currency."})
+        seen, node = {self.pk}, self.base_list
+        while node is not None and self.pk is not None:
+            if node.pk in seen:
+                raise ValidationError({"base_list": "These base lists would form a loop."})
+            seen.add(node.pk)
+            node = node.base_list
 
 
 class PriceListEntry(models.Model):
@@ -352,6 +359,11 @@ class Promotion(models.Model):
             errors["coupon_valid_days"] = "Coupons need the number of days they stay valid."
         if self.is_coupon and self.code:
             errors["code"] = "A coupon promotion is redeemed from the wallet, not by code."
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["time_zone"] = f"Unknown time zone {self.time_zone!r}, e.g. America/Toronto."
+
         if errors:
             raise ValidationError(errors)
 

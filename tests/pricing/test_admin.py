@@ -119,3 +119,20 @@ def test_price_list_admin_refuses_segment_list_without_segment(admin_client):
     )
     assert response.status_code == 200
     assert "A segment list needs its segment." in response.content.decode()
+
+
+def test_unknown_time_zone_refused(admin_client):
+    response = admin_client.post(
+        reverse("admin:pricing_promotion_add"), promotion_form(time_zone="Mars/Olympus")
+    )
+    assert "Unknown time zone" in str(response.context["adminform"].form.errors["time_zone"])
+
+
+def test_base_list_loop_refused(db):
+    from django.core.exceptions import ValidationError
+
+    a = m.PriceList.objects.create(name="A")
+    b = m.PriceList.objects.create(name="B", base_list=a)
+    a.base_list = b
+    with pytest.raises(ValidationError, match="loop"):
+        a.full_clean()
