@@ -1,10 +1,12 @@
 """The CSR's "Find catalog item" screen and the SKU page (read-only; admins edit in admin)."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 
 from catalog import selectors, services
-from catalog.models import SKU, Category
+from catalog.models import SKU, Category, SKUKind
 from core.permissions import desk_view
 from core.roles import Perm
 
@@ -30,8 +32,37 @@ def _prices_and_availability(skus: list[SKU], customer=None) -> tuple[dict | Non
             else {}
         )
     if availability_of is not None:
-        availability = availability_of(sku_ids=ids) if ids else {}
+        kits = [sku for sku in skus if sku.kind == SKUKind.KIT]
+        part_ids = {part.component_id for kit in kits for part in kit.components.all()}
+        everything = set(ids) | part_ids
+        availability = availability_of(sku_ids=sorted(everything)) if everything else {}
+        for kit in kits:
+            availability[kit.pk] = KitAvailability.of(kit, availability)
     return prices, availability
+
+
+@dataclass(frozen=True)
+class KitAvailability:
+    """How many whole kits the parts give now (fulfillment allocates a kit as its parts)."""
+
+    available_now: int
+
+    @classmethod
+    def of(cls, kit: SKU, parts: dict) -> "KitAvailability":
+        counts = [
+            getattr(parts.get(part.component_id), "available_now", 0) // part.quantity
+            for part in kit.components.all()
+        ]
+        return cls(min(counts) if counts else 0)
+
+    @property
+    def status(self) -> str:
+        return "available" if self.available_now > 0 else "backordered"
+
+    def describe(self) -> str:
+        if self.available_now:
+            return f"{self.available_now} kits from parts in stock"
+        return "a part is out of stock"
 
 
 def _search_context(request) -> dict:

@@ -81,3 +81,18 @@ def test_sku_page(csr_client, items):
     assert response.status_code == 200
     assert "Discontinued" in html and "NB-BLK-A5" in html
     assert csr_client.get(reverse("catalog:sku", args=["NOPE"])).status_code == 404
+
+
+def test_kit_availability_counts_whole_kits_from_parts():
+    from types import SimpleNamespace
+
+    from catalog.views import KitAvailability
+    from tests.catalog.factories import KitComponentFactory
+
+    first = KitComponentFactory(quantity=2)
+    KitComponentFactory(kit=first.kit, quantity=1)
+    kit = first.kit
+    parts = {part.component_id: part for part in kit.components.all()}
+    stock = {pk: SimpleNamespace(available_now=n) for pk, n in zip(parts, [7, 5], strict=True)}
+    assert KitAvailability.of(kit, stock).available_now == 3  # 7 // 2, 5 // 1
+    assert KitAvailability.of(kit, {}).describe() == "a part is out of stock"
