@@ -27,6 +27,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Guest order", "orders:cart_new_guest", "G", Perm.USE_DESK, "Take an order for a guest"),
     NavItem("Find orders", "orders:find", "O", Perm.USE_DESK, "Orders and parked carts"),
     NavItem("Approvals", "pricing:approvals", "V", Perm.SUPERVISE, "Adjustments over a CSR limit"),
+    NavItem("Inventory", "fulfillment:inventory", "I", Perm.RUN_OPERATIONS, "Stock, receiving"),
     NavItem("Store admin", "admin:index", "M", Perm.MANAGE_STORE, "Catalog, prices, promotions"),
     NavItem("API docs", "api-docs", "D", Perm.USE_DESK, "REST API, OpenAPI 3"),
 ]
