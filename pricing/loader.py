@@ -184,9 +184,10 @@ def rules_for_skus(rules: e.Rules, sku_ids, currency: str) -> e.Rules:
         for pl in rules.price_lists
     )
     filled = dataclasses.replace(rules, price_lists=lists)
+    # The derived indexes depend only on the cached rules: compute them once there (they then
+    # live as long as the process keeps these rules) and share them with every filled copy.
     for cached in ("promotions_in_order", "promotion_index", "rates_by_method", "taxes_by_code"):
-        if cached in rules.__dict__:
-            filled.__dict__[cached] = rules.__dict__[cached]
+        filled.__dict__[cached] = getattr(rules, cached)
     return filled
 
 
