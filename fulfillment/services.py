@@ -674,18 +674,28 @@ def allocate_waiting_backorders(*, sku_ids, actor=None, limit: int = 1000) -> in
         lines, actor=actor, eligible=EligibleCenters(), event_type=EventType.BACKORDERS_ALLOCATED
     )
     improved = sum(1 for pk, r in results.items() if r.on_hand > before_qty[pk])
-    _orders_follow({line.order_id for line in lines}, actor=actor)
+    # The orders' status follows in a transaction of its own, once the lines are committed:
+    # order rows are locked before lines elsewhere (orders' services), never after them here.
+    order_ids = sorted({line.order_id for line in lines})
+    transaction.on_commit(lambda: orders_follow(order_ids=order_ids, actor=actor))
     return improved
 
 
-def _orders_follow(order_ids, *, actor) -> None:
+@transaction.atomic
+def orders_follow(*, order_ids, actor=None) -> None:
     """A backordered order whose active lines are all allocated becomes payment authorized."""
+    _orders_follow(order_ids, actor=actor)
+
+
+def _orders_follow(order_ids, *, actor) -> None:
     from orders.models import Order, OrderEvent, OrderLine
     from orders.models import OrderStatus as S
     from orders.workflow import check_order_transition
 
     candidates = list(
-        Order.objects.select_for_update().filter(pk__in=list(order_ids), status=S.BACKORDERED)
+        Order.objects.select_for_update()
+        .filter(pk__in=list(order_ids), status=S.BACKORDERED)
+        .order_by("pk")
     )
     if not candidates:
         return

@@ -31,7 +31,7 @@ def test_receipt_allocates_backorders_oldest_first_and_order_follows(
     assert (a.inventory_status, b.inventory_status) == ("backordered", "backordered")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.receive_expected(actor=operations, expected=exp, quantity=4)
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the backorder task, then the orders following
     a.refresh_from_db()
     b.refresh_from_db()
     older.refresh_from_db()
