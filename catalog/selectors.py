@@ -119,9 +119,14 @@ def matching_sku_ids(candidates: QuerySet[SKU], query: str, *, limit: int) -> li
         with transaction.atomic(using=candidates.db), connection.cursor() as cursor:
             for threshold in WORD_SIMILARITY_TIERS:
                 # Close matches first; looser ones only if the page is not full yet.
+                # For this transaction only. The planner underestimates what word_similarity
+                # costs per row: left alone it may walk a whole table or the primary key
+                # (to stop after FUZZY_CANDIDATES rows, or for the buyable anti-join) and
+                # test every name; without plain scans it starts from the trigram index.
                 cursor.execute(
                     "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true),"
-                    " set_config('enable_seqscan', 'off', true)",
+                    " set_config('enable_seqscan', 'off', true),"
+                    " set_config('enable_indexscan', 'off', true)",
                     [str(threshold)],
                 )
                 names = base.exclude(pk__in=ids) if ids else base

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from catalog import load_data
-from catalog.models import SKU
+from catalog.models import SKU, buyable_q
 from catalog.selectors import find_catalog_items, matching_sku_ids
 
 pytestmark = pytest.mark.postgres
@@ -53,7 +53,7 @@ def _time(label: str, queries: list[str], **kwargs) -> None:
     """The selector with its page (rows, associations, kit parts) and, separately, the search
     step alone (matching ids), which is what grows with the catalog."""
     _measure(label, queries, lambda q: list(find_catalog_items(query=q, **kwargs)))
-    candidates = SKU.objects.all()
+    candidates = SKU.objects.filter(buyable_q()) if kwargs.get("buyable_only") else SKU.objects
     _measure("  search step only", queries, lambda q: matching_sku_ids(candidates, q, limit=20))
 
 
