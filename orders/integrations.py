@@ -247,10 +247,11 @@ def allocate_order(*, order, actor=None) -> None:
         allocate_line(line=line, actor=actor)
 
 
-def apply_atp_choice(*, order, choice, actor) -> None:
+def apply_atp_choice(*, order, choice, actor) -> list:
     fn = _fn("fulfillment.services", "apply_atp_choice")
     if fn:
-        fn(order=order, choice=choice, actor=actor)
+        return fn(order=order, choice=choice, actor=actor) or []
+    return []
 
 
 def availability(*, sku_ids, ship_to=None) -> dict:

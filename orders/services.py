@@ -738,7 +738,9 @@ def adjustment_add(
 
 
 @transaction.atomic
-def atp_choice_set(*, actor, order: Order, choice: str, version=None) -> Order:
+def atp_choice_set(*, actor, order: Order, choice: str, version=None) -> list[str]:
+    """The Available To Promise choice (fulfillment applies it; "drop backorders" trims lines).
+    Returns fulfillment's messages for the CSR."""
     require(actor, Perm.USE_DESK, "change orders")
     if choice not in AvailabilityChoice.values:
         raise DomainError("Choose one of the three availability options.", field="atp_choice")
@@ -746,9 +748,21 @@ def atp_choice_set(*, actor, order: Order, choice: str, version=None) -> Order:
     old = order.atp_choice
     Order.objects.filter(pk=order.pk).update(atp_choice=choice)
     order.atp_choice = choice
-    ext.apply_atp_choice(order=order, choice=choice, actor=actor)
+    messages = ext.apply_atp_choice(order=order, choice=choice, actor=actor) or []
     _event(order, E.ORDER_ATP_CHOICE_SET, actor, old=old, new=choice)
-    return order
+    if choice == AvailabilityChoice.SHIP_AVAILABLE_DROP_BACKORDERS:
+        _reprice(order, actor)
+    return list(messages)
+
+
+def backorders_move(*, actor, order: Order) -> Order:
+    """Move the backordered quantities to a new order ("separate order" in the seeds);
+    fulfillment moves them, reprices and audits both orders."""
+    require(actor, Perm.USE_DESK, "change orders")
+    with transaction.atomic():
+        new_order = ext.move_backorders(order=order, actor=actor)
+        Order.objects.filter(pk=order.pk).update(version=F("version") + 1)
+    return new_order
 
 
 @transaction.atomic

@@ -25,4 +25,5 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/reorder/", views.reorder, name="reorder"),
     path("<int:pk>/comment/", views.comment_on_order, name="comment"),
+    path("<int:pk>/move-backorders/", views.move_backorders, name="move_backorders"),
 ]

@@ -57,6 +57,7 @@ def _context(order: Order, **extra) -> dict:
         detail=order.pricing_detail or {},
         errors={},
         line_count=len(context["lines"]),
+        has_backorders=any(line.inventory_status == "backordered" for line in context["lines"]),
     )
     context.update(extra)
     return context
@@ -263,9 +264,32 @@ def settings_set(request, pk: int):
                 version=version,
             )
         if post.get("atp") and post["atp"] != order.atp_choice:
-            services.atp_choice_set(actor=request.user, order=order, choice=post["atp"])
+            notes = services.atp_choice_set(actor=request.user, order=order, choice=post["atp"])
+            said.extend(notes)
 
-    return _act(request, order, act)
+    said: list[str] = []
+    response = _act(request, order, act)
+    if said and response.get("HX-Retarget") == "#cart":
+        return _render_cart(request, order, message=" ".join(said), level="warning")
+    return response
+
+
+@desk_view(Perm.USE_DESK)
+@require_POST
+def move_backorders(request, pk: int):
+    order = _order(pk)
+    try:
+        new_order = services.backorders_move(actor=request.user, order=order)
+    except DomainError as exc:
+        if order.status == OrderStatus.PENDING and request.htmx:
+            return _render_cart(request, order, message=exc.message)
+        messages.error(request, exc.message)
+        return redirect("orders:order", pk=order.pk)
+    text = f"Backordered items moved to {new_order}."
+    if order.status == OrderStatus.PENDING and request.htmx:
+        return _render_cart(request, order, message=text, level="success")
+    messages.success(request, text)
+    return redirect("orders:order", pk=order.pk)
 
 
 @desk_view(Perm.USE_DESK)
@@ -474,6 +498,9 @@ def placed(request, pk: int):
 def order_detail(request, order: Order):
     context = selectors.order_detail(order)
     context["detail"] = order.pricing_detail or {}
+    context["has_backorders"] = any(
+        line.inventory_status == "backordered" for line in context["lines"]
+    ) and order.status in (OrderStatus.AUTHORIZED, OrderStatus.BACKORDERED)
     return render(request, "orders/order_detail.html", context)
 
 

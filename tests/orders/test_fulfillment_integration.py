@@ -1,0 +1,75 @@
+"""Orders with real inventory: allocation on add, backorders, ATP, moving backorders, stock."""
+
+import pytest
+
+from orders import services
+from orders.models import Order, OrderLine, OrderStatus
+from tests.orders.conftest import ADDRESS, make_ready
+
+
+@pytest.fixture
+def toronto(db, ground):
+    from tests.fulfillment.factories import ArrangementFactory, CenterFactory
+
+    center = CenterFactory(code="TOR")
+    ArrangementFactory(center=center, shipping_method=ground)
+    return center
+
+
+def test_lines_allocate_and_backorder_and_the_backorders_move(guest_cart, csr, sku, toronto):
+    from tests.fulfillment.factories import stock
+
+    stock(sku, toronto, 2)
+    services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
+    line = services.line_add(actor=csr, order=guest_cart, sku_code=sku.code, quantity=2)
+    assert OrderLine.objects.get(pk=line.pk).inventory_status == "allocated"
+    services.line_update(actor=csr, order=guest_cart, line_id=line.pk, quantity=5)
+    assert OrderLine.objects.get(pk=line.pk).inventory_status == "backordered"
+    new_order = services.backorders_move(actor=csr, order=guest_cart)
+    assert OrderLine.objects.get(pk=line.pk).quantity == 2
+    assert new_order.lines.get().quantity == 3 and new_order.status == OrderStatus.PENDING
+
+
+def test_drop_backorders_trims_the_cart_and_reprices(guest_cart, csr, sku, toronto):
+    from tests.fulfillment.factories import stock
+
+    stock(sku, toronto, 1)
+    services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
+    line = services.line_add(actor=csr, order=guest_cart, sku_code=sku.code, quantity=4)
+    services.atp_choice_set(actor=csr, order=guest_cart, choice="ship_available_drop")
+    assert OrderLine.objects.get(pk=line.pk).quantity == 1
+
+
+def test_a_backordered_order_is_placed_as_backordered(guest_cart, csr, sku, toronto):
+    from tests.fulfillment.factories import stock
+
+    stock(sku, toronto, 1)
+    cart = make_ready(guest_cart, csr, sku, qty=3)
+    result = services.submit_order(actor=csr, order=cart, idempotency_key="bo")
+    assert result.placed and result.order.status == OrderStatus.BACKORDERED
+
+
+def test_cancel_gives_the_stock_back(guest_cart, csr, sku, toronto):
+    from fulfillment.models import Inventory
+    from tests.fulfillment.factories import stock
+
+    stock(sku, toronto, 5)
+    cart = make_ready(guest_cart, csr, sku, qty=3)
+    assert Inventory.objects.get(sku=sku).allocated == 3
+    order = services.submit_order(actor=csr, order=cart, idempotency_key="c").order
+    services.cancel_order(actor=csr, order=order)
+    assert Inventory.objects.get(sku=sku).allocated == 0
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELED
+
+
+def test_a_declined_card_leaves_the_allocation_exactly_as_before(guest_cart, csr, sku, toronto):
+    from fulfillment.models import Inventory, LineAllocation
+    from tests.fulfillment.factories import stock
+
+    stock(sku, toronto, 5)
+    cart = make_ready(guest_cart, csr, sku, card="4000000000000002", qty=3)
+    before = list(LineAllocation.objects.values("line_id", "kind", "quantity", "center_id"))
+    result = services.submit_order(actor=csr, order=cart, idempotency_key="d")
+    assert not result.placed
+    assert list(LineAllocation.objects.values("line_id", "kind", "quantity", "center_id")) == before
+    assert Inventory.objects.get(sku=sku).allocated == 3
