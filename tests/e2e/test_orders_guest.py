@@ -132,6 +132,21 @@ def test_ten_lines_fit_on_the_order_screen_and_the_cart_is_found_again(page, dem
     assert review.bounding_box()["y"] + review.bounding_box()["height"] <= viewport
     expect(page.locator(".totals")).to_contain_text("Total")
 
+    # `?` lists the order screen's own keys too.
+    page.locator("#item").blur()
+    page.keyboard.press("?")
+    overlay = page.get_by_role("dialog", name="Keyboard shortcuts")
+    for label in (
+        "Enter a promotion code",
+        "CSR adjustment",
+        "Ship-to and shipping method",
+        "Billing and payment",
+        "Review order summary",
+    ):
+        expect(overlay.get_by_role("cell", name=label)).to_be_visible()
+    screenshot(page, "orders-09b-shortcuts")
+    page.keyboard.press("Escape")
+
     # Parked: a CSR finds the cart again with Find orders (O) by the guest's e-mail.
     page.goto("/")
     page.keyboard.press("o")

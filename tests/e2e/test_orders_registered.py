@@ -98,6 +98,7 @@ def test_a_registered_customer_order_with_two_ship_tos_code_adjustment_and_store
     page.locator("#f-value").fill("5.00")
     page.locator("#panel select[name=reason_code]").select_option("appeasement")
     page.locator("#f-comment").fill("Late delivery last time")
+    screenshot(page, "orders-12a-adjustment-panel")
     page.get_by_role("button", name=re.compile("Add adjustment")).click()
     expect(page.locator("#panel")).to_be_hidden()
     screenshot(page, "orders-12-registered-cart")
