@@ -13,7 +13,9 @@ def lock_lines(line_ids: Iterable[int] | None = None, **filters):
     """Lock order lines (by ids, or by filters such as order=...) in pk order."""
     from orders.models import OrderLine
 
-    qs = OrderLine.objects.select_for_update(of=("self",)).select_related("order", "sku", "ship_to")
+    qs = OrderLine.objects.select_for_update(of=("self",)).select_related(
+        "sku", "ship_to__shipping_method"
+    )
     if line_ids is not None:
         qs = qs.filter(pk__in=list(line_ids))
     return list(qs.filter(**filters).order_by("pk"))
