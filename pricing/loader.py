@@ -16,6 +16,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -194,13 +195,34 @@ def rules_for_skus(rules: e.Rules, sku_ids, currency: str) -> e.Rules:
 # --- snapshot ----------------------------------------------------------------------------------
 
 
+def _path_ids(path: str | None, category_id: int) -> tuple[int, ...]:
+    ids = [int(x) for x in (path or "").strip("/").split("/") if x]
+    if not ids:
+        ids = [category_id]
+    return tuple(reversed(ids))
+
+
 def category_ids_of(category) -> tuple[int, ...]:
     """The category first, then its ancestors (catalog keeps a materialized path)."""
-    path = getattr(category, "path", "") or ""
-    ids = [int(x) for x in path.strip("/").split("/") if x]
-    if not ids:
-        ids = [category.pk]
-    return tuple(reversed(ids))
+    return _path_ids(getattr(category, "path", ""), category.pk)
+
+
+class LineRow(NamedTuple):
+    """An order line as the loader reads it (values, not a model instance)."""
+
+    pk: int
+    sku_id: int
+    quantity: int
+    ship_to_id: int | None
+    is_gift: bool
+    unit_price: Decimal
+    discount_total: Decimal
+    line_total: Decimal
+    sku_code: str
+    weight_kg: Decimal
+    tax_code: str
+    category_id: int
+    category_path: str
 
 
 def cart_line(line_id, sku, quantity: int, ship_to: str = "") -> e.CartLine:
@@ -233,8 +255,8 @@ class Loaded:
 
     snapshot: e.Snapshot
     rules: e.Rules
-    lines: list  # the order's non-gift OrderLines, in snapshot order
-    gift_lines: list  # the order's gift OrderLines
+    lines: list[LineRow]  # the order's non-gift lines, in snapshot order
+    gift_lines: list[LineRow]  # the order's gift lines
     customer: object | None
 
 
@@ -298,12 +320,13 @@ def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = No
 
     now = now or timezone.now()
     base_rules = rules or active_rules()
-    all_lines = list(
-        OrderLine.objects.filter(order_id=order.pk)
-        .select_related("sku__product__category")
-        .only(
+    # Plain rows, not model instances: four models per line would cost more than the engine.
+    all_lines = [
+        LineRow(*row)
+        for row in OrderLine.objects.filter(order_id=order.pk)
+        .order_by("id")
+        .values_list(
             "id",
-            "order_id",
             "sku_id",
             "quantity",
             "ship_to_id",
@@ -311,16 +334,13 @@ def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = No
             "unit_price",
             "discount_total",
             "line_total",
-            "sku__id",
             "sku__code",
             "sku__weight_kg",
-            "sku__product__id",
             "sku__product__tax_code",
-            "sku__product__category__id",
+            "sku__product__category_id",
             "sku__product__category__path",
         )
-        .order_by("id")
-    )
+    ]
     lines = [x for x in all_lines if not x.is_gift]
     gift_lines = [x for x in all_lines if x.is_gift]
     addresses = list(
@@ -361,7 +381,16 @@ def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = No
         currency=order.currency,
         now=now,
         lines=tuple(
-            cart_line(x.pk, x.sku, x.quantity, str(x.ship_to_id) if x.ship_to_id else default_key)
+            e.CartLine(
+                line_id=x.pk,
+                sku_id=x.sku_id,
+                sku_code=x.sku_code,
+                quantity=x.quantity,
+                category_ids=_path_ids(x.category_path, x.category_id),
+                weight_kg=x.weight_kg or Decimal("0"),
+                tax_code=x.tax_code or "standard",
+                ship_to=str(x.ship_to_id) if x.ship_to_id else default_key,
+            )
             for x in lines
         ),
         customer_id=order.customer_id,

@@ -95,12 +95,14 @@ def _write_lines(loaded: loader.Loaded, priced: PricedOrder) -> None:
             p.discount_total,
             p.line_total,
         ):
-            line.unit_price, line.discount_total, line.line_total = (
-                p.unit_price,
-                p.discount_total,
-                p.line_total,
+            changed.append(
+                OrderLine(
+                    pk=line.pk,
+                    unit_price=p.unit_price,
+                    discount_total=p.discount_total,
+                    line_total=p.line_total,
+                )
             )
-            changed.append(line)
     if changed:
         OrderLine.objects.bulk_update(changed, ["unit_price", "discount_total", "line_total"])
 
@@ -122,21 +124,24 @@ def _write_gifts(order, loaded: loader.Loaded, priced: PricedOrder, actor) -> No
         entry = wanted.setdefault(gift.sku_id, [0, gift.ship_to])
         entry[0] += gift.quantity
     existing = {}
-    for line in loaded.gift_lines:
-        if line.sku_id in existing or line.sku_id not in wanted:
+    for row in loaded.gift_lines:
+        if row.sku_id in existing or row.sku_id not in wanted:
+            line = OrderLine.objects.filter(pk=row.pk).first()
+            if line is None:
+                continue
             deallocate = _fulfillment("deallocate_line")
             if deallocate is not None:
                 deallocate(line=line, actor=actor)
             line.delete()
             continue
-        existing[line.sku_id] = line
+        existing[row.sku_id] = row
     for sku_id, (quantity, ship_to) in wanted.items():
-        line = existing.get(sku_id)
-        if line is not None:
-            if line.quantity != quantity or line.unit_price or line.line_total:
-                line.quantity = quantity
-                line.unit_price = line.discount_total = line.line_total = ZERO
-                line.save(update_fields=["quantity", "unit_price", "discount_total", "line_total"])
+        row = existing.get(sku_id)
+        if row is not None:
+            if row.quantity != quantity or row.unit_price or row.line_total:
+                OrderLine.objects.filter(pk=row.pk).update(
+                    quantity=quantity, unit_price=ZERO, discount_total=ZERO, line_total=ZERO
+                )
             continue
         line = OrderLine.objects.create(
             order_id=order.pk,
