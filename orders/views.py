@@ -85,7 +85,10 @@ def _act(request, order: Order, action, *, panel: str | None = None, success: st
     try:
         action()
     except StaleVersion as exc:
-        return _render_cart(request, order, message=exc.message, level="warning")
+        response = _render_cart(request, order, message=exc.message, level="warning")
+        if panel:
+            response["HX-Trigger"] = "cart-updated, panel-close"
+        return response
     except DomainError as exc:
         if panel:
             return _render_panel(
