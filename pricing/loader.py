@@ -267,11 +267,13 @@ def customer_facts(customer) -> tuple[frozenset[int], int | None]:
     return segment_ids, customer.organization_id
 
 
-def allowances(rules: e.Rules, order_id, customer_id) -> tuple[e.Allowance, ...]:
-    """Uses left of limited promotions, not counting this order's own final use (2 queries)."""
+def allowances(rules: e.Rules, order_id, customer_id, lines=None) -> tuple[e.Allowance, ...]:
+    """Uses left of limited promotions, not counting this order's own final use (2 queries,
+    none when no limited promotion concerns the cart's `lines`)."""
+    candidates = rules.promotions if lines is None else rules.promotions_for(lines)
     limited = {
         p.id: p
-        for p in rules.promotions
+        for p in candidates
         if p.limit_overall is not None or p.limit_per_customer is not None
     }
     if not limited:
@@ -377,22 +379,23 @@ def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = No
         )
     )
     rules_filled = rules_for_skus(base_rules, {x.sku_id for x in lines}, order.currency)
+    cart_lines = tuple(
+        e.CartLine(
+            line_id=x.pk,
+            sku_id=x.sku_id,
+            sku_code=x.sku_code,
+            quantity=x.quantity,
+            category_ids=_path_ids(x.category_path, x.category_id),
+            weight_kg=x.weight_kg or Decimal("0"),
+            tax_code=x.tax_code or "standard",
+            ship_to=str(x.ship_to_id) if x.ship_to_id else default_key,
+        )
+        for x in lines
+    )
     snapshot = e.Snapshot(
         currency=order.currency,
         now=now,
-        lines=tuple(
-            e.CartLine(
-                line_id=x.pk,
-                sku_id=x.sku_id,
-                sku_code=x.sku_code,
-                quantity=x.quantity,
-                category_ids=_path_ids(x.category_path, x.category_id),
-                weight_kg=x.weight_kg or Decimal("0"),
-                tax_code=x.tax_code or "standard",
-                ship_to=str(x.ship_to_id) if x.ship_to_id else default_key,
-            )
-            for x in lines
-        ),
+        lines=cart_lines,
         customer_id=order.customer_id,
         segment_ids=segment_ids,
         organization_id=organization_id,
@@ -400,7 +403,7 @@ def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = No
         coupon_promotion_ids=coupon_promotions,
         adjustments=adjustments,
         ship_tos=tuple(ship_to_of(a) for a in addresses),
-        allowances=allowances(base_rules, order.pk, order.customer_id),
+        allowances=allowances(base_rules, order.pk, order.customer_id, cart_lines),
     )
     return Loaded(snapshot, rules_filled, lines, gift_lines, customer)
 

@@ -158,6 +158,8 @@ def quote_cart(
         codes=frozenset(str(c).strip().upper() for c in codes if str(c).strip()),
         coupon_promotion_ids=coupon_promotions,
         ship_tos=(ship_to,),
-        allowances=loader.allowances(base, None, customer.pk if customer is not None else None),
+        allowances=loader.allowances(
+            base, None, customer.pk if customer is not None else None, lines
+        ),
     )
     return engine.price(snapshot, rules)
