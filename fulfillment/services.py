@@ -22,7 +22,7 @@ from core.events import EventType
 from core.permissions import require
 from core.roles import Perm
 from fulfillment import locks
-from fulfillment.db import bulk_set
+from fulfillment.db import bulk_set, write_allocation
 from fulfillment.models import (
     AdjustmentReason,
     AllocationKind,
@@ -288,34 +288,22 @@ def _allocate_locked_lines(
         result.status = target
         results[line.pk] = result
 
-    bulk_set(
-        Inventory,
-        "allocated",
-        {pk: r.allocated for pk, r in inventory.items() if r.allocated != before_inv[pk]},
-    )
-    bulk_set(
-        ExpectedInventory,
-        "promised_quantity",
-        {
+    by_order: dict[int, list[dict]] = defaultdict(list)
+    for line in lines:
+        by_order[line.order_id].append(results[line.pk].as_data())
+    write_allocation(
+        inventory={pk: r.allocated for pk, r in inventory.items() if r.allocated != before_inv[pk]},
+        expected={
             pk: r.promised_quantity
             for pk, r in expected.items()
             if r.promised_quantity != before_exp[pk]
         },
-    )
-    if held:
-        LineAllocation.objects.filter(pk__in=[a.pk for a in held]).delete()
-    if new_allocs:
-        LineAllocation.objects.bulk_create(new_allocs)
-    from orders.models import OrderLine
-
-    bulk_set(OrderLine, "inventory_status", {x.pk: x.inventory_status for x in lines}, "text")
-    by_order: dict[int, list[dict]] = defaultdict(list)
-    for line in lines:
-        by_order[line.order_id].append(results[line.pk].as_data())
-    from orders.models import OrderEvent
-
-    OrderEvent.objects.bulk_create(
-        [_order_event(oid, event_type, actor, {"lines": data}) for oid, data in by_order.items()]
+        delete_ids=[a.pk for a in held],
+        new_allocations=new_allocs,
+        line_status={x.pk: x.inventory_status for x in lines},
+        events={oid: {"lines": data} for oid, data in by_order.items()},
+        event_type=event_type,
+        actor=actor,
     )
     return results
 
