@@ -729,7 +729,9 @@ class Condition:
                 f"{quantize(amount, cur)}.",
                 near_miss=near,
             )
-        times = qty // need_qty if p.reward in (Reward.PRODUCT_GIFT, Reward.BUY_X_GET_Y) else 1
+        times = 1
+        if p.reward == Reward.BUY_X_GET_Y or (p.reward == Reward.PRODUCT_GIFT and p.min_quantity):
+            times = qty // need_qty  # a gift per multiple of its minimum; none set: one gift
         if p.max_per_order is not None and p.reward in (Reward.PRODUCT_GIFT, Reward.BUY_X_GET_Y):
             times = min(times, p.max_per_order)
         return Outcome(True, times=times)

@@ -446,3 +446,8 @@ def test_same_input_same_result_and_json():
     r = rules(promo(1, "order_percent", percent=7))
     assert e.price(s, r) == e.price(s, r)
     assert e.price(s, r).as_dict()["total"] == str(e.price(s, r).total)
+
+
+def test_gift_without_a_minimum_is_one_gift():
+    p = promo(1, "product_gift", sku_ids={PEN}, gift_sku_id=CASE, gift_sku_code="CASE-A5")
+    assert price(p, lines=((PEN, 7),)).gifts[0].quantity == 1
