@@ -370,6 +370,9 @@ def _release_lines(line_ids, *, actor, event_type=EventType.LINES_DEALLOCATED, s
                 {k: r.promised_quantity for k, r in expected.items()},
             )
         LineAllocation.objects.filter(pk__in=[a.pk for a in held]).delete()
+        freed = {a.sku_id for a in held if a.kind == AllocationKind.ON_HAND and a.sku_id}
+        if freed:  # stock given back may be what a backorder waits for
+            _enqueue_backorder_allocation(freed)
     target = status or L.UNALLOCATED
     changed = []
     lines = list(OrderLine.objects.filter(pk__in=list(line_ids)))
@@ -413,10 +416,10 @@ def deallocate_order(*, order, actor=None) -> None:
 
 def release_deleted_line(line_id: int) -> None:
     """Safety net for a line deleted without deallocate_line: give its stock back."""
-    held = list(LineAllocation.objects.filter(line_id=line_id))
-    if not held:
-        return
     with transaction.atomic():
+        held = list(LineAllocation.objects.filter(line_id=line_id))
+        if not held:
+            return
         inventory = {
             r.pk: r
             for r in locks.lock_inventory_rows({a.inventory_id for a in held if a.inventory_id})
@@ -443,9 +446,9 @@ def release_deleted_line(line_id: int) -> None:
 def _resolve_center(center) -> FulfillmentCenter:
     if isinstance(center, FulfillmentCenter):
         return center
-    found = FulfillmentCenter.objects.filter(
-        Q(code__iexact=str(center)) | Q(pk=center if str(center).isdigit() else None)
-    ).first()
+    found = FulfillmentCenter.objects.filter(code__iexact=str(center).strip()).first()
+    if found is None and str(center).isdigit():
+        found = FulfillmentCenter.objects.filter(pk=int(center)).first()
     if found is None:
         raise NotFound(f"There is no fulfillment center {center}.", field="center")
     return found
@@ -456,9 +459,9 @@ def _resolve_sku(sku):
 
     if isinstance(sku, SKU):
         return sku
-    found = SKU.objects.filter(
-        Q(code__iexact=str(sku)) | Q(pk=sku if str(sku).isdigit() else None)
-    ).first()
+    found = SKU.objects.filter(code__iexact=str(sku).strip()).first()
+    if found is None and str(sku).isdigit():
+        found = SKU.objects.filter(pk=int(sku)).first()
     if found is None:
         raise NotFound(f"There is no SKU {sku}.", field="sku")
     return found

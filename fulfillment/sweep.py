@@ -73,13 +73,13 @@ def _take_held(line_ids, cutoff) -> list[tuple]:
             cur.execute(
                 "DELETE FROM fulfillment_lineallocation "
                 "WHERE line_id = ANY(%s) AND allocated_at < %s "
-                "RETURNING line_id, kind, inventory_id, expected_id, quantity",
+                "RETURNING line_id, kind, inventory_id, expected_id, quantity, sku_id",
                 [line_ids, cutoff],
             )
             return cur.fetchall()
     rows = list(
         LineAllocation.objects.filter(line_id__in=line_ids, allocated_at__lt=cutoff).values_list(
-            "id", "line_id", "kind", "inventory_id", "expected_id", "quantity"
+            "id", "line_id", "kind", "inventory_id", "expected_id", "quantity", "sku_id"
         )
     )
     LineAllocation.objects.filter(pk__in=[r[0] for r in rows]).delete()
@@ -163,8 +163,12 @@ def _give_back_orm(inv: dict[int, int], exp: dict[int, int]) -> None:
     ExpectedInventory.objects.bulk_update(erows, ["promised_quantity"], batch_size=500)
 
 
-def sweep_batch(*, cutoff, cursor, batch_size: int) -> tuple[int, tuple | None]:
-    """One transaction. Returns (lines swept, cursor for the next batch or None when done)."""
+def sweep_batch(
+    *, cutoff, cursor, batch_size: int, freed_skus: set | None = None
+) -> tuple[int, tuple | None]:
+    """One transaction. Returns (lines swept, cursor for the next batch or None when done);
+    adds the SKUs whose stock it gave back to `freed_skus`."""
+    freed_skus = set() if freed_skus is None else freed_skus
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # A batch lost in a crash right after commit is simply swept again by the next run
@@ -183,9 +187,10 @@ def sweep_batch(*, cutoff, cursor, batch_size: int) -> tuple[int, tuple | None]:
         inv: dict[int, int] = defaultdict(int)
         exp: dict[int, int] = defaultdict(int)
         released: dict[int, list] = defaultdict(list)
-        for line_id, kind, inventory_id, expected_id, quantity in held:
+        for line_id, kind, inventory_id, expected_id, quantity, sku_id in held:
             if kind == "on_hand":
                 inv[inventory_id] += quantity
+                freed_skus.add(sku_id)
             elif kind == "expected":
                 exp[expected_id] += quantity
             released[order_of[line_id]].append([line_id, kind, quantity])
@@ -208,10 +213,13 @@ def run_sweep(*, cutoff, batch_size: int = 2000, progress=None, max_batches=None
         cursor = (timezone.make_aware(cursor[0], timezone.get_fixed_timezone(0)), 0)
     total = 0
     batches = 0
+    freed: set[int] = set()
     while cursor is not None:
         for attempt in range(3):
             try:
-                swept, cursor = sweep_batch(cutoff=cutoff, cursor=cursor, batch_size=batch_size)
+                swept, cursor = sweep_batch(
+                    cutoff=cutoff, cursor=cursor, batch_size=batch_size, freed_skus=freed
+                )
                 break
             except OperationalError:  # a deadlock victim: the batch rolled back, try it again
                 if attempt == 2:
@@ -222,4 +230,10 @@ def run_sweep(*, cutoff, batch_size: int = 2000, progress=None, max_batches=None
             progress(total)
         if max_batches and batches >= max_batches:
             break
+    freed.discard(None)
+    if freed:  # stock released from stale carts may be what a backorder waits for
+        from fulfillment.services import _enqueue_backorder_allocation
+
+        with transaction.atomic():
+            _enqueue_backorder_allocation(freed)
     return total

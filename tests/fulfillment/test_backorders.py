@@ -191,3 +191,22 @@ def test_sweep_command(csr, tor, sku):
     call_command("sweep_stale_allocations", stdout=out)
     assert "Released 1 lines" in out.getvalue()
     assert Inventory.objects.get(sku=sku).allocated == 0
+
+
+def test_stock_released_by_a_cart_goes_to_a_waiting_backorder(
+    csr, tor, sku, django_capture_on_commit_callbacks
+):
+    stock(sku, tor, 2)
+    cart = OrderFactory(created_by=csr)
+    holder = OrderLineFactory(order=cart, sku=sku, quantity=2)
+    services.allocate_line(line=holder)
+    waiting_order = OrderFactory(created_by=csr, status="backordered")
+    waiting = OrderLineFactory(order=waiting_order, sku=sku, quantity=2)
+    services.allocate_line(line=waiting)
+    waiting.refresh_from_db()
+    assert waiting.inventory_status == "backordered"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.deallocate_line(line=holder, actor=csr)
+    waiting.refresh_from_db()
+    assert waiting.inventory_status == "allocated"
+    assert Order.objects.get(pk=waiting_order.pk).status == "authorized"
