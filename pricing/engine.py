@@ -75,8 +75,10 @@ def spread_shares(total: Decimal, weights: list[Decimal], currency: str) -> list
         floors.append(q)
         remainders.append(r)
     left = want - sum(floors)
-    for i in sorted(range(len(ints)), key=lambda i: (-remainders[i], i))[:left]:
-        floors[i] += 1
+    if left:
+        # largest remainder first; a stable sort keeps ties in order (earlier weight first)
+        for i in sorted(range(len(ints)), key=remainders.__getitem__, reverse=True)[:left]:
+            floors[i] += 1
     return [Decimal(n).scaleb(-minor) for n in floors]
 
 
@@ -511,8 +513,7 @@ class TaxAmount:
     amount: Decimal
 
 
-@dataclass(frozen=True)
-class Applied:
+class Applied(NamedTuple):
     source: str  # "promotion" | "adjustment"
     source_id: int | str
     name: str
@@ -520,16 +521,14 @@ class Applied:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class NotApplied:
+class NotApplied(NamedTuple):
     promotion_id: int | str
     name: str
     reason: Reason | str
     message: str
 
 
-@dataclass(frozen=True)
-class NearMiss:
+class NearMiss(NamedTuple):
     promotion_id: int
     name: str
     message: str
