@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, StaleVersion
@@ -52,6 +53,11 @@ def _shipping_methods():
 
 def _context(order: Order, **extra) -> dict:
     context = selectors.order_summary(order)
+    line_url = reverse("orders:line_update", args=[order.pk, 0])[: -len("0/")]
+    for line in context["lines"]:
+        line.update_url = f"{line_url}{line.pk}/"
+        line.remove_url = f"{line_url}{line.pk}/remove/"
+        line.reasons = (order.pricing_detail or {}).get("lines", {}).get(str(line.pk), [])
     context.update(
         shipping_methods=_shipping_methods(),
         atp_choices=AvailabilityChoice.choices,
@@ -203,7 +209,7 @@ def suggest(request, pk: int):
 @desk_view(Perm.USE_DESK)
 @require_POST
 def line_add(request, pk: int):
-    order = _order(pk)
+    order = Order(pk=pk)  # the service claims and loads it; no read needed here
     return _act(
         request,
         order,
@@ -220,7 +226,7 @@ def line_add(request, pk: int):
 @desk_view(Perm.USE_DESK)
 @require_POST
 def line_update(request, pk: int, line_id: int):
-    order = _order(pk)
+    order = Order(pk=pk)  # the service claims and loads it; no read needed here
     return _act(
         request,
         order,
@@ -238,7 +244,7 @@ def line_update(request, pk: int, line_id: int):
 @desk_view(Perm.USE_DESK)
 @require_POST
 def line_remove(request, pk: int, line_id: int):
-    order = _order(pk)
+    order = Order(pk=pk)  # the service claims and loads it; no read needed here
     return _act(
         request,
         order,
