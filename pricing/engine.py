@@ -144,8 +144,7 @@ class Reason(StrEnum):
     NOTHING_TO_DISCOUNT = "nothing_to_discount"
 
 
-@dataclass(frozen=True)
-class PriceTier:
+class PriceTier(NamedTuple):
     min_quantity: int
     price: Decimal
 
