@@ -190,11 +190,11 @@ def line_allocation_summary(*, line_ids) -> dict[int, dict]:
     return out
 
 
-def inventory_list(*, filters: dict | None = None) -> QuerySet[Inventory]:
-    qs = Inventory.objects.select_related("sku", "center").annotate(
+def inventory_list() -> QuerySet[Inventory]:
+    """Inventory rows with `available_qty` annotated (filter and order it as you need)."""
+    return Inventory.objects.select_related("sku", "center").annotate(
         available_qty=F("on_hand") - F("allocated")
     )
-    return qs
 
 
 def line_demands(lines) -> dict[int, list[tuple[int, int]]]:

@@ -665,6 +665,8 @@ def allocate_waiting_backorders(*, sku_ids, actor=None, limit: int = 1000) -> in
         lines, actor=actor, eligible=EligibleCenters(), event_type=EventType.BACKORDERS_ALLOCATED
     )
     improved = sum(1 for pk, r in results.items() if r.on_hand > before_qty[pk])
+    if improved and len(order_of_age) == limit:  # more may wait: another round after commit
+        _enqueue_backorder_allocation(sku_ids)
     # The orders' status follows in a transaction of its own, once the lines are committed:
     # order rows are locked before lines elsewhere (orders' services), never after them here.
     order_ids = sorted({line.order_id for line in lines})
