@@ -257,7 +257,19 @@ class Loaded:
     rules: e.Rules
     lines: list[LineRow]  # the order's non-gift lines, in snapshot order
     gift_lines: list[LineRow]  # the order's gift lines
-    customer: object | None
+
+
+def customer_facts_by_id(customer_id) -> tuple[frozenset[int], int | None]:
+    """Segments and organization of a customer in one query (none for a guest)."""
+    if customer_id is None:
+        return frozenset(), None
+    from customers.models import Customer
+
+    rows = list(
+        Customer.objects.filter(pk=customer_id).values_list("organization_id", "segments__id")
+    )
+    organization_id = rows[0][0] if rows else None
+    return frozenset(seg for _, seg in rows if seg is not None), organization_id
 
 
 def customer_facts(customer) -> tuple[frozenset[int], int | None]:
@@ -356,8 +368,7 @@ def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = No
         default_key = str(current)
     elif addresses:
         default_key = str(addresses[0].pk)
-    customer = order.customer if order.customer_id else None
-    segment_ids, organization_id = customer_facts(customer)
+    segment_ids, organization_id = customer_facts_by_id(order.customer_id)
     codes = frozenset(
         c.upper()
         for c in m.OrderPromotionCode.objects.filter(order_id=order.pk).values_list(
@@ -405,7 +416,7 @@ def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = No
         ship_tos=tuple(ship_to_of(a) for a in addresses),
         allowances=allowances(base_rules, order.pk, order.customer_id, cart_lines),
     )
-    return Loaded(snapshot, rules_filled, lines, gift_lines, customer)
+    return Loaded(snapshot, rules_filled, lines, gift_lines)
 
 
 def adjustment_of(a: m.OrderAdjustment) -> e.Adjustment:
