@@ -84,3 +84,27 @@ def test_order_filters(api, sku, ground):
 def test_the_api_needs_the_desk_role(api_client, nobody):
     api_client.force_authenticate(nobody)
     assert api_client.post("/api/v1/carts/", {}).status_code == 403
+
+
+def test_ship_tos_methods_codes_comments_atp_and_line_removal(api, sku, sku2, ground, express):
+    cart = api.post("/api/v1/carts/", {"guest": {"last_name": "G", "email": "g@example.com"}})
+    cid = cart.json()["id"]
+    home = api.post(f"/api/v1/carts/{cid}/ship-tos/", {"address": ADDRESS}).json()
+    ship_to = home["current_ship_to"]
+    api.post(f"/api/v1/carts/{cid}/lines/", {"sku": sku.code, "quantity": 1})
+    r = api.put(
+        f"/api/v1/carts/{cid}/ship-tos/{ship_to}/shipping-method/", {"shipping_method": "express"}
+    )
+    assert r.status_code == 200
+    assert [a["shipping_method"] for a in r.json()["addresses"]] == ["express"]
+    r = api.post(f"/api/v1/carts/{cid}/codes/", {"code": "NOPE"})
+    assert r.status_code in (400, 404) and r.json()["message"]
+    r = api.post(f"/api/v1/carts/{cid}/comments/", {"text": "Call before delivery"})
+    assert r.status_code == 201
+    r = api.put(f"/api/v1/carts/{cid}/atp/", {"atp_choice": "ship_complete"})
+    assert r.json()["atp_choice"] == "ship_complete"
+    line_id = r.json()["lines"][0]["id"]
+    r = api.delete(f"/api/v1/carts/{cid}/lines/{line_id}/")
+    assert r.status_code == 200 and r.json()["lines"] == []
+    r = api.post(f"/api/v1/carts/{cid}/lines/", {"sku": "NOPE-9"})
+    assert r.status_code == 404 and r.json()["fields"]["sku"]
