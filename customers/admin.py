@@ -19,6 +19,7 @@ from customers.models import (
 )
 from customers.phones import normalize_phone
 from customers.resources import CustomerResource
+from customers.services import ADDRESS_FIELDS, CUSTOMER_FIELDS
 
 
 class AddressFormSet(forms.BaseInlineFormSet):
@@ -40,20 +41,7 @@ class AddressInline(admin.TabularInline):
     model = Address
     formset = AddressFormSet
     extra = 0
-    fields = [
-        "nickname",
-        "first_name",
-        "last_name",
-        "line1",
-        "line2",
-        "city",
-        "region",
-        "postal_code",
-        "country",
-        "phone",
-        "is_default_billing",
-        "is_default_shipping",
-    ]
+    fields = [*ADDRESS_FIELDS, "is_default_billing", "is_default_shipping"]
 
 
 class PaymentMethodInline(admin.TabularInline):
@@ -81,23 +69,7 @@ class PaymentMethodInline(admin.TabularInline):
 class CustomerAdminForm(forms.ModelForm):
     class Meta:
         model = Customer
-        fields = [
-            "logon_id",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "preferred_currency",
-            "preferred_language",
-            "challenge_question",
-            "gender",
-            "date_of_birth",
-            "income_band",
-            "organization",
-            "segments",
-            "is_enabled",
-            "disabled_reason",
-        ]
+        fields = [*CUSTOMER_FIELDS, "segments", "is_enabled", "disabled_reason"]
 
     def clean_phone(self):
         try:

@@ -15,6 +15,7 @@ from core.permissions import HasPerm
 from core.roles import Perm
 from customers import selectors, services
 from customers.models import Address, Customer, Gender, IncomeBand, PaymentMethod
+from customers.services import ADDRESS_FIELDS, CUSTOMER_FIELDS
 
 
 class AddressSerializer(serializers.ModelSerializer):
@@ -22,21 +23,7 @@ class AddressSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Address
-        fields = [
-            "id",
-            "nickname",
-            "first_name",
-            "last_name",
-            "line1",
-            "line2",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-            "phone",
-            "is_default_billing",
-            "is_default_shipping",
-        ]
+        fields = ["id", *ADDRESS_FIELDS, "is_default_billing", "is_default_shipping"]
         read_only_fields = fields
 
 
@@ -87,18 +74,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         model = Customer
         fields = [
             "id",
-            "logon_id",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "preferred_currency",
-            "preferred_language",
-            "challenge_question",
-            "gender",
-            "date_of_birth",
-            "income_band",
-            "organization",
+            *CUSTOMER_FIELDS,
             "account_number",
             "segments",
             "is_enabled",
