@@ -326,7 +326,10 @@ def _find_sku(sku_code: str):
     code = (sku_code or "").strip()
     if not code:
         raise DomainError("Type a SKU or part of a name, then pick an item.", field="sku")
-    sku = SKU.objects.select_related("product").filter(code__iexact=code).first()
+    qs = SKU.objects.select_related("product")
+    if hasattr(qs, "with_buyable"):  # annotates `buyable`, so the common path needs no query
+        qs = qs.with_buyable()
+    sku = qs.filter(code__iexact=code).first()
     if sku is None:
         raise NotFound(
             f"No SKU {code!r}; type part of the name and pick from the suggestions.", field="sku"
@@ -343,7 +346,9 @@ def line_add(
     qty = _quantity(quantity)
     sku = _find_sku(sku_code)
     try:
-        ext.ensure_buyable(sku)
+        if not ext.is_buyable(sku):
+            ext.ensure_buyable(sku)  # raises with the reason a CSR can repeat
+            raise DomainError(f"{sku.code} cannot be sold now; pick another item.")
     except DomainError as exc:
         exc.field = exc.field or "sku"
         raise
