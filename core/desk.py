@@ -24,7 +24,9 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "home", "H", None, "Your desk"),
     NavItem("Find customer", "customers:find", "F", Perm.USE_DESK, "Find or create the caller"),
     NavItem("Catalog", "catalog:find", "K", Perm.USE_DESK, "Find catalog item: SKU or name"),
-    NavItem("Guest order", "orders:cart_new_guest", "G", Perm.USE_DESK, "Take an order for a guest"),
+    NavItem(
+        "Guest order", "orders:cart_new_guest", "G", Perm.USE_DESK, "Take an order for a guest"
+    ),
     NavItem("Find orders", "orders:find", "O", Perm.USE_DESK, "Orders and parked carts"),
     NavItem("Approvals", "pricing:approvals", "V", Perm.SUPERVISE, "Adjustments over a CSR limit"),
     NavItem("Inventory", "fulfillment:inventory", "I", Perm.RUN_OPERATIONS, "Stock, receiving"),

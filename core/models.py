@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django_countries.fields import CountryField
 
 
 class Desk(models.Model):
@@ -48,3 +49,20 @@ class AuditEvent(models.Model):
     @property
     def actor_label(self) -> str:
         return self.actor.get_username() if self.actor_id else "system"
+
+
+class PostalAddress(models.Model):
+    """The fields every postal address has: the address book's and the order's own copies."""
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    line1 = models.CharField(max_length=200)
+    line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=50, blank=True, help_text="State or province code")
+    postal_code = models.CharField(max_length=20)
+    country = CountryField()
+    phone = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        abstract = True

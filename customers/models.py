@@ -5,9 +5,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django_countries.fields import CountryField
 
-from core.models import AuditEvent
+from core.models import AuditEvent, PostalAddress
 
 NON_DIGITS = re.compile(r"\D+")
 POSTAL_NOISE = re.compile(r"[\s\-]+")
@@ -147,22 +146,13 @@ class Customer(models.Model):
         return check_password((raw_answer or "").strip().casefold(), self.challenge_answer)
 
 
-class Address(models.Model):
+class Address(PostalAddress):
     """An address-book entry of a registered customer."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
     nickname = models.CharField(max_length=50)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    line1 = models.CharField(max_length=200)
-    line2 = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100)
-    region = models.CharField(max_length=50, blank=True, help_text="State or province code")
-    postal_code = models.CharField(max_length=20)
     # Upper case, no spaces or dashes ("M5V2T6"): what ZIP search compares with.
     postal_code_search = models.CharField(max_length=20, blank=True, editable=False)
-    country = CountryField()
-    phone = models.CharField(max_length=20, blank=True)
     is_default_billing = models.BooleanField(default=False)
     is_default_shipping = models.BooleanField(default=False)
 

@@ -2,9 +2,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django_countries.fields import CountryField
 
-from core.models import AuditEvent
+from core.models import AuditEvent, PostalAddress
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00")}
 
@@ -95,7 +94,7 @@ class Order(models.Model):
         return self.customer_id is None
 
 
-class OrderAddress(models.Model):
+class OrderAddress(PostalAddress):
     """An address as it stands on the order (a snapshot: later address-book edits don't move it)."""
 
     class Kind(models.TextChoices):
@@ -105,15 +104,6 @@ class OrderAddress(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="addresses")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     nickname = models.CharField(max_length=50, blank=True)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    line1 = models.CharField(max_length=200)
-    line2 = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100)
-    region = models.CharField(max_length=50, blank=True)
-    postal_code = models.CharField(max_length=20)
-    country = CountryField()
-    phone = models.CharField(max_length=20, blank=True)
     shipping_method = models.ForeignKey(
         "pricing.ShippingMethod", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
