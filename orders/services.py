@@ -338,6 +338,14 @@ def _find_sku(sku_code: str):
 
 
 @transaction.atomic
+def cart_reopen(*, actor, order: Order) -> list[str]:
+    """A CSR opens a parked cart: lines whose stock was swept, or whose allocation no longer
+    fits the line, are allocated again; returns what changed, one sentence per line."""
+    require(actor, Perm.USE_DESK, "open carts")
+    return ext.refresh_cart_allocation(order=order, actor=actor)
+
+
+@transaction.atomic
 def line_add(
     *, actor, order: Order, sku_code: str, quantity=1, ship_to_id=None, version=None
 ) -> OrderLine:

@@ -180,6 +180,11 @@ def order_screen(request, pk: int):
     order = _order(pk)
     if order.status != OrderStatus.PENDING:
         return order_detail(request, order)
+    changes = services.cart_reopen(actor=request.user, order=order)
+    for change in changes:
+        messages.warning(request, change)
+    if changes:
+        order = _order(pk)
     return render(request, "orders/order_screen.html", _context(order))
 
 

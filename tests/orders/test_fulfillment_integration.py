@@ -73,3 +73,31 @@ def test_a_declined_card_leaves_the_allocation_exactly_as_before(guest_cart, csr
     assert not result.placed
     assert list(LineAllocation.objects.values("line_id", "kind", "quantity", "center_id")) == before
     assert Inventory.objects.get(sku=sku).allocated == 3
+
+
+def test_reopening_a_swept_cart_allocates_again_and_says_what_changed(
+    client, guest_cart, csr, sku, toronto
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fulfillment import services as fulfillment_services
+    from fulfillment.models import Inventory, LineAllocation
+    from tests.fulfillment.factories import stock
+
+    stock(sku, toronto, 5)
+    services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
+    line = services.line_add(actor=csr, order=guest_cart, sku_code=sku.code, quantity=3)
+    LineAllocation.objects.filter(line=line).update(allocated_at=timezone.now() - timedelta(days=1))
+    assert fulfillment_services.sweep_stale_allocations() == 1
+    assert OrderLine.objects.get(pk=line.pk).inventory_status == "unallocated"
+    assert Inventory.objects.get(sku=sku).allocated == 0
+
+    client.force_login(csr)
+    page = client.get(f"/orders/{guest_cart.pk}/").content.decode()
+
+    assert OrderLine.objects.get(pk=line.pk).inventory_status == "allocated"
+    assert Inventory.objects.get(sku=sku).allocated == 3
+    assert "NB-BLK-A5: held again" in page
+    assert client.get(f"/orders/{guest_cart.pk}/").content.decode().count("held again") == 0
