@@ -268,3 +268,151 @@ class FulfillmentEvent(AuditEvent):
 
     class Meta(AuditEvent.Meta):
         indexes = [models.Index(fields=["object_type", "object_id"])]
+
+
+# --- releases, shipments, job runs (issue 8) -------------------------------------------------
+
+
+class Release(models.Model):
+    """What one center ships to one ship-to by one shipping method: a pick and pack unit.
+
+    Created by the release job (fulfillment/releases.py). `(order, sequence)` is unique, and a
+    line's quantity at a center is released once (ReleaseLine `(line, center)` unique), so a
+    release is never created twice even by two workers.
+    """
+
+    class Status(models.TextChoices):
+        RELEASED = "released", "Released, to pick"
+        PARTIAL = "partial", "Partially shipped"
+        SHIPPED = "shipped", "Shipped"
+
+    number = models.CharField(max_length=40, unique=True)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="releases")
+    sequence = models.PositiveSmallIntegerField()
+    center = models.ForeignKey(
+        FulfillmentCenter, null=True, blank=True, on_delete=models.PROTECT, related_name="releases"
+    )
+    shipping_method = models.ForeignKey(
+        "pricing.ShippingMethod", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ship_to = models.ForeignKey(
+        "orders.OrderAddress", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RELEASED)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["center", "status", "id"], name="fulfillment_release_pick")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sequence"], name="fulfillment_release_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ReleaseLine(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="release_lines"
+    )
+    center = models.ForeignKey(
+        FulfillmentCenter, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    shipped_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["release_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "center"], name="fulfillment_releaseline_once"),
+            models.CheckConstraint(
+                condition=Q(shipped_quantity__lte=F("quantity")),
+                name="fulfillment_releaseline_shipped_lte_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku_id} in {self.release_id}"
+
+    @property
+    def open_quantity(self) -> int:
+        return self.quantity - self.shipped_quantity
+
+
+class Shipment(models.Model):
+    """One parcel confirmed shipped for a release ("Add to order ship history").
+
+    `(release, tracking_number)` is unique: confirming the same parcel twice is refused. The
+    capture of its amount is tracked here, so a retry never captures twice.
+    """
+
+    class Capture(models.TextChoices):
+        PENDING = "pending", "To capture"
+        CAPTURING = "capturing", "Capturing"
+        CAPTURED = "captured", "Captured"
+        FAILED = "failed", "Capture failed"
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="shipments")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="shipments")
+    carrier = models.CharField(max_length=40)
+    tracking_number = models.CharField(max_length=60)
+    shipped_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    capture_status = models.CharField(
+        max_length=10, choices=Capture.choices, default=Capture.PENDING, db_index=True
+    )
+    capture_id = models.CharField(max_length=100, blank=True)
+    capture_error = models.CharField(max_length=255, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "tracking_number"], name="fulfillment_shipment_tracking_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}"
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    release_line = models.ForeignKey(
+        ReleaseLine, on_delete=models.PROTECT, related_name="shipment_lines"
+    )
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["shipment_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of {self.release_line_id}"
+
+
+class JobRun(models.Model):
+    """One run of a scheduled job (beat, `manage.py`, or "Run now"), for the operations screen."""
+
+    job = models.CharField(max_length=40, db_index=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    triggered_by = models.CharField(max_length=60, blank=True, help_text="beat, command or user")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None

@@ -22,3 +22,28 @@ def sweep_stale_allocations():
     from fulfillment.services import sweep_stale_allocations as sweep
 
     return sweep()
+
+
+@shared_task(name="fulfillment.release_orders", bind=True, max_retries=5)
+def release_orders(self, triggered_by="beat"):
+    """Release accepted orders to the centers (beat: every 10 minutes). Idempotent: an order
+    already released has no `allocated` line left, and batches commit whole."""
+    from django.db import OperationalError
+
+    from fulfillment.releases import run_job, run_release
+
+    try:
+        return run_job("release_orders", run_release, triggered_by=triggered_by)
+    except OperationalError as exc:  # nothing of the failed batch was written
+        raise self.retry(exc=exc, countdown=10) from exc
+
+
+@shared_task(name="fulfillment.send_ship_notification", bind=True, max_retries=5)
+def send_ship_notification(self, shipment_id):
+    """E-mail the customer the tracking number (once per shipment: notified_at is claimed)."""
+    from fulfillment.shipping import ship_notification_send
+
+    try:
+        return ship_notification_send(shipment_id=shipment_id)
+    except OSError as exc:  # the mail server did not answer: the claim was rolled back
+        raise self.retry(exc=exc, countdown=30) from exc

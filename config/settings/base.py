@@ -177,6 +177,11 @@ CELERY_BEAT_SCHEDULE["fulfillment-sweep-stale-allocations"] = {
     "task": "fulfillment.sweep_stale_allocations",
     "schedule": 300.0,
 }
+# fulfillment: release accepted orders to the centers ("Time to release orders for store").
+CELERY_BEAT_SCHEDULE["fulfillment-release-orders"] = {
+    "task": "fulfillment.release_orders",
+    "schedule": 600.0,
+}
 # catalog: stored product states follow scheduled launch/discontinue dates (display only).
 CELERY_BEAT_SCHEDULE["catalog-refresh-product-states"] = {
     "task": "catalog.refresh_product_states",

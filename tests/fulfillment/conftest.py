@@ -28,3 +28,8 @@ def sku(db):
 @pytest.fixture
 def cart(db, csr):
     return OrderFactory(created_by=csr)
+
+
+@pytest.fixture
+def express_method(db):
+    return ShippingMethodFactory(code="express", name="Express")

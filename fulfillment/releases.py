@@ -1,0 +1,303 @@
+"""The release job ("Time to release orders for store"): accepted orders -> releases.
+
+An order is taken when its payment is authorized (status `authorized`, `backordered` with a
+choice that ships what is available, or `released` with lines allocated since) and it has lines
+`allocated`. Ship-complete orders are taken only when every active line is allocated; the other
+ATP choices release what is allocated now, and the rest follows in a later run.
+
+One release per (fulfillment center, shipping method, ship-to) of the order; a line held in two
+centers gets a release line in each. Lines move `allocated -> released`, the order moves to
+`released`, with one status event and one ORDER_RELEASED event per order.
+
+Batches, each ONE transaction (like the stale sweep):
+1. the next `batch_size` candidate orders after this worker's cursor (order id), locked
+   `FOR UPDATE SKIP LOCKED`: two workers never take the same order, and an order a CSR is
+   canceling right now is skipped (it locks the same row) and seen by the next run;
+2. re-read their lines under that lock (status checked again: a run twice releases nothing
+   twice), build the releases in memory, write them with bulk statements.
+A worker killed halfway rolls its batch back: every order is released whole or not at all. The
+unique constraints (`Release(order, sequence)`, `ReleaseLine(line, center)`) back this up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from core.events import EventType
+
+RELEASABLE_ORDER_STATES = ("authorized", "backordered", "released")
+ACTIVE_LINE_STATES = ("unallocated", "allocated", "backordered")
+
+
+class _DryRun(Exception):
+    pass
+
+
+@dataclass
+class ReleaseCounts:
+    orders: int = 0
+    releases: int = 0
+    lines: int = 0
+    skipped_ship_complete: int = 0
+    release_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: ReleaseCounts) -> None:
+        self.orders += other.orders
+        self.releases += other.releases
+        self.lines += other.lines
+        self.skipped_ship_complete += other.skipped_ship_complete
+
+    def as_dict(self) -> dict:
+        return {
+            "orders": self.orders,
+            "releases": self.releases,
+            "lines": self.lines,
+            "skipped_ship_complete": self.skipped_ship_complete,
+        }
+
+
+def _candidate_ids(after_id: int, batch_size: int) -> list[int]:
+    from orders.models import OrderLine
+
+    return list(
+        OrderLine.objects.filter(
+            inventory_status="allocated",
+            order__status__in=RELEASABLE_ORDER_STATES,
+            order_id__gt=after_id,
+        )
+        .order_by("order_id")
+        .values_list("order_id", flat=True)
+        .distinct()[:batch_size]
+    )
+
+
+def _lock_orders(ids: list[int]) -> list[tuple]:
+    from orders.models import Order
+
+    return list(
+        Order.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=ids, status__in=RELEASABLE_ORDER_STATES)
+        .order_by("pk")
+        .values_list("pk", "number", "status", "atp_choice")
+    )
+
+
+def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
+    """One transaction. Returns (counts, next cursor or None when no candidate is left)."""
+    from fulfillment.models import LineAllocation, Release, ReleaseLine
+    from orders.models import Order, OrderEvent, OrderLine
+    from orders.workflow import check_line_transition, check_order_transition
+
+    counts = ReleaseCounts()
+    ids = _candidate_ids(after_id, batch_size)
+    if not ids:
+        return counts, None
+    cursor = ids[-1]
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
+                    cur.execute("SET LOCAL synchronous_commit TO OFF")
+            orders = _lock_orders(ids)
+            if not orders:
+                return counts, cursor
+            order_info = {o[0]: o for o in orders}
+            lines = list(
+                OrderLine.objects.filter(order_id__in=list(order_info))
+                .order_by("order_id", "pk")
+                .values_list(
+                    "pk",
+                    "order_id",
+                    "sku_id",
+                    "quantity",
+                    "inventory_status",
+                    "ship_to_id",
+                    "ship_to__shipping_method_id",
+                )
+            )
+            allocated_ids = [x[0] for x in lines if x[4] == "allocated"]
+            line_sku = {x[0]: x[2] for x in lines}
+            centers_of: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+            kits: set[int] = set()  # lines held as components (their units are not the line's)
+            for line_id, center_id, sku_id, quantity in LineAllocation.objects.filter(
+                line_id__in=allocated_ids, kind="on_hand"
+            ).values_list("line_id", "center_id", "sku_id", "quantity"):
+                centers_of[line_id][center_id] += quantity
+                if sku_id != line_sku[line_id]:
+                    kits.add(line_id)
+            next_seq = dict(
+                Release.objects.filter(order_id__in=list(order_info))
+                .values("order_id")
+                .annotate(m=Max("sequence"))
+                .values_list("order_id", "m")
+            )
+            by_order: dict[int, list[tuple]] = defaultdict(list)
+            for x in lines:
+                by_order[x[1]].append(x)
+
+            releases: list[Release] = []
+            release_lines: list[tuple[int, ReleaseLine]] = []  # (index into releases, line)
+            released_line_ids: list[int] = []
+            order_updates: list[tuple[int, str, list]] = []
+            for order_id, (_, number, status, atp) in order_info.items():
+                olines = by_order[order_id]
+                ready = [x for x in olines if x[4] == "allocated"]
+                if not ready:
+                    continue
+                if atp == "ship_complete" and any(
+                    x[4] != "allocated" for x in olines if x[4] in ACTIVE_LINE_STATES
+                ):
+                    counts.skipped_ship_complete += 1
+                    continue
+                check_order_transition(status, "released")
+                groups: dict[tuple, list[tuple]] = {}
+                services = []
+                for x in ready:
+                    check_line_transition(x[4], "released")
+                    held = centers_of.get(x[0])
+                    if not held:
+                        services.append(x)
+                        continue
+                    if len(held) == 1 or x[0] in kits:
+                        # one center, or a kit held in several: pick where most of it is
+                        center = max(held, key=lambda c: (held[c], -c))
+                        parts = [(center, x[3])]
+                    else:
+                        parts = _split(x[3], held)
+                    for center, qty in parts:
+                        groups.setdefault((center, x[6], x[5]), []).append((x, qty))
+                for x in services:  # no stock to pick: ride along with the same ship-to
+                    key = next((k for k in groups if k[2] == x[5]), (None, x[6], x[5]))
+                    groups.setdefault(key, []).append((x, x[3]))
+                seq = next_seq.get(order_id) or 0
+                numbers = []
+                for (center, method, ship_to), members in groups.items():
+                    seq += 1
+                    rel = Release(
+                        number=f"{number or order_id}-R{seq}",
+                        order_id=order_id,
+                        sequence=seq,
+                        center_id=center,
+                        shipping_method_id=method,
+                        ship_to_id=ship_to,
+                    )
+                    releases.append(rel)
+                    numbers.append(rel.number)
+                    for x, qty in members:
+                        release_lines.append(
+                            (
+                                len(releases) - 1,
+                                ReleaseLine(
+                                    line_id=x[0], center_id=center, sku_id=x[2], quantity=qty
+                                ),
+                            )
+                        )
+                released_line_ids.extend(x[0] for x in ready)
+                order_updates.append((order_id, status, numbers))
+                counts.orders += 1
+                counts.lines += len(ready)
+            counts.releases = len(releases)
+            if not releases:
+                return counts, cursor
+            Release.objects.bulk_create(releases, batch_size=2000)
+            for index, rl in release_lines:
+                rl.release_id = releases[index].pk
+            ReleaseLine.objects.bulk_create([rl for _, rl in release_lines], batch_size=2000)
+            OrderLine.objects.filter(pk__in=released_line_ids).update(inventory_status="released")
+            changed = [o for o, status, _ in order_updates if status != "released"]
+            Order.objects.filter(pk__in=changed).update(
+                status="released", version=F("version") + 1, modified_at=timezone.now()
+            )
+            events = []
+            for order_id, status, numbers in order_updates:
+                if status != "released":
+                    events.append(
+                        OrderEvent(
+                            order_id=order_id,
+                            event_type=int(EventType.ORDER_STATUS_CHANGED),
+                            actor=actor,
+                            data={"old": status, "new": "released", "why": "release job"},
+                        )
+                    )
+                events.append(
+                    OrderEvent(
+                        order_id=order_id,
+                        event_type=int(EventType.ORDER_RELEASED),
+                        actor=actor,
+                        data={"releases": numbers},
+                    )
+                )
+            OrderEvent.objects.bulk_create(events, batch_size=2000)
+            counts.release_ids = [r.pk for r in releases]
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        counts.release_ids = []
+    return counts, cursor
+
+
+def _split(quantity: int, held: dict[int, int]) -> list[tuple[int, int]]:
+    """A plain line held in several centers: each center ships what it holds for it."""
+    parts = []
+    left = quantity
+    for center in sorted(held):
+        take = min(held[center], left)
+        if take > 0:
+            parts.append((center, take))
+            left -= take
+    if left > 0 and parts:  # should not happen (allocated means held in full)
+        parts[-1] = (parts[-1][0], parts[-1][1] + left)
+    return parts
+
+
+def run_release(
+    *, batch_size: int = 500, actor=None, dry_run: bool = False, progress=None, max_batches=None
+) -> ReleaseCounts:
+    """Release every releasable order (or `max_batches` batches). Safe to run on many workers."""
+    total = ReleaseCounts()
+    cursor: int | None = 0
+    batches = 0
+    while cursor is not None:
+        for attempt in range(3):
+            try:
+                counts, next_cursor = release_batch(
+                    after_id=cursor, batch_size=batch_size, actor=actor, dry_run=dry_run
+                )
+                break
+            except OperationalError:  # a deadlock victim: the batch rolled back, retry it
+                if attempt == 2:
+                    raise
+        cursor = next_cursor
+        total.add(counts)
+        total.release_ids.extend(counts.release_ids)
+        batches += 1
+        if progress and counts.orders:
+            progress(total)
+        if max_batches and batches >= max_batches:
+            break
+    return total
+
+
+def run_job(job: str, func, *, triggered_by: str = "", **kwargs) -> dict:
+    """Run a job function and record a JobRun row (started, finished, counts or error)."""
+    from fulfillment.models import JobRun
+
+    run = JobRun.objects.create(job=job, triggered_by=triggered_by[:60])
+    started = time.monotonic()
+    try:
+        result = func(**kwargs)
+    except Exception as exc:
+        JobRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    counts = result.as_dict() if hasattr(result, "as_dict") else {"count": result}
+    counts["seconds"] = round(time.monotonic() - started, 3)
+    JobRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), counts=counts)
+    return counts
