@@ -30,6 +30,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Find orders", "orders:find", "O", Perm.USE_DESK, "Orders and parked carts"),
     NavItem("Approvals", "pricing:approvals", "V", Perm.SUPERVISE, "Adjustments over a CSR limit"),
     NavItem("Inventory", "fulfillment:inventory", "I", Perm.RUN_OPERATIONS, "Stock, receiving"),
+    NavItem("Operations", "fulfillment:ops", "J", Perm.RUN_OPERATIONS, "Jobs, releases, shipping"),
     NavItem("Store admin", "admin:index", "M", Perm.MANAGE_STORE, "Catalog, prices, promotions"),
     NavItem("API docs", "api-docs", "D", Perm.USE_DESK, "REST API, OpenAPI 3"),
 ]

@@ -18,10 +18,10 @@ def allocate_backorders(self, sku_ids):
 
 @shared_task(name="fulfillment.sweep_stale_allocations")
 def sweep_stale_allocations():
-    """Release the stock held by stale cart lines (beat: every 5 minutes)."""
-    from fulfillment.services import sweep_stale_allocations as sweep
+    """Release the stock held by stale cart lines (beat: every 5 minutes); records a JobRun."""
+    from fulfillment import jobs
 
-    return sweep()
+    return jobs.run("sweep_stale_allocations", triggered_by="beat")["count"]
 
 
 @shared_task(name="fulfillment.release_orders", bind=True, max_retries=5)
@@ -47,3 +47,11 @@ def send_ship_notification(self, shipment_id):
         return ship_notification_send(shipment_id=shipment_id)
     except OSError as exc:  # the mail server did not answer: the claim was rolled back
         raise self.retry(exc=exc, countdown=30) from exc
+
+
+@shared_task(name="fulfillment.run_job")
+def run_job(name, triggered_by=""):
+    """ "Run now" on the operations screen: one of fulfillment.jobs.JOBS, recorded as a JobRun."""
+    from fulfillment import jobs
+
+    return jobs.run(name, triggered_by=triggered_by)
