@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fulfillment import api
+from fulfillment import api, api_releases
 
 urlpatterns: list = [
     path("inventory/", api.InventoryList.as_view(), name="inventory-list"),
@@ -18,4 +18,17 @@ urlpatterns: list = [
         name="inventory-expected-receive",
     ),
     path("inventory/availability/", api.AvailabilityView.as_view(), name="inventory-availability"),
+    path("releases/", api_releases.ReleaseList.as_view(), name="release-list"),
+    path("releases/<int:pk>/", api_releases.ReleaseDetail.as_view(), name="release-detail"),
+    path(
+        "releases/<int:pk>/shipments/",
+        api_releases.ConfirmShipment.as_view(),
+        name="release-confirm-shipment",
+    ),
+    path("shipments/", api_releases.ShipmentList.as_view(), name="shipment-list"),
+    path(
+        "shipments/<int:pk>/capture/",
+        api_releases.RetryCapture.as_view(),
+        name="shipment-retry-capture",
+    ),
 ]
