@@ -416,3 +416,8 @@ class JobRun(models.Model):
     @property
     def duration(self):
         return (self.finished_at - self.started_at) if self.finished_at else None
+
+    @property
+    def summary(self) -> str:
+        shown = {k: v for k, v in self.counts.items() if k != "seconds"}
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown.items())
