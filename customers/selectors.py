@@ -224,9 +224,7 @@ def find_customers(*, query: str | None = None, limit: int | None = None, **adva
     on PostgreSQL each quick-box branch stops there, which keeps broad searches fast. Without
     it the queryset is exact for any slice.
     """
-    unknown = set(advanced) - set(ADVANCED_FIELDS)
-    if unknown:
-        raise TypeError(f"find_customers() got unknown fields: {', '.join(sorted(unknown))}")
+    _check_fields(advanced)
     base = _with_sort_keys(Customer.objects.all())
     advanced_q = _advanced_q(**advanced)
     if advanced_q:
@@ -297,15 +295,103 @@ def _decorate(rows: list[Customer]) -> list[Customer]:
     return rows
 
 
+def _check_fields(advanced: dict) -> None:
+    unknown = set(advanced) - set(ADVANCED_FIELDS)
+    if unknown:
+        raise TypeError(f"find_customers() got unknown fields: {', '.join(sorted(unknown))}")
+
+
+# In the model's field order (Model.from_db reads the values in that order).
+PAGE_FIELDS = tuple(
+    field.attname
+    for field in Customer._meta.concrete_fields
+    if field.attname
+    in {
+        "id",
+        "logon_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "is_enabled",
+        "disabled_reason",
+        "organization_id",
+    }
+)
+ENABLED = PAGE_FIELDS.index("is_enabled")
+SEGMENT_SEPARATOR = "\x1f"
+
+
+def _quick_page_rows(query: str, offset: int, count: int) -> list[Customer]:
+    """One quick-box results page in ONE query (the hot path of every keystroke): the rows of
+    `for_result_list` with their organization, default ship-to and segment names, i.e. what
+    `for_result_list` + `_decorate` give in three queries. Hand-written for the same reason as
+    `_quick_union_sql`: compiling the ORM querysets cost more than running them."""
+    ids_sql, params = _quick_union_sql(query, offset + count)
+    postgres = connection.vendor == "postgresql"
+    collate = 'COLLATE "C"' if postgres else "COLLATE BINARY"
+    segments_from = (
+        "FROM customers_customer_segments cs JOIN customers_segment s ON s.id = cs.segment_id "
+        "WHERE cs.customer_id = c.id ORDER BY s.name"
+    )
+    if postgres:
+        segments = f"ARRAY(SELECT s.name {segments_from})"
+    else:
+        segments = f"(SELECT group_concat(name, char(31)) FROM (SELECT s.name {segments_from}))"
+    columns = ", ".join(f"c.{name}" for name in PAGE_FIELDS)
+    sql = (
+        f"SELECT {columns}, o.account_number, o.name, a.city, a.region, a.postal_code, "
+        f"{segments} FROM customers_customer c "
+        "LEFT JOIN customers_organization o ON o.id = c.organization_id "
+        "LEFT JOIN customers_address a ON a.customer_id = c.id AND a.is_default_shipping "
+        f"WHERE c.id IN ({ids_sql}) "
+        f"ORDER BY (UPPER(c.last_name) {collate}), (UPPER(c.first_name) {collate}), c.id "
+        f"LIMIT {int(count)} OFFSET {int(offset)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        records = cursor.fetchall()
+    alias = connection.alias
+    organization_field = Customer._meta.get_field("organization")
+    width = len(PAGE_FIELDS)
+    rows = []
+    for record in records:
+        values = list(record[:width])
+        values[ENABLED] = bool(values[ENABLED])  # SQLite gives 0/1 to a raw cursor
+        customer = Customer.from_db(alias, PAGE_FIELDS, values)
+        account_number, name, city, region, postal_code, names = record[width:]
+        organization = None
+        if customer.organization_id is not None:
+            organization = Organization.from_db(
+                alias,
+                ("id", "account_number", "name"),
+                (customer.organization_id, account_number, name),
+            )
+        organization_field.set_cached_value(customer, organization)
+        if isinstance(names, str):
+            names = names.split(SEGMENT_SEPARATOR)
+        customer.segment_names = list(names or [])
+        customer.ship_to = " ".join(p for p in (city, region, postal_code) if p)
+        rows.append(customer)
+    return rows
+
+
 def search_page(*, query: str | None = None, page: int = 1, page_size: int = PAGE_SIZE, **adv):
     """One page of results plus whether there is a next one (no COUNT over a million rows).
-    Three queries for any page size."""
+    One query for a quick-box search, three with advanced fields, for any page size."""
     page = max(int(page or 1), 1)
     start = (page - 1) * page_size
-    qs = find_customers(query=query, limit=start + page_size + 1, **adv)
-    rows = list(for_result_list(qs)[start : start + page_size + 1])
-    has_next = len(rows) > page_size
-    rows = _decorate(rows[:page_size])
+    _check_fields(adv)
+    text = (query or "").strip()
+    if text and not _advanced_q(**adv):
+        rows = _quick_page_rows(text, start, page_size + 1)
+        has_next = len(rows) > page_size
+        rows = rows[:page_size]
+    else:
+        qs = find_customers(query=query, limit=start + page_size + 1, **adv)
+        rows = list(for_result_list(qs)[start : start + page_size + 1])
+        has_next = len(rows) > page_size
+        rows = _decorate(rows[:page_size])
     return {"rows": rows, "page": page, "has_next": has_next, "has_prev": page > 1}
 
 
