@@ -21,6 +21,7 @@ unique constraints (`Release(order, sequence)`, `ReleaseLine(line, center)`) bac
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -90,8 +91,8 @@ def _lock_orders(ids: list[int]) -> list[tuple]:
 
 def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
     """One transaction. Returns (counts, next cursor or None when no candidate is left)."""
-    from fulfillment.models import LineAllocation, Release, ReleaseLine
-    from orders.models import Order, OrderEvent, OrderLine
+    from fulfillment.models import LineAllocation, Release
+    from orders.models import OrderLine
     from orders.workflow import check_line_transition, check_order_transition
 
     counts = ReleaseCounts()
@@ -141,8 +142,10 @@ def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
             for x in lines:
                 by_order[x[1]].append(x)
 
-            releases: list[Release] = []
-            release_lines: list[tuple[int, ReleaseLine]] = []  # (index into releases, line)
+            # (number, order_id, sequence, center_id, shipping_method_id, ship_to_id)
+            releases: list[tuple] = []
+            # (index into releases, line_id, center_id, sku_id, quantity)
+            release_lines: list[tuple] = []
             released_line_ids: list[int] = []
             order_updates: list[tuple[int, str, list]] = []
             for order_id, (_, number, status, atp) in order_info.items():
@@ -179,25 +182,12 @@ def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
                 numbers = []
                 for (center, method, ship_to), members in groups.items():
                     seq += 1
-                    rel = Release(
-                        number=f"{number or order_id}-R{seq}",
-                        order_id=order_id,
-                        sequence=seq,
-                        center_id=center,
-                        shipping_method_id=method,
-                        ship_to_id=ship_to,
-                    )
-                    releases.append(rel)
-                    numbers.append(rel.number)
+                    rel_number = f"{number or order_id}-R{seq}"
+                    releases.append((rel_number, order_id, seq, center, method, ship_to))
+                    numbers.append(rel_number)
+                    index = len(releases) - 1
                     for x, qty in members:
-                        release_lines.append(
-                            (
-                                len(releases) - 1,
-                                ReleaseLine(
-                                    line_id=x[0], center_id=center, sku_id=x[2], quantity=qty
-                                ),
-                            )
-                        )
+                        release_lines.append((index, x[0], center, x[2], qty))
                 released_line_ids.extend(x[0] for x in ready)
                 order_updates.append((order_id, status, numbers))
                 counts.orders += 1
@@ -205,41 +195,112 @@ def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
             counts.releases = len(releases)
             if not releases:
                 return counts, cursor
-            Release.objects.bulk_create(releases, batch_size=2000)
-            for index, rl in release_lines:
-                rl.release_id = releases[index].pk
-            ReleaseLine.objects.bulk_create([rl for _, rl in release_lines], batch_size=2000)
-            OrderLine.objects.filter(pk__in=released_line_ids).update(inventory_status="released")
-            changed = [o for o, status, _ in order_updates if status != "released"]
-            Order.objects.filter(pk__in=changed).update(
-                status="released", version=F("version") + 1, modified_at=timezone.now()
+            write = _write_postgres if connection.vendor == "postgresql" else _write_orm
+            counts.release_ids = write(
+                releases, release_lines, released_line_ids, order_updates, actor
             )
-            events = []
-            for order_id, status, numbers in order_updates:
-                if status != "released":
-                    events.append(
-                        OrderEvent(
-                            order_id=order_id,
-                            event_type=int(EventType.ORDER_STATUS_CHANGED),
-                            actor=actor,
-                            data={"old": status, "new": "released", "why": "release job"},
-                        )
-                    )
-                events.append(
-                    OrderEvent(
-                        order_id=order_id,
-                        event_type=int(EventType.ORDER_RELEASED),
-                        actor=actor,
-                        data={"releases": numbers},
-                    )
-                )
-            OrderEvent.objects.bulk_create(events, batch_size=2000)
-            counts.release_ids = [r.pk for r in releases]
             if dry_run:
                 raise _DryRun
     except _DryRun:
         counts.release_ids = []
     return counts, cursor
+
+
+def _events(order_updates, actor_id):
+    """Two per order (one if it was released already): status changed, and its releases."""
+    out = []
+    for order_id, status, numbers in order_updates:
+        if status != "released":
+            data = {"old": status, "new": "released", "why": "release job"}
+            out.append((int(EventType.ORDER_STATUS_CHANGED), order_id, data))
+        out.append((int(EventType.ORDER_RELEASED), order_id, {"releases": numbers}))
+    return out
+
+
+def _write_orm(releases, release_lines, line_ids, order_updates, actor) -> list[int]:
+    from fulfillment.models import Release, ReleaseLine
+    from orders.models import Order, OrderEvent, OrderLine
+
+    rows = [
+        Release(number=n, order_id=o, sequence=q, center_id=c, shipping_method_id=m, ship_to_id=t)
+        for n, o, q, c, m, t in releases
+    ]
+    Release.objects.bulk_create(rows, batch_size=2000)
+    ReleaseLine.objects.bulk_create(
+        [
+            ReleaseLine(release_id=rows[i].pk, line_id=li, center_id=c, sku_id=k, quantity=q)
+            for i, li, c, k, q in release_lines
+        ],
+        batch_size=2000,
+    )
+    OrderLine.objects.filter(pk__in=line_ids).update(inventory_status="released")
+    changed = [o for o, status, _ in order_updates if status != "released"]
+    Order.objects.filter(pk__in=changed).update(
+        status="released", version=F("version") + 1, modified_at=timezone.now()
+    )
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(order_id=o, event_type=e, actor=actor, data=d)
+            for e, o, d in _events(order_updates, actor)
+        ],
+        batch_size=2000,
+    )
+    return [r.pk for r in rows]
+
+
+def _write_postgres(releases, release_lines, line_ids, order_updates, actor) -> list[int]:
+    """The same writes as _write_orm in five statements from arrays (no model instances)."""
+    cols = list(zip(*releases, strict=True))
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO fulfillment_release "
+            "(number, order_id, sequence, center_id, shipping_method_id, ship_to_id, status, "
+            "created_at) "
+            "SELECT v.n, v.o, v.q, v.c, v.m, v.t, 'released', now() FROM unnest("
+            "%s::text[], %s::bigint[], %s::int[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+            "AS v(n, o, q, c, m, t) RETURNING id, number",
+            [list(c) for c in cols],
+        )
+        id_of = dict((number, pk) for pk, number in cur.fetchall())
+        ids = [id_of[r[0]] for r in releases]
+        lcols = list(zip(*release_lines, strict=True))
+        cur.execute(
+            "INSERT INTO fulfillment_releaseline "
+            "(release_id, line_id, center_id, sku_id, quantity, shipped_quantity) "
+            "SELECT v.r, v.l, v.c, v.s, v.q, 0 FROM unnest("
+            "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[]) "
+            "AS v(r, l, c, s, q)",
+            [
+                [ids[i] for i in lcols[0]],
+                list(lcols[1]),
+                list(lcols[2]),
+                list(lcols[3]),
+                list(lcols[4]),
+            ],
+        )
+        cur.execute(
+            "UPDATE orders_orderline SET inventory_status = 'released' WHERE id = ANY(%s)",
+            [sorted(line_ids)],
+        )
+        changed = sorted(o for o, status, _ in order_updates if status != "released")
+        cur.execute(
+            "UPDATE orders_order SET status = 'released', version = version + 1, "
+            "modified_at = now() WHERE id = ANY(%s)",
+            [changed],
+        )
+        events = _events(order_updates, actor)
+        cur.execute(
+            "INSERT INTO orders_orderevent (event_type, actor_id, occurred_at, data, order_id) "
+            "SELECT v.e, %s, now(), v.d, v.o "
+            "FROM unnest(%s::int[], %s::bigint[], %s::jsonb[]) AS v(e, o, d)",
+            [
+                actor.pk if actor else None,
+                [e[0] for e in events],
+                [e[1] for e in events],
+                [json.dumps(e[2]) for e in events],
+            ],
+        )
+    return ids
 
 
 def _split(quantity: int, held: dict[int, int]) -> list[tuple[int, int]]:

@@ -162,6 +162,27 @@ def _run_workers(count: int, batch_size: int) -> tuple[float, list[dict]]:
     return time.perf_counter() - started, results
 
 
+def _profile(batch: int) -> None:
+    import cProfile
+    import pstats
+
+    from django.test.utils import CaptureQueriesContext
+
+    from fulfillment.releases import release_batch
+
+    with CaptureQueriesContext(connection) as ctx:
+        profile = cProfile.Profile()
+        t = time.perf_counter()
+        profile.enable()
+        release_batch(after_id=0, batch_size=batch)
+        profile.disable()
+        print(f"  one batch in-process: {time.perf_counter() - t:.2f}s")
+    for q in ctx.captured_queries:
+        print("   ", q["time"], q["sql"][:140])
+    pstats.Stats(profile).sort_stats("tottime").print_stats(12)
+    _reset()
+
+
 @pytest.mark.django_db(transaction=True)  # committed: the worker processes must see the data
 def test_release_orders(django_db_blocker):
     from fulfillment.models import Release
@@ -171,6 +192,8 @@ def test_release_orders(django_db_blocker):
         started = time.perf_counter()
         _generate(lambda msg: print(f"\n  generated {msg}", flush=True))
         print(f"\n  data ready in {time.perf_counter() - started:.0f}s; batch {batch}")
+        if os.environ.get("BENCH_RELEASE_PROFILE"):
+            _profile(batch)
         wall, one = _run_workers(1, batch)
         r = one[0]
         assert r["orders"] == ORDERS

@@ -188,7 +188,9 @@ def test_a_batch_that_fails_leaves_no_half_released_order(setup, operations, mon
     def boom(*args, **kwargs):
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(OrderEvent.objects, "bulk_create", boom)
+    from fulfillment import releases
+
+    monkeypatch.setattr(releases, "_events", boom)  # after the releases are inserted
     with pytest.raises(RuntimeError):
         run_release()
     monkeypatch.undo()
