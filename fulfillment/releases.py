@@ -207,13 +207,15 @@ def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
 
 
 def _events(order_updates, actor_id):
-    """Two per order (one if it was released already): status changed, and its releases."""
+    """One per order: the status change naming its releases (ORDER_RELEASED when the order
+    was released already and more of it is released now)."""
     out = []
     for order_id, status, numbers in order_updates:
         if status != "released":
-            data = {"old": status, "new": "released", "why": "release job"}
+            data = {"old": status, "new": "released", "why": "release job", "releases": numbers}
             out.append((int(EventType.ORDER_STATUS_CHANGED), order_id, data))
-        out.append((int(EventType.ORDER_RELEASED), order_id, {"releases": numbers}))
+        else:
+            out.append((int(EventType.ORDER_RELEASED), order_id, {"releases": numbers}))
     return out
 
 

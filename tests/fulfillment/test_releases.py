@@ -55,8 +55,11 @@ def test_one_release_per_center_method_and_ship_to(setup, operations, express_me
     order.refresh_from_db()
     assert order.status == "released"
     assert statuses(order) == ["released"] * 3
-    kinds = list(OrderEvent.objects.filter(order=order).values_list("event_type", flat=True))
-    assert 428 in kinds and 401 in kinds
+    event = OrderEvent.objects.filter(order=order, event_type=401).latest("id")
+    assert (event.data["old"], event.data["new"]) == ("authorized", "released")
+    assert sorted(event.data["releases"]) == sorted(
+        Release.objects.values_list("number", flat=True)
+    )
     numbers = sorted(Release.objects.values_list("number", flat=True))
     assert numbers == [f"{order.number}-R{i}" for i in (1, 2, 3)]
 
@@ -105,6 +108,8 @@ def test_ship_available_first_releases_what_is_allocated_and_the_rest_later(setu
     counts = run_release()
     assert counts.orders == 1 and counts.releases == 1
     assert Release.objects.filter(order=order).count() == 2
+    more = OrderEvent.objects.filter(order=order, event_type=428).get()  # released again
+    assert more.data["releases"] == [f"{order.number}-R2"]
     assert sorted(Release.objects.values_list("sequence", flat=True)) == [1, 2]
     assert statuses(order) == ["released", "released"]
 
