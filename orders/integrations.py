@@ -64,6 +64,17 @@ def buyable_ids(sku_ids) -> set[int]:
     )
 
 
+def annotate_sku_buyable(lines_qs):
+    """Annotate `sku_buyable` on order lines: the catalog's one rule, in the lines' own query."""
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    from catalog.models import buyable_q
+
+    return lines_qs.annotate(
+        sku_buyable=ExpressionWrapper(buyable_q(prefix="sku__"), output_field=BooleanField())
+    )
+
+
 def associations(sku_ids) -> dict[int, list]:
     """Accessories, replacements and the like per SKU."""
     return catalog_selectors.associations_for_skus(sku_ids=list(sku_ids))

@@ -149,15 +149,18 @@ def availability_view(av, quantity: int) -> AvailabilityView:
 
 
 def cart_lines(order: Order) -> list[OrderLine]:
-    lines = list(OrderLine.objects.filter(order=order).select_related("sku__product", "ship_to"))
+    lines = list(
+        ext.annotate_sku_buyable(
+            OrderLine.objects.filter(order=order).select_related("sku__product", "ship_to")
+        )
+    )
     sku_ids = {line.sku_id for line in lines}
     avail = ext.availability(sku_ids=sku_ids)
     assoc = ext.associations(sku_ids)
-    buyable = ext.buyable_ids(sku_ids) if sku_ids else set()
     for line in lines:
         line.avail = availability_view(avail.get(line.sku_id), line.quantity)
         line.associations = assoc.get(line.sku_id, [])
-        line.buyable = line.sku_id in buyable
+        line.buyable = bool(line.sku_buyable)
     return lines
 
 

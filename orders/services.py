@@ -321,15 +321,15 @@ def cart_set_guest(
 
 
 def _find_sku(sku_code: str):
-    from catalog.models import SKU
+    from catalog.models import SKU, normalize_code
 
     code = (sku_code or "").strip()
     if not code:
         raise DomainError("Type a SKU or part of a name, then pick an item.", field="sku")
-    qs = SKU.objects.select_related("product")
-    if hasattr(qs, "with_buyable"):  # annotates `buyable`, so the common path needs no query
-        qs = qs.with_buyable()
-    sku = qs.filter(code__iexact=code).first()
+    qs = SKU.objects.select_related("product").with_buyable()  # `is_buyable` needs no query
+    # Codes are stored upper case (catalog.models.normalize_code): the exact match uses the
+    # unique index; the case-insensitive scan is only the fallback for a miss.
+    sku = qs.filter(code=normalize_code(code)).first() or qs.filter(code__iexact=code).first()
     if sku is None:
         raise NotFound(
             f"No SKU {code!r}; type part of the name and pick from the suggestions.", field="sku"

@@ -70,8 +70,11 @@ def _context(order: Order, **extra) -> dict:
     return context
 
 
-def _render_cart(request, order: Order, *, errors=None, message=None, level="error", status=200):
-    order = _order(order.pk)
+def _render_cart(
+    request, order: Order, *, errors=None, message=None, level="error", status=200, fresh=None
+):
+    # `fresh`: the order as the service left it (claimed, repriced), so no second read.
+    order = fresh if fresh is not None else _order(order.pk)
     context = _context(order, errors=errors or {}, message=message, level=level, oob=True)
     # The partial needs no request context (no forms with CSRF tokens, no user): rendering it
     # without the context processors saves their queries on every keystroke-driven change.
@@ -86,10 +89,21 @@ def _error_fields(exc: DomainError) -> dict:
     return {exc.field or "form": exc.message}
 
 
-def _act(request, order: Order, action, *, panel: str | None = None, success: str | None = None):
-    """Run a service; on success re-render the cart; on error show it at the field."""
+def _act(
+    request,
+    order: Order,
+    action,
+    *,
+    panel: str | None = None,
+    success: str | None = None,
+    returns_line: bool = False,
+):
+    """Run a service; on success re-render the cart; on error show it at the field.
+
+    `returns_line`: the service returns the changed line with its fresh order on `line.order`.
+    """
     try:
-        action()
+        result = action()
     except StaleVersion as exc:
         response = _render_cart(request, order, message=exc.message, level="warning")
         if panel:
@@ -101,7 +115,8 @@ def _act(request, order: Order, action, *, panel: str | None = None, success: st
                 request, order, panel, errors=_error_fields(exc), data=request.POST
             )
         return _render_cart(request, order, errors=_error_fields(exc), message=exc.message)
-    response = _render_cart(request, order, message=success, level="success")
+    fresh = result.order if returns_line else None
+    response = _render_cart(request, order, message=success, level="success", fresh=fresh)
     if panel:
         response["HX-Trigger"] = "cart-updated, panel-close"
     return response
@@ -225,6 +240,7 @@ def line_add(request, pk: int):
             quantity=request.POST.get("quantity") or 1,
             version=_version(request),
         ),
+        returns_line=True,
     )
 
 
@@ -243,6 +259,7 @@ def line_update(request, pk: int, line_id: int):
             ship_to_id=request.POST.get("ship_to") or None,
             version=_version(request),
         ),
+        returns_line=True,
     )
 
 
