@@ -128,3 +128,24 @@ def test_buyable_only_hides_the_rest(shelf):
         selectors.find_catalog_items(query="NB-BLK", buyable_only=True)
     )
     services.ensure_buyable(selectors.sku_by_code("nb-blk-a5"))
+
+
+def test_loaded_relations_behave_like_prefetched_ones(shelf, django_assert_num_queries):
+    old = SKUFactory(code="NB-OLD-X", name="Old Notebook X")
+    AssociationFactory(source=old, target=SKUFactory(code="NB-NEW-X"), kind="replacement")
+    AssociationFactory(source=old, target=SKUFactory(code="CASE-X"), kind="accessory")
+    kit = SKUFactory(code="NB-KIT-X", kind="kit")
+    KitComponentFactory(kit=kit, component=old)
+    rows = {sku.code: sku for sku in selectors.find_catalog_items(query="NB-")}
+    with django_assert_num_queries(0):
+        links = list(rows["NB-OLD-X"].associations.all())
+        assert [a.target.code for a in links] == ["CASE-X", "NB-NEW-X"]
+        assert all(a.source is rows["NB-OLD-X"] for a in links)
+        assert [c.component.code for c in rows["NB-KIT-X"].components.all()] == ["NB-OLD-X"]
+        assert rows["NB-KIT-X"].components.all()[0].kit is rows["NB-KIT-X"]
+        assert rows["NB-NEW-X"].associations.count() == 0
+    # Chaining queries again, for this SKU only.
+    replacement = rows["NB-OLD-X"].associations.filter(kind="replacement")
+    assert [a.target.code for a in replacement] == ["NB-NEW-X"]
+    assert list(rows["NB-NEW-X"].associations.filter(kind="replacement")) == []
+    assert rows["NB-KIT-X"].components.filter(quantity__gte=1).count() == 1
