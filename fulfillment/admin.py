@@ -7,6 +7,7 @@ through the services (adjust, receive, allocate), which lock, check and audit.
 from django.contrib import admin, messages
 
 from core.errors import DomainError
+from fulfillment import models as _models
 from fulfillment import services
 from fulfillment.models import (
     ExpectedInventory,
@@ -176,3 +177,52 @@ class FulfillmentEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Releases, shipments and job runs are written by services only: read-only here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReleaseLineInline(admin.TabularInline):
+    model = _models.ReleaseLine
+    raw_id_fields = ["line", "sku"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(_models.Release)
+class ReleaseAdmin(_ReadOnly):
+    list_display = ["number", "order", "center", "shipping_method", "status", "created_at"]
+    list_filter = ["status", "center"]
+    search_fields = ["number", "order__number"]
+    raw_id_fields = ["order", "ship_to"]
+    inlines = [ReleaseLineInline]
+
+
+@admin.register(_models.Shipment)
+class ShipmentAdmin(_ReadOnly):
+    list_display = ["tracking_number", "carrier", "release", "amount", "capture_status"]
+    list_filter = ["capture_status", "carrier"]
+    search_fields = ["tracking_number", "release__number", "order__number"]
+    raw_id_fields = ["release", "order"]
+
+
+@admin.register(_models.JobRun)
+class JobRunAdmin(_ReadOnly):
+    list_display = ["job", "started_at", "finished_at", "triggered_by", "counts", "error"]
+    list_filter = ["job"]

@@ -162,3 +162,13 @@ def test_a_new_payment_is_authorized_for_what_is_left(client, operations, csr, o
     payment = order.payments.order_by("-pk").first()
     assert payment.status == "authorized" and payment.amount == order.total
     assert order.payments.filter(status="replaced").count() == 1
+
+
+def test_admin_lists_releases_shipments_and_job_runs(client, store_admin, order):
+    run_release()
+    client.force_login(store_admin)
+    for path in ("release", "shipment", "jobrun"):
+        assert client.get(f"/admin/fulfillment/{path}/").status_code == 200
+    release = Release.objects.get()
+    page = client.get(f"/admin/fulfillment/release/{release.pk}/change/")
+    assert page.status_code == 200 and release.number.encode() in page.content
