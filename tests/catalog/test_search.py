@@ -149,3 +149,30 @@ def test_loaded_relations_behave_like_prefetched_ones(shelf, django_assert_num_q
     assert [a.target.code for a in replacement] == ["NB-NEW-X"]
     assert list(rows["NB-NEW-X"].associations.filter(kind="replacement")) == []
     assert rows["NB-KIT-X"].components.filter(quantity__gte=1).count() == 1
+
+
+def test_loaded_relations_hold_the_same_values_as_the_orm_gives(shelf):
+    def values(obj):
+        return [(f.attname, getattr(obj, f.attname)) for f in obj._meta.concrete_fields]
+
+    old = SKUFactory(code="NB-OLD-Y", weight_kg="1.250", product=ProductFactory(discontinued=True))
+    AssociationFactory(source=old, target=SKUFactory(code="NB-NEW-Y"), kind="replacement")
+    AssociationFactory(source=old, target=old.product.skus.create(code="NB-OLD-Z", name="Z"))
+    KitComponentFactory(kit=SKUFactory(code="NB-KIT-Y", kind="kit"), component=old, quantity=2)
+    found = list(selectors.find_catalog_items(query="NB-"))
+    orm = {
+        sku.pk: sku for sku in selectors.catalog_items_base().filter(pk__in=[s.pk for s in found])
+    }
+    assert any(sku.associations.all() for sku in found)
+    assert any(sku.components.all() for sku in found)
+    for sku in found:
+        expected = orm[sku.pk]
+        assert [
+            (values(a), values(a.target), values(a.target.product)) for a in sku.associations.all()
+        ] == [
+            (values(a), values(a.target), values(a.target.product))
+            for a in expected.associations.all()
+        ]
+        assert [(values(c), values(c.component)) for c in sku.components.all()] == [
+            (values(c), values(c.component)) for c in expected.components.all()
+        ]
