@@ -170,9 +170,8 @@ def _fetch(connection, sql: str, params: list) -> list:
 def _cached(model, lookups: dict, rows: list) -> QuerySet:
     """What a prefetch leaves in a related manager: its queryset, already evaluated. The
     filter is deferred until the queryset is chained, as Django's related managers do."""
-    queryset = model._default_manager.all()
-    queryset._defer_next_filter = True
-    queryset = queryset.filter(**lookups)
+    queryset = model._default_manager.get_queryset()
+    queryset._deferred_filter = (False, (), lookups)  # what filter() leaves when deferred
     queryset._result_cache = rows
     queryset._prefetch_done = True
     return queryset
