@@ -67,7 +67,10 @@ def price_order(*, order, now=None) -> tuple[PricedOrder, loader.Loaded]:
     return engine.price(loaded.snapshot, loaded.rules), loaded
 
 
-@transaction.atomic
+# No savepoint of its own (two round trips on every cart change): it is atomic on its own, and
+# inside a caller's transaction a failure rolls back with that transaction (no caller catches
+# and goes on).
+@transaction.atomic(savepoint=False)
 def reprice_order(*, order, actor=None, now=None) -> PricedOrder:
     """Price the order and write the result onto it: line prices and totals, free-gift lines
     (added or removed), order totals, and pending promotion usage in step.
