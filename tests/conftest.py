@@ -19,6 +19,18 @@ def pytest_report_header(config):
     return [f"database: {engine} ({settings.DATABASES['default'].get('NAME')})", f"redis: {redis}"]
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_flag_reset():
+    """Celery's "inside a task" flag is a process global, set and restored around every eager
+    task. Eager tasks run from two threads at once (the concurrency tests) can restore it in
+    the wrong order and leave it set, after which any `result.get()` in a later test refuses
+    ("Never call result.get() within a task!"). Each test starts with it cleared."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
 def make_staff(django_user_model, username: str, role: Role | None, **extra):
     user = django_user_model.objects.create_user(
         username=username, password="pw-" + username, first_name=username.title(), **extra

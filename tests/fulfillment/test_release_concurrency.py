@@ -70,7 +70,7 @@ def test_the_release_task_runs_in_a_real_worker(transactional_db):
         result = app.send_task(
             "fulfillment.release_orders", kwargs={"triggered_by": "beat"}, queue=queue
         )
-        counts = result.get(timeout=60, disable_sync_subtasks=False)  # eager runs left state
+        counts = result.get(timeout=60)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and Release.objects.count() < 10:
             time.sleep(0.1)
