@@ -298,6 +298,13 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
+def _address_or_id(data: dict) -> tuple[dict | None, int | None]:
+    """Ship-to and billing take a new address or one from the address book, not neither."""
+    if not data.get("address") and not data.get("address_id"):
+        raise DomainError("Give an address or an address_id.", field="address")
+    return (dict(data["address"]) if data.get("address") else None), data.get("address_id")
+
+
 CART_OUT = {200: OrderOut, 201: OrderOut}
 
 
@@ -381,14 +388,13 @@ class CartViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="ship-tos")
     def ship_tos(self, request, pk=None):
         data = _valid(ShipToIn, request.data)
-        if not data.get("address") and not data.get("address_id"):
-            raise DomainError("Give an address or an address_id.", field="address")
+        address, address_id = _address_or_id(data)
         order = self._cart(pk)
         services.ship_to_add(
             actor=request.user,
             order=order,
-            address=dict(data["address"]) if data.get("address") else None,
-            address_id=data.get("address_id"),
+            address=address,
+            address_id=address_id,
             save_to_book=data["save_to_book"],
             shipping_method_code=data.get("shipping_method"),
             assign_lines=data["assign_lines"],
@@ -420,14 +426,13 @@ class CartViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["put"], url_path="billing-address")
     def billing_address(self, request, pk=None):
         data = _valid(BillingIn, request.data)
-        if not data.get("address") and not data.get("address_id"):
-            raise DomainError("Give an address or an address_id.", field="address")
+        address, address_id = _address_or_id(data)
         order = self._cart(pk)
         services.billing_address_set(
             actor=request.user,
             order=order,
-            address=dict(data["address"]) if data.get("address") else None,
-            address_id=data.get("address_id"),
+            address=address,
+            address_id=address_id,
             version=data.get("version"),
         )
         return _out(order.pk)
