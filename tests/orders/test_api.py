@@ -108,3 +108,12 @@ def test_ship_tos_methods_codes_comments_atp_and_line_removal(api, sku, sku2, gr
     assert r.status_code == 200 and r.json()["lines"] == []
     r = api.post(f"/api/v1/carts/{cid}/lines/", {"sku": "NOPE-9"})
     assert r.status_code == 404 and r.json()["fields"]["sku"]
+
+
+@pytest.mark.parametrize("path, method", [("ship-tos/", "post"), ("billing-address/", "put")])
+def test_an_address_step_without_an_address_is_a_field_error(api, path, method):
+    cid = api.post("/api/v1/carts/", {"guest": {"last_name": "Guest"}}).json()["id"]
+    r = getattr(api, method)(f"/api/v1/carts/{cid}/{path}", {})
+    assert r.status_code == 400
+    assert r.json()["fields"] == {"address": ["Give an address or an address_id."]}
+    assert not Order.objects.get(pk=cid).addresses.exists()
