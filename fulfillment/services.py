@@ -344,6 +344,27 @@ def reallocate_invalid_lines(*, order, actor=None) -> dict[int, LineResult]:
     return _allocate_locked_lines(lines, actor=actor, eligible=EligibleCenters())
 
 
+def _give_back(held: list) -> None:
+    """Return what these allocation rows hold to stock (rows locked in key order), then delete
+    them."""
+    inventory = {
+        r.pk: r for r in locks.lock_inventory_rows({a.inventory_id for a in held if a.inventory_id})
+    }
+    expected = {
+        r.pk: r for r in locks.lock_expected_rows({a.expected_id for a in held if a.expected_id})
+    }
+    _release_in_memory(held, inventory, expected)
+    if inventory:
+        bulk_set(Inventory, "allocated", {k: r.allocated for k, r in inventory.items()})
+    if expected:
+        bulk_set(
+            ExpectedInventory,
+            "promised_quantity",
+            {k: r.promised_quantity for k, r in expected.items()},
+        )
+    LineAllocation.objects.filter(pk__in=[a.pk for a in held]).delete()
+
+
 def _release_lines(line_ids, *, actor, event_type=EventType.LINES_DEALLOCATED, status=None):
     """Release everything these (locked) lines hold; set them unallocated (or `status`)."""
     from orders.models import LineInventoryStatus as L
@@ -352,24 +373,7 @@ def _release_lines(line_ids, *, actor, event_type=EventType.LINES_DEALLOCATED, s
 
     held = list(LineAllocation.objects.filter(line_id__in=list(line_ids)))
     if held:
-        inventory = {
-            r.pk: r
-            for r in locks.lock_inventory_rows({a.inventory_id for a in held if a.inventory_id})
-        }
-        expected = {
-            r.pk: r
-            for r in locks.lock_expected_rows({a.expected_id for a in held if a.expected_id})
-        }
-        _release_in_memory(held, inventory, expected)
-        if inventory:
-            bulk_set(Inventory, "allocated", {k: r.allocated for k, r in inventory.items()})
-        if expected:
-            bulk_set(
-                ExpectedInventory,
-                "promised_quantity",
-                {k: r.promised_quantity for k, r in expected.items()},
-            )
-        LineAllocation.objects.filter(pk__in=[a.pk for a in held]).delete()
+        _give_back(held)
         freed = {a.sku_id for a in held if a.kind == AllocationKind.ON_HAND and a.sku_id}
         if freed:  # stock given back may be what a backorder waits for
             _enqueue_backorder_allocation(freed)
@@ -420,24 +424,7 @@ def release_deleted_line(line_id: int) -> None:
         held = list(LineAllocation.objects.filter(line_id=line_id))
         if not held:
             return
-        inventory = {
-            r.pk: r
-            for r in locks.lock_inventory_rows({a.inventory_id for a in held if a.inventory_id})
-        }
-        expected = {
-            r.pk: r
-            for r in locks.lock_expected_rows({a.expected_id for a in held if a.expected_id})
-        }
-        _release_in_memory(held, inventory, expected)
-        if inventory:
-            bulk_set(Inventory, "allocated", {k: r.allocated for k, r in inventory.items()})
-        if expected:
-            bulk_set(
-                ExpectedInventory,
-                "promised_quantity",
-                {k: r.promised_quantity for k, r in expected.items()},
-            )
-        LineAllocation.objects.filter(pk__in=[a.pk for a in held]).delete()
+        _give_back(held)
 
 
 # --- stock: adjust, expect, receive ----------------------------------------------------------
