@@ -127,6 +127,13 @@ def apply_atp_choice(*, order, choice, actor) -> list:
     return fulfillment_services.apply_atp_choice(order=order, choice=choice, actor=actor) or []
 
 
+def held_stock(*, line_ids) -> dict[int, dict]:
+    """What each line holds: on-hand, expected and backordered quantities, centers, date."""
+    if not line_ids:
+        return {}
+    return fulfillment_selectors.line_allocation_summary(line_ids=line_ids)
+
+
 def availability(*, sku_ids, ship_to=None) -> dict:
     if not sku_ids:
         return {}

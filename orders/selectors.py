@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 
 from orders import integrations as ext
 from orders.models import (
+    LineInventoryStatus,
     Order,
     OrderAddress,
     OrderComment,
@@ -148,17 +149,45 @@ def availability_view(av, quantity: int) -> AvailabilityView:
     return AvailabilityView("bad", "none in stock")
 
 
+def held_view(line: OrderLine, held: dict | None) -> AvailabilityView:
+    """The Avail. label of a line that holds stock: what allocation gave it (a kit counts its
+    components' units, so partial counts are shown only when they can be whole items)."""
+    if line.inventory_status == LineInventoryStatus.ALLOCATED:
+        centers = " ".join((held or {}).get("centers", []))
+        return AvailabilityView("ok", f"✓ {line.quantity} {centers}".strip())
+    held = held or {}
+    when = f" on {held['expected_date']:%-d %b}" if held.get("expected_date") else ""
+    now = held.get("on_hand", 0)
+    if 0 < now < line.quantity:
+        return AvailabilityView("partial", f"◔ {now} now, {line.quantity - now} later{when}")
+    if held.get("expected"):
+        return AvailabilityView("backorder", f"backorder{when}")
+    return AvailabilityView("bad", "backordered, no date")
+
+
+HOLDING = (LineInventoryStatus.ALLOCATED, LineInventoryStatus.BACKORDERED)
+
+
 def cart_lines(order: Order) -> list[OrderLine]:
+    """The order's lines for the screens: a line that holds stock shows what it holds (one
+    query for all); one that does not yet (no ship-to, or swept) shows what it could get."""
     lines = list(
         ext.annotate_sku_buyable(
             OrderLine.objects.filter(order=order).select_related("sku__product", "ship_to")
         )
     )
-    sku_ids = {line.sku_id for line in lines}
-    avail = ext.availability(sku_ids=sku_ids)
-    assoc = ext.associations(sku_ids)
+    held = ext.held_stock(line_ids=[ln.pk for ln in lines if ln.inventory_status in HOLDING])
+    waiting = [ln for ln in lines if ln.inventory_status == LineInventoryStatus.UNALLOCATED]
+    avail = ext.availability(sku_ids={ln.sku_id for ln in waiting})
+    assoc = ext.associations({line.sku_id for line in lines})
     for line in lines:
-        line.avail = availability_view(avail.get(line.sku_id), line.quantity)
+        if line.inventory_status in HOLDING:
+            line.avail = held_view(line, held.get(line.pk))
+        elif line.inventory_status == LineInventoryStatus.UNALLOCATED:
+            line.avail = availability_view(avail.get(line.sku_id), line.quantity)
+        else:
+            state = "bad" if line.inventory_status == LineInventoryStatus.CANCELED else "ok"
+            line.avail = AvailabilityView(state, line.get_inventory_status_display().lower())
         line.associations = assoc.get(line.sku_id, [])
         line.buyable = bool(line.sku_buyable)
     return lines

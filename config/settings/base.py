@@ -165,6 +165,9 @@ else:
     CELERY_RESULT_BACKEND = "cache+memory://"
     CELERY_TASK_ALWAYS_EAGER = True  # the embedded default: tasks run in-process
 CELERY_TASK_EAGER_PROPAGATES = True
+# Sessions are read on every request: from the cache first (Redis when there is one), the
+# database only on a miss, so a cart change costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -101,3 +101,35 @@ def test_reopening_a_swept_cart_allocates_again_and_says_what_changed(
     assert Inventory.objects.get(sku=sku).allocated == 3
     assert "NB-BLK-A5: held again" in page
     assert client.get(f"/orders/{guest_cart.pk}/").content.decode().count("held again") == 0
+
+
+def test_the_avail_column_shows_what_each_line_holds(guest_cart, csr, sku, toronto):
+    """A line that took the last units shows them as held, not 'none in stock'; a line
+    waiting for a ship-to shows what it could get; backorders show their date."""
+    import datetime as dt
+
+    from orders.selectors import cart_lines
+    from tests.catalog.factories import SKUFactory
+    from tests.fulfillment.factories import expect, stock
+
+    stock(sku, toronto, 2)
+    waiting = services.line_add(actor=csr, order=guest_cart, sku_code=sku.code, quantity=1)
+    assert [ln.avail.text for ln in cart_lines(guest_cart)] == ["✓ 2 TOR"]  # could take 2
+    services.line_remove(actor=csr, order=guest_cart, line_id=waiting.pk)
+
+    services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
+    services.line_add(actor=csr, order=guest_cart, sku_code=sku.code, quantity=2)
+    later = SKUFactory(code="LATER-1")
+    stock(later, toronto, 1)
+    arrives = expect(later, toronto, 10, days=7).expected_date
+    services.line_add(actor=csr, order=guest_cart, sku_code=later.code, quantity=3)
+    gone = SKUFactory(code="GONE-1")
+    services.line_add(actor=csr, order=guest_cart, sku_code=gone.code, quantity=1)
+
+    when = f"{arrives:%-d %b}" if isinstance(arrives, dt.date) else ""
+    labels = {ln.sku.code: (ln.avail.state, ln.avail.text) for ln in cart_lines(guest_cart)}
+    assert labels == {
+        sku.code: ("ok", "✓ 2 TOR"),
+        "LATER-1": ("partial", f"◔ 1 now, 2 later on {when}"),
+        "GONE-1": ("bad", "backordered, no date"),
+    }
