@@ -31,6 +31,15 @@ def _celery_join_flag_reset():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: on SQLite a rolled-back test's ids are used again,
+    so a cached permission set or pricing rule could otherwise belong to another test's row."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def make_staff(django_user_model, username: str, role: Role | None, **extra):
     user = django_user_model.objects.create_user(
         username=username, password="pw-" + username, first_name=username.title(), **extra

@@ -109,3 +109,27 @@ def test_find_orders_and_customer_orders(csr_client, ready_cart, customer, csr):
 def test_a_user_without_the_desk_role_is_refused(client, nobody, guest_cart):
     client.force_login(nobody)
     assert client.get(reverse("orders:order", args=[guest_cart.pk])).status_code == 403
+
+
+def test_adding_a_line_over_http_costs_the_same_queries_for_3_or_12_lines(
+    csr_client, guest_cart, csr, ground
+):
+    """The htmx add-line response (claim, allocate, reprice, render the whole cart) does not
+    grow with the cart: no query per line."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders import services
+    from tests.catalog.factories import SKUFactory
+
+    services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
+    url = reverse("orders:line_add", args=[guest_cart.pk])
+    counts = {}
+    for n in range(1, 13):
+        sku = SKUFactory()
+        version = Order.objects.get(pk=guest_cart.pk).version
+        with CaptureQueriesContext(connection) as queries:
+            response = csr_client.post(url, {"sku": sku.code, "version": version}, **HX)
+        assert response.status_code == 200 and sku.code in response.content.decode()
+        counts[n] = len(queries)
+    assert counts[3] == counts[12] <= 33, counts
