@@ -97,8 +97,17 @@ class PaymentGateway(ABC):
 
     @abstractmethod
     def authorize(
-        self, *, token: str, amount: Decimal, currency: str, billing_address: dict | None
-    ) -> AuthResult: ...
+        self,
+        *,
+        token: str,
+        amount: Decimal,
+        currency: str,
+        billing_address: dict | None,
+        reference: str = "",
+    ) -> AuthResult:
+        """`reference`: the submit's idempotency key. Asked again with the same reference (a
+        submit resumed after the process died), the gateway returns the same authorization
+        instead of charging twice."""
 
     @abstractmethod
     def capture(self, *, authorization_id: str, amount: Decimal) -> AuthResult: ...
@@ -207,10 +216,17 @@ class SandboxGateway(PaymentGateway):
         return parts[1] if len(parts) >= 2 and parts[0] == "sbx" else "unknown"
 
     def authorize(
-        self, *, token: str, amount: Decimal, currency: str, billing_address: dict | None
+        self,
+        *,
+        token: str,
+        amount: Decimal,
+        currency: str,
+        billing_address: dict | None,
+        reference: str = "",
     ) -> AuthResult:
         outcome = self._outcome_of(token)
-        auth_id = "sbxauth_" + hashlib.sha256(f"{token}:{amount}".encode()).hexdigest()[:16]
+        digest = hashlib.sha256(f"{token}:{amount}:{reference}".encode()).hexdigest()
+        auth_id = "sbxauth_" + digest[:16]
         if outcome == "approve":
             return AuthResult(Outcome.APPROVED, "Approved", auth_id, avs_code="Y")
         if outcome == "avs":

@@ -13,6 +13,7 @@ transaction: a declined card or a gateway error leaves the order pending with no
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -938,28 +939,37 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
             extra={"total": str(new), "previous_total": str(old)},
         )
 
-    payment = _current_payment(locked)
+    return _authorize_and_place(locked, attempt, actor)
+
+
+def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitResult:
+    """Steps 2 and 3 of a submit, for an order marked `submitted` under this attempt."""
+    payment = _current_payment(order)
     gateway = payments.get_gateway()
     try:
         auth = gateway.authorize(
             token=payment.gateway_token,
-            amount=locked.total,
-            currency=locked.currency,
-            billing_address=_billing_dict(locked),
+            amount=order.total,
+            currency=order.currency,
+            billing_address=_billing_dict(order),
+            reference=attempt.key,
         )
     except Exception:
-        logger.warning("payment gateway authorize failed for order %s", locked.pk)
+        logger.warning("payment gateway authorize failed for order %s", order.pk)
         auth = payments.AuthResult(
             payments.Outcome.ERROR,
             "The payment gateway did not answer; nothing was charged. Try again shortly.",
         )
 
     if not auth.approved:
-        return _submit_refused(locked, attempt, payment, auth, actor)
+        return _submit_refused(order, attempt, payment, auth, actor)
 
     try:
         with transaction.atomic():
-            placed = Order.objects.select_for_update().get(pk=locked.pk)
+            placed = Order.objects.select_for_update().get(pk=order.pk)
+            if placed.status != OrderStatus.SUBMITTED:
+                # Another process (a resumed submit) finished this attempt meanwhile.
+                return _finished_elsewhere(placed, attempt)
             ext.finalize_pricing(order=placed, actor=actor)
             ext.allocate_order(order=placed, actor=actor)
             placed.number = _next_number(placed)
@@ -1009,21 +1019,33 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
         if isinstance(exc, DomainError):
             reason = exc.message
         else:
-            logger.exception("placing order %s failed after authorization", locked.pk)
+            logger.exception("placing order %s failed after authorization", order.pk)
             reason = "The order could not be placed (an internal error); nothing was charged."
         try:
             gateway.void(authorization_id=auth.authorization_id)
         except Exception:
-            logger.warning("void failed for order %s", locked.pk)
+            logger.warning("void failed for order %s", order.pk)
         failed = payments.AuthResult(payments.Outcome.DECLINED, reason)
-        return _submit_refused(locked, attempt, payment, failed, actor, voided=True)
+        return _submit_refused(order, attempt, payment, failed, actor, voided=True)
     placed.refresh_from_db()
     return SubmitResult(placed, placed=True, message=f"Order {placed.number} placed.")
+
+
+def _finished_elsewhere(order: Order, attempt: SubmitAttempt) -> SubmitResult:
+    attempt.refresh_from_db()
+    return SubmitResult(
+        order,
+        placed=attempt.outcome == SubmitAttempt.Outcome.PLACED,
+        message=attempt.message,
+        repeated=True,
+    )
 
 
 @transaction.atomic
 def _submit_refused(order, attempt, payment, auth, actor, voided=False) -> SubmitResult:
     order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != OrderStatus.SUBMITTED:
+        return _finished_elsewhere(order, attempt)
     if voided:
         payment.status = PaymentStatus.SELECTED  # the card is fine; the order was not
         _event(order, E.ORDER_PAYMENT_VOIDED, actor, reason=auth.reason)
@@ -1045,6 +1067,50 @@ def _submit_refused(order, attempt, payment, auth, actor, voided=False) -> Submi
     _reprice(order, actor)
     order.refresh_from_db()
     return SubmitResult(order, placed=False, message=auth.reason)
+
+
+# A submit marks the order `submitted`, asks the gateway, then places the order. A process that
+# dies in between leaves the order `submitted` with its attempt in progress; after this long the
+# job below finishes it (the gateway answers a repeated reference with the same authorization).
+RESUME_SUBMITS_AFTER = dt.timedelta(minutes=5)
+
+
+def resume_interrupted_submits(*, older_than=RESUME_SUBMITS_AFTER, limit: int = 500) -> int:
+    """Finish submits left half-done: each is authorized again under its own idempotency key
+    and placed, or refused back to `pending` with the reason, exactly as the CSR's submit
+    would have. Safe on two workers at once. Returns how many it finished."""
+    stale_before = timezone.now() - older_than
+    candidates = SubmitAttempt.objects.filter(
+        outcome=SubmitAttempt.Outcome.IN_PROGRESS,
+        order__status=OrderStatus.SUBMITTED,
+        modified_at__lt=stale_before,
+    ).values_list("pk", flat=True)
+    finished = 0
+    for attempt_id in list(candidates[:limit]):
+        attempt = _take_interrupted(attempt_id, stale_before)
+        if attempt is None:  # another worker has it, or it finished meanwhile
+            continue
+        order = Order.objects.get(pk=attempt.order_id)
+        _event(order, E.ORDER_SUBMIT_RESUMED, None, key=attempt.key, csr=attempt.actor_id)
+        _authorize_and_place(order, attempt, attempt.actor)
+        finished += 1
+    return finished
+
+
+@transaction.atomic
+def _take_interrupted(attempt_id: int, stale_before) -> SubmitAttempt | None:
+    """Lease one interrupted attempt: locked past other workers, and its `modified_at` moved
+    on so that the next run does not take it again while this one works."""
+    attempt = (
+        SubmitAttempt.objects.select_for_update(skip_locked=True)
+        .select_related("actor")
+        .filter(pk=attempt_id, outcome=SubmitAttempt.Outcome.IN_PROGRESS)
+        .filter(modified_at__lt=stale_before)
+        .first()
+    )
+    if attempt is not None:
+        attempt.save(update_fields=["modified_at"])
+    return attempt
 
 
 # --- after submit ----------------------------------------------------------------------------

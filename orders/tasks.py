@@ -21,3 +21,10 @@ def send_order_comment(self, comment_id: int) -> bool:
         return order_comment_send(comment_id=comment_id)
     except OSError as exc:
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(name="orders.resume_interrupted_submits")
+def resume_interrupted_submits() -> int:
+    from orders.services import resume_interrupted_submits as resume
+
+    return resume()

@@ -181,6 +181,11 @@ CELERY_BEAT_SCHEDULE["fulfillment-sweep-stale-allocations"] = {
     "task": "fulfillment.sweep_stale_allocations",
     "schedule": 300.0,
 }
+# orders: finish submits whose process died between the gateway and placing the order.
+CELERY_BEAT_SCHEDULE["orders-resume-interrupted-submits"] = {
+    "task": "orders.resume_interrupted_submits",
+    "schedule": 120.0,
+}
 # fulfillment: release accepted orders to the centers ("Time to release orders for store").
 CELERY_BEAT_SCHEDULE["fulfillment-release-orders"] = {
     "task": "fulfillment.release_orders",
