@@ -133,3 +133,11 @@ def test_adding_a_line_over_http_costs_the_same_queries_for_3_or_12_lines(
         assert response.status_code == 200 and sku.code in response.content.decode()
         counts[n] = len(queries)
     assert counts[3] == counts[12] <= 33, counts
+
+
+def test_find_orders_links_to_every_order_needing_payment_attention(csr_client):
+    """AVS reviews and failed captures alike: the Y link opens the payment-attention list."""
+    page = csr_client.get(reverse("orders:find")).content.decode()
+    link = re.search(r'<a href="([^"]+)" data-key="Y"', page)
+    assert link and link.group(1) == reverse("fulfillment:attention")
+    assert csr_client.get(link.group(1)).status_code == 200
