@@ -232,8 +232,9 @@ def detail(request, pk):
     return _detail(request, customer)
 
 
-def _refusals_as_messages(view):
-    """A business refusal on a customer-page action becomes a message on the page, not a 500."""
+def _customer_action(view):
+    """A Customer page action: POST only, for desk users; a business refusal becomes a message
+    on the page, not a 500."""
 
     @wraps(view)
     def wrapper(request, pk, *args, **kwargs):
@@ -243,7 +244,13 @@ def _refusals_as_messages(view):
             messages.error(request, exc.message)
             return redirect("customers:detail", pk)
 
-    return wrapper
+    return require_POST(desk_view(Perm.USE_DESK)(wrapper))
+
+
+def _customer_and_own(pk, model, row_id):
+    """The customer and one of its rows (an address, a card); 404 if the row is not its own."""
+    customer = _get_customer(pk)
+    return customer, get_object_or_404(model, pk=row_id, customer=customer)
 
 
 def _done(request, customer, message):
@@ -251,9 +258,7 @@ def _done(request, customer, message):
     return redirect("customers:detail", customer.pk)
 
 
-@require_POST
-@desk_view(Perm.USE_DESK)
-@_refusals_as_messages
+@_customer_action
 def profile(request, pk):
     customer = _get_customer(pk)
     form = ProfileForm(request.POST, prefix="profile")
@@ -269,9 +274,7 @@ def profile(request, pk):
     return _detail(request, customer, profile_form=form, open_dialog="profile", status=400)
 
 
-@require_POST
-@desk_view(Perm.USE_DESK)
-@_refusals_as_messages
+@_customer_action
 def address_add(request, pk):
     customer = _get_customer(pk)
     form = AddressForm(request.POST, prefix="address")
@@ -291,12 +294,9 @@ def address_add(request, pk):
     return _detail(request, customer, address_form=form, open_dialog="add-address", status=400)
 
 
-@require_POST
-@desk_view(Perm.USE_DESK)
-@_refusals_as_messages
+@_customer_action
 def address_edit(request, pk, address_id):
-    customer = _get_customer(pk)
-    address = get_object_or_404(Address, pk=address_id, customer=customer)
+    customer, address = _customer_and_own(pk, Address, address_id)
     form = AddressForm(request.POST, prefix="edit")
     if form.is_valid():
         try:
@@ -325,22 +325,16 @@ def address_edit(request, pk, address_id):
     )
 
 
-@require_POST
-@desk_view(Perm.USE_DESK)
-@_refusals_as_messages
+@_customer_action
 def address_delete(request, pk, address_id):
-    customer = _get_customer(pk)
-    address = get_object_or_404(Address, pk=address_id, customer=customer)
+    customer, address = _customer_and_own(pk, Address, address_id)
     services.address_delete(actor=request.user, address=address)
     return _done(request, customer, f"Deleted address {address.nickname}.")
 
 
-@require_POST
-@desk_view(Perm.USE_DESK)
-@_refusals_as_messages
+@_customer_action
 def address_default(request, pk, address_id):
-    customer = _get_customer(pk)
-    address = get_object_or_404(Address, pk=address_id, customer=customer)
+    customer, address = _customer_and_own(pk, Address, address_id)
     kind = request.POST.get("kind")
     services.address_set_default(
         actor=request.user,
@@ -351,9 +345,7 @@ def address_default(request, pk, address_id):
     return _done(request, customer, f"{address.nickname} is now the default {kind} address.")
 
 
-@require_POST
-@desk_view(Perm.USE_DESK)
-@_refusals_as_messages
+@_customer_action
 def segment_change(request, pk):
     customer = _get_customer(pk)
     segment = get_object_or_404(Segment, pk=request.POST.get("segment"))
@@ -370,9 +362,7 @@ def segment_change(request, pk):
     return _done(request, customer, message)
 
 
-@require_POST
-@desk_view(Perm.USE_DESK)
-@_refusals_as_messages
+@_customer_action
 def card_add(request, pk):
     """Tokenize a typed card with the payment gateway, then store only the token and
     brand/last 4/expiry. The number and CVV never reach the database or a log."""
@@ -420,29 +410,21 @@ def card_add(request, pk):
     return _detail(request, customer, card_form=form, open_dialog="add-card", status=400)
 
 
-@require_POST
-@desk_view(Perm.USE_DESK)
-@_refusals_as_messages
+@_customer_action
 def card_remove(request, pk, method_id):
-    customer = _get_customer(pk)
-    method = get_object_or_404(PaymentMethod, pk=method_id, customer=customer)
+    customer, method = _customer_and_own(pk, PaymentMethod, method_id)
     services.payment_method_remove(actor=request.user, payment_method=method)
     return _done(request, customer, f"Removed {method.label}.")
 
 
-@require_POST
-@desk_view(Perm.USE_DESK)
-@_refusals_as_messages
+@_customer_action
 def card_default(request, pk, method_id):
-    customer = _get_customer(pk)
-    method = get_object_or_404(PaymentMethod, pk=method_id, customer=customer)
+    customer, method = _customer_and_own(pk, PaymentMethod, method_id)
     services.payment_method_set_default(actor=request.user, payment_method=method)
     return _done(request, customer, f"{method.label} is now the default card.")
 
 
-@require_POST
-@desk_view(Perm.USE_DESK)
-@_refusals_as_messages
+@_customer_action
 def toggle_enabled(request, pk):
     customer = _get_customer(pk)
     if customer.is_enabled:
@@ -460,9 +442,7 @@ def toggle_enabled(request, pk):
     return _done(request, customer, f"Enabled {customer.full_name}.")
 
 
-@require_POST
-@desk_view(Perm.USE_DESK)
-@_refusals_as_messages
+@_customer_action
 def reset_password(request, pk):
     customer = _get_customer(pk)
     try:

@@ -176,3 +176,53 @@ def test_the_one_query_quick_page_shows_what_the_orm_page_shows(people):
                 b.disabled_reason,
             )
     assert [c.segment_names for c in _quick_page_rows("jsmith", 0, 26)] == [["Bronze", "Gold"]]
+
+
+@pytest.mark.parametrize("text", ["60614", "(312) 77"])  # a whole ZIP; five phone digits
+def test_a_few_matches_branch_pages_in_name_order(text):
+    """Whole ZIPs and phone fragments of five digits or more are fetched whole, then sorted:
+    the page must still be the first ones by name, and the next page the rest."""
+    names = [f"Zip{i:02d}" for i in range(30)]
+    for i, name in enumerate(reversed(names)):  # created in the reverse of name order
+        customer = CustomerFactory(last_name=name, phone=f"+1312770{i:04d}")
+        AddressFactory(customer=customer, postal_code="60614", country="US", region="IL")
+    CustomerFactory(last_name="Other", phone="+13125550000")
+    first = search_page(query=text, page=1)
+    second = search_page(query=text, page=2)
+    assert [c.last_name for c in first["rows"]] == names[:25] and first["has_next"]
+    assert [c.last_name for c in second["rows"]] == names[25:] and not second["has_next"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("text", "matching"), [("60614", "postal_code_search"), ("3127701", "phone_digits")]
+)
+def test_a_few_matches_branch_cannot_walk_the_name_index(text, matching, monkeypatch):
+    """A whole ZIP or a long phone fragment must not be answered by walking every customer in
+    name order and testing each (seconds on a million customers when the planner's estimate
+    is off). Sorting is priced out here so that the planner would walk if it could."""
+    from django.db import connection, transaction
+
+    from customers import selectors
+
+    customer = CustomerFactory(phone="+13127701234")
+    AddressFactory(customer=customer, postal_code="60614", country="US", region="IL")
+
+    def plan() -> str:
+        sql, params = selectors._quick_union_sql(text, 26)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    def walks(plan_text: str) -> bool:
+        lines = plan_text.splitlines()
+        return any(
+            "customer_name_sort" in line and matching in " ".join(lines[i : i + 4])
+            for i, line in enumerate(lines)
+        )
+
+    assert not walks(plan())
+    monkeypatch.setattr(selectors, "FEW_MATCHES_LENGTH", 99)  # the branch as any other
+    assert walks(plan())
