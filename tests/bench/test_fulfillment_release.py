@@ -12,44 +12,28 @@ SKIP LOCKED shares the work). Prints each worker's time and the wall time; no as
 time.
 """
 
-import json
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from orders.models import Order, OrderAddress, OrderLine
+from tests.bench.workers import checkpoint, copy_columns, cpu_note, run_workers
 
 pytestmark = pytest.mark.postgres
 
 ORDERS = int(os.environ.get("BENCH_RELEASE_ORDERS", 100_000))
 SKUS = 2000
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 WORKER = """
-import json, sys, time
-import django
-django.setup()
 from fulfillment.releases import run_release
-started = time.perf_counter()
-c = run_release(batch_size=int(sys.argv[1]))
-print(json.dumps({"orders": c.orders, "releases": c.releases, "lines": c.lines,
-                  "seconds": time.perf_counter() - started}))
+
+
+def work(batch_size):
+    c = run_release(batch_size=int(batch_size))
+    return {"orders": c.orders, "releases": c.releases, "lines": c.lines}
 """
-
-
-def _copy_columns(model, overrides: dict[str, str]) -> tuple[str, str]:
-    cols, exprs = [], []
-    for f in model._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        cols.append(f'"{f.column}"')
-        exprs.append(overrides.get(f.column, f't."{f.column}"'))
-    return ", ".join(cols), ", ".join(exprs)
 
 
 def _generate(progress) -> None:
@@ -75,20 +59,20 @@ def _generate(progress) -> None:
     address = OrderAddressFactory(order=template, shipping_method=ground)
     line = OrderLine.objects.create(order=template, sku_id=sku_ids[0], quantity=1, ship_to=address)
     with connection.cursor() as cur:
-        cols, exprs = _copy_columns(Order, {"number": "'B' || g"})
+        cols, exprs = copy_columns(Order, {"number": "'B' || g"})
         cur.execute(
             f"INSERT INTO orders_order ({cols}) SELECT {exprs} FROM orders_order t "
             f"CROSS JOIN generate_series(1, %s) g WHERE t.id = %s",
             [ORDERS, template.pk],
         )
         progress(f"{ORDERS:,} orders")
-        cols, exprs = _copy_columns(OrderAddress, {"order_id": "o.id"})
+        cols, exprs = copy_columns(OrderAddress, {"order_id": "o.id"})
         cur.execute(
             f"INSERT INTO orders_orderaddress ({cols}) SELECT {exprs} FROM orders_orderaddress t "
             f"CROSS JOIN orders_order o WHERE t.id = %s AND o.id <> %s",
             [address.pk, template.pk],
         )
-        cols, exprs = _copy_columns(
+        cols, exprs = copy_columns(
             OrderLine,
             {
                 "order_id": "a.order_id",
@@ -137,31 +121,6 @@ def _reset() -> None:
             cur.execute(f"VACUUM ANALYZE {table}")
 
 
-def _run_workers(count: int, batch_size: int) -> tuple[float, list[dict]]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.worker_test",
-        "TEST_DATABASE_NAME": str(connection.settings_dict["NAME"]),
-    }
-    started = time.perf_counter()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(batch_size)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        for _ in range(count)
-    ]
-    results = []
-    for p in procs:
-        out, err = p.communicate(timeout=3600)
-        assert p.returncode == 0, err.decode()[-2000:]
-        results.append(json.loads(out.decode().strip().splitlines()[-1]))
-    return time.perf_counter() - started, results
-
-
 def _profile(batch: int) -> None:
     import cProfile
     import pstats
@@ -194,7 +153,8 @@ def test_release_orders(django_db_blocker):
         print(f"\n  data ready in {time.perf_counter() - started:.0f}s; batch {batch}")
         if os.environ.get("BENCH_RELEASE_PROFILE"):
             _profile(batch)
-        wall, one = _run_workers(1, batch)
+        checkpoint()
+        wall, one = run_workers(WORKER, 1, batch)
         r = one[0]
         assert r["orders"] == ORDERS
         releases = Release.objects.count()
@@ -202,15 +162,18 @@ def test_release_orders(django_db_blocker):
         print(
             f"  1 worker : {r['orders']:,} orders -> {r['releases']:,} releases, "
             f"{r['lines']:,} lines in {r['seconds']:.1f}s "
-            f"({r['orders'] / r['seconds']:,.0f} orders/s; wall {wall:.1f}s)"
+            f"({r['orders'] / r['seconds']:,.0f} orders/s; wall {wall:.1f}s; {cpu_note(r)}; "
+            f"load {os.getloadavg()[0]:.2f})"
         )
         _reset()
-        wall2, two = _run_workers(2, batch)
+        checkpoint()
+        wall2, two = run_workers(WORKER, 2, batch)
         assert sum(x["orders"] for x in two) == ORDERS
         assert Release.objects.count() == releases  # each release created once
         slowest = max(x["seconds"] for x in two)
         shares = " + ".join(f"{x['orders']:,}" for x in two)
         print(
-            f"  2 workers: {shares} orders in {slowest:.1f}s (wall {wall2:.1f}s); "
+            f"  2 workers: {shares} orders in {slowest:.1f}s (wall {wall2:.1f}s; "
+            f"{'; '.join(cpu_note(x) for x in two)}; load {os.getloadavg()[0]:.2f}); "
             f"speed-up {r['seconds'] / slowest:.2f}x"
         )

@@ -11,47 +11,31 @@ restored, and it runs in two worker processes at once (FOR UPDATE SKIP LOCKED sh
 work). Prints the time each worker spent sweeping and the wall time; no wall-clock assertions.
 """
 
-import json
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from orders.models import Order, OrderLine
+from tests.bench.workers import checkpoint, copy_columns, cpu_note, run_workers
 
 pytestmark = pytest.mark.postgres
 
 LINES = int(os.environ.get("BENCH_SWEEP_LINES", 1_000_000))
 PER_CART = 10
 SKUS = 2000
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 WORKER = """
-import json, sys, time
-import django
-django.setup()
 from datetime import timedelta
 from django.utils import timezone
 from fulfillment.sweep import run_sweep
-cutoff = timezone.now() - timedelta(hours=2)
-started = time.perf_counter()
-n = run_sweep(cutoff=cutoff, batch_size=int(sys.argv[1]))
-print(json.dumps({"swept": n, "seconds": time.perf_counter() - started}))
+
+
+def work(batch_size):
+    cutoff = timezone.now() - timedelta(hours=2)
+    return {"swept": run_sweep(cutoff=cutoff, batch_size=int(batch_size))}
 """
-
-
-def _copy_columns(model, overrides: dict[str, str]) -> tuple[str, str]:
-    cols, exprs = [], []
-    for f in model._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        cols.append(f'"{f.column}"')
-        exprs.append(overrides.get(f.column, f't."{f.column}"'))
-    return ", ".join(cols), ", ".join(exprs)
 
 
 def _generate(progress) -> None:
@@ -72,7 +56,7 @@ def _generate(progress) -> None:
     template = OrderFactory(created_by=StaffFactory())
     template_line = OrderLine.objects.create(order=template, sku_id=sku_ids[0], quantity=1)
     carts = LINES // PER_CART
-    cols, exprs = _copy_columns(Order, {"number": "NULL"})
+    cols, exprs = copy_columns(Order, {"number": "NULL"})
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO orders_order ({cols}) SELECT {exprs} FROM orders_order t "
@@ -81,7 +65,7 @@ def _generate(progress) -> None:
         )
         order_ids = sorted(r[0] for r in cur.fetchall())
         progress(f"{carts:,} carts")
-        cols, exprs = _copy_columns(
+        cols, exprs = copy_columns(
             OrderLine,
             {
                 "order_id": f"(%s::bigint[])[g / {PER_CART} + 1]",
@@ -143,31 +127,6 @@ def _stale_count() -> int:
         return cur.fetchone()[0]
 
 
-def _run_workers(count: int, batch_size: int) -> tuple[float, list[dict]]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.worker_test",
-        "TEST_DATABASE_NAME": str(connection.settings_dict["NAME"]),
-    }
-    started = time.perf_counter()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(batch_size)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        for _ in range(count)
-    ]
-    results = []
-    for p in procs:
-        out, err = p.communicate(timeout=1800)
-        assert p.returncode == 0, err.decode()[-2000:]
-        results.append(json.loads(out.decode().strip().splitlines()[-1]))
-    return time.perf_counter() - started, results
-
-
 @pytest.mark.django_db(transaction=True)  # committed: the worker processes must see the data
 def test_sweep_stale_allocations(django_db_blocker):
     batch = int(os.environ.get("BENCH_SWEEP_BATCH", 5000))
@@ -195,19 +154,24 @@ def test_sweep_stale_allocations(django_db_blocker):
             for q in ctx.captured_queries:
                 print("   ", q["time"], q["sql"][:120])
             _allocate_all()
-        wall, one = _run_workers(1, batch)
-        assert one[0]["swept"] == stale
+        checkpoint()
+        wall, one = run_workers(WORKER, 1, batch)
+        r = one[0]
+        assert r["swept"] == stale
         print(
-            f"  1 worker : swept {one[0]['swept']:,} in {one[0]['seconds']:.1f}s "
-            f"({one[0]['swept'] / one[0]['seconds']:,.0f} lines/s; wall {wall:.1f}s)"
+            f"  1 worker : swept {r['swept']:,} in {r['seconds']:.1f}s "
+            f"({r['swept'] / r['seconds']:,.0f} lines/s; wall {wall:.1f}s; {cpu_note(r)}; "
+            f"load {os.getloadavg()[0]:.2f})"
         )
         _allocate_all()
-        wall2, two = _run_workers(2, batch)
-        assert sum(r["swept"] for r in two) == stale
-        slowest = max(r["seconds"] for r in two)
-        shares = " + ".join(f"{r['swept']:,}" for r in two)
+        checkpoint()
+        wall2, two = run_workers(WORKER, 2, batch)
+        assert sum(x["swept"] for x in two) == stale
+        slowest = max(x["seconds"] for x in two)
+        shares = " + ".join(f"{x['swept']:,}" for x in two)
         print(
-            f"  2 workers: swept {shares} in "
-            f"{slowest:.1f}s (wall {wall2:.1f}s); speed-up {one[0]['seconds'] / slowest:.2f}x"
+            f"  2 workers: swept {shares} in {slowest:.1f}s (wall {wall2:.1f}s; "
+            f"{'; '.join(cpu_note(x) for x in two)}; load {os.getloadavg()[0]:.2f}); "
+            f"speed-up {r['seconds'] / slowest:.2f}x"
         )
         assert _stale_count() == 0
