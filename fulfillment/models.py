@@ -287,10 +287,20 @@ class Release(models.Model):
         SHIPPED = "shipped", "Shipped"
 
     number = models.CharField(max_length=40, unique=True)
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="releases")
+    # No index of their own: fulfillment_release_seq (order, sequence) and
+    # fulfillment_release_pick (center, status, id) lead with them, and each index is one more
+    # write per release the job creates.
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="releases", db_index=False
+    )
     sequence = models.PositiveSmallIntegerField()
     center = models.ForeignKey(
-        FulfillmentCenter, null=True, blank=True, on_delete=models.PROTECT, related_name="releases"
+        FulfillmentCenter,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="releases",
+        db_index=False,
     )
     shipping_method = models.ForeignKey(
         "pricing.ShippingMethod", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -314,8 +324,9 @@ class Release(models.Model):
 
 class ReleaseLine(models.Model):
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="lines")
+    # No index of its own: fulfillment_releaseline_once (line, center) leads with it.
     line = models.ForeignKey(
-        "orders.OrderLine", on_delete=models.PROTECT, related_name="release_lines"
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="release_lines", db_index=False
     )
     center = models.ForeignKey(
         FulfillmentCenter, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -27,7 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, Max
+from django.db.models import F, FilteredRelation, Max, Q
 from django.utils import timezone
 
 from core.events import EventType
@@ -91,7 +91,7 @@ def _lock_orders(ids: list[int]) -> list[tuple]:
 
 def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
     """One transaction. Returns (counts, next cursor or None when no candidate is left)."""
-    from fulfillment.models import LineAllocation, Release
+    from fulfillment.models import Release
     from orders.models import OrderLine
     from orders.workflow import check_line_transition, check_order_transition
 
@@ -109,8 +109,12 @@ def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
             if not orders:
                 return counts, cursor
             order_info = {o[0]: o for o in orders}
-            lines = list(
+            # The lines with the on-hand stock each holds, in one read (a row per allocation).
+            held_rows = (
                 OrderLine.objects.filter(order_id__in=list(order_info))
+                .annotate(
+                    held=FilteredRelation("allocations", condition=Q(allocations__kind="on_hand"))
+                )
                 .order_by("order_id", "pk")
                 .values_list(
                     "pk",
@@ -120,18 +124,22 @@ def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
                     "inventory_status",
                     "ship_to_id",
                     "ship_to__shipping_method_id",
+                    "held__center_id",
+                    "held__sku_id",
+                    "held__quantity",
                 )
             )
-            allocated_ids = [x[0] for x in lines if x[4] == "allocated"]
-            line_sku = {x[0]: x[2] for x in lines}
+            lines: list[tuple] = []
             centers_of: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
             kits: set[int] = set()  # lines held as components (their units are not the line's)
-            for line_id, center_id, sku_id, quantity in LineAllocation.objects.filter(
-                line_id__in=allocated_ids, kind="on_hand"
-            ).values_list("line_id", "center_id", "sku_id", "quantity"):
-                centers_of[line_id][center_id] += quantity
-                if sku_id != line_sku[line_id]:
-                    kits.add(line_id)
+            for *line, center_id, held_sku_id, quantity in held_rows:
+                if not lines or lines[-1][0] != line[0]:
+                    lines.append(tuple(line))
+                if quantity is None or line[4] != "allocated":
+                    continue
+                centers_of[line[0]][center_id] += quantity
+                if held_sku_id != line[2]:
+                    kits.add(line[0])
             next_seq = dict(
                 Release.objects.filter(order_id__in=list(order_info))
                 .values("order_id")
