@@ -6,7 +6,12 @@ Views are adapters: validate input, call one service or selector, serialize the 
 from django.db.models import F
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -245,42 +250,55 @@ class ArrangementList(generics.ListAPIView):
     queryset = ShippingArrangement.objects.select_related("center", "shipping_method")
 
 
-class AdjustmentListCreate(generics.ListAPIView):
-    """Adjustments (the stock audit trail); POST records one ("Adjust inventory")."""
+class ListCreateThroughService(generics.ListAPIView):
+    """A filtered list whose POST validates `input_serializer` and hands the data to one service
+    (`create`), answering 201 with the new row as the list shows it."""
 
     permission_classes = [InventoryStaff]
+    input_serializer: type[serializers.Serializer]
+
+    def create(self, actor, data: dict):
+        raise NotImplementedError
+
+    def post(self, request):
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row = self.create(request.user, data.validated_data)
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    post=extend_schema(request=AdjustmentInput, responses={201: AdjustmentSerializer})
+)
+class AdjustmentListCreate(ListCreateThroughService):
+    """Adjustments (the stock audit trail); POST records one ("Adjust inventory")."""
+
     serializer_class = AdjustmentSerializer
     filterset_class = AdjustmentFilter
+    input_serializer = AdjustmentInput
 
     def get_queryset(self):
         return InventoryAdjustment.objects.select_related(
             "inventory__sku", "inventory__center", "actor"
         )
 
-    @extend_schema(request=AdjustmentInput, responses={201: AdjustmentSerializer})
-    def post(self, request):
-        data = AdjustmentInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        adjustment = services.adjust_inventory(actor=request.user, **data.validated_data)
-        return Response(AdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)
+    def create(self, actor, data: dict):
+        return services.adjust_inventory(actor=actor, **data)
 
 
-class ExpectedListCreate(generics.ListAPIView):
+@extend_schema_view(post=extend_schema(request=ExpectedInput, responses={201: ExpectedSerializer}))
+class ExpectedListCreate(ListCreateThroughService):
     """Expected inventory from vendors; POST creates a record."""
 
-    permission_classes = [InventoryStaff]
     serializer_class = ExpectedSerializer
     filterset_class = ExpectedFilter
+    input_serializer = ExpectedInput
 
     def get_queryset(self):
         return ExpectedInventory.objects.select_related("sku", "center", "vendor")
 
-    @extend_schema(request=ExpectedInput, responses={201: ExpectedSerializer})
-    def post(self, request):
-        data = ExpectedInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        row = services.create_expected_inventory(actor=request.user, **data.validated_data)
-        return Response(ExpectedSerializer(row).data, status=status.HTTP_201_CREATED)
+    def create(self, actor, data: dict):
+        return services.create_expected_inventory(actor=actor, **data)
 
 
 class ReceiveExpected(APIView):
