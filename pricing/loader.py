@@ -16,11 +16,13 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
+from enum import IntEnum
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from pricing import engine as e
@@ -169,15 +171,26 @@ def promotion_rule(p: m.Promotion) -> e.PromotionRule:
     )
 
 
+def _list_ids(rules: e.Rules, currency: str) -> list[int]:
+    return [pl.id for pl in rules.price_lists if pl.currency == currency]
+
+
 def rules_for_skus(rules: e.Rules, sku_ids, currency: str) -> e.Rules:
     """The rules with the price entries of these SKUs filled in (one query)."""
-    list_ids = [pl.id for pl in rules.price_lists if pl.currency == currency]
-    prices: dict[int, dict[int, list[e.PriceTier]]] = defaultdict(lambda: defaultdict(list))
+    list_ids = _list_ids(rules, currency)
+    rows = []
     if list_ids and sku_ids:
-        for list_id, sku_id, min_q, amount in m.PriceListEntry.objects.filter(
+        rows = m.PriceListEntry.objects.filter(
             price_list_id__in=list_ids, sku_id__in=list(sku_ids)
-        ).values_list("price_list_id", "sku_id", "min_quantity", "price"):
-            prices[list_id][sku_id].append(e.PriceTier(min_q, amount))
+        ).values_list("price_list_id", "sku_id", "min_quantity", "price")
+    return rules_with_prices(rules, rows)
+
+
+def rules_with_prices(rules: e.Rules, entries) -> e.Rules:
+    """The rules with these price entries, (list id, SKU id, min quantity, price), filled in."""
+    prices: dict[int, dict[int, list[e.PriceTier]]] = defaultdict(lambda: defaultdict(list))
+    for list_id, sku_id, min_q, amount in entries:
+        prices[list_id][sku_id].append(e.PriceTier(min_q, amount))
     lists = tuple(
         dataclasses.replace(pl, prices={k: tuple(v) for k, v in prices[pl.id].items()})
         if pl.id in prices
@@ -225,6 +238,15 @@ class LineRow(NamedTuple):
     category_path: str
 
 
+class UsageRow(NamedTuple):
+    """A promotion usage row of the order (values, not a model instance)."""
+
+    pk: int
+    promotion_id: int
+    status: str
+    amount: Decimal
+
+
 def cart_line(line_id, sku, quantity: int, ship_to: str = "") -> e.CartLine:
     product = sku.product
     return e.CartLine(
@@ -239,16 +261,6 @@ def cart_line(line_id, sku, quantity: int, ship_to: str = "") -> e.CartLine:
     )
 
 
-def ship_to_of(address) -> e.ShipTo:
-    return e.ShipTo(
-        key=str(address.pk),
-        method_id=address.shipping_method_id,
-        country=str(address.country),
-        region=(address.region or "").strip().upper(),
-        postal_code=(address.postal_code or "").replace(" ", "").upper(),
-    )
-
-
 @dataclasses.dataclass
 class Loaded:
     """What the loader read for one order: the snapshot plus the rows to write back to."""
@@ -257,19 +269,7 @@ class Loaded:
     rules: e.Rules
     lines: list[LineRow]  # the order's non-gift lines, in snapshot order
     gift_lines: list[LineRow]  # the order's gift lines
-
-
-def customer_facts_by_id(customer_id) -> tuple[frozenset[int], int | None]:
-    """Segments and organization of a customer in one query (none for a guest)."""
-    if customer_id is None:
-        return frozenset(), None
-    from customers.models import Customer
-
-    rows = list(
-        Customer.objects.filter(pk=customer_id).values_list("organization_id", "segments__id")
-    )
-    organization_id = rows[0][0] if rows else None
-    return frozenset(seg for _, seg in rows if seg is not None), organization_id
+    usages: list[UsageRow]  # the order's promotion usage, any status
 
 
 def customer_facts(customer) -> tuple[frozenset[int], int | None]:
@@ -279,15 +279,41 @@ def customer_facts(customer) -> tuple[frozenset[int], int | None]:
     return segment_ids, customer.organization_id
 
 
+def _limited(promotions) -> dict[int, e.PromotionRule]:
+    return {
+        p.id: p
+        for p in promotions
+        if p.limit_overall is not None or p.limit_per_customer is not None
+    }
+
+
+def _allowances_of(
+    limited: dict[int, e.PromotionRule],
+    used: dict[int, int],
+    used_by_customer: dict[int, int],
+    own_final: set[int],
+    customer_id,
+) -> tuple[e.Allowance, ...]:
+    """Uses left of each limited promotion from its counter (`used`), the customer's final
+    uses on other orders and the promotions this order already used finally (they stay
+    available to it)."""
+    found = []
+    for pid in sorted(limited):
+        p = limited[pid]
+        overall = None
+        if p.limit_overall is not None:
+            overall = p.limit_overall - used.get(pid, 0) + (1 if pid in own_final else 0)
+        customer = None
+        if p.limit_per_customer is not None and customer_id is not None:
+            customer = p.limit_per_customer - used_by_customer.get(pid, 0)
+        found.append(e.Allowance(pid, overall, customer))
+    return tuple(found)
+
+
 def allowances(rules: e.Rules, order_id, customer_id, lines=None) -> tuple[e.Allowance, ...]:
     """Uses left of limited promotions, not counting this order's own final use (2 queries,
     none when no limited promotion concerns the cart's `lines`)."""
-    candidates = rules.promotions if lines is None else rules.promotions_for(lines)
-    limited = {
-        p.id: p
-        for p in candidates
-        if p.limit_overall is not None or p.limit_per_customer is not None
-    }
+    limited = _limited(rules.promotions if lines is None else rules.promotions_for(lines))
     if not limited:
         return ()
     used = dict(
@@ -296,7 +322,7 @@ def allowances(rules: e.Rules, order_id, customer_id, lines=None) -> tuple[e.All
         )
     )
     own_final: set[int] = set()
-    per_customer: dict[int, int] = {}
+    used_by_customer: dict[int, int] = {}
     rows = m.PromotionUsage.objects.filter(
         promotion_id__in=list(limited), status=m.UsageStatus.FINAL
     )
@@ -304,33 +330,273 @@ def allowances(rules: e.Rules, order_id, customer_id, lines=None) -> tuple[e.All
         rows = rows.filter(Q(order_id=order_id) | Q(customer_id=customer_id))
     else:
         rows = rows.filter(order_id=order_id)
-    for promotion_id, usage_order, count in (
-        rows.values("promotion_id", "order_id")
-        .annotate(n=Count("id"))
-        .values_list("promotion_id", "order_id", "n")
-        .order_by()
-    ):
+    for promotion_id, usage_order in rows.values_list("promotion_id", "order_id"):
         if usage_order == order_id:
             own_final.add(promotion_id)
         else:
-            per_customer[promotion_id] = per_customer.get(promotion_id, 0) + count
-    found = []
-    for pid in sorted(limited):
-        p = limited[pid]
-        own = 1 if pid in own_final else 0
-        overall = None
-        if p.limit_overall is not None:
-            overall = p.limit_overall - used.get(pid, 0) + own
-        customer = None
-        if p.limit_per_customer is not None and customer_id is not None:
-            customer = p.limit_per_customer - per_customer.get(pid, 0)
-        found.append(e.Allowance(pid, overall, customer))
-    return tuple(found)
+            used_by_customer[promotion_id] = used_by_customer.get(promotion_id, 0) + 1
+    return _allowances_of(limited, used, used_by_customer, own_final, customer_id)
+
+
+# --- one read for an order ---------------------------------------------------------------------
+
+
+class _Part(IntEnum):
+    """What a row of `_read_order` is."""
+
+    SHIP_TO = 1
+    CUSTOMER = 2
+    CODE = 3
+    COUPON = 4
+    ADJUSTMENT = 5
+    USAGE = 6
+    CUSTOMER_USES = 7
+    COUNTER = 8
+    PRICE = 9
+
+
+# Every part selects its number, then these columns: NULL for those it does not use, cast to
+# the column's type so that PostgreSQL can type the UNION. The read is ordered by part, then
+# `seq`: a part whose rows have an order (ship-tos by id, adjustments as created) puts it there.
+_COLUMNS = {
+    "seq": "bigint",
+    "i1": "bigint",
+    "i2": "bigint",
+    "t1": "text",
+    "t2": "text",
+    "t3": "text",
+    "n1": "numeric",
+}
+
+
+def _select(part: _Part, source: str, where: str, **columns: str) -> str:
+    values = ", ".join(columns.get(c, f"CAST(NULL AS {t})") for c, t in _COLUMNS.items())
+    return f"SELECT {int(part)}, {values} FROM {source} WHERE {where}"
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _decimal_of(field):
+    """The ORM's conversion of this decimal field's raw value (SQLite: float to Decimal)."""
+    col = field.get_col(field.model._meta.db_table)
+    converters = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+
+    def convert(value):
+        for converter in converters:
+            value = converter(value, col, connection)
+        return value
+
+    return convert
+
+
+@dataclasses.dataclass
+class _OrderRead:
+    """What `_read_order` found, part by part."""
+
+    ship_tos: list[e.ShipTo] = dataclasses.field(default_factory=list)
+    segment_ids: set[int] = dataclasses.field(default_factory=set)
+    organization_id: int | None = None
+    codes: set[str] = dataclasses.field(default_factory=set)
+    coupon_promotion_ids: set[int] = dataclasses.field(default_factory=set)
+    adjustments: list[e.Adjustment] = dataclasses.field(default_factory=list)
+    usages: list[UsageRow] = dataclasses.field(default_factory=list)
+    used_by_customer: dict[int, int] = dataclasses.field(default_factory=dict)
+    used: dict[int, int] = dataclasses.field(default_factory=dict)
+    prices: list[tuple[int, int, int, Decimal]] = dataclasses.field(default_factory=list)
+
+
+def _read_order(order, now, list_ids, sku_ids, limited) -> _OrderRead:
+    """Everything about the order the engine needs besides its lines, in one UNION ALL:
+    ship-to addresses, the customer's organization and segments, entered codes, selected
+    coupons, CSR adjustments, the order's promotion usage, the customer's final uses and the
+    counters of the limited promotions, and the price entries of the cart's SKUs.
+
+    One round trip instead of nine: a reprice runs on every cart change, and each query costs
+    more in the ORM and in waiting for the database than these few rows cost to read."""
+    from customers.models import Customer
+    from orders.models import OrderAddress
+
+    qn = connection.ops.quote_name
+
+    def table(model) -> str:
+        return qn(model._meta.db_table)
+
+    def col(model, name: str, alias: str = "") -> str:
+        column = qn(model._meta.get_field(name).column)
+        return f"{alias}.{column}" if alias else column
+
+    A, C, U = m.OrderAdjustment, m.Coupon, m.PromotionUsage
+    selects = [
+        _select(
+            _Part.SHIP_TO,
+            table(OrderAddress),
+            f"{col(OrderAddress, 'order')} = %s AND {col(OrderAddress, 'kind')} = %s",
+            seq=col(OrderAddress, "id"),
+            i1=col(OrderAddress, "shipping_method"),
+            t1=col(OrderAddress, "country"),
+            t2=col(OrderAddress, "region"),
+            t3=col(OrderAddress, "postal_code"),
+        ),
+        _select(
+            _Part.CODE,
+            table(m.OrderPromotionCode),
+            f"{col(m.OrderPromotionCode, 'order')} = %s",
+            t1=col(m.OrderPromotionCode, "code"),
+        ),
+        _select(
+            _Part.COUPON,
+            table(C),
+            f"{col(C, 'order')} = %s AND ({col(C, 'status')} = %s"
+            f" OR ({col(C, 'status')} = %s AND {col(C, 'expires_at')} > %s))",
+            i1=col(C, "promotion"),
+        ),
+        _select(
+            _Part.ADJUSTMENT,
+            table(A),
+            f"{col(A, 'order')} = %s AND {col(A, 'status')} <> %s",
+            seq=f"ROW_NUMBER() OVER (ORDER BY {col(A, 'created_at')}, {col(A, 'id')})",
+            i1=col(A, "id"),
+            i2=col(A, "line"),
+            t1=col(A, "kind"),
+            t2=col(A, "reason_code"),
+            t3=col(A, "status"),
+            n1=col(A, "value"),
+        ),
+        _select(
+            _Part.USAGE,
+            table(U),
+            f"{col(U, 'order')} = %s",
+            seq=col(U, "id"),
+            i1=col(U, "promotion"),
+            t1=col(U, "status"),
+            n1=col(U, "amount"),
+        ),
+    ]
+    params: list = [
+        order.pk,
+        OrderAddress.Kind.SHIPPING.value,
+        order.pk,
+        order.pk,
+        C.Status.CONSUMED.value,
+        C.Status.AVAILABLE.value,
+        connection.ops.adapt_datetimefield_value(now),
+        order.pk,
+        A.Status.REJECTED.value,
+        order.pk,
+    ]
+    if order.customer_id is not None:
+        segments = Customer._meta.get_field("segments")
+        selects.append(
+            _select(
+                _Part.CUSTOMER,
+                f"{table(Customer)} c LEFT JOIN {qn(segments.m2m_db_table())} s"
+                f" ON s.{qn(segments.m2m_column_name())} = c.{qn(Customer._meta.pk.column)}",
+                f"c.{qn(Customer._meta.pk.column)} = %s",
+                i1=col(Customer, "organization", "c"),
+                i2=f"s.{qn(segments.m2m_reverse_name())}",
+            )
+        )
+        params.append(order.customer_id)
+    per_customer = [pid for pid, p in limited.items() if p.limit_per_customer is not None]
+    if per_customer and order.customer_id is not None:
+        selects.append(
+            _select(
+                _Part.CUSTOMER_USES,
+                table(U),
+                f"{col(U, 'customer')} = %s AND {col(U, 'status')} = %s"
+                f" AND {col(U, 'order')} <> %s"
+                f" AND {col(U, 'promotion')} IN ({_placeholders(per_customer)})"
+                f" GROUP BY {col(U, 'promotion')}",
+                i1=col(U, "promotion"),
+                i2="COUNT(*)",
+            )
+        )
+        params += [order.customer_id, m.UsageStatus.FINAL.value, order.pk, *per_customer]
+    overall = [pid for pid, p in limited.items() if p.limit_overall is not None]
+    if overall:
+        counter = m.PromotionCounter
+        selects.append(
+            _select(
+                _Part.COUNTER,
+                table(counter),
+                f"{col(counter, 'promotion')} IN ({_placeholders(overall)})",
+                i1=col(counter, "promotion"),
+                i2=col(counter, "used"),
+            )
+        )
+        params += overall
+    if list_ids and sku_ids:
+        entry = m.PriceListEntry
+        selects.append(
+            _select(
+                _Part.PRICE,
+                table(entry),
+                f"{col(entry, 'price_list')} IN ({_placeholders(list_ids)})"
+                f" AND {col(entry, 'sku')} IN ({_placeholders(sku_ids)})",
+                seq=col(entry, "min_quantity"),
+                i1=col(entry, "price_list"),
+                i2=col(entry, "sku"),
+                n1=col(entry, "price"),
+            )
+        )
+        params += [*list_ids, *sku_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 1, 2", params)
+        rows = cursor.fetchall()
+
+    found = _OrderRead()
+    reasons = dict(A.ReasonCode.choices)
+    price_of = _decimal_of(m.PriceListEntry._meta.get_field("price"))
+    value_of = _decimal_of(A._meta.get_field("value"))
+    amount_of = _decimal_of(U._meta.get_field("amount"))
+    for part, seq, i1, i2, t1, t2, t3, n1 in rows:
+        if part == _Part.PRICE:
+            found.prices.append((i1, i2, seq, price_of(n1)))
+        elif part == _Part.SHIP_TO:
+            found.ship_tos.append(
+                e.ShipTo(
+                    key=str(seq),
+                    method_id=i1,
+                    country=t1 or "",
+                    region=(t2 or "").strip().upper(),
+                    postal_code=(t3 or "").replace(" ", "").upper(),
+                )
+            )
+        elif part == _Part.CUSTOMER:
+            found.organization_id = i1
+            if i2 is not None:
+                found.segment_ids.add(i2)
+        elif part == _Part.CODE:
+            found.codes.add(t1.upper())
+        elif part == _Part.COUPON:
+            found.coupon_promotion_ids.add(i1)
+        elif part == _Part.ADJUSTMENT:
+            found.adjustments.append(
+                e.Adjustment(
+                    id=i1,
+                    kind=e.AdjustmentKind(t1),
+                    value=value_of(n1),
+                    reason=str(reasons.get(t2, t2)),
+                    line_id=i2,
+                    ship_to=None,
+                    approved=t3 == A.Status.APPROVED,
+                )
+            )
+        elif part == _Part.USAGE:
+            found.usages.append(UsageRow(seq, i1, t1, amount_of(n1)))
+        elif part == _Part.CUSTOMER_USES:
+            found.used_by_customer[i1] = i2
+        elif part == _Part.COUNTER:
+            found.used[i1] = i2
+    return found
 
 
 def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = None) -> Loaded:
-    """Read an order into a snapshot (about eight queries with warm rules)."""
-    from orders.models import OrderAddress, OrderLine
+    """Read an order into a snapshot: two queries with warm rules, its lines and then
+    everything else (`_read_order`)."""
+    from orders.models import OrderLine
 
     now = now or timezone.now()
     base_rules = rules or active_rules()
@@ -357,40 +623,7 @@ def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = No
     ]
     lines = [x for x in all_lines if not x.is_gift]
     gift_lines = [x for x in all_lines if x.is_gift]
-    addresses = list(
-        OrderAddress.objects.filter(order_id=order.pk, kind=OrderAddress.Kind.SHIPPING).order_by(
-            "id"
-        )
-    )
-    default_key = ""
-    current = getattr(order, "current_ship_to_id", None)
-    if current and any(a.pk == current for a in addresses):
-        default_key = str(current)
-    elif addresses:
-        default_key = str(addresses[0].pk)
-    segment_ids, organization_id = customer_facts_by_id(order.customer_id)
-    codes = frozenset(
-        c.upper()
-        for c in m.OrderPromotionCode.objects.filter(order_id=order.pk).values_list(
-            "code", flat=True
-        )
-    )
-    coupon_promotions = frozenset(
-        m.Coupon.objects.filter(order_id=order.pk)
-        .filter(
-            Q(status=m.Coupon.Status.CONSUMED)
-            | Q(status=m.Coupon.Status.AVAILABLE, expires_at__gt=now)
-        )
-        .values_list("promotion_id", flat=True)
-    )
-    adjustments = tuple(
-        adjustment_of(a)
-        for a in m.OrderAdjustment.objects.filter(order_id=order.pk).exclude(
-            status=m.OrderAdjustment.Status.REJECTED
-        )
-    )
-    rules_filled = rules_for_skus(base_rules, {x.sku_id for x in lines}, order.currency)
-    cart_lines = tuple(
+    cart_lines = [
         e.CartLine(
             line_id=x.pk,
             sku_id=x.sku_id,
@@ -399,33 +632,42 @@ def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = No
             category_ids=_path_ids(x.category_path, x.category_id),
             weight_kg=x.weight_kg or Decimal("0"),
             tax_code=x.tax_code or "standard",
-            ship_to=str(x.ship_to_id) if x.ship_to_id else default_key,
+            ship_to=str(x.ship_to_id) if x.ship_to_id else "",
         )
         for x in lines
+    ]
+    limited = _limited(base_rules.promotions_for(cart_lines))
+    read = _read_order(
+        order,
+        now,
+        _list_ids(base_rules, order.currency),
+        sorted({x.sku_id for x in lines}),
+        limited,
     )
+    # Lines without a ship-to of their own go to the order's current one, else its first.
+    keys = [st.key for st in read.ship_tos]
+    current = str(getattr(order, "current_ship_to_id", None) or "")
+    default_key = current if current in keys else (keys[0] if keys else "")
+    if default_key:
+        cart_lines = [
+            x if x.ship_to else dataclasses.replace(x, ship_to=default_key) for x in cart_lines
+        ]
+    own_final = {u.promotion_id for u in read.usages if u.status == m.UsageStatus.FINAL}
     snapshot = e.Snapshot(
         currency=order.currency,
         now=now,
-        lines=cart_lines,
+        lines=tuple(cart_lines),
         customer_id=order.customer_id,
-        segment_ids=segment_ids,
-        organization_id=organization_id,
-        codes=codes,
-        coupon_promotion_ids=coupon_promotions,
-        adjustments=adjustments,
-        ship_tos=tuple(ship_to_of(a) for a in addresses),
-        allowances=allowances(base_rules, order.pk, order.customer_id, cart_lines),
+        segment_ids=frozenset(read.segment_ids),
+        organization_id=read.organization_id,
+        codes=frozenset(read.codes),
+        coupon_promotion_ids=frozenset(read.coupon_promotion_ids),
+        adjustments=tuple(read.adjustments),
+        ship_tos=tuple(read.ship_tos),
+        allowances=_allowances_of(
+            limited, read.used, read.used_by_customer, own_final, order.customer_id
+        ),
     )
-    return Loaded(snapshot, rules_filled, lines, gift_lines)
-
-
-def adjustment_of(a: m.OrderAdjustment) -> e.Adjustment:
-    return e.Adjustment(
-        id=a.pk,
-        kind=e.AdjustmentKind(a.kind),
-        value=a.value,
-        reason=a.get_reason_code_display(),
-        line_id=a.line_id,
-        ship_to=None,
-        approved=a.status == m.OrderAdjustment.Status.APPROVED,
+    return Loaded(
+        snapshot, rules_with_prices(base_rules, read.prices), lines, gift_lines, read.usages
     )

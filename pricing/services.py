@@ -188,7 +188,7 @@ def _applied_amounts(priced: PricedOrder) -> dict[int, Decimal]:
 def _sync_usage(order, loaded: loader.Loaded, priced: PricedOrder) -> None:
     """Pending usage follows the cart. After submit, final usage stays (released on cancel)."""
     amounts = _applied_amounts(priced)
-    rows = {u.promotion_id: u for u in m.PromotionUsage.objects.filter(order_id=order.pk)}
+    rows = {u.promotion_id: u for u in loaded.usages}
     create, update = [], []
     for pid, amount in amounts.items():
         row = rows.get(pid)
@@ -203,11 +203,9 @@ def _sync_usage(order, loaded: loader.Loaded, priced: PricedOrder) -> None:
                 )
             )
         elif row.status == m.UsageStatus.RELEASED and order.status == "pending":
-            row.status, row.amount = m.UsageStatus.PENDING, amount
-            update.append(row)
+            update.append(m.PromotionUsage(pk=row.pk, status=m.UsageStatus.PENDING, amount=amount))
         elif row.amount != amount:
-            row.amount = amount
-            update.append(row)
+            update.append(m.PromotionUsage(pk=row.pk, status=row.status, amount=amount))
     if create:
         m.PromotionUsage.objects.bulk_create(create)
     if update:
@@ -258,11 +256,7 @@ def finalize_order_pricing(*, order, actor) -> PricedOrder:
     loaded = loader.load_order(order)
     # Price as the CSR saw it: promotions the cart holds (pending usage) count as available,
     # and their limits are checked below under lock, where the answer is final.
-    held = set(
-        m.PromotionUsage.objects.filter(
-            order_id=order.pk, status=m.UsageStatus.PENDING
-        ).values_list("promotion_id", flat=True)
-    )
+    held = {u.promotion_id for u in loaded.usages if u.status == m.UsageStatus.PENDING}
     as_seen = dataclasses.replace(
         loaded.snapshot,
         allowances=tuple(a for a in loaded.snapshot.allowances if a.promotion_id not in held),

@@ -1,0 +1,148 @@
+"""The loader's read of an order: every fact the engine needs, from two queries."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from orders.models import OrderAddress
+from pricing import engine as e
+from pricing import models as m
+from pricing.loader import UsageRow, active_rules, load_order
+from tests.customers.factories import CustomerFactory, OrganizationFactory, SegmentFactory
+from tests.orders.factories import OrderAddressFactory, OrderLineFactory
+from tests.pricing.factories import (
+    CouponFactory,
+    PriceListEntryFactory,
+    PriceListFactory,
+    PromotionFactory,
+)
+
+
+def test_a_customer_order_is_read_whole(store, csr, django_assert_num_queries):
+    now = timezone.now()
+    organization = OrganizationFactory()
+    gold, silver = SegmentFactory(), SegmentFactory()
+    customer = CustomerFactory(organization=organization)
+    customer.segments.add(gold, silver)
+    order = store.cart(customer=customer, notebook=2)
+    first = order.addresses.get()
+    current = OrderAddressFactory(
+        order=order, shipping_method=store.ground, region=" qc ", postal_code="h2x 1y4"
+    )
+    OrderAddressFactory(order=order, kind=OrderAddress.Kind.BILLING)  # not a ship-to
+    order.current_ship_to = current
+    order.save(update_fields=["current_ship_to"])
+    pen_line = OrderLineFactory(order=order, sku=store.pen, quantity=3)  # no ship-to of its own
+    notebook_line = order.lines.get(sku=store.notebook)
+    usd = PriceListFactory(name="Base USD", currency="USD")
+    PriceListEntryFactory(price_list=usd, sku=store.notebook, price=Decimal("9.00"))
+
+    spring = PromotionFactory(name="Spring", code="SPRING")
+    m.OrderPromotionCode.objects.create(order=order, code="spring", promotion=spring)
+    selected = CouponFactory(customer=customer, order=order)
+    CouponFactory(customer=customer, order=order, expires_at=now - timedelta(hours=1))
+    consumed = CouponFactory(
+        customer=customer,
+        order=order,
+        status=m.Coupon.Status.CONSUMED,
+        expires_at=now - timedelta(hours=1),
+    )
+
+    def adjustment(**kwargs):
+        return m.OrderAdjustment.objects.create(
+            order=order, reason_code="damaged", requested_by=csr, **kwargs
+        )
+
+    later = adjustment(kind="order_amount", value=Decimal("5.00"), status="approved")
+    earlier = adjustment(
+        kind="line_percent", value=Decimal("10.00"), status="pending", line=notebook_line
+    )
+    adjustment(kind="order_amount", value=Decimal("1.00"), status="rejected")
+    m.OrderAdjustment.objects.filter(pk=earlier.pk).update(
+        created_at=later.created_at - timedelta(minutes=1)
+    )
+
+    overall = PromotionFactory(name="Five in all", limit_overall=5)
+    m.PromotionCounter.objects.create(promotion=overall, used=3)
+    own = m.PromotionUsage.objects.create(
+        promotion=overall, order=order, customer=customer, status="final", amount=Decimal("2.40")
+    )
+    twice = PromotionFactory(name="Twice each", limit_per_customer=2)
+    elsewhere = store.cart(customer=customer, pen=1)
+    m.PromotionUsage.objects.create(
+        promotion=twice, order=elsewhere, customer=customer, status="final"
+    )
+    pending = m.PromotionUsage.objects.create(
+        promotion=twice, order=order, customer=customer, status="pending", amount=Decimal("1.00")
+    )
+    PromotionFactory(name="Notebooks only, limited", limit_overall=1, skus=[store.case])
+
+    order.refresh_from_db()
+    load_order(order)  # warms the rules cache
+    with django_assert_num_queries(2):
+        loaded = load_order(order, now=now)
+    s = loaded.snapshot
+
+    assert s.customer_id == customer.pk
+    assert s.organization_id == organization.pk
+    assert s.segment_ids == {gold.pk, silver.pk}
+    assert s.ship_tos == (
+        e.ShipTo(str(first.pk), store.ground.pk, "CA", "ON", "M5H1A1"),
+        e.ShipTo(str(current.pk), store.ground.pk, "CA", "QC", "H2X1Y4"),
+    )
+    assert [(x.line_id, x.ship_to, x.category_ids) for x in s.lines] == [
+        (notebook_line.pk, str(first.pk), (store.notebooks.pk, store.stationery.pk)),
+        (pen_line.pk, str(current.pk), (store.pens.pk, store.stationery.pk)),
+    ]
+    assert s.codes == {"SPRING"}
+    assert s.coupon_promotion_ids == {selected.promotion_id, consumed.promotion_id}
+    assert [(a.id, a.kind, a.value, a.reason, a.line_id, a.approved) for a in s.adjustments] == [
+        (
+            earlier.pk,
+            "line_percent",
+            Decimal("10.00"),
+            "Damaged or defective item",
+            notebook_line.pk,
+            False,
+        ),
+        (later.pk, "order_amount", Decimal("5.00"), "Damaged or defective item", None, True),
+    ]
+    # own final use stays available to the order; the pending use on this order does not
+    # count against the customer; promotions for items not in the cart are not read
+    assert s.allowances == (
+        e.Allowance(overall.pk, overall=3, customer=None),
+        e.Allowance(twice.pk, overall=None, customer=1),
+    )
+    assert sorted(loaded.usages) == [
+        UsageRow(own.pk, overall.pk, "final", Decimal("2.40")),
+        UsageRow(pending.pk, twice.pk, "pending", Decimal("1.00")),
+    ]
+    prices = {pl.name: dict(pl.prices) for pl in loaded.rules.price_lists}
+    assert sorted(prices["Base CAD"][store.notebook.pk]) == [
+        e.PriceTier(1, Decimal("12.00")),
+        e.PriceTier(10, Decimal("10.00")),
+    ]
+    assert prices["Base CAD"][store.pen.pk] == (e.PriceTier(1, Decimal("2.50")),)
+    assert store.case.pk not in prices["Base CAD"]
+    assert prices["Base USD"] == {}
+    # the cached rules stay without entries: each order gets a filled copy
+    assert all(not pl.prices for pl in active_rules().price_lists)
+
+
+def test_a_guest_cart_without_addresses(store, django_assert_num_queries):
+    order = store.cart(pen=1)
+    order.addresses.all().delete()
+    load_order(order)
+    with django_assert_num_queries(2):
+        loaded = load_order(order)
+    s = loaded.snapshot
+    assert (s.customer_id, s.organization_id, s.segment_ids, s.ship_tos) == (
+        None,
+        None,
+        frozenset(),
+        (),
+    )
+    assert [x.ship_to for x in s.lines] == [""]
+    assert s.codes == frozenset() and s.adjustments == () and s.allowances == ()
+    assert loaded.usages == []
