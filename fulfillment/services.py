@@ -142,8 +142,8 @@ def _allocate_demand(line, sku_id, quantity, centers, inv_by_key, exp_by_sku, ou
                 sku_id=sku_id,
                 kind=AllocationKind.ON_HAND,
                 quantity=take,
-                center=center,
-                inventory=row,
+                center_id=center.pk,
+                inventory_id=row.pk,
                 allocated_at=now,
             )
         )
@@ -167,7 +167,7 @@ def _allocate_demand(line, sku_id, quantity, centers, inv_by_key, exp_by_sku, ou
                     kind=AllocationKind.EXPECTED,
                     quantity=take,
                     center_id=row.center_id,
-                    expected=row,
+                    expected_id=row.pk,
                     expected_date=row.expected_date,
                     allocated_at=now,
                 )
@@ -213,7 +213,12 @@ def _allocate_locked_lines(
         centers_of[line.pk] = eligible.for_ship_to(line.ship_to) if demands[line.pk] else []
         center_ids.update(c.pk for c in centers_of[line.pk])
 
-    held = list(LineAllocation.objects.filter(line_id__in=line_ids))
+    # what _release_in_memory and the delete need, without a model instance per row
+    held = list(
+        LineAllocation.objects.filter(line_id__in=line_ids).values_list(
+            "pk", "kind", "quantity", "inventory_id", "expected_id", named=True
+        )
+    )
     held_inv = [a.inventory_id for a in held if a.inventory_id]
     held_exp = [a.expected_id for a in held if a.expected_id]
     inventory = {
