@@ -10,7 +10,9 @@ How it stays fast on a million customers (PostgreSQL): results are ordered by
 (migration 0004), so a last-name prefix is a range scan of that index that stops after one page.
 The quick box is a UNION of one small query per field, each ordered by the same key and cut at
 the page end, so each branch uses its own index (prefix pattern_ops, phone-digit trigrams) and
-the outer query sorts at most a few pages of ids.
+the outer query sorts at most a few pages of ids. A whole ZIP or a phone fragment of five digits
+or more matches few customers: those branches fetch all their matches through their own index
+(ZIP: index-only, migration 0005) and sort them, never walking the name index (see add_few).
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def _quick_union_sql(query: str, limit: int | None) -> tuple[str, list]:
     """SQL returning the ids of customers the quick-box text matches, one UNION branch per way
     it can match, each cut at `limit` rows in result order. Hand-written because this is the
     hot path of every keystroke: the ORM took longer to compile it than PostgreSQL to run it.
-    Expressions match the indexes of migrations 0003/0004 exactly."""
+    Expressions match the indexes of migrations 0003-0005 exactly."""
     text = " ".join(query.split())
     upper = text.upper()
     tokens = upper.replace(",", " ").split()
