@@ -567,11 +567,37 @@ class PricedOrder:
         return _jsonable(self)
 
 
+# A priced 50-line cart holds thousands of discounts: serializing them generically (fields
+# looked up per object, isinstance chains) cost more than pricing the cart. Field names are
+# looked up once per class and the common scalar types are tested first.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass or named tuple type, None for anything else."""
+    try:
+        return _FIELD_NAMES[kind]
+    except KeyError:
+        pass
+    names = None
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+    elif issubclass(kind, tuple) and hasattr(kind, "_asdict"):
+        names = kind._fields
+    _FIELD_NAMES[kind] = names
+    return names
+
+
 def _jsonable(value):
-    if dataclasses.is_dataclass(value):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if hasattr(value, "_asdict"):
-        return {k: _jsonable(v) for k, v in value._asdict().items()}
+    kind = type(value)
+    if kind is Decimal:
+        return str(value)
+    if kind in _SCALARS:
+        return value
+    names = _field_names(kind)
+    if names is not None:
+        return {name: _jsonable(getattr(value, name)) for name in names}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dict):

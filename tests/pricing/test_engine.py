@@ -1,5 +1,6 @@
 """The pure engine: every reward, condition, gate and their combinations. No database."""
 
+import json
 from datetime import UTC, datetime, time
 from decimal import Decimal as D
 
@@ -445,7 +446,18 @@ def test_same_input_same_result_and_json():
     s = snap((NB, 3), (PEN, 2))
     r = rules(promo(1, "order_percent", percent=7))
     assert e.price(s, r) == e.price(s, r)
-    assert e.price(s, r).as_dict()["total"] == str(e.price(s, r).total)
+    data = e.price(s, r).as_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["total"] == str(e.price(s, r).total)
+    line = data["lines"][0]
+    assert line["discounts"][0] == {
+        "source": "promotion",
+        "source_id": 1,
+        "name": "P1",
+        "amount": "2.52",
+    }
+    assert (line["line_id"], line["unit_price"], line["price_list_id"]) == (1, "12.00", BASE.id)
+    assert data["explanation"]["applied"][0]["amount"] == data["discount_total"]
 
 
 def test_gift_without_a_minimum_is_one_gift():
