@@ -1,7 +1,10 @@
-"""Demo fulfillment: Toronto and Vancouver, who ships what where, stock for the demo SKUs.
+"""Demo fulfillment: Toronto and Vancouver, who ships what where, stock for the demo SKUs, and
+a few orders already released (on the pick list), one of them shipped, so the Operations screens
+have something to show.
 
 Idempotent: rows are found by their natural keys; stock numbers are set only when a row is
-first created, so a second run (or stock moved by demo orders) is left alone.
+first created, so a second run (or stock moved by demo orders) is left alone; the released
+orders are placed only when the demo CSR has none for their customers yet.
 """
 
 import hashlib
@@ -14,6 +17,7 @@ from fulfillment.models import (
     FulfillmentCenter,
     FulfillmentSettings,
     Inventory,
+    Release,
     ShippingArrangement,
     Vendor,
 )
@@ -27,6 +31,13 @@ METHODS = [("ground", "Ground"), ("express", "Express"), ("overnight", "Overnigh
 WEST = ["BC", "AB", "SK", "MB", "YT", "NT"]
 US_WEST = ["WA", "OR", "CA", "NV", "ID", "AK"]
 VENDORS = [("NWPAPER", "Northwind Paper Mills"), ("INKCO", "Pacific Ink Co.")]
+# Orders placed, released and (the first) shipped by the demo: customer, [(SKU index, quantity)]
+# into the well-stocked demo SKUs. Not jane.roe or john.smith: the orders demo places theirs.
+RELEASED_ORDERS = [
+    ("ava.chen", [(0, 2), (1, 3)]),
+    ("pat.buyer", [(2, 1), (3, 4), (4, 2)]),
+    ("ava.chen", [(5, 1)]),
+]
 
 
 def _arrangements():
@@ -119,3 +130,65 @@ def load(log) -> None:
     Inventory.objects.bulk_create(new_rows, batch_size=1000)
     stocked = len(new_rows)
     log(f"  {stocked} inventory rows and {expected} expected deliveries added")
+    _released_orders(log)
+
+
+def _well_stocked_skus(count: int) -> list[str]:
+    """The first `count` demo items (by code) with plenty on hand in both centers."""
+    from catalog.models import SKU
+
+    codes = SKU.objects.filter(kind="item").order_by("code").values_list("code", flat=True)
+    return [c for c in codes if min(_stock_for(c)[:2]) >= 10][:count]
+
+
+def _released_orders(log) -> None:
+    """Place a few orders as the demo CSR would, run the release job as the demo Operations
+    user, and ship the first release with a tracking number (payment captured)."""
+    from django.contrib.auth import get_user_model
+
+    from customers.models import Customer
+    from fulfillment.releases import run_job, run_release
+    from fulfillment.shipping import confirm_shipment
+    from orders import services as order_services
+    from orders.models import Order
+
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=["csr", "ops"])}
+    logons = {logon for logon, _ in RELEASED_ORDERS}
+    customers = {c.logon_id: c for c in Customer.objects.filter(logon_id__in=logons)}
+    codes = _well_stocked_skus(1 + max(i for _, lines in RELEASED_ORDERS for i, _ in lines))
+    if len(users) < 2 or len(customers) < len(logons) or len(codes) < 6:
+        log("  skipped released orders: needs the demo CSR, ops, customers and catalog")
+        return
+    csr, ops = users["csr"], users["ops"]
+    if Order.objects.filter(created_by=csr, customer__logon_id__in=logons).exists():
+        log("  kept the released demo orders")
+        return
+    placed = []
+    for logon, lines in RELEASED_ORDERS:
+        cart = order_services.cart_create(actor=csr, customer=customers[logon])
+        placed.append(cart.pk)
+        for index, quantity in lines:
+            order_services.line_add(actor=csr, order=cart, sku_code=codes[index], quantity=quantity)
+        order_services.payment_set_card(
+            actor=csr,
+            order=cart,
+            card_number="4242424242424242",
+            exp_month=12,
+            exp_year=2030,
+            cvv="123",
+        )
+        problems = order_services.submit_problems(cart)
+        if problems:
+            log(f"  left {cart} as a cart: {' '.join(problems.values())}")
+            continue
+        order_services.submit_order(
+            actor=csr, order=cart, idempotency_key=f"demo-release-{cart.pk}"
+        )
+    counts = run_job("release_orders", run_release, triggered_by=ops.username, actor=ops)
+    log(f"  released {counts['orders']} orders in {counts['releases']} releases")
+    first = Release.objects.filter(order_id__in=placed).order_by("pk").first()
+    if first is not None:
+        confirm_shipment(
+            actor=ops, release_id=first.pk, carrier="Canada Post", tracking_number="DEMO1234567890"
+        )
+        log(f"  shipped {first.number} (tracking DEMO1234567890)")

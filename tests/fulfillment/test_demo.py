@@ -30,3 +30,28 @@ def test_demo_is_idempotent_and_routes_west_to_vancouver():
     on = OrderAddress(country="CA", region="ON", postal_code="M5H 1A1", shipping_method=ground)
     assert [c.code for c in eligible_centers(ship_to=bc)] == ["VAN", "TOR"]
     assert [c.code for c in eligible_centers(ship_to=on)] == ["TOR", "VAN"]
+
+
+def test_demo_releases_orders_and_ships_one_through_the_services(
+    django_capture_on_commit_callbacks,
+):
+    from importlib import import_module
+
+    from fulfillment.models import JobRun, Release, Shipment
+    from orders.models import Order
+
+    messages = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for app in ("core", "customers", "catalog", "pricing", "fulfillment"):
+            import_module(f"{app}.demo").load(messages.append)
+    placed = Order.objects.filter(customer__logon_id__in=["ava.chen", "pat.buyer"])
+    assert sorted(placed.values_list("status", flat=True)) == ["released", "released", "shipped"]
+    assert Release.objects.filter(order__in=placed).count() >= 3  # on the pick list
+    shipment = Shipment.objects.get()
+    assert shipment.tracking_number == "DEMO1234567890"
+    assert shipment.release.order.status == "shipped"
+    assert JobRun.objects.get(job="release_orders").counts["orders"] == 3
+    counts = (Order.objects.count(), Release.objects.count(), Shipment.objects.count())
+    demo.load(messages.append)  # a second run places, releases and ships nothing again
+    assert counts == (Order.objects.count(), Release.objects.count(), Shipment.objects.count())
+    assert "  kept the released demo orders" in messages
