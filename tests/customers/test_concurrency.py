@@ -1,12 +1,10 @@
 """Two CSRs editing one address book at once (PostgreSQL row locks)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from customers import services
 from customers.models import Address, PaymentMethod
+from tests.concurrency import run_together
 from tests.customers.factories import CustomerFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -14,30 +12,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ADDRESS = {"line1": "1 Main St", "city": "Toronto", "postal_code": "M5V 2T6", "country": "CA"}
 
 
-def _run_together(*jobs):
-    barrier = threading.Barrier(len(jobs))
-    errors = []
-
-    def wrap(job):
-        try:
-            barrier.wait()
-            job()
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
-
-
 def test_two_first_addresses_at_once_leave_exactly_one_default_of_each(csr):
     customer = CustomerFactory()
-    errors = _run_together(
+    _, errors = run_together(
         *[
             (
                 lambda n=n: services.address_create(
@@ -55,7 +32,7 @@ def test_two_first_addresses_at_once_leave_exactly_one_default_of_each(csr):
 
 def test_two_cards_at_once_leave_one_default(csr):
     customer = CustomerFactory()
-    errors = _run_together(
+    _, errors = run_together(
         *[
             (
                 lambda n=n: services.payment_method_add(

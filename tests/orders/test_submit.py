@@ -1,9 +1,7 @@
 import re
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from core.errors import DomainError
 from core.events import EventType as E
@@ -18,6 +16,7 @@ from orders.models import (
     PaymentStatus,
     SubmitAttempt,
 )
+from tests.concurrency import run_together
 from tests.orders.conftest import make_ready
 
 
@@ -200,23 +199,9 @@ def test_concurrent_submits_with_one_key_make_one_order(csr, sku, ground):
         csr,
         sku,
     )
-    results, errors = [], []
-    barrier = threading.Barrier(6)
-
-    def go():
-        try:
-            barrier.wait()
-            results.append(services.submit_order(actor=csr, order=cart, idempotency_key="same"))
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=go) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = run_together(
+        *[lambda: services.submit_order(actor=csr, order=cart, idempotency_key="same")] * 6
+    )
     assert errors == []
     assert OrderNumber.objects.count() == 1
     assert SubmitAttempt.objects.count() == 1

@@ -2,10 +2,8 @@
 finished by the resume job: placed once, or refused back to `pending`, never left hanging."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from core.events import EventType as E
@@ -20,6 +18,7 @@ from orders.models import (
     SubmitAttempt,
 )
 from orders.payments import SandboxGateway
+from tests.concurrency import run_together
 from tests.orders.conftest import make_ready
 
 DIES = "tests.orders.test_submit_resume.ProcessDiesGateway"
@@ -100,23 +99,7 @@ def test_two_workers_resuming_at_once_place_the_order_once(csr, sku, ground, set
         sku,
     )
     interrupted(cart, csr, settings)
-    finished, errors = [], []
-    barrier = threading.Barrier(4)
-
-    def worker():
-        try:
-            barrier.wait()
-            finished.append(services.resume_interrupted_submits())
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    finished, errors = run_together(*[services.resume_interrupted_submits] * 4)
     assert errors == [] and sum(finished) == 1
     assert OrderNumber.objects.count() == 1
     assert Order.objects.get(pk=cart.pk).status == OrderStatus.AUTHORIZED
