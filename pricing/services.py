@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -86,28 +86,46 @@ def reprice_order(*, order, actor=None, now=None) -> PricedOrder:
     return priced
 
 
+def _update_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """Set different values on many rows in one UPDATE: `rows` are (pk, *values of fields).
+
+    bulk_update writes the same single statement, but builds a CASE WHEN per row and field
+    through the ORM's expressions: ~8 ms of CPU for a 50-line cart whose order promotions
+    moved every line, on every cart change. A VALUES list joined on the primary key (UPDATE
+    ... FROM, PostgreSQL and SQLite 3.33+) costs a string join."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    model_fields = [model._meta.get_field(name) for name in fields]
+    assignments = ", ".join(
+        f"{qn(field.column)} = v.column{i}" for i, field in enumerate(model_fields, start=2)
+    )
+    row_sql = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+    params = []
+    for pk, *values in rows:
+        params.append(pk)
+        for field, value in zip(model_fields, values, strict=True):
+            params.append(field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(rows))})"
+            f" AS v WHERE {table}.{qn(model._meta.pk.column)} = v.column1",
+            params,
+        )
+
+
 def _write_lines(loaded: loader.Loaded, priced: PricedOrder) -> None:
     from orders.models import OrderLine
 
-    changed = []
     by_id = {p.line_id: p for p in priced.lines}
+    changed = []
     for line in loaded.lines:
         p = by_id[line.pk]
-        if (line.unit_price, line.discount_total, line.line_total) != (
-            p.unit_price,
-            p.discount_total,
-            p.line_total,
-        ):
-            changed.append(
-                OrderLine(
-                    pk=line.pk,
-                    unit_price=p.unit_price,
-                    discount_total=p.discount_total,
-                    line_total=p.line_total,
-                )
-            )
-    if changed:
-        OrderLine.objects.bulk_update(changed, ["unit_price", "discount_total", "line_total"])
+        new = (p.unit_price, p.discount_total, p.line_total)
+        if (line.unit_price, line.discount_total, line.line_total) != new:
+            changed.append((line.pk, *new))
+    _update_rows(OrderLine, ["unit_price", "discount_total", "line_total"], changed)
 
 
 def _fulfillment(name: str):
@@ -203,13 +221,12 @@ def _sync_usage(order, loaded: loader.Loaded, priced: PricedOrder) -> None:
                 )
             )
         elif row.status == m.UsageStatus.RELEASED and order.status == "pending":
-            update.append(m.PromotionUsage(pk=row.pk, status=m.UsageStatus.PENDING, amount=amount))
+            update.append((row.pk, m.UsageStatus.PENDING.value, amount))
         elif row.amount != amount:
-            update.append(m.PromotionUsage(pk=row.pk, status=row.status, amount=amount))
+            update.append((row.pk, row.status, amount))
     if create:
         m.PromotionUsage.objects.bulk_create(create)
-    if update:
-        m.PromotionUsage.objects.bulk_update(update, ["status", "amount"])
+    _update_rows(m.PromotionUsage, ["status", "amount"], update)
     stale = [
         u.pk for pid, u in rows.items() if pid not in amounts and u.status == m.UsageStatus.PENDING
     ]

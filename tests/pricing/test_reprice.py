@@ -37,3 +37,41 @@ def test_reprice_writes_lines_totals_and_gifts(store):
     assert [n.message for n in priced.explanation.near_misses] == [
         "Add 1 more to get “Buy 2 notebooks, get a case”."
     ]
+
+
+def test_a_changed_cart_rewrites_only_what_changed(store, django_assert_num_queries):
+    PromotionFactory(name="Five off", reward=m.Reward.ORDER_FIXED, percent=None, amount=5)
+    order = store.cart(notebook=2, pen=2)
+    reprice_order(order=order)
+    usage = m.PromotionUsage.objects.get(order=order)
+    assert usage.amount == Decimal("5.00")
+    notebook = OrderLine.objects.get(order=order, sku=store.notebook)
+    pen = OrderLine.objects.get(order=order, sku=store.pen)
+    # 24.00 of notebooks and 5.00 of pens share the five off by their amounts: 4.14 / 0.86
+    assert (notebook.discount_total, notebook.line_total) == (Decimal("4.14"), Decimal("19.86"))
+    assert (pen.discount_total, pen.line_total) == (Decimal("0.86"), Decimal("4.14"))
+
+    OrderLine.objects.filter(pk=pen.pk).update(quantity=6)
+    # read the order's lines, read the rest; write the two lines in one statement, the totals
+    with django_assert_num_queries(4):
+        reprice_order(order=order)
+    notebook.refresh_from_db()
+    pen.refresh_from_db()
+    assert (notebook.unit_price, notebook.discount_total, notebook.line_total) == (
+        Decimal("12.00"),
+        Decimal("3.08"),
+        Decimal("20.92"),
+    )
+    assert (pen.unit_price, pen.discount_total, pen.line_total) == (
+        Decimal("2.50"),
+        Decimal("1.92"),
+        Decimal("13.08"),
+    )
+    usage.refresh_from_db()
+    assert (usage.status, usage.amount) == (m.UsageStatus.PENDING, Decimal("5.00"))
+
+    # a use released (say, by a cancel) comes back pending when its cart is priced again
+    m.PromotionUsage.objects.filter(pk=usage.pk).update(status=m.UsageStatus.RELEASED, amount=0)
+    reprice_order(order=order)
+    usage.refresh_from_db()
+    assert (usage.status, usage.amount) == (m.UsageStatus.PENDING, Decimal("5.00"))
