@@ -22,7 +22,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 
 from pricing import engine as e
@@ -69,8 +69,29 @@ def active_rules() -> e.Rules:
     return rules
 
 
-def _ids(manager_rows) -> frozenset[int]:
-    return frozenset(x.pk for x in manager_rows)
+_PROMOTION_LINKS = ("segments", "skus", "categories", "shipping_methods", "get_skus")
+
+
+def _promotion_links() -> dict[str, dict[int, frozenset[int]]]:
+    """The active promotions' many-to-many targets as ids, by link and promotion, read from
+    the through tables in one query: prefetch_related built a model instance per target and
+    a related manager per promotion, ~0.35 ms a promotion, which every rule change paid."""
+    reads = []
+    for index, name in enumerate(_PROMOTION_LINKS):
+        field = m.Promotion._meta.get_field(name)
+        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        reads.append(
+            field.remote_field.through.objects.filter(**{f"{source}__is_active": True})
+            .annotate(link=Value(index))
+            .values_list("link", source, target)
+        )
+    ids: dict[str, dict[int, set[int]]] = {name: defaultdict(set) for name in _PROMOTION_LINKS}
+    for index, promotion_id, target_id in reads[0].union(*reads[1:], all=True):
+        ids[_PROMOTION_LINKS[index]][promotion_id].add(target_id)
+    return {
+        name: {pid: frozenset(targets) for pid, targets in by_promotion.items()}
+        for name, by_promotion in ids.items()
+    }
 
 
 def build_rules() -> e.Rules:
@@ -95,14 +116,15 @@ def build_rules() -> e.Rules:
             "category_adjustments"
         )
     )
-    promotions = tuple(
-        promotion_rule(p)
-        for p in m.Promotion.objects.filter(is_active=True)
-        .select_related("gift_sku")
-        .prefetch_related("segments", "skus", "categories", "shipping_methods", "get_skus")
-    )
+    rows = list(m.Promotion.objects.filter(is_active=True).select_related("gift_sku"))
+    links = _promotion_links() if rows else {}  # no query for a store without promotions
+    promotions = tuple(promotion_rule(p, links) for p in rows)
     rates = []
-    for r in m.ShippingRate.objects.filter(method__is_active=True).select_related("method"):
+    for r in (
+        m.ShippingRate.objects.filter(method__is_active=True)
+        .select_related("method")
+        .prefetch_related("bands")
+    ):
         rates.append(
             e.ShippingRateRule(
                 method_id=r.method_id,
@@ -130,15 +152,17 @@ def build_rules() -> e.Rules:
     )
 
 
-def promotion_rule(p: m.Promotion) -> e.PromotionRule:
-    """One Promotion row (with its many-to-many prefetched) as the engine's rule."""
+def promotion_rule(p: m.Promotion, links: dict[str, dict[int, frozenset[int]]]) -> e.PromotionRule:
+    """One Promotion row, with its many-to-many targets from `_promotion_links`, as the
+    engine's rule."""
+    none: frozenset[int] = frozenset()
     return e.PromotionRule(
         id=p.pk,
         name=p.name,
         reward=e.Reward(p.reward),
         priority=p.priority,
         exclusive=p.exclusive,
-        segment_ids=_ids(p.segments.all()),
+        segment_ids=links["segments"].get(p.pk, none),
         code=p.code.upper(),
         code_required=p.code_required,
         coupon=p.is_coupon,
@@ -151,16 +175,16 @@ def promotion_rule(p: m.Promotion) -> e.PromotionRule:
             time_zone=p.time_zone,
         ),
         currency=p.currency if p.reward in m.AMOUNT_REWARDS else "",
-        sku_ids=_ids(p.skus.all()),
-        category_ids=_ids(p.categories.all()),
+        sku_ids=links["skus"].get(p.pk, none),
+        category_ids=links["categories"].get(p.pk, none),
         min_quantity=p.min_quantity,
         min_amount=p.min_amount or Decimal("0"),
-        shipping_method_ids=_ids(p.shipping_methods.all()),
+        shipping_method_ids=links["shipping_methods"].get(p.pk, none),
         percent=p.percent if p.percent is not None else Decimal("0"),
         amount=p.amount or Decimal("0"),
         buy_quantity=p.buy_quantity or 0,
         get_quantity=p.get_quantity or 0,
-        get_sku_ids=_ids(p.get_skus.all()),
+        get_sku_ids=links["get_skus"].get(p.pk, none),
         gift_sku_id=p.gift_sku_id,
         gift_sku_code=p.gift_sku.code if p.gift_sku_id else "",
         gift_quantity=p.gift_quantity,

@@ -146,3 +146,36 @@ def test_a_guest_cart_without_addresses(store, django_assert_num_queries):
     assert [x.ship_to for x in s.lines] == [""]
     assert s.codes == frozenset() and s.adjustments == () and s.allowances == ()
     assert loaded.usages == []
+
+
+def test_promotion_targets_are_read_for_active_promotions(store):
+    from pricing.loader import build_rules
+
+    gold = SegmentFactory()
+    bundle = PromotionFactory(
+        name="Pens with notebooks",
+        reward=m.Reward.BUY_X_GET_Y,
+        percent=Decimal("50"),
+        buy_quantity=1,
+        get_quantity=1,
+        skus=[store.notebook],
+        categories=[store.notebooks],
+        segments=[gold],
+    )
+    bundle.get_skus.set([store.pen, store.case])
+    ship = PromotionFactory(name="Free ground", reward=m.Reward.SHIPPING_FREE, percent=None)
+    ship.shipping_methods.set([store.ground])
+    PromotionFactory(name="Retired", is_active=False, skus=[store.pen])
+
+    rules = {p.name: p for p in build_rules().promotions}
+    assert set(rules) == {"Pens with notebooks", "Free ground"}
+    rule = rules["Pens with notebooks"]
+    assert (rule.sku_ids, rule.category_ids, rule.segment_ids, rule.get_sku_ids) == (
+        {store.notebook.pk},
+        {store.notebooks.pk},
+        {gold.pk},
+        {store.pen.pk, store.case.pk},
+    )
+    assert rule.shipping_method_ids == frozenset()
+    assert rules["Free ground"].shipping_method_ids == {store.ground.pk}
+    assert rules["Free ground"].sku_ids == frozenset()
