@@ -102,6 +102,8 @@ def _act(
 
     `returns_line`: the service returns the changed line with its fresh order on `line.order`.
     """
+    if not request.htmx:
+        return _act_without_scripts(request, order, action, success)
     try:
         result = action()
     except StaleVersion as exc:
@@ -120,6 +122,19 @@ def _act(
     if panel:
         response["HX-Trigger"] = "cart-updated, panel-close"
     return response
+
+
+def _act_without_scripts(request, order: Order, action, success: str | None):
+    """A plain form post: the CSR pressed Enter before the page's scripts had loaded. The
+    action still happens (or its error is shown), then the order screen loads afresh."""
+    try:
+        action()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if success:
+            messages.success(request, success)
+    return redirect("orders:order", order.pk)
 
 
 def _pending(request, order):

@@ -141,3 +141,15 @@ def test_find_orders_links_to_every_order_needing_payment_attention(csr_client):
     link = re.search(r'<a href="([^"]+)" data-key="Y"', page)
     assert link and link.group(1) == reverse("fulfillment:attention")
     assert csr_client.get(link.group(1)).status_code == 200
+
+
+def test_enter_before_the_scripts_load_still_adds_the_line(csr_client, guest_cart, sku):
+    """Without htmx the item box is a plain form post: the line is added (or the error shown)
+    and the order screen loads again."""
+    url = reverse("orders:line_add", args=[guest_cart.pk])
+    response = csr_client.post(url, {"sku": sku.code, "quantity": "2"})
+    assert response.status_code == 302
+    assert response.url == reverse("orders:order", args=[guest_cart.pk])
+    assert OrderLine.objects.get(order=guest_cart).quantity == 2
+    page = csr_client.post(url, {"sku": "NOPE", "quantity": "1"}, follow=True)
+    assert "No SKU" in page.content.decode()
