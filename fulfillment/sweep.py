@@ -5,7 +5,8 @@ Each batch is one transaction:
    cutoff, walking the allocation age index with a per-worker cursor, and lock them
    `FOR UPDATE SKIP LOCKED`: two workers never take the same line, and a CSR editing a cart
    is skipped rather than waited for;
-2. read and delete their stale allocation rows;
+2. delete their stale allocation rows, keeping what they held (on PostgreSQL steps 1 and 2 are
+   one statement: a window the other worker holds costs a scan, not a trip through Python);
 3. mark lines with nothing left `unallocated`, and write one order event per order;
 4. last (the rows every cart shares, so their locks are held briefly): give the stock back,
    inventory rows then expected rows, locked in primary-key order, one UPDATE each.
@@ -27,6 +28,45 @@ from core.events import EventType
 MIN_CURSOR = (datetime(1970, 1, 1), 0)
 
 
+# Steps 1 and 2 on PostgreSQL. The order's status is read per line by its primary key: a join
+# would hash all orders on every batch. The cursor is the window's last (allocated_at, id),
+# returned even when every line in it was skipped.
+TAKE_BATCH_SQL = """
+WITH win AS (
+    SELECT allocated_at, id, line_id FROM fulfillment_lineallocation
+    WHERE allocated_at < %(cutoff)s AND (allocated_at, id) > (%(after_at)s, %(after_id)s)
+    ORDER BY allocated_at, id LIMIT %(limit)s
+), locked AS (
+    SELECT l.id, l.order_id FROM orders_orderline l
+    WHERE l.id IN (SELECT line_id FROM win)
+      AND (SELECT o.status FROM orders_order o WHERE o.id = l.order_id) = 'pending'
+    ORDER BY l.id FOR UPDATE OF l SKIP LOCKED
+), held AS (
+    DELETE FROM fulfillment_lineallocation a USING locked
+    WHERE a.line_id = locked.id AND a.allocated_at < %(cutoff)s
+    RETURNING a.line_id, a.kind, a.inventory_id, a.expected_id, a.quantity, a.sku_id,
+              locked.order_id
+), last AS (
+    SELECT allocated_at, id FROM win ORDER BY allocated_at DESC, id DESC LIMIT 1
+)
+SELECT last.allocated_at, last.id, held.* FROM last LEFT JOIN held ON true
+"""
+
+
+def _take_batch_postgres(*, cutoff, cursor, batch_size):
+    """Returns (held rows as (line_id, kind, inventory_id, expected_id, quantity, sku_id,
+    order_id), new cursor or None when no stale allocation is left)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            TAKE_BATCH_SQL,
+            {"cutoff": cutoff, "after_at": cursor[0], "after_id": cursor[1], "limit": batch_size},
+        )
+        rows = cur.fetchall()
+    if not rows:
+        return [], None
+    return [r[2:] for r in rows if r[2] is not None], (rows[0][0], rows[0][1])
+
+
 def _pick_lines(*, cutoff, cursor, batch_size):
     """Lock the next batch of stale cart lines; returns (lines[(id, order_id)], new cursor)."""
     from fulfillment.models import LineAllocation
@@ -42,48 +82,30 @@ def _pick_lines(*, cutoff, cursor, batch_size):
     if not window:
         return [], None
     new_cursor = (window[-1][0], window[-1][1])
-    line_ids = sorted({w[2] for w in window})
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT l.id, l.order_id FROM orders_orderline l "
-                "JOIN orders_order o ON o.id = l.order_id "
-                "WHERE l.id = ANY(%s) AND o.status = 'pending' "
-                "ORDER BY l.id FOR UPDATE OF l SKIP LOCKED",
-                [line_ids],
-            )
-            return cur.fetchall(), new_cursor
     lines = list(
         OrderLine.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in=line_ids, order__status="pending")
+        .filter(pk__in={w[2] for w in window}, order__status="pending")
         .order_by("pk")
         .values_list("pk", "order_id")
     )
     return lines, new_cursor
 
 
-def _take_held(line_ids, cutoff) -> list[tuple]:
-    """Delete the stale allocation rows of these (locked) lines; return what they held as
-    (line_id, kind, inventory_id, expected_id, quantity). A line's rows are written together
-    by one allocation, so they are all stale or all fresh (a cart re-allocated meanwhile)."""
+def _take_batch_orm(*, cutoff, cursor, batch_size):
+    """Steps 1 and 2 with the ORM (SQLite); the same result as _take_batch_postgres."""
     from fulfillment.models import LineAllocation
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute(
-                "DELETE FROM fulfillment_lineallocation "
-                "WHERE line_id = ANY(%s) AND allocated_at < %s "
-                "RETURNING line_id, kind, inventory_id, expected_id, quantity, sku_id",
-                [line_ids, cutoff],
-            )
-            return cur.fetchall()
+    lines, new_cursor = _pick_lines(cutoff=cutoff, cursor=cursor, batch_size=batch_size)
+    if not lines:
+        return [], new_cursor
+    order_of = dict(lines)
     rows = list(
-        LineAllocation.objects.filter(line_id__in=line_ids, allocated_at__lt=cutoff).values_list(
-            "id", "line_id", "kind", "inventory_id", "expected_id", "quantity", "sku_id"
-        )
+        LineAllocation.objects.filter(
+            line_id__in=list(order_of), allocated_at__lt=cutoff
+        ).values_list("id", "line_id", "kind", "inventory_id", "expected_id", "quantity", "sku_id")
     )
     LineAllocation.objects.filter(pk__in=[r[0] for r in rows]).delete()
-    return [r[1:] for r in rows]
+    return [(*r[1:], order_of[r[1]]) for r in rows], new_cursor
 
 
 def _mark_lines_and_audit(swept_lines, released: dict, cutoff) -> None:
@@ -175,25 +197,22 @@ def sweep_batch(
             # (the job is idempotent), so the sweep need not wait for each WAL flush.
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL synchronous_commit TO OFF")
-        lines, new_cursor = _pick_lines(cutoff=cutoff, cursor=cursor, batch_size=batch_size)
-        if new_cursor is None:
-            return 0, None
-        if not lines:
-            return 0, new_cursor
-        order_of = dict(lines)
-        held = _take_held(list(order_of), cutoff)
+        take = _take_batch_postgres if connection.vendor == "postgresql" else _take_batch_orm
+        # A line's rows are written together by one allocation, so they are all stale or all
+        # fresh (a cart re-allocated meanwhile keeps its stock).
+        held, new_cursor = take(cutoff=cutoff, cursor=cursor, batch_size=batch_size)
         if not held:
             return 0, new_cursor
         inv: dict[int, int] = defaultdict(int)
         exp: dict[int, int] = defaultdict(int)
         released: dict[int, list] = defaultdict(list)
-        for line_id, kind, inventory_id, expected_id, quantity, sku_id in held:
+        for line_id, kind, inventory_id, expected_id, quantity, sku_id, order_id in held:
             if kind == "on_hand":
                 inv[inventory_id] += quantity
                 freed_skus.add(sku_id)
             elif kind == "expected":
                 exp[expected_id] += quantity
-            released[order_of[line_id]].append([line_id, kind, quantity])
+            released[order_id].append([line_id, kind, quantity])
         swept_lines = {h[0] for h in held}
         _mark_lines_and_audit(swept_lines, released, cutoff)
         # last: the inventory rows are shared by every cart, hold their locks briefly

@@ -178,6 +178,34 @@ def test_stale_sweep_releases_old_cart_lines_only(csr, tor, sku):
     assert services.refresh_cart_allocation(order=cart, actor=csr) == []
 
 
+def test_a_sweep_batch_that_fails_leaves_every_line_untouched(csr, tor, sku, monkeypatch):
+    stock(sku, tor, 20)
+    lines = [
+        OrderLineFactory(order=OrderFactory(created_by=csr), sku=sku, quantity=2) for _ in range(3)
+    ]
+    for line in lines:
+        services.allocate_line(line=line)
+    LineAllocation.objects.update(allocated_at=timezone.now() - timedelta(days=1))
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    from fulfillment import sweep
+
+    # the last step: allocations deleted, lines marked and events written by then
+    monkeypatch.setattr(sweep, "_give_back_postgres", killed)
+    monkeypatch.setattr(sweep, "_give_back_orm", killed)
+    with pytest.raises(RuntimeError):
+        services.sweep_stale_allocations()
+    monkeypatch.undo()
+    assert LineAllocation.objects.count() == 3
+    assert set(OrderLine.objects.values_list("inventory_status", flat=True)) == {"allocated"}
+    assert Inventory.objects.get(sku=sku).allocated == 6
+    assert not OrderEvent.objects.filter(event_type=512).exists()
+    assert services.sweep_stale_allocations() == 3  # swept whole by the next run
+    assert Inventory.objects.get(sku=sku).allocated == 0
+
+
 def test_sweep_command(csr, tor, sku):
     from io import StringIO
 
