@@ -150,7 +150,7 @@ def _pricing_detail(priced) -> dict:
 def _reprice(order: Order, actor=None):
     priced = ext.reprice(order=order, actor=actor)
     detail = _pricing_detail(priced)
-    if detail or order.pricing_detail:
+    if detail != (order.pricing_detail or {}):  # tens of KB on a big cart: only when changed
         Order.objects.filter(pk=order.pk).update(pricing_detail=detail)
         order.pricing_detail = detail
     if priced is not None and hasattr(priced, "total"):

@@ -174,3 +174,19 @@ def test_queries_per_step_are_bounded(csr, customer, sku, sku2, prices, ground):
         "submit": 80,
     }
     assert {k: v for k, v in counts.items() if v > limits[k]} == {}
+
+
+def test_a_reprice_that_changes_nothing_does_not_rewrite_the_pricing_detail(
+    guest_cart, csr, sku, ground
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.services import _reprice
+
+    services.line_add(actor=csr, order=guest_cart, sku_code=sku.code, quantity=2)
+    order = Order.objects.get(pk=guest_cart.pk)
+    assert order.pricing_detail
+    with CaptureQueriesContext(connection) as queries:
+        _reprice(order, csr)
+    assert not [q for q in queries.captured_queries if "pricing_detail" in q["sql"]]
