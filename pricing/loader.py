@@ -12,46 +12,33 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import uuid
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 from enum import IntEnum
 from typing import NamedTuple
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, Value
 from django.utils import timezone
 
+from core.cache import CacheVersion
 from pricing import engine as e
 from pricing import models as m
 
-VERSION_KEY = "pricing:rules-version"
+RULES_VERSION = CacheVersion("pricing:rules")
 RULES_TTL = 24 * 3600
 _local = threading.local()
 
 
-def _version_ttl() -> int | None:
-    """A shared cache (Redis) carries a bump to every process at once. A per-process cache
-    (local memory, the no-Redis default) cannot, so there the version expires every 30 s:
-    another worker process sees a rule change within 30 s at most."""
-    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-    return 30 if backend.endswith("LocMemCache") else None
-
-
 def rules_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, _version_ttl())
-        version = cache.get(VERSION_KEY)
-    return version
+    return RULES_VERSION.current()
 
 
 def bump_rules_version(**_ignored) -> None:
     """A rule changed: every process rebuilds its rules on the next reprice."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, _version_ttl())
+    RULES_VERSION.bump()
     _local.__dict__.clear()
 
 
