@@ -28,6 +28,14 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.e2e)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed
+    return report
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
@@ -46,12 +54,27 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, transactional_db):
+def page(request, browser, live_server, transactional_db):
     context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=live_server.url)
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
+    if getattr(request.node, "call_failed", False):
+        keep_what_the_browser_showed(page, request.node.name)
     context.close()
+
+
+def keep_what_the_browser_showed(page, name: str) -> None:
+    """A failed test leaves its last screen and DOM in var/screenshots/failed/, for flaky runs."""
+    folder = SCREENSHOTS / "failed"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"))
+    # what was typed lives in properties, not attributes: copy it so the saved DOM shows it
+    page.evaluate(
+        "document.querySelectorAll('input, textarea').forEach(el =>"
+        " el.setAttribute('value', el.value))"
+    )
+    (folder / f"{name}.html").write_text(page.content())
 
 
 @pytest.fixture
