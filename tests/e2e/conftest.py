@@ -97,7 +97,8 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("User name").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_label("Password").press("Enter")
-    page.wait_for_url("**/")
+    # not "**/": the log-in page's own address ends with a slash too
+    page.wait_for_url(lambda url: "/login/" not in url)
 
 
 def screenshot(page, name: str) -> Path:
