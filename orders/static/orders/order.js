@@ -56,11 +56,6 @@
   });
   document.body.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target === list) { active = -1; item.setAttribute("aria-expanded", options().length ? "true" : "false"); if (options().length) setActive(0); }
-    if (e.detail.target === panelBody || panelBody.contains(e.detail.target)) {
-      if (!dialog.open) dialog.showModal();
-      const first = panelBody.querySelector("[autofocus]") || panelBody.querySelector("input:not([type=hidden]), select, textarea");
-      if (first) first.focus();
-    }
   });
   form.addEventListener("htmx:beforeRequest", function (e) {
     if (e.detail.elt !== form) return;
@@ -78,6 +73,13 @@
   document.body.addEventListener("htmx:afterSettle", function (e) {
     // If the add failed, keep the text so the CSR can fix it; focus stays in the item box.
     if (e.detail.elt === form && !dialog.open) focusItem();
+    // A panel shows, with the cursor in it, only once htmx has wired its form, which it does at
+    // settle, after the swap (later still on a busy machine): Enter there earlier was a plain GET.
+    if (e.detail.target === panelBody || panelBody.contains(e.detail.target)) {
+      if (!dialog.open) dialog.showModal();
+      const first = panelBody.querySelector("[autofocus]") || panelBody.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) first.focus();
+    }
   });
   document.body.addEventListener("panel-close", function () { if (dialog.open) dialog.close(); });
   dialog.addEventListener("close", function () { panelBody.innerHTML = ""; focusItem(); });
