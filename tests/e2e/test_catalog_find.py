@@ -42,6 +42,7 @@ def test_csr_finds_a_discontinued_item_and_its_replacement_with_the_keyboard(pag
     # the replacement, by code: Enter in the box opens the exact match
     page.keyboard.press("k")
     page.wait_for_url("**/catalog/")
+    expect(box).to_be_focused()  # typed before the cursor is there, "n" would be a shortcut
     page.keyboard.type("nb-blk-a5")
     expect(rows.first).to_contain_text("NB-BLK-A5")
     expect(rows.first).to_contain_text("Available")
@@ -56,6 +57,7 @@ def test_csr_filters_by_category_and_buyable_with_the_keyboard(page, staff_user)
     staff_user("casey", Role.CSR)
     log_in(page, "casey")
     page.goto("/catalog/")
+    expect(page.get_by_role("searchbox", name="SKU or name")).to_be_focused()
     page.keyboard.type("gel")
     rows = page.locator("#catalog-results [data-row]")
     expect(rows.first).to_be_visible()

@@ -63,6 +63,7 @@ def test_csr_creates_a_customer_sees_errors_fixes_them_and_saves(page, staff_use
     CustomerFactory(logon_id="jane.roe", first_name="Janet", last_name="Roe")
     log_in(page, "casey")
     page.goto("/customers/")
+    expect(page.get_by_role("searchbox", name="Search customers")).to_be_focused()
     page.keyboard.type("Jane Zed")
     expect(page.get_by_text("No customer matches “Jane Zed”")).to_be_visible()
     page.keyboard.press("ArrowDown")

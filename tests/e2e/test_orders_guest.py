@@ -152,6 +152,7 @@ def test_ten_lines_fit_on_the_order_screen_and_the_cart_is_found_again(page, dem
     page.goto("/")
     page.keyboard.press("o")
     expect(page.get_by_role("heading", name="Find orders")).to_be_visible()
+    expect(page.locator("#q")).to_be_focused()
     page.keyboard.type("tess@example.com")
     page.keyboard.press("Enter")
     expect(page.locator("table.results")).to_contain_text(f"Cart #{cart.pk}")
