@@ -101,6 +101,15 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.wait_for_url(lambda url: "/login/" not in url)
 
 
+def wait_for_scripts(page) -> None:
+    """Wait until the page's deferred scripts (htmx, desk.js) have run, as they have by its load.
+
+    A page shows its headings and fields before that; a shortcut key, Ctrl+Enter or ↓ pressed
+    then does nothing, and Enter in an htmx form submits it as a plain GET.
+    """
+    page.wait_for_load_state("load")
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

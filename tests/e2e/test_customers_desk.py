@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from core.roles import Role
 from customers.models import Customer
 from tests.customers.factories import AddressFactory, CustomerFactory
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import log_in, screenshot, wait_for_scripts
 
 
 def test_csr_finds_a_customer_by_phone_fragment_and_adds_an_address_keyboard_only(page, staff_user):
@@ -89,6 +89,7 @@ def test_csr_creates_a_customer_sees_errors_fixes_them_and_saves(page, staff_use
     expect(page.get_by_text("wrong number of digits")).to_be_visible()
     expect(page.get_by_text("Atlantis is not a country we know")).to_be_visible()
     expect(page.get_by_label("Logon ID")).to_be_focused()
+    wait_for_scripts(page)
     screenshot(page, "customers-create-errors")
     assert Customer.objects.count() == 1
 

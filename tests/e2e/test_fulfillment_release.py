@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from core.roles import Role
 from orders.models import Order
 from tests.catalog.factories import SKUFactory
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import log_in, screenshot, wait_for_scripts
 from tests.fulfillment.factories import (
     ArrangementFactory,
     CenterFactory,
@@ -40,12 +40,14 @@ def test_operations_releases_picks_and_ships(page, staff_user):
     number = f"{order.number}-R1"
     page.get_by_role("link", name=number).click()
     expect(page.get_by_role("heading", name=f"Release {number}")).to_be_visible()
+    wait_for_scripts(page)
     page.keyboard.press("t")
     page.wait_for_url("**/pick-ticket/")
     expect(page.get_by_role("heading", name=f"Pick ticket {number}")).to_be_visible()
     expect(page.get_by_text("Gel pen, blue")).to_be_visible()
     screenshot(page, "fulfillment-pick-ticket")
     page.get_by_role("link", name="Back to the release").click()
+    page.wait_for_url("**/releases/*/")  # and its load, so Ctrl+Enter works
 
     page.get_by_label("Tracking number").fill("7316 8842 0091")
     page.keyboard.press("Control+Enter")

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from orders.models import Order, OrderStatus
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import log_in, screenshot, wait_for_scripts
 
 
 @pytest.fixture
@@ -78,6 +78,7 @@ def test_a_guest_order_with_the_keyboard_only(page, demo_store, mailoutbox):
     page.keyboard.press("Escape")
     page.keyboard.press("r")
     expect(page.get_by_role("heading", name=re.compile("Review order summary"))).to_be_visible()
+    wait_for_scripts(page)
     screenshot(page, "orders-07-review")
     page.keyboard.press("Control+Enter")
     expect(page.get_by_role("heading", name=re.compile(r"Order NW-\d{6} placed"))).to_be_visible()
@@ -156,7 +157,9 @@ def test_ten_lines_fit_on_the_order_screen_and_the_cart_is_found_again(page, dem
     page.keyboard.type("tess@example.com")
     page.keyboard.press("Enter")
     expect(page.locator("table.results")).to_contain_text(f"Cart #{cart.pk}")
+    wait_for_scripts(page)
     screenshot(page, "orders-10-find")
     page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("link", name=f"Cart #{cart.pk}")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator(".custbar")).to_contain_text("Tess Ten")

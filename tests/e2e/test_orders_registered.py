@@ -9,7 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from orders.models import Order, OrderStatus
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import log_in, screenshot, wait_for_scripts
 
 
 @pytest.fixture
@@ -106,9 +106,11 @@ def test_a_registered_customer_order_with_two_ship_tos_code_adjustment_and_store
     shortcut(page, "r")
     expect(page.get_by_role("heading", name=re.compile("Review order summary"))).to_be_visible()
     expect(page.locator(".review-lines h2")).to_have_count(2)
+    wait_for_scripts(page)
     screenshot(page, "orders-13-registered-review")
     page.keyboard.press("Control+Enter")
     expect(page.get_by_role("heading", name=re.compile(r"Order NW-\d{6} placed"))).to_be_visible()
+    wait_for_scripts(page)
     screenshot(page, "orders-14-registered-placed")
 
     order = Order.objects.get(customer=jane)
@@ -129,6 +131,8 @@ def test_a_declined_card_is_fixed_with_another_card_then_submitted(page, demo_st
     page.get_by_label("Last name").fill("Klein")
     page.get_by_label("E-mail").fill("dee@example.com")
     page.keyboard.press("Enter")
+    # and its load: before htmx wires the item box, Enter there would reload the page
+    page.wait_for_url(re.compile(r"/orders/\d+/$"))
     add_item(page, "NB-BLK-A5", 1)
     shortcut(page, "s")
     page.locator("#f-first_name").fill("Dee")
@@ -149,8 +153,10 @@ def test_a_declined_card_is_fixed_with_another_card_then_submitted(page, demo_st
 
     shortcut(page, "r")
     expect(page.get_by_role("heading", name=re.compile("Review order summary"))).to_be_visible()
+    wait_for_scripts(page)
     page.keyboard.press("Control+Enter")
     expect(page.get_by_role("alert").first).to_contain_text("declined")
+    wait_for_scripts(page)
     screenshot(page, "orders-21-declined")
     order = Order.objects.get(guest_email="dee@example.com")
     assert order.status == OrderStatus.PENDING and order.number is None
@@ -167,6 +173,7 @@ def test_a_declined_card_is_fixed_with_another_card_then_submitted(page, demo_st
     expect(page.locator("#panel")).to_be_hidden()
     shortcut(page, "r")
     expect(page.get_by_role("heading", name=re.compile("Review order summary"))).to_be_visible()
+    wait_for_scripts(page)
     page.keyboard.press("Control+Enter")
     expect(page.get_by_role("heading", name=re.compile(r"Order NW-\d{6} placed"))).to_be_visible()
     order.refresh_from_db()

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from core.roles import Role
 from pricing import models as m
 from pricing import services
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import log_in, screenshot, wait_for_scripts
 from tests.pricing.conftest import Store
 from tests.pricing.factories import PromotionFactory
 
@@ -65,6 +65,7 @@ def test_supervisor_approves_from_the_queue_with_the_keyboard(page, staff_user):
     page.keyboard.press("v")
     expect(page.get_by_role("heading", name="Adjustments awaiting approval")).to_be_visible()
     expect(page.locator("#approvals")).to_contain_text("Competitor flyer")
+    wait_for_scripts(page)
     screenshot(page, "pricing-approvals")
     page.keyboard.press("a")
     expect(page.locator(".msg-success")).to_contain_text("Approved")
