@@ -8,7 +8,8 @@ BENCH_RELEASE_ORDERS orders (default 100,000), each with one ship-to and 2-4 lin
 average) over 2,000 SKUs; even SKUs are stocked in TOR, odd ones in VAN, so most orders make
 two releases. The data is generated set-based in SQL and committed; `run_release` runs in one
 worker process, the data is put back, and it runs in two worker processes at once (FOR UPDATE
-SKIP LOCKED shares the work). Prints each worker's time and the wall time; no assertions on
+SKIP LOCKED shares the work). Prints each worker's time, the wall time, each worker's CPU and
+its database backend's CPU (tests/bench/workers.py) and the load average; no assertions on
 time.
 """
 

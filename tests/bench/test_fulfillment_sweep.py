@@ -8,7 +8,8 @@ BENCH_SWEEP_LINES cart lines (default 1,000,000; 10 per cart, 2,000 SKUs) each h
 allocation; one in five is older than "allocation good for". The data is generated set-based
 in SQL and committed; then `run_sweep` runs in one worker process, the allocations are
 restored, and it runs in two worker processes at once (FOR UPDATE SKIP LOCKED shares the
-work). Prints the time each worker spent sweeping and the wall time; no wall-clock assertions.
+work). Prints the time each worker spent sweeping, the wall time, each worker's CPU and its
+database backend's CPU (tests/bench/workers.py) and the load average; no wall-clock assertions.
 """
 
 import os
