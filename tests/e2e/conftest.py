@@ -110,6 +110,18 @@ def wait_for_scripts(page) -> None:
     page.wait_for_load_state("load")
 
 
+def expect_panel_closed(page) -> None:
+    """The order screen's panel has closed and the cursor is back in the item box.
+
+    The dialog hides at once; its close event, which puts the cursor back, comes a task later
+    (much later on a busy machine): a shortcut key pressed in between lands in the item box.
+    """
+    from playwright.sync_api import expect
+
+    expect(page.locator("#panel")).to_be_hidden()
+    expect(page.locator("#item")).to_be_focused()
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from orders.models import Order, OrderStatus
-from tests.e2e.conftest import log_in, screenshot, wait_for_scripts
+from tests.e2e.conftest import expect_panel_closed, log_in, screenshot, wait_for_scripts
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_a_guest_order_with_the_keyboard_only(page, demo_store, mailoutbox):
     type_and_tab(page, "Gail", "Guest", "100 King St W", "", "Toronto", "ON", "M5H 1A1")
     screenshot(page, "orders-04-ship-to-panel")
     page.keyboard.press("Enter")
-    expect(page.locator("#panel")).to_be_hidden()
+    expect_panel_closed(page)
     expect(page.locator(".shiprow select[name=ship_to]")).to_contain_text("Toronto")
 
     # Billing and payment: same as ship-to is preselected, focus is on the card number.
@@ -72,7 +72,7 @@ def test_a_guest_order_with_the_keyboard_only(page, demo_store, mailoutbox):
     page.keyboard.type("123")
     screenshot(page, "orders-05-payment-panel")
     page.keyboard.press("Enter")
-    expect(page.locator("#panel")).to_be_hidden()
+    expect_panel_closed(page)
     screenshot(page, "orders-06-cart-ready")
 
     page.keyboard.press("Escape")

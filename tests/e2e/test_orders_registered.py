@@ -9,7 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from orders.models import Order, OrderStatus
-from tests.e2e.conftest import log_in, screenshot, wait_for_scripts
+from tests.e2e.conftest import expect_panel_closed, log_in, screenshot, wait_for_scripts
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_a_registered_customer_order_with_two_ship_tos_code_adjustment_and_store
     page.locator("#panel select[name=method]").select_option("express")
     screenshot(page, "orders-11-registered-ship-to")
     page.get_by_role("button", name=re.compile("Use this ship-to")).click()
-    expect(page.locator("#panel")).to_be_hidden()
+    expect_panel_closed(page)
     expect(page.locator(".shiprow select[name=ship_to] option:checked")).to_contain_text("Cottage")
     add_item(page, "PEN-GEL-B", 4)
 
@@ -89,7 +89,7 @@ def test_a_registered_customer_order_with_two_ship_tos_code_adjustment_and_store
     expect(page.locator("#f-code")).to_be_focused()
     page.keyboard.type("SPRING15")
     page.keyboard.press("Enter")
-    expect(page.locator("#panel")).to_be_hidden()
+    expect_panel_closed(page)
     expect(page.locator(".promos .why-list").first).to_contain_text("Spring")
 
     shortcut(page, "a")
@@ -100,7 +100,7 @@ def test_a_registered_customer_order_with_two_ship_tos_code_adjustment_and_store
     page.locator("#f-comment").fill("Late delivery last time")
     screenshot(page, "orders-12a-adjustment-panel")
     page.get_by_role("button", name=re.compile("Add adjustment")).click()
-    expect(page.locator("#panel")).to_be_hidden()
+    expect_panel_closed(page)
     screenshot(page, "orders-12-registered-cart")
 
     shortcut(page, "r")
@@ -142,14 +142,14 @@ def test_a_declined_card_is_fixed_with_another_card_then_submitted(page, demo_st
     page.locator("#f-region").fill("ON")
     page.locator("#f-postal_code").fill("M4C 1A1")
     page.keyboard.press("Enter")
-    expect(page.locator("#panel")).to_be_hidden()
+    expect_panel_closed(page)
     shortcut(page, "b")
     page.locator("#f-card_number").fill("4000 0000 0000 0002")
     page.locator("#f-exp_month").fill("11")
     page.locator("#f-exp_year").fill("2030")
     page.locator("#f-cvv").fill("123")
     page.keyboard.press("Enter")
-    expect(page.locator("#panel")).to_be_hidden()
+    expect_panel_closed(page)
 
     shortcut(page, "r")
     expect(page.get_by_role("heading", name=re.compile("Review order summary"))).to_be_visible()
@@ -170,7 +170,7 @@ def test_a_declined_card_is_fixed_with_another_card_then_submitted(page, demo_st
     page.locator("#f-cvv").fill("123")
     screenshot(page, "orders-22-another-card")
     page.keyboard.press("Enter")
-    expect(page.locator("#panel")).to_be_hidden()
+    expect_panel_closed(page)
     shortcut(page, "r")
     expect(page.get_by_role("heading", name=re.compile("Review order summary"))).to_be_visible()
     wait_for_scripts(page)
