@@ -42,6 +42,12 @@ def _backorders(**kwargs):
     return total
 
 
+def _resume_submits(**kwargs):
+    from orders.services import resume_interrupted_submits
+
+    return resume_interrupted_submits(**kwargs)
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -90,6 +96,14 @@ JOBS: dict[str, Job] = {
         "Give available stock to waiting backorders, oldest first",
         _backorders,
         "fulfillment.allocate_backorders",
+    ),
+    "resume_interrupted_submits": Job(
+        "resume_interrupted_submits",
+        "Finish interrupted submits",
+        "Submits whose process died between the payment gateway and placing the order: "
+        "authorized again under their own key, then placed or returned to the CSR",
+        _resume_submits,
+        "orders.resume_interrupted_submits",
     ),
 }
 

@@ -115,3 +115,13 @@ def test_the_command_reports_what_it_finished(ready_cart, csr, settings):
     out = StringIO()
     call_command("resume_interrupted_submits", "--older-than", "1", stdout=out)
     assert "1 interrupted submit(s) finished." in out.getvalue()
+
+
+def test_the_beat_task_records_its_run_for_the_operations_screen(ready_cart, csr, settings):
+    from fulfillment.models import JobRun
+    from orders.tasks import resume_interrupted_submits
+
+    interrupted(ready_cart, csr, settings)
+    assert resume_interrupted_submits.delay().get() == 1
+    run = JobRun.objects.get(job="resume_interrupted_submits")
+    assert run.counts["count"] == 1 and run.triggered_by == "beat"
