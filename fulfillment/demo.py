@@ -149,7 +149,7 @@ def _released_orders(log) -> None:
     from customers.models import Customer
     from fulfillment.releases import run_job, run_release
     from fulfillment.shipping import confirm_shipment
-    from orders import services as order_services
+    from orders.demo import place_demo_order
     from orders.models import Order
 
     users = {u.username: u for u in get_user_model().objects.filter(username__in=["csr", "ops"])}
@@ -163,27 +163,16 @@ def _released_orders(log) -> None:
     if Order.objects.filter(created_by=csr, customer__logon_id__in=logons).exists():
         log("  kept the released demo orders")
         return
-    placed = []
-    for logon, lines in RELEASED_ORDERS:
-        cart = order_services.cart_create(actor=csr, customer=customers[logon])
-        placed.append(cart.pk)
-        for index, quantity in lines:
-            order_services.line_add(actor=csr, order=cart, sku_code=codes[index], quantity=quantity)
-        order_services.payment_set_card(
-            actor=csr,
-            order=cart,
-            card_number="4242424242424242",
-            exp_month=12,
-            exp_year=2030,
-            cvv="123",
-        )
-        problems = order_services.submit_problems(cart)
-        if problems:
-            log(f"  left {cart} as a cart: {' '.join(problems.values())}")
-            continue
-        order_services.submit_order(
-            actor=csr, order=cart, idempotency_key=f"demo-release-{cart.pk}"
-        )
+    placed = [
+        place_demo_order(
+            csr=csr,
+            customer=customers[logon],
+            lines=[(codes[index], quantity) for index, quantity in lines],
+            key="demo-release",
+            log=log,
+        ).pk
+        for logon, lines in RELEASED_ORDERS
+    ]
     counts = run_job("release_orders", run_release, triggered_by=ops.username, actor=ops)
     log(f"  released {counts['orders']} orders in {counts['releases']} releases")
     first = Release.objects.filter(order_id__in=placed).order_by("pk").first()

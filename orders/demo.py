@@ -26,10 +26,21 @@ def load(log) -> None:
         log("  kept the demo orders")
         return
     known = set(SKU.objects.filter(code__in=[c for c, _ in SKUS]).values_list("code", flat=True))
-    cart = services.cart_create(actor=csr, customer=jane)
-    for code, qty in SKUS:
-        if code in known:
-            services.line_add(actor=csr, order=cart, sku_code=code, quantity=qty)
+    lines = [(code, qty) for code, qty in SKUS if code in known]
+    place_demo_order(csr=csr, customer=jane, lines=lines, key="demo", log=log)
+    if john is not None:
+        parked = services.cart_create(actor=csr, customer=john)
+        if "NB-BLK-A5" in known:
+            services.line_add(actor=csr, order=parked, sku_code="NB-BLK-A5", quantity=1)
+        log(f"  parked {parked} for john.smith")
+
+
+def place_demo_order(*, csr, customer, lines, key: str, log) -> Order:
+    """A registered customer's order as the CSR places it: lines by SKU code, the default
+    addresses, a sandbox test card, submit. Left as a parked cart (and said) if incomplete."""
+    cart = services.cart_create(actor=csr, customer=customer)
+    for code, quantity in lines:
+        services.line_add(actor=csr, order=cart, sku_code=code, quantity=quantity)
     if not cart.payments.exists():
         services.payment_set_card(
             actor=csr,
@@ -42,11 +53,7 @@ def load(log) -> None:
     problems = services.submit_problems(cart)
     if problems:
         log(f"  left {cart} as a parked cart: {' '.join(problems.values())}")
-    else:
-        result = services.submit_order(actor=csr, order=cart, idempotency_key=f"demo-{cart.pk}")
-        log(f"  placed {result.order} for jane.roe ({result.order.get_status_display()})")
-    if john is not None:
-        parked = services.cart_create(actor=csr, customer=john)
-        if "NB-BLK-A5" in known:
-            services.line_add(actor=csr, order=parked, sku_code="NB-BLK-A5", quantity=1)
-        log(f"  parked {parked} for john.smith")
+        return cart
+    result = services.submit_order(actor=csr, order=cart, idempotency_key=f"{key}-{cart.pk}")
+    log(f"  placed {result.order} for {customer.logon_id} ({result.order.get_status_display()})")
+    return result.order
