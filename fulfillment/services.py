@@ -320,7 +320,10 @@ def _lock_line(line):
     return locked[0]
 
 
-@transaction.atomic
+# allocate_line / deallocate_line: no savepoint of their own (two round trips on every cart
+# change). They are atomic on their own, and inside a caller's transaction a failure rolls back
+# with that transaction: no caller catches their errors and goes on.
+@transaction.atomic(savepoint=False)
 def allocate_line(*, line, actor=None) -> LineResult:
     """Allocate (or re-allocate, after a quantity or ship-to change) one order line."""
     locked = _lock_line(line)
@@ -408,7 +411,7 @@ def _release_lines(line_ids, *, actor, event_type=EventType.LINES_DEALLOCATED, s
     return held
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def deallocate_line(*, line, actor=None) -> None:
     """Release what the line holds (line removed, quantity about to change, order canceled)."""
     locked = _lock_line(line)

@@ -132,7 +132,7 @@ def test_adding_a_line_over_http_costs_the_same_queries_for_3_or_12_lines(
             response = csr_client.post(url, {"sku": sku.code, "version": version}, **HX)
         assert response.status_code == 200 and sku.code in response.content.decode()
         counts[n] = len(queries)
-    assert counts[3] == counts[12] <= 33, counts
+    assert counts[3] == counts[12] <= 31, counts
 
 
 def test_find_orders_links_to_every_order_needing_payment_attention(csr_client):
