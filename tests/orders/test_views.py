@@ -153,3 +153,9 @@ def test_enter_before_the_scripts_load_still_adds_the_line(csr_client, guest_car
     assert OrderLine.objects.get(order=guest_cart).quantity == 2
     page = csr_client.post(url, {"sku": "NOPE", "quantity": "1"}, follow=True)
     assert "No SKU" in page.content.decode()
+
+
+def test_only_the_first_address_field_of_the_ship_to_panel_takes_the_cursor(csr_client, guest_cart):
+    panel = csr_client.get(reverse("orders:panel", args=[guest_cart.pk, "ship_to"]), **HX)
+    focused = re.findall(r'<input name="(\w+)"[^>]*\bautofocus\b', panel.content.decode())
+    assert focused == ["first_name"]
