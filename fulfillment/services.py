@@ -8,10 +8,10 @@ round trips as one line.
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Min, Q
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core.errors import DomainError, NotAllowed, NotFound
 from core.events import EventType
+from core.money import distribute
 from core.permissions import require
 from core.roles import Perm
 from fulfillment import locks
@@ -794,13 +795,9 @@ def _release_waiting(allocs) -> None:
 
 
 def _reprice(order, actor) -> None:
-    try:
-        module = importlib.import_module("pricing.services")
-    except ImportError:
-        return
-    fn = getattr(module, "reprice_order", None)
-    if fn is not None:
-        fn(order=order, actor=actor)
+    from pricing.services import reprice_order
+
+    reprice_order(order=order, actor=actor)
 
 
 ORDER_FIELDS_NOT_COPIED = {
@@ -822,7 +819,8 @@ ORDER_FIELDS_NOT_COPIED = {
 @transaction.atomic
 def move_backorders_to_new_order(*, order, actor):
     """Move the backordered part of every line to a new order for the same customer, with the
-    same addresses, payment and prices; both orders are repriced and audited."""
+    same addresses and payment; both orders are audited. A cart's two parts are repriced; a
+    placed order's keep the prices they were sold at (`_carry_prices`)."""
     from orders.models import Order, OrderAddress, OrderLine
     from orders.models import OrderStatus as S
 
@@ -888,6 +886,12 @@ def move_backorders_to_new_order(*, order, actor):
                 }
             )
             continue
+        # The line's discount splits with its quantity, so both parts keep the price sold at.
+        kept_discount, moved_discount = distribute(
+            line.discount_total,
+            [line.unit_price * on_hand, line.unit_price * waiting_qty],
+            source.currency,
+        )
         new_line = OrderLine.objects.create(
             order=target,
             sku_id=line.sku_id,
@@ -895,19 +899,26 @@ def move_backorders_to_new_order(*, order, actor):
             ship_to_id=new_ship_to,
             is_gift=line.is_gift,
             unit_price=line.unit_price,
-            line_total=line.unit_price * waiting_qty,
+            discount_total=moved_discount,
+            line_total=line.unit_price * waiting_qty - moved_discount,
             inventory_status="backordered",
         )
         LineAllocation.objects.filter(pk__in=[a.pk for a in waiting]).update(line=new_line)
         OrderLine.objects.filter(pk=line.pk).update(
-            quantity=on_hand, inventory_status="allocated", line_total=line.unit_price * on_hand
+            quantity=on_hand,
+            inventory_status="allocated",
+            discount_total=kept_discount,
+            line_total=line.unit_price * on_hand - kept_discount,
         )
         moved.append(
             {"line": line.pk, "new_line": new_line.pk, "sku": line.sku_id, "quantity": waiting_qty}
         )
 
-    _reprice(source, actor)
-    _reprice(target, actor)
+    if source.status == S.PENDING:  # still a cart: both carts are priced afresh
+        _reprice(source, actor)
+        _reprice(target, actor)
+    else:
+        _carry_prices(source, target, moved)
     _bump_version([source.pk])
     from orders.models import OrderEvent
 
@@ -929,7 +940,87 @@ def move_backorders_to_new_order(*, order, actor):
     )
     if source.status == S.BACKORDERED:
         _orders_follow([source.pk], actor=actor)
+    target.refresh_from_db()
     return target
+
+
+def _carry_prices(source, target, moved: list[dict]) -> None:
+    """After submit the backorders move at the prices they were sold at, not repriced: the
+    customer was quoted (and the card authorized for) the whole order. Lines keep their
+    prices and discounts; the shipping charge stays with the source; the tax splits in
+    proportion to the goods; the promotion uses stay with the source, counted once."""
+    detail = source.pricing_detail or {}
+    taxes = detail.get("taxes") or []
+    kept_goods, moved_goods = _goods(source), _goods(target)
+    tax_kept, tax_moved = distribute(
+        source.tax_total, [kept_goods[2], moved_goods[2]], source.currency
+    )
+    moved_taxes = _split_taxes(taxes, tax_moved, source.currency)
+    kept_taxes = [
+        {**t, "amount": str(Decimal(str(t["amount"])) - Decimal(m["amount"]))}
+        for t, m in zip(taxes, moved_taxes, strict=True)
+    ]
+    old_lines = detail.get("lines") or {}
+    _write_carried(
+        source,
+        kept_goods,
+        shipping=source.shipping_total,
+        tax=tax_kept,
+        detail={**detail, "taxes": kept_taxes},
+        note=f"Backorders moved to order {target.number or target.pk} at the prices sold at.",
+    )
+    _write_carried(
+        target,
+        moved_goods,
+        shipping=Decimal("0"),
+        tax=tax_moved,
+        detail={
+            "explanation": {},
+            "shipping": [],
+            "taxes": moved_taxes,
+            "lines": {str(m["new_line"]): old_lines.get(str(m["line"]), []) for m in moved},
+        },
+        note=f"The backorders of order {source.number or source.pk}, at the prices sold at.",
+    )
+
+
+def _goods(order) -> tuple[Decimal, Decimal, Decimal]:
+    """(gross, discounts, net) of the order's lines as they stand."""
+    from orders.models import OrderLine
+
+    rows = OrderLine.objects.filter(order=order).values_list(
+        "unit_price", "quantity", "discount_total", "line_total"
+    )
+    zero = Decimal("0")
+    return (
+        sum((price * qty for price, qty, _, _ in rows), zero),
+        sum((discount for _, _, discount, _ in rows), zero),
+        sum((net for _, _, _, net in rows), zero),
+    )
+
+
+def _write_carried(order, goods, *, shipping, tax, detail: dict, note: str) -> None:
+    from orders.models import Order
+
+    gross, discount, _net = goods
+    explanation = dict(detail.get("explanation") or {})
+    explanation["notes"] = [*(explanation.get("notes") or []), note]
+    Order.objects.filter(pk=order.pk).update(
+        subtotal=gross,
+        discount_total=discount,
+        shipping_total=shipping,
+        tax_total=tax,
+        total=gross - discount + shipping + tax,
+        pricing_detail={**detail, "explanation": explanation},
+    )
+
+
+def _split_taxes(taxes: list[dict], amount: Decimal, currency: str) -> list[dict]:
+    """The moved part's tax lines: `amount` spread over the source's tax lines by size."""
+    if not taxes:
+        return []
+    shares = distribute(amount, [Decimal(str(t["amount"])) for t in taxes], currency)
+    return [{**t, "amount": str(share)} for t, share in zip(taxes, shares, strict=True)]
 
 
 def _copy_current_payment(source, target) -> None:

@@ -133,3 +133,47 @@ def test_the_avail_column_shows_what_each_line_holds(guest_cart, csr, sku, toron
         "LATER-1": ("partial", f"◔ 1 now, 2 later on {when}"),
         "GONE-1": ("bad", "backordered, no date"),
     }
+
+
+def test_backorders_moved_after_submit_keep_the_prices_sold_at(guest_cart, csr, sku, toronto):
+    """The customer was quoted, and the card authorized for, the whole order: the two orders
+    add up to it. Shipping stays with the first; the promotion use is counted once."""
+    from decimal import Decimal
+
+    from pricing.models import PromotionCounter, PromotionUsage
+    from tests.fulfillment.factories import stock
+    from tests.pricing.factories import (
+        PriceListEntryFactory,
+        PriceListFactory,
+        PromotionFactory,
+        ShippingRateFactory,
+        TaxRateFactory,
+    )
+
+    PriceListEntryFactory(price_list=PriceListFactory(), sku=sku, price=Decimal("10.00"))
+    promotion = PromotionFactory(name="Ten off", percent=Decimal("10"), limit_overall=100)
+    ShippingRateFactory(method=toronto.arrangements.get().shipping_method)
+    TaxRateFactory()
+    stock(sku, toronto, 2)
+    placed = services.submit_order(
+        actor=csr, order=make_ready(guest_cart, csr, sku, qty=5), idempotency_key="split"
+    ).order
+    assert placed.status == OrderStatus.BACKORDERED and placed.discount_total == Decimal("5.00")
+    line = placed.lines.get()
+
+    moved = services.backorders_move(actor=csr, order=placed)
+
+    source = Order.objects.get(pk=placed.pk)
+    kept, later = source.lines.get(), moved.lines.get()
+    assert (kept.quantity, later.quantity) == (2, 3)
+    assert kept.unit_price == later.unit_price == line.unit_price
+    assert kept.discount_total + later.discount_total == line.discount_total
+    assert (kept.discount_total, later.discount_total) == (Decimal("2.00"), Decimal("3.00"))
+    assert source.total + moved.total == placed.total
+    assert source.tax_total + moved.tax_total == placed.tax_total
+    assert (source.shipping_total, moved.shipping_total) == (placed.shipping_total, 0)
+    assert moved.subtotal - moved.discount_total + moved.tax_total == moved.total
+    assert moved.status == OrderStatus.BACKORDERED
+    assert not PromotionUsage.objects.filter(order=moved).exists()
+    assert PromotionUsage.objects.get(order=source).status == "final"
+    assert PromotionCounter.objects.get(promotion=promotion).used == 1
