@@ -276,6 +276,10 @@ class SKUAdmin(ImportExportModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_buyable()
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        services.record_admin_inline_changes(sku=form.instance, formset=formset, actor=request.user)
+
     @admin.display(description="category", ordering="product__category__name")
     def category(self, obj):
         return obj.product.category

@@ -442,7 +442,7 @@ class KitComponent(models.Model):
 
 
 class CatalogEvent(AuditEvent):
-    """Audit rows for catalog changes made through services (the admin keeps its own log)."""
+    """Audit rows for catalog changes, through the services or inline on the admin's SKU page."""
 
     product = models.ForeignKey(
         Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"

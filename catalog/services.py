@@ -245,25 +245,50 @@ def association_add(
         source=source, target=target, kind=kind, defaults={"rank": rank, "note": note}
     )
     if created:
-        CatalogEvent.objects.create(
-            event_type=EventType.CATALOG_ASSOCIATION_ADDED,
-            actor=actor,
-            sku=source,
-            data={"target": target.code, "kind": kind},
-        )
+        _association_event(EventType.CATALOG_ASSOCIATION_ADDED, association, actor)
     return association
 
 
 @transaction.atomic
 def association_remove(*, association: Association, actor=None) -> None:
     _require_admin(actor, "change catalog associations")
-    CatalogEvent.objects.create(
-        event_type=EventType.CATALOG_ASSOCIATION_REMOVED,
-        actor=actor,
-        sku=association.source,
-        data={"target": association.target.code, "kind": association.kind},
-    )
+    _association_event(EventType.CATALOG_ASSOCIATION_REMOVED, association, actor)
     association.delete()
+
+
+def record_admin_inline_changes(*, sku: SKU, formset, actor) -> None:
+    """Audit rows for kit and association rows edited inline on the admin's SKU page, as the
+    services write them (Django's admin history keeps only its own summary)."""
+    if formset.model is Association:
+        for association in formset.new_objects:
+            _association_event(EventType.CATALOG_ASSOCIATION_ADDED, association, actor)
+        for association, fields in formset.changed_objects:
+            _association_event(
+                EventType.CATALOG_ASSOCIATION_ADDED, association, actor, changed=fields
+            )
+        for association in formset.deleted_objects:
+            _association_event(EventType.CATALOG_ASSOCIATION_REMOVED, association, actor)
+    elif formset.model is KitComponent and (
+        formset.new_objects or formset.changed_objects or formset.deleted_objects
+    ):
+        CatalogEvent.objects.create(
+            event_type=EventType.CATALOG_KIT_CHANGED,
+            actor=actor,
+            sku=sku,
+            data={
+                "new": {c.component.code: c.quantity for c in sku.components.all()},
+                "by": "admin",
+            },
+        )
+
+
+def _association_event(event_type, association: Association, actor, **extra) -> None:
+    CatalogEvent.objects.create(
+        event_type=event_type,
+        actor=actor,
+        sku_id=association.source_id,
+        data={"target": association.target.code, "kind": association.kind, **extra},
+    )
 
 
 @transaction.atomic

@@ -161,3 +161,39 @@ def test_admin_import_reports_row_errors_and_saves_nothing(admin_client):
     assert "There is no category with code" in html  # the row error, with its line
     assert reverse("admin:catalog_product_process_import") not in html  # nothing to confirm
     assert not Product.objects.exists()
+
+
+def test_inline_kit_and_association_edits_are_audited(admin_client, store_admin):
+    """Edited on the admin's SKU page, associations and kit parts leave the same audit rows
+    as the services."""
+    from catalog.models import CatalogEvent
+    from core.events import EventType as E
+
+    kit, part, accessory = SKUFactory(kind="kit"), SKUFactory(), SKUFactory()
+    url = reverse("admin:catalog_sku_change", args=[kit.pk])
+    data = {
+        "code": kit.code,
+        "product": kit.product_id,
+        "name": kit.name,
+        "kind": "kit",
+        "service_type": "",
+        "weight_kg": "0.250",
+        "is_active": "on",
+        "components-TOTAL_FORMS": "1",
+        "components-INITIAL_FORMS": "0",
+        "components-0-component": part.pk,
+        "components-0-quantity": "2",
+        "associations-TOTAL_FORMS": "1",
+        "associations-INITIAL_FORMS": "0",
+        "associations-0-kind": "accessory",
+        "associations-0-target": accessory.pk,
+        "associations-0-rank": "0",
+        "associations-0-note": "",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    events = {e.event_type: e for e in CatalogEvent.objects.filter(sku=kit)}
+    assert events[E.CATALOG_KIT_CHANGED].data["new"] == {part.code: 2}
+    added = events[E.CATALOG_ASSOCIATION_ADDED]
+    assert added.data == {"target": accessory.code, "kind": "accessory"}
+    assert added.actor == store_admin
