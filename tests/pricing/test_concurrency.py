@@ -1,13 +1,12 @@
 """Usage limits hold when many orders race for the last uses (PostgreSQL, real threads)."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from pricing import models as m
 from pricing import services
+from tests.concurrency import run_together
 from tests.customers.factories import CustomerFactory
 from tests.pricing.conftest import Store
 from tests.pricing.factories import PromotionFactory
@@ -15,28 +14,19 @@ from tests.pricing.factories import PromotionFactory
 pytestmark = [pytest.mark.postgres]
 
 
-def race(orders, actor):
-    barrier = threading.Barrier(len(orders))
-    outcomes = {}
+def race(orders, actor) -> dict:
+    """Finalize every order at once; each one's outcome: "won", "lost" or the error."""
 
     def submit(order):
         try:
-            barrier.wait()
             services.finalize_order_pricing(order=order, actor=actor)
-            outcomes[order.pk] = "won"
+            return order.pk, "won"
         except services.PricingChanged:
-            outcomes[order.pk] = "lost"
-        except Exception as exc:  # pragma: no cover - reported by the assertion
-            outcomes[order.pk] = repr(exc)
-        finally:
-            connection.close()
+            return order.pk, "lost"
 
-    threads = [threading.Thread(target=submit, args=(o,)) for o in orders]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
+    results, errors = run_together(*[lambda o=o: submit(o) for o in orders])
+    assert errors == []
+    return dict(results)
 
 
 def test_exactly_the_overall_limit_is_granted(transactional_db, csr):
