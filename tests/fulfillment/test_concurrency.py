@@ -1,10 +1,8 @@
 """Real threads on PostgreSQL: no overselling, no line swept twice."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from fulfillment import services
@@ -12,31 +10,11 @@ from fulfillment.models import Inventory, LineAllocation
 from fulfillment.sweep import run_sweep
 from orders.models import OrderEvent, OrderLine
 from tests.catalog.factories import SKUFactory
+from tests.concurrency import run_together
 from tests.fulfillment.factories import CenterFactory, stock
 from tests.orders.factories import OrderFactory, OrderLineFactory, StaffFactory
 
 pytestmark = [pytest.mark.postgres]
-
-
-def run_threads(target, args_list):
-    errors = []
-    barrier = threading.Barrier(len(args_list))
-
-    def wrapper(*args):
-        try:
-            barrier.wait()
-            target(*args)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrapper, args=a) for a in args_list]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
 
 
 def test_fifty_concurrent_allocations_never_oversell(transactional_db):
@@ -48,7 +26,7 @@ def test_fifty_concurrent_allocations_never_oversell(transactional_db):
         OrderLineFactory(order=OrderFactory(created_by=staff), sku=sku, quantity=1)
         for _ in range(50)
     ]
-    errors = run_threads(lambda line: services.allocate_line(line=line), [(x,) for x in lines])
+    _, errors = run_together(*[lambda x=x: services.allocate_line(line=x) for x in lines])
     assert errors == []
     row = Inventory.objects.get(sku=sku, center=center)
     assert (row.on_hand, row.allocated) == (10, 10)
@@ -71,8 +49,7 @@ def test_two_sweep_workers_never_take_the_same_line(transactional_db):
         services.allocate_order(order=cart)
     LineAllocation.objects.update(allocated_at=timezone.now() - timedelta(days=1))
     cutoff = timezone.now() - timedelta(hours=1)
-    counts = []
-    errors = run_threads(lambda: counts.append(run_sweep(cutoff=cutoff, batch_size=7)), [(), ()])
+    counts, errors = run_together(*[lambda: run_sweep(cutoff=cutoff, batch_size=7)] * 2)
     assert errors == []
     assert sum(counts) == 200  # every line exactly once between the two
     assert all(c > 0 for c in counts) or sum(counts) == 200
