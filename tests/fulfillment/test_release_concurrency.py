@@ -1,6 +1,5 @@
 """PostgreSQL: two workers run the release job at once; each release is created once."""
 
-import threading
 import time
 
 import pytest
@@ -9,6 +8,7 @@ from fulfillment.models import Release, ReleaseLine
 from fulfillment.releases import run_release
 from orders.models import Order, OrderEvent, OrderLine
 from tests.catalog.factories import SKUFactory
+from tests.concurrency import run_together
 from tests.fulfillment.factories import (
     ArrangementFactory,
     CenterFactory,
@@ -16,7 +16,6 @@ from tests.fulfillment.factories import (
     stock,
 )
 from tests.fulfillment.release_helpers import accepted_order
-from tests.fulfillment.test_concurrency import run_threads
 from tests.orders.factories import StaffFactory
 from tests.worker import celery_worker
 
@@ -40,15 +39,7 @@ def make_orders(count):
 
 def test_two_workers_at_once_release_each_order_once(transactional_db):
     orders = make_orders(60)
-    results = []
-    lock = threading.Lock()
-
-    def worker():
-        counts = run_release(batch_size=7)
-        with lock:
-            results.append(counts)
-
-    errors = run_threads(worker, [(), ()])
+    results, errors = run_together(*[lambda: run_release(batch_size=7)] * 2)
     assert errors == []
     assert sum(r.orders for r in results) == 60
     assert sum(r.releases for r in results) == 120  # two centers each
