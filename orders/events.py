@@ -1,0 +1,58 @@
+"""The order's timeline: the one place that writes `OrderEvent` rows.
+
+Every app that changes an order does it through an orders service, and the service records what
+happened here, so the audit trail has one writer. `record` writes one event; `record_many` writes
+a batch (a release run, an allocation of many lines) in one statement on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+
+from core.events import EventType
+from orders.models import OrderEvent
+
+# (order id, event type, data)
+EventRow = tuple[int, EventType | int, dict]
+
+
+def record(order_id: int, event_type: EventType, actor, **data) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order_id=order_id, event_type=int(event_type), actor=actor, data=data
+    )
+
+
+def status_changed(order_id: int, old: str, new: str, actor, **data) -> OrderEvent:
+    return record(order_id, EventType.ORDER_STATUS_CHANGED, actor, old=old, new=new, **data)
+
+
+def record_many(rows: Iterable[EventRow], actor) -> None:
+    rows = list(rows)
+    if not rows:
+        return
+    actor_id = actor.pk if actor is not None else None
+    if connection.vendor != "postgresql":
+        OrderEvent.objects.bulk_create(
+            [
+                OrderEvent(order_id=o, event_type=int(e), actor_id=actor_id, data=d)
+                for o, e, d in rows
+            ],
+            batch_size=2000,
+        )
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO orders_orderevent (event_type, actor_id, occurred_at, data, order_id) "
+            "SELECT v.e, %s, now(), v.d, v.o "
+            "FROM unnest(%s::int[], %s::bigint[], %s::jsonb[]) AS v(e, o, d)",
+            [
+                actor_id,
+                [int(e) for _, e, _ in rows],
+                [o for o, _, _ in rows],
+                [json.dumps(d, cls=DjangoJSONEncoder) for _, _, d in rows],
+            ],
+        )
