@@ -559,11 +559,23 @@ def shipping_method_set(*, actor, order: Order, ship_to_id, method_code: str, ve
 
 @transaction.atomic
 def billing_address_set(
-    *, actor, order: Order, address: dict | None = None, address_id=None, version=None
+    *,
+    actor,
+    order: Order,
+    address: dict | None = None,
+    address_id=None,
+    same_as_ship_to: bool = False,
+    version=None,
 ) -> OrderAddress:
+    """Bill to a new address, one from the address book, or the order's current ship-to."""
     require(actor, Perm.USE_DESK, "change orders")
     order = _claim(order, version)
-    data = _book_address(order, address_id) if address_id else _address_data(address or {})
+    if same_as_ship_to:
+        data = _ship_to_as_billing(order)
+    elif address_id:
+        data = _book_address(order, address_id)
+    else:
+        data = _address_data(address or {})
     old = OrderAddress.objects.filter(order=order, kind=OrderAddress.Kind.BILLING).first()
     old_data = _address_snapshot({f: getattr(old, f) for f in ADDRESS_FIELDS}) if old else None
     if old is not None:
@@ -575,6 +587,15 @@ def billing_address_set(
         addr = OrderAddress.objects.create(order=order, kind=OrderAddress.Kind.BILLING, **data)
     _event(order, E.ORDER_BILLING_ADDRESS_SET, actor, old=old_data, new=_address_snapshot(data))
     return addr
+
+
+def _ship_to_as_billing(order: Order) -> dict:
+    ship = OrderAddress.objects.filter(pk=order.current_ship_to_id).first()
+    if ship is None:
+        raise DomainError("Add a ship-to first, or type the billing address.", field="line1")
+    data = {f: getattr(ship, f) for f in ADDRESS_FIELDS}
+    data["country"] = str(ship.country)
+    return data
 
 
 # --- payment ---------------------------------------------------------------------------------

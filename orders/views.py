@@ -8,6 +8,7 @@ promotion code, adjustment, comment) load into one dialog. DomainErrors are show
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -21,16 +22,8 @@ from core.permissions import desk_view
 from core.roles import Perm
 from orders import integrations as ext
 from orders import selectors, services
-from orders.models import AvailabilityChoice, Order, OrderAddress, OrderStatus
-
-PANELS = {
-    "ship_to": "orders/panels/ship_to.html",
-    "billing": "orders/panels/billing.html",
-    "promo": "orders/panels/promo.html",
-    "adjust": "orders/panels/adjust.html",
-    "comment": "orders/panels/comment.html",
-    "guest": "orders/panels/guest.html",
-}
+from orders.forms import PANELS, form_errors
+from orders.models import AvailabilityChoice, Order, OrderStatus
 
 
 def _order(pk) -> Order:
@@ -95,10 +88,12 @@ def _act(
     action,
     *,
     panel: str | None = None,
-    success: str | None = None,
+    success: str | Callable[[], str] | None = None,
     returns_line: bool = False,
 ):
     """Run a service; on success re-render the cart; on error show it at the field.
+
+    `success` may be a callable when the message depends on what the service did.
 
     `returns_line`: the service returns the changed line with its fresh order on `line.order`.
     """
@@ -118,13 +113,14 @@ def _act(
             )
         return _render_cart(request, order, errors=_error_fields(exc), message=exc.message)
     fresh = result.order if returns_line else None
-    response = _render_cart(request, order, message=success, level="success", fresh=fresh)
+    message = success() if callable(success) else success
+    response = _render_cart(request, order, message=message, level="success", fresh=fresh)
     if panel:
         response["HX-Trigger"] = "cart-updated, panel-close"
     return response
 
 
-def _act_without_scripts(request, order: Order, action, success: str | None):
+def _act_without_scripts(request, order: Order, action, success):
     """A plain form post: the CSR pressed Enter before the page's scripts had loaded. The
     action still happens (or its error is shown), then the order screen loads afresh."""
     try:
@@ -132,8 +128,9 @@ def _act_without_scripts(request, order: Order, action, success: str | None):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        if success:
-            messages.success(request, success)
+        message = success() if callable(success) else success
+        if message:
+            messages.success(request, message)
     return redirect("orders:order", order.pk)
 
 
@@ -160,7 +157,7 @@ def _render_panel(request, order, panel, *, errors=None, data=None):
         context["codes"] = ext.order_codes(order)
     if panel == "adjust":
         context["adjust_kinds"], context["reason_codes"] = ext.adjustment_choices()
-    response = render(request, PANELS[panel], context)
+    response = render(request, PANELS[panel][0], context)
     response["HX-Retarget"] = "#panel-body"
     response["HX-Reswap"] = "innerHTML"
     return response
@@ -348,149 +345,19 @@ def panel(request, pk: int, name: str):
     order = _order(pk)
     if request.method == "GET":
         return _render_panel(request, order, name)
-    post = request.POST
-    user = request.user
-    version = _version(request)
-    address = {f: post.get(f, "") for f in services.ADDRESS_FIELDS}
-
-    if name == "ship_to":
-
-        def act():
-            if post.get("address_id"):
-                services.ship_to_add(
-                    actor=user,
-                    order=order,
-                    address_id=post["address_id"],
-                    shipping_method_code=post.get("method") or None,
-                    assign_lines=bool(post.get("assign_lines")),
-                    version=version,
-                )
-            else:
-                services.ship_to_add(
-                    actor=user,
-                    order=order,
-                    address=address,
-                    save_to_book=bool(post.get("save_to_book")),
-                    shipping_method_code=post.get("method") or None,
-                    assign_lines=bool(post.get("assign_lines")),
-                    version=version,
-                )
-
-        return _act(request, order, act, panel=name, success="Ship-to saved.")
-
-    if name == "billing":
-
-        def act():
-            if post.get("billing_address_id"):
-                services.billing_address_set(
-                    actor=user, order=order, address_id=post["billing_address_id"]
-                )
-            elif post.get("billing_same_as_ship") and order.current_ship_to_id:
-                ship = OrderAddress.objects.get(pk=order.current_ship_to_id)
-                data = {f: getattr(ship, f) for f in services.ADDRESS_FIELDS}
-                data["country"] = str(ship.country)
-                services.billing_address_set(actor=user, order=order, address=data)
-            elif post.get("line1"):
-                services.billing_address_set(actor=user, order=order, address=address)
-            if post.get("payment_method"):
-                services.payment_set_stored(
-                    actor=user, order=order, payment_method_id=post["payment_method"]
-                )
-            elif post.get("card_number"):
-                services.payment_set_card(
-                    actor=user,
-                    order=order,
-                    card_number=post["card_number"],
-                    exp_month=post.get("exp_month"),
-                    exp_year=post.get("exp_year"),
-                    cvv=post.get("cvv", ""),
-                    save_to_customer=bool(post.get("save_card")),
-                )
-
-        return _act(request, order, act, panel=name, success="Billing and payment saved.")
-
-    if name == "promo":
-        if post.get("remove_code"):
-            return _act(
-                request,
-                order,
-                lambda: services.promotion_code_remove(
-                    actor=user, order=order, code=post["remove_code"]
-                ),
-            )
-        if post.get("coupon_id"):
-            return _act(
-                request,
-                order,
-                lambda: services.coupon_redeem(
-                    actor=user, order=order, coupon_id=post["coupon_id"]
-                ),
-                panel=name,
-                success="Coupon redeemed.",
-            )
-        return _act(
-            request,
-            order,
-            lambda: services.promotion_code_enter(
-                actor=user, order=order, code=post.get("code", ""), version=version
-            ),
-            panel=name,
-            success="Code applied.",
-        )
-
-    if name == "adjust":
-        result = {}
-
-        def act():
-            result["adj"] = services.adjustment_add(
-                actor=user,
-                order=order,
-                kind=post.get("kind", ""),
-                value=post.get("value", ""),
-                reason_code=post.get("reason_code", ""),
-                comment=post.get("comment", ""),
-                line_id=post.get("line_id") or None,
-                supervisor_username=post.get("supervisor_username", ""),
-                supervisor_password=post.get("supervisor_password", ""),
-                version=version,
-            )
-
-        response = _act(request, order, act, panel=name, success="Adjustment applied.")
-        adj = result.get("adj")
-        if adj is not None and getattr(adj, "status", "") == "pending":
-            return _pending(request, order)
-        return response
-
-    if name == "comment":
-        return _act(
-            request,
-            order,
-            lambda: services.comment_add(
-                actor=user,
-                order=order,
-                text=post.get("text", ""),
-                email_customer=bool(post.get("email_customer")),
-            ),
-            panel=name,
-            success="Comment saved.",
-        )
-
-    # guest details
-    return _act(
+    form = PANELS[name][1](request.POST)
+    if not form.is_valid():
+        return _render_panel(request, order, name, errors=form_errors(form), data=request.POST)
+    response = _act(
         request,
         order,
-        lambda: services.cart_set_guest(
-            actor=user,
-            order=order,
-            first_name=post.get("first_name", ""),
-            last_name=post.get("last_name", ""),
-            email=post.get("email", ""),
-            phone=post.get("phone", ""),
-            version=version,
-        ),
-        panel=name,
-        success="Guest details saved.",
+        lambda: form.save(actor=request.user, order=order),
+        panel=name if form.closes_panel else None,
+        success=lambda: form.success,
     )
+    if form.awaits_approval:
+        return _pending(request, order)
+    return response
 
 
 # --- review, submit, after ---------------------------------------------------------------------

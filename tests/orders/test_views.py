@@ -159,3 +159,46 @@ def test_only_the_first_address_field_of_the_ship_to_panel_takes_the_cursor(csr_
     panel = csr_client.get(reverse("orders:panel", args=[guest_cart.pk, "ship_to"]), **HX)
     focused = re.findall(r'<input name="(\w+)"[^>]*\bautofocus\b', panel.content.decode())
     assert focused == ["first_name"]
+
+
+def test_a_card_typed_in_bill_and_pay_is_charged_even_when_a_stored_card_is_selected(
+    csr, csr_client, customer, sku, ground
+):
+    from customers.models import PaymentMethod
+    from orders import services
+    from orders.models import OrderPayment
+
+    stored = PaymentMethod.objects.create(
+        customer=customer,
+        gateway_token="tok_old",
+        brand="visa",
+        last4="1111",
+        exp_month=1,
+        exp_year=2030,
+        is_default=True,
+    )
+    cart = services.cart_create(actor=csr, customer=customer)
+    response = csr_client.post(
+        reverse("orders:panel", args=[cart.pk, "billing"]),
+        {
+            "payment_method": stored.pk,
+            "card_number": "4242 4242 4242 4242",
+            "exp_month": "12",
+            "exp_year": "2035",
+            "cvv": "123",
+        },
+        **HX,
+    )
+    payment = OrderPayment.objects.filter(order=cart).latest("id")
+    assert payment.last4 == "4242" and payment.stored_method_id is None
+    assert f"{payment.label} will be charged" in response.content.decode()
+
+
+def test_a_panel_field_over_its_limit_is_refused_at_the_field(csr_client, guest_cart):
+    response = csr_client.post(
+        reverse("orders:panel", args=[guest_cart.pk, "ship_to"]),
+        {**ADDRESS, "postal_code": "9" * 500},
+        **HX,
+    )
+    assert response["HX-Retarget"] == "#panel-body"
+    assert "at most 20 characters" in response.content.decode()
