@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_countries import countries
 
+from core import payments
 from core.errors import DomainError
 from core.events import EventType
 from core.permissions import require
@@ -832,6 +833,36 @@ def payment_method_add(
         expiry=method.expiry,
     )
     return method
+
+
+def payment_method_add_card(
+    *,
+    actor,
+    customer: Customer,
+    card_number: str,
+    exp_month,
+    exp_year,
+    cvv: str,
+    billing_address: Address | None = None,
+    is_default: bool | None = None,
+) -> PaymentMethod:
+    """Store a typed card: checked and tokenized by the payment gateway, then only the token
+    and brand/last 4/expiry are kept. The number and CVV never reach the database or a log.
+    Not one transaction: the gateway is called before anything is locked."""
+    _require_desk(actor, "store payment methods")
+    card = payments.check_card(number=card_number, exp_month=exp_month, exp_year=exp_year, cvv=cvv)
+    token = payments.get_gateway().tokenize(card)
+    return payment_method_add(
+        actor=actor,
+        customer=customer,
+        gateway_token=token.token,
+        brand=token.brand,
+        last4=token.last4,
+        exp_month=token.exp_month,
+        exp_year=token.exp_year,
+        billing_address=billing_address,
+        is_default=is_default,
+    )
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.payments import CardInvalid
 from core.permissions import desk_view
 from core.roles import Perm
 from customers import selectors, services
@@ -364,10 +365,6 @@ def segment_change(request, pk):
 
 @_customer_action
 def card_add(request, pk):
-    """Tokenize a typed card with the payment gateway, then store only the token and
-    brand/last 4/expiry. The number and CVV never reach the database or a log."""
-    from orders.payments import CardInvalid, check_card, get_gateway
-
     customer = _get_customer(pk)
     form = CardForm(request.POST, prefix="card")
     form.fields["billing_address"].widget.choices = [
@@ -375,25 +372,17 @@ def card_add(request, pk):
     ]
     if form.is_valid():
         data = form.cleaned_data
+        billing = None
+        if data.get("billing_address"):
+            billing = get_object_or_404(Address, pk=data["billing_address"], customer=customer)
         try:
-            card = check_card(
-                number=data["card_number"],
+            method = services.payment_method_add_card(
+                actor=request.user,
+                customer=customer,
+                card_number=data["card_number"],
                 exp_month=data["exp_month"],
                 exp_year=data["exp_year"],
                 cvv=data["cvv"],
-            )
-            token = get_gateway().tokenize(card)
-            billing = None
-            if data.get("billing_address"):
-                billing = get_object_or_404(Address, pk=data["billing_address"], customer=customer)
-            method = services.payment_method_add(
-                actor=request.user,
-                customer=customer,
-                gateway_token=token.token,
-                brand=token.brand,
-                last4=token.last4,
-                exp_month=token.exp_month,
-                exp_year=token.exp_year,
                 billing_address=billing,
                 is_default=True if data.get("make_default") else None,
             )

@@ -145,6 +145,11 @@ STORE_COUNTRY = env.str("STORE_COUNTRY", default="CA")
 DEMO_PASSWORD = "demo-desk-2026"
 DEMO_DATA_ALLOWED = True
 
+# --- payments --------------------------------------------------------------------------------
+# The card gateway adapter (core/payments.py): the deterministic sandbox and its test cards
+# until a real adapter is written and named here.
+PAYMENT_GATEWAY = "core.payments.SandboxGateway"
+
 # --- e-mail ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -4,9 +4,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from core import payments
 from fulfillment.models import JobRun, Release, Shipment
 from fulfillment.releases import run_release
-from orders import payments
 from orders.models import Order, OrderEvent
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import ArrangementFactory, stock
