@@ -5,3 +5,11 @@ from celery import shared_task
 def echo(value):
     """Round-trip through the broker; the worker integration test and ops use it."""
     return value
+
+
+@shared_task(name="core.run_job")
+def run_job(name, triggered_by=""):
+    """ "Run now" on the operations screen: a registered job, recorded as a JobRun."""
+    from core import jobs
+
+    return jobs.run_job(name, triggered_by=triggered_by)

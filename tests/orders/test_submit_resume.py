@@ -118,7 +118,7 @@ def test_the_command_reports_what_it_finished(ready_cart, csr, settings):
 
 
 def test_the_beat_task_records_its_run_for_the_operations_screen(ready_cart, csr, settings):
-    from fulfillment.models import JobRun
+    from core.models import JobRun
     from orders.tasks import resume_interrupted_submits
 
     interrupted(ready_cart, csr, settings)
