@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from core.app_data import DemoData
 from fulfillment.models import (
     ExpectedInventory,
     FulfillmentCenter,
@@ -181,3 +182,7 @@ def _released_orders(log) -> None:
             actor=ops, release_id=first.pk, carrier="Canada Post", tracking_number="DEMO1234567890"
         )
         log(f"  shipped {first.number} (tracking DEMO1234567890)")
+
+
+# Stocks catalog's SKUs; places (with the demo CSR) and ships orders.
+DEMO = DemoData(load=load, after=("core", "customers", "catalog", "pricing"))
