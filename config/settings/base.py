@@ -154,6 +154,8 @@ PAYMENT_GATEWAY = "core.payments.SandboxGateway"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@example.com")
+# Where links in e-mails point (a customer's "choose a new password" link).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Redis, cache and Celery -----------------------------------------------------------------
