@@ -24,3 +24,8 @@ class FulfillmentConfig(AppConfig):
 
         for job in JOBS:
             register_job(job)
+        # The catalog's screens show each SKU's availability (catalog cannot import us).
+        from catalog import facts
+        from fulfillment.selectors import availability
+
+        facts.register(facts.AVAILABILITY, availability)
