@@ -99,14 +99,10 @@ def heartbeat() -> None:
     JobRun.objects.filter(pk=beat.run_id).update(heartbeat_at=timezone.now())
 
 
-def heartbeat_timeout() -> timedelta:
-    return timedelta(minutes=settings.JOB_HEARTBEAT_TIMEOUT)
-
-
 def mark_interrupted_runs() -> int:
     """Runs still `running` without a heartbeat for JOB_HEARTBEAT_TIMEOUT died with their
     process: mark them interrupted. Returns how many."""
-    silent_since = timezone.now() - heartbeat_timeout()
+    silent_since = timezone.now() - timedelta(minutes=settings.JOB_HEARTBEAT_TIMEOUT)
     return JobRun.objects.filter(
         status=JobRun.Status.RUNNING, heartbeat_at__lt=silent_since
     ).update(status=JobRun.Status.INTERRUPTED, finished_at=timezone.now())

@@ -465,6 +465,17 @@ def customer_save_in_admin(
     return customer
 
 
+def customer_record_import(*, actor, customer: Customer, row) -> None:
+    """The audit row of a customer imported from CSV (the import's own transaction saved it)."""
+    _event(
+        customer,
+        EventType.CUSTOMER_IMPORTED,
+        actor,
+        "Imported from CSV",
+        row={k: str(v) for k, v in dict(row).items()},
+    )
+
+
 @transaction.atomic
 def customer_disable(*, actor, customer: Customer, reason: str) -> Customer:
     """Lock the account: no orders can be placed for it until it is enabled again."""
