@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from core import jobs
+
 
 @shared_task(name="core.echo")
 def echo(value):
@@ -10,6 +12,4 @@ def echo(value):
 @shared_task(name="core.run_job")
 def run_job(name, triggered_by=""):
     """ "Run now" on the operations screen: a registered job, recorded as a JobRun."""
-    from core import jobs
-
     return jobs.run_job(name, triggered_by=triggered_by)
