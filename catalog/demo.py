@@ -23,6 +23,7 @@ from catalog.models import (
     ServiceType,
     SKUKind,
 )
+from core.app_data import DemoData
 
 # code, name, parent code
 CATEGORIES = [
@@ -323,3 +324,6 @@ def _associations() -> None:
         link(kit, "SVC-GIFTWRAP", "cross_sell")
     link("ST-BLK-STANDARD", "STAPLES-26", "accessory")
     link("ST-BLK-MINI", "STAPLES-26", "accessory")
+
+
+DEMO = DemoData(load=load)

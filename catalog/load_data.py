@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import SKU, Category, Product, ProductState
+from core.app_data import Volume
 
 SKUS_PER_PRODUCT = 20
 BATCH = 5_000
@@ -281,3 +282,6 @@ def _bulk(products, sku_rows, count, progress) -> int:
         SKU.objects.bulk_create(batch)
         done += len(batch)
     return done
+
+
+VOLUME = Volume(option="skus", label="SKUs", generate=generate_skus)

@@ -291,9 +291,6 @@ class SKUQuerySet(models.QuerySet):
     def buyable(self, now=None):
         return self.filter(buyable_q(now))
 
-    def not_buyable(self, now=None):
-        return self.exclude(buyable_q(now))
-
     def with_buyable(self, now=None):
         """Annotate `buyable` (bool) so that `sku.is_buyable` costs no query."""
         return self.annotate(
@@ -356,11 +353,6 @@ class SKU(models.Model):
         if self.pk is None:
             return False
         return SKU.objects.filter(pk=self.pk).buyable().exists()
-
-    @property
-    def is_stocked(self) -> bool:
-        """Physical goods that inventory tracks (services are not stocked; kits are their parts)."""
-        return self.kind == SKUKind.ITEM
 
     @property
     def state(self) -> str:

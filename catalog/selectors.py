@@ -310,10 +310,6 @@ def category_tree() -> list[Category]:
     return sorted(nodes, key=key)
 
 
-def associations_of(sku: SKU) -> QuerySet[Association]:
-    return sku.associations.select_related("target", "target__product").order_by("kind", "rank")
-
-
 def associations_for_skus(*, sku_ids, kinds=None) -> dict[int, list[Association]]:
     """Associations per source SKU id (targets with their product), in one query."""
     found: dict[int, list[Association]] = {}

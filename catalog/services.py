@@ -249,13 +249,6 @@ def association_add(
     return association
 
 
-@transaction.atomic
-def association_remove(*, association: Association, actor=None) -> None:
-    _require_admin(actor, "change catalog associations")
-    _association_event(EventType.CATALOG_ASSOCIATION_REMOVED, association, actor)
-    association.delete()
-
-
 def record_admin_inline_changes(*, sku: SKU, formset, actor) -> None:
     """Audit rows for kit and association rows edited inline on the admin's SKU page, as the
     services write them (Django's admin history keeps only its own summary)."""

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 
-from catalog import selectors, services
+from catalog import facts, selectors, services
 from catalog.models import SKU, Category, SKUKind
 from core.permissions import desk_view
 from core.roles import Perm
@@ -13,29 +13,17 @@ from core.roles import Perm
 RESULT_LIMIT = 25
 
 
-def _prices_and_availability(skus: list[SKU], customer=None) -> tuple[dict | None, dict | None]:
-    """Filled by pricing and fulfillment when they provide their selectors; None hides a column."""
+def _prices_and_availability(skus: list[SKU]) -> tuple[dict | None, dict | None]:
+    """Each SKU's list price and availability from the apps that provide them (catalog.facts);
+    None for a fact that no app provides, whose column is not shown."""
     ids = [sku.pk for sku in skus]
     prices = availability = None
-    try:
-        from pricing.selectors import list_prices
-    except ImportError:
-        list_prices = None
-    try:
-        from fulfillment.selectors import availability as availability_of
-    except ImportError:
-        availability_of = None
-    if list_prices is not None:
-        prices = (
-            list_prices(sku_ids=ids, customer=customer, currency=settings.STORE_CURRENCY)
-            if ids
-            else {}
-        )
-    if availability_of is not None:
+    if facts.is_provided(facts.LIST_PRICE):
+        prices = facts.look_up(facts.LIST_PRICE, ids)
+    if facts.is_provided(facts.AVAILABILITY):
         kits = [sku for sku in skus if sku.kind == SKUKind.KIT]
         part_ids = {part.component_id for kit in kits for part in kit.components.all()}
-        everything = set(ids) | part_ids
-        availability = availability_of(sku_ids=sorted(everything)) if everything else {}
+        availability = facts.look_up(facts.AVAILABILITY, sorted(set(ids) | part_ids))
         for kit in kits:
             availability[kit.pk] = KitAvailability.of(kit, availability)
     return prices, availability
@@ -48,9 +36,10 @@ class KitAvailability:
     available_now: int
 
     @classmethod
-    def of(cls, kit: SKU, parts: dict) -> "KitAvailability":
+    def of(cls, kit: SKU, parts: dict[int, facts.Availability]) -> "KitAvailability":
         counts = [
-            getattr(parts.get(part.component_id), "available_now", 0) // part.quantity
+            (parts[part.component_id].available_now if part.component_id in parts else 0)
+            // part.quantity
             for part in kit.components.all()
         ]
         return cls(min(counts) if counts else 0)

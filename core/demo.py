@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from core.app_data import DemoData
 from core.roles import Role
 
 DEMO_STAFF = [
@@ -32,3 +33,6 @@ def load(log) -> None:
             user.save(update_fields=["password"])
         user.groups.add(Group.objects.get(name=role.value))
         log(f"  {'created' if created else 'kept'} {username:<11} ({role.value})")
+
+
+DEMO = DemoData(load=load)

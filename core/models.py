@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_countries.fields import CountryField
 
 
@@ -66,3 +67,60 @@ class PostalAddress(models.Model):
 
     class Meta:
         abstract = True
+
+
+class JobRun(models.Model):
+    """One run of a registered job (beat, `manage.py`, or "Run now"), for the operations screen.
+
+    A run records a heartbeat while it works (core.jobs.heartbeat). A run still `running` whose
+    heartbeat is older than settings.JOB_HEARTBEAT_TIMEOUT died with its process (kill -9, a
+    lost machine): it is marked `interrupted`, and the next run of the job names it in
+    `resumed_after`. Each job is idempotent, so that run redoes whatever the dead one left.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+        INTERRUPTED = "interrupted", "interrupted"
+
+    job = models.CharField(max_length=40, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    triggered_by = models.CharField(max_length=60, blank=True, help_text="beat, command or user")
+    resumed_after = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The interrupted run of the same job that this run followed",
+    )
+
+    class Meta:
+        # Created by fulfillment, which kept the runs before the job registry moved to core.
+        db_table = "fulfillment_jobrun"
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["heartbeat_at"],
+                condition=models.Q(status="running"),
+                name="jobrun_running_heartbeat",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None
+
+    @property
+    def summary(self) -> str:
+        shown = {k: v for k, v in self.counts.items() if k != "seconds"}
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown.items())

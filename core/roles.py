@@ -28,8 +28,15 @@ class Perm(StrEnum):
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.CSR: [Perm.USE_DESK],
     Role.SUPERVISOR: [Perm.USE_DESK, Perm.SUPERVISE],
-    Role.STORE_ADMIN: [Perm.MANAGE_STORE, "catalog.*", "pricing.*", "customers.*", "fulfillment.*"],
-    Role.OPERATIONS: [Perm.RUN_OPERATIONS, "fulfillment.*"],
+    Role.STORE_ADMIN: [
+        Perm.MANAGE_STORE,
+        "catalog.*",
+        "pricing.*",
+        "customers.*",
+        "fulfillment.*",
+        "core.view_jobrun",
+    ],
+    Role.OPERATIONS: [Perm.RUN_OPERATIONS, "fulfillment.*", "core.view_jobrun"],
 }
 
 

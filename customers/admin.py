@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from import_export.admin import ImportExportModelAdmin
 
-from core.events import EventType
+from customers import services
 from customers.models import (
     Address,
     Customer,
@@ -104,27 +104,18 @@ class CustomerAdmin(ImportExportModelAdmin):
     list_per_page = 50
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and form.changed_data:
-            changes = {
-                name: {"old": str(form.initial.get(name, "")), "new": str(form.cleaned_data[name])}
-                for name in form.changed_data
-                if name != "segments"
-            }
-            CustomerEvent.objects.create(
-                customer=obj,
-                event_type=EventType.CUSTOMER_UPDATED,
-                actor=request.user,
-                summary="Changed in admin: " + ", ".join(form.changed_data),
-                data={"changes": changes},
-            )
-        elif not change:
-            CustomerEvent.objects.create(
-                customer=obj,
-                event_type=EventType.CUSTOMER_CREATED,
-                actor=request.user,
-                summary=f"Created in admin: {obj.full_name} ({obj.logon_id})",
-            )
+        changes = {
+            name: {"old": str(form.initial.get(name, "")), "new": str(form.cleaned_data[name])}
+            for name in form.changed_data
+            if name != "segments"
+        }
+        services.customer_save_in_admin(
+            actor=request.user,
+            customer=obj,
+            created=not change,
+            changed_fields=form.changed_data,
+            changes=changes,
+        )
 
 
 @admin.register(Segment)

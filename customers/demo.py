@@ -7,6 +7,7 @@ import random
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from core.app_data import DemoData
 from core.events import EventType
 from customers.load_data import CA_CITIES, FIRST, STREETS, US_CITIES, _last_names, _postal
 from customers.models import (
@@ -139,3 +140,6 @@ def load(log) -> None:
         + ", ".join(s.name for s in segments.values())
         + f"; customer password: {DEMO_CUSTOMER_PASSWORD}"
     )
+
+
+DEMO = DemoData(load=load)

@@ -174,5 +174,28 @@ class CardForm(ServiceErrorsMixin, forms.Form):
     make_default = forms.BooleanField(required=False, label="Make default")
 
 
+class SetPasswordForm(ServiceErrorsMixin, forms.Form):
+    """The customer's own page (the e-mailed link): the new password, typed twice."""
+
+    new_password = forms.CharField(
+        label="New password",
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    confirm_password = forms.CharField(
+        label="The same again",
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") != data.get("confirm_password"):
+            self.add_error("confirm_password", "The two passwords differ; type them again.")
+        return data
+
+
 def country_choices():
     return list(countries)

@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.app_data import Volume
 from customers.models import Address, Customer, digits_only, normalize_postal_code
 
 BATCH = 50_000
@@ -277,3 +278,6 @@ def _generate_bulk(count, progress, rng, last_names, password) -> None:
             )
         done += size
         progress(done)
+
+
+VOLUME = Volume(option="customers", label="customers", generate=generate_customers)

@@ -11,8 +11,8 @@ from django.contrib.auth.hashers import make_password
 from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
-from core.events import EventType
-from customers.models import Customer, CustomerEvent, Organization, Segment
+from customers import services
+from customers.models import Customer, Organization, Segment
 from customers.phones import normalize_phone
 
 
@@ -102,11 +102,4 @@ class CustomerResource(resources.ModelResource):
     def after_save_instance(self, instance, row, **kwargs):
         if kwargs.get("dry_run"):
             return
-        user = kwargs.get("user")
-        CustomerEvent.objects.create(
-            customer=instance,
-            event_type=EventType.CUSTOMER_IMPORTED,
-            actor=user if getattr(user, "pk", None) else None,
-            summary="Imported from CSV",
-            data={"row": {k: str(v) for k, v in dict(row).items()}},
-        )
+        services.customer_record_import(actor=kwargs.get("user"), customer=instance, row=row)

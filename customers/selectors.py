@@ -437,12 +437,3 @@ def customer_detail(pk: int) -> Customer | None:
 
 def customer_history(customer: Customer, *, limit: int = 50) -> QuerySet:
     return CustomerEvent.objects.filter(customer=customer).select_related("actor")[:limit]
-
-
-def default_address(customer: Customer, kind: str = "shipping") -> Address | None:
-    field = "is_default_billing" if kind == "billing" else "is_default_shipping"
-    return Address.objects.filter(customer=customer, **{field: True}).first()
-
-
-def payment_methods_for(customer: Customer) -> QuerySet:
-    return PaymentMethod.objects.filter(customer=customer).select_related("billing_address")

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_countries import countries
 
+from core import payments
 from core.errors import DomainError
 from core.events import EventType
 from core.permissions import require
 from core.roles import Perm
+from customers import password_links
 from customers.models import (
     Address,
     CardBrand,
@@ -36,6 +37,7 @@ from customers.models import (
     Segment,
 )
 from customers.phones import format_phone, normalize_phone  # noqa: F401 (re-exported)
+from customers.tasks import send_password_link
 
 LOGON_ID_RE = re.compile(r"^[\w.@+-]{3,150}$")
 POSTAL_CODE_RES = {
@@ -279,8 +281,9 @@ def _check_password(password: str, errors: _Errors, *, field: str, like: dict) -
     try:
         validate_password(
             password,
-            user=SimpleNamespace(
-                username=like.get("logon_id", ""),
+            # An unsaved customer: the similarity validator reads the fields' names from it.
+            user=Customer(
+                logon_id=like.get("logon_id", ""),
                 first_name=like.get("first_name", ""),
                 last_name=like.get("last_name", ""),
                 email=like.get("email", ""),
@@ -437,6 +440,43 @@ def customer_update(*, actor, customer: Customer, data: dict) -> Customer:
 
 
 @transaction.atomic
+def customer_save_in_admin(
+    *, actor, customer: Customer, created: bool, changed_fields: list[str], changes: dict
+) -> Customer:
+    """Save a customer that a store admin edited in Django admin (its form validated the
+    fields), with the audit row the desk's services write: `changes` maps each changed field
+    to its old and new value."""
+    customer.save()
+    if created:
+        _event(
+            customer,
+            EventType.CUSTOMER_CREATED,
+            actor,
+            f"Created in admin: {customer.full_name} ({customer.logon_id})",
+        )
+    elif changed_fields:
+        _event(
+            customer,
+            EventType.CUSTOMER_UPDATED,
+            actor,
+            "Changed in admin: " + ", ".join(changed_fields),
+            changes=changes,
+        )
+    return customer
+
+
+def customer_record_import(*, actor, customer: Customer, row) -> None:
+    """The audit row of a customer imported from CSV (the import's own transaction saved it)."""
+    _event(
+        customer,
+        EventType.CUSTOMER_IMPORTED,
+        actor,
+        "Imported from CSV",
+        row={k: str(v) for k, v in dict(row).items()},
+    )
+
+
+@transaction.atomic
 def customer_disable(*, actor, customer: Customer, reason: str) -> Customer:
     """Lock the account: no orders can be placed for it until it is enabled again."""
     _require_desk(actor, "disable customers")
@@ -467,45 +507,60 @@ def customer_enable(*, actor, customer: Customer) -> Customer:
     return customer
 
 
-def generate_temporary_password() -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(12))
-
-
 @transaction.atomic
 def customer_reset_password(*, actor, customer: Customer) -> None:
-    """Set a temporary password, e-mail it after commit, and make the customer change it."""
+    """The customer forgot the password (or someone else may know it): the old one stops
+    working now, and a one-time link to choose a new one is e-mailed after commit."""
     _require_desk(actor, "reset customer passwords")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if not customer.email:
         raise DomainError(
-            f"{customer.full_name} has no e-mail address for the temporary password; "
+            f"{customer.full_name} has no e-mail address for the password link; "
             "add one to the profile first.",
             field="email",
         )
-    temporary = generate_temporary_password()
-    customer.set_password(temporary)
+    customer.set_password(None)  # unusable: no password works until the customer sets one
     customer.must_change_password = True
     customer.save(update_fields=["password", "must_change_password", "modified_at"])
     _event(
         customer,
         EventType.CUSTOMER_PASSWORD_RESET,
         actor,
-        f"Password reset; temporary password e-mailed to {customer.email}",
+        f"Password reset; a link to choose a new one e-mailed to {customer.email}",
         email=customer.email,
     )
-    from customers.tasks import send_temporary_password
-
     customer_id = customer.pk
-    transaction.on_commit(lambda: send_temporary_password.delay(customer_id, temporary))
+    transaction.on_commit(lambda: send_password_link.delay(customer_id))
+
+
+def password_link_send(*, customer_id: int) -> bool:
+    """E-mail the one-time link of a reset. Skips (returns False) when the customer is gone,
+    has no e-mail, or chose a new password meanwhile. The token is made here, from the row, so
+    nothing secret goes through the broker; a retry sends a link that works as well."""
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None or not customer.email or not customer.must_change_password:
+        return False
+    send_mail(
+        subject=f"Choose a new password for {settings.STORE_NAME}",
+        message=(
+            f"Hello {customer.first_name},\n\n"
+            "As you asked on the phone, your password has been reset. Choose a new one here "
+            "(the link works once, for a few days):\n"
+            f"{password_links.link_for(customer)}\n\n"
+            f"{settings.STORE_NAME}"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[customer.email],
+    )
+    return True
 
 
 @transaction.atomic
-def customer_change_password(*, customer: Customer, current_password: str, new_password: str):
-    """The customer's own change (storefront/IVR): clears the must-change flag."""
+def customer_set_password(*, customer: Customer, token: str, new_password: str) -> Customer:
+    """The customer chooses a new password through the e-mailed link; the link is spent."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    if not customer.check_password(current_password):
-        raise CustomerInvalid({"current_password": ["The current password is not right."]})
+    if not password_links.tokens.check_token(customer, token):
+        raise DomainError("This link was used already or has expired; ask for a new one.")
     errors = _Errors()
     _check_password(
         new_password,
@@ -526,7 +581,7 @@ def customer_change_password(*, customer: Customer, current_password: str, new_p
         customer,
         EventType.CUSTOMER_UPDATED,
         None,
-        "Customer changed the password",
+        "Customer chose a new password (e-mailed link)",
         changes={"password": {"old": "(hidden)", "new": "(changed)"}},
     )
     return customer
@@ -832,6 +887,36 @@ def payment_method_add(
         expiry=method.expiry,
     )
     return method
+
+
+def payment_method_add_card(
+    *,
+    actor,
+    customer: Customer,
+    card_number: str,
+    exp_month,
+    exp_year,
+    cvv: str,
+    billing_address: Address | None = None,
+    is_default: bool | None = None,
+) -> PaymentMethod:
+    """Store a typed card: checked and tokenized by the payment gateway, then only the token
+    and brand/last 4/expiry are kept. The number and CVV never reach the database or a log.
+    Not one transaction: the gateway is called before anything is locked."""
+    _require_desk(actor, "store payment methods")
+    card = payments.check_card(number=card_number, exp_month=exp_month, exp_year=exp_year, cvv=cvv)
+    token = payments.get_gateway().tokenize(card)
+    return payment_method_add(
+        actor=actor,
+        customer=customer,
+        gateway_token=token.token,
+        brand=token.brand,
+        last4=token.last4,
+        exp_month=token.exp_month,
+        exp_year=token.exp_year,
+        billing_address=billing_address,
+        is_default=is_default,
+    )
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,15 +15,17 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.payments import CardInvalid
 from core.permissions import desk_view
 from core.roles import Perm
-from customers import selectors, services
+from customers import password_links, selectors, services
 from customers.forms import (
     AddressForm,
     CardForm,
     CustomerCreateForm,
     DisableForm,
     ProfileForm,
+    SetPasswordForm,
     country_choices,
 )
 from customers.models import Address, PaymentMethod, Segment
@@ -364,10 +367,6 @@ def segment_change(request, pk):
 
 @_customer_action
 def card_add(request, pk):
-    """Tokenize a typed card with the payment gateway, then store only the token and
-    brand/last 4/expiry. The number and CVV never reach the database or a log."""
-    from orders.payments import CardInvalid, check_card, get_gateway
-
     customer = _get_customer(pk)
     form = CardForm(request.POST, prefix="card")
     form.fields["billing_address"].widget.choices = [
@@ -375,25 +374,17 @@ def card_add(request, pk):
     ]
     if form.is_valid():
         data = form.cleaned_data
+        billing = None
+        if data.get("billing_address"):
+            billing = get_object_or_404(Address, pk=data["billing_address"], customer=customer)
         try:
-            card = check_card(
-                number=data["card_number"],
+            method = services.payment_method_add_card(
+                actor=request.user,
+                customer=customer,
+                card_number=data["card_number"],
                 exp_month=data["exp_month"],
                 exp_year=data["exp_year"],
                 cvv=data["cvv"],
-            )
-            token = get_gateway().tokenize(card)
-            billing = None
-            if data.get("billing_address"):
-                billing = get_object_or_404(Address, pk=data["billing_address"], customer=customer)
-            method = services.payment_method_add(
-                actor=request.user,
-                customer=customer,
-                gateway_token=token.token,
-                brand=token.brand,
-                last4=token.last4,
-                exp_month=token.exp_month,
-                exp_year=token.exp_year,
                 billing_address=billing,
                 is_default=True if data.get("make_default") else None,
             )
@@ -453,6 +444,27 @@ def reset_password(request, pk):
     return _done(
         request,
         customer,
-        f"A temporary password is on its way to {customer.email}; "
-        "the customer must change it at next logon.",
+        f"A link to choose a new password is on its way to {customer.email}; "
+        "the old password no longer works.",
     )
+
+
+@login_not_required
+def set_password(request, uidb64, token):
+    """The page of the e-mailed link, for the customer (no desk login): a new password."""
+    customer = password_links.customer_of_link(uidb64=uidb64, token=token)
+    if customer is None:
+        return render(request, "customers/set_password.html", {"invalid": True}, status=404)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_set_password(
+                customer=customer, token=token, new_password=form.cleaned_data["new_password"]
+            )
+        except services.CustomerInvalid as exc:
+            form.add_service_errors(exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return render(request, "customers/set_password.html", {"done": True})
+    return render(request, "customers/set_password.html", {"form": form, "customer": customer})

@@ -180,7 +180,7 @@ class FulfillmentEventAdmin(admin.ModelAdmin):
 
 
 class _ReadOnly(admin.ModelAdmin):
-    """Releases, shipments and job runs are written by services only: read-only here."""
+    """Releases and shipments are written by services only: read-only here."""
 
     def has_add_permission(self, request):
         return False
@@ -220,9 +220,3 @@ class ShipmentAdmin(_ReadOnly):
     list_filter = ["capture_status", "carrier"]
     search_fields = ["tracking_number", "release__number", "order__number"]
     raw_id_fields = ["release", "order"]
-
-
-@admin.register(_models.JobRun)
-class JobRunAdmin(_ReadOnly):
-    list_display = ["job", "started_at", "finished_at", "triggered_by", "counts", "error"]
-    list_filter = ["job"]

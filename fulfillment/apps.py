@@ -18,3 +18,14 @@ class FulfillmentConfig(AppConfig):
             sender="orders.OrderLine",
             dispatch_uid="fulfillment_release_on_line_delete",
         )
+        # Imported once the models are loaded: the jobs import fulfillment's services.
+        from core.jobs import register_job
+        from fulfillment.jobs import JOBS
+
+        for job in JOBS:
+            register_job(job)
+        # The catalog's screens show each SKU's availability (catalog cannot import us).
+        from catalog import facts
+        from fulfillment.selectors import availability
+
+        facts.register(facts.AVAILABILITY, availability)

@@ -124,7 +124,7 @@ def outstanding_amount(order) -> Decimal:
 def take_new_payment(*, actor, order_id, card_number, exp_month, exp_year, cvv):
     """A new card for an order after submit: authorized (outside any transaction) for what is
     still to capture; becomes the order's payment; earlier authorizations are voided."""
-    from orders import payments
+    from core import payments
     from orders.models import Order, OrderPayment, PaymentStatus
 
     require(actor, Perm.USE_DESK, "take payments")

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from core.app_data import DemoData
 from fulfillment.models import (
     ExpectedInventory,
     FulfillmentCenter,
@@ -146,8 +147,8 @@ def _released_orders(log) -> None:
     user, and ship the first release with a tracking number (payment captured)."""
     from django.contrib.auth import get_user_model
 
+    from core.jobs import run_job
     from customers.models import Customer
-    from fulfillment.releases import run_job, run_release
     from fulfillment.shipping import confirm_shipment
     from orders.demo import place_demo_order
     from orders.models import Order
@@ -173,7 +174,7 @@ def _released_orders(log) -> None:
         ).pk
         for logon, lines in RELEASED_ORDERS
     ]
-    counts = run_job("release_orders", run_release, triggered_by=ops.username, actor=ops)
+    counts = run_job("release_orders", triggered_by=ops.username, actor=ops)
     log(f"  released {counts['orders']} orders in {counts['releases']} releases")
     first = Release.objects.filter(order_id__in=placed).order_by("pk").first()
     if first is not None:
@@ -181,3 +182,7 @@ def _released_orders(log) -> None:
             actor=ops, release_id=first.pk, carrier="Canada Post", tracking_number="DEMO1234567890"
         )
         log(f"  shipped {first.number} (tracking DEMO1234567890)")
+
+
+# Stocks catalog's SKUs; places (with the demo CSR) and ships orders.
+DEMO = DemoData(load=load, after=("core", "customers", "catalog", "pricing"))

@@ -406,29 +406,3 @@ class ShipmentLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} of {self.release_line_id}"
-
-
-class JobRun(models.Model):
-    """One run of a scheduled job (beat, `manage.py`, or "Run now"), for the operations screen."""
-
-    job = models.CharField(max_length=40, db_index=True)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    counts = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    triggered_by = models.CharField(max_length=60, blank=True, help_text="beat, command or user")
-
-    class Meta:
-        ordering = ["-started_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def duration(self):
-        return (self.finished_at - self.started_at) if self.finished_at else None
-
-    @property
-    def summary(self) -> str:
-        shown = {k: v for k, v in self.counts.items() if k != "seconds"}
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown.items())

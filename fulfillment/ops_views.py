@@ -13,11 +13,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core import jobs, tasks
 from core.errors import DomainError
+from core.models import JobRun
 from core.permissions import desk_view
 from core.roles import Perm
-from fulfillment import attention, documents, jobs, shipping
-from fulfillment.models import FulfillmentCenter, JobRun, Release, ReleaseLine, Shipment
+from fulfillment import attention, documents, shipping
+from fulfillment.models import FulfillmentCenter, Release, ReleaseLine, Shipment
 
 
 @desk_view(Perm.RUN_OPERATIONS)
@@ -31,9 +33,12 @@ def ops(request):
         releases = releases.filter(status=status)
     if center:
         releases = releases.filter(center__code=center)
-    runs = {name: list(JobRun.objects.filter(job=name)[:5]) for name in jobs.JOBS}
+    jobs.mark_interrupted_runs()
     context = {
-        "jobs": [(job, runs[job.name]) for job in jobs.JOBS.values()],
+        "jobs": [
+            (job, list(JobRun.objects.filter(job=job.name).select_related("resumed_after")[:5]))
+            for job in jobs.registered_jobs()
+        ],
         "page": Paginator(releases.order_by("-id"), 25).get_page(request.GET.get("page")),
         "status": status,
         "center": center,
@@ -48,21 +53,20 @@ def ops(request):
 @require_POST
 @desk_view(Perm.RUN_OPERATIONS)
 def run_now(request, name):
-    from fulfillment import tasks
-
-    if name not in jobs.JOBS:
+    job = jobs.get_job(name)
+    if job is None:
         raise Http404
     try:
         result = tasks.run_job.delay(name, triggered_by=request.user.get_username())
         counts = result.get(timeout=1) if result.ready() else None
     except Exception as exc:  # the run is recorded with its error
-        messages.error(request, f"{jobs.JOBS[name].label} failed: {exc}")
+        messages.error(request, f"{job.label} failed: {exc}")
         return redirect("fulfillment:ops")
     if counts is None:
-        messages.success(request, f"{jobs.JOBS[name].label} started.")
+        messages.success(request, f"{job.label} started.")
     else:
         shown = ", ".join(f"{k} {v}" for k, v in counts.items() if k != "seconds")
-        messages.success(request, f"{jobs.JOBS[name].label} done: {shown}.")
+        messages.success(request, f"{job.label} done: {shown}.")
     return redirect("fulfillment:ops")
 
 

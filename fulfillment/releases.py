@@ -22,7 +22,6 @@ unique constraints (`Release(order, sequence)`, `ReleaseLine(line, center)`) bac
 from __future__ import annotations
 
 import json
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -358,22 +357,3 @@ def run_release(
         if max_batches and batches >= max_batches:
             break
     return total
-
-
-def run_job(job: str, func, *, triggered_by: str = "", **kwargs) -> dict:
-    """Run a job function and record a JobRun row (started, finished, counts or error)."""
-    from fulfillment.models import JobRun
-
-    run = JobRun.objects.create(job=job, triggered_by=triggered_by[:60])
-    started = time.monotonic()
-    try:
-        result = func(**kwargs)
-    except Exception as exc:
-        JobRun.objects.filter(pk=run.pk).update(
-            finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
-        raise
-    counts = result.as_dict() if hasattr(result, "as_dict") else {"count": result}
-    counts["seconds"] = round(time.monotonic() - started, 3)
-    JobRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), counts=counts)
-    return counts

@@ -290,8 +290,8 @@ def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, ship
 
 def capture_shipment(*, shipment_id: int, actor=None):
     """Capture a shipment's amount, at most once. Safe to call again (retry) at any time."""
+    from core import payments
     from fulfillment.models import Shipment
-    from orders import payments
     from orders.models import Order, OrderPayment, PaymentStatus
 
     C = Shipment.Capture

@@ -19,9 +19,9 @@ def allocate_backorders(self, sku_ids):
 @shared_task(name="fulfillment.sweep_stale_allocations")
 def sweep_stale_allocations():
     """Release the stock held by stale cart lines (beat: every 5 minutes); records a JobRun."""
-    from fulfillment import jobs
+    from core.jobs import run_job
 
-    return jobs.run("sweep_stale_allocations", triggered_by="beat")["count"]
+    return run_job("sweep_stale_allocations", triggered_by="beat")["count"]
 
 
 @shared_task(name="fulfillment.release_orders", bind=True, max_retries=5)
@@ -30,10 +30,10 @@ def release_orders(self, triggered_by="beat"):
     already released has no `allocated` line left, and batches commit whole."""
     from django.db import OperationalError
 
-    from fulfillment.releases import run_job, run_release
+    from core.jobs import run_job
 
     try:
-        return run_job("release_orders", run_release, triggered_by=triggered_by)
+        return run_job("release_orders", triggered_by=triggered_by)
     except OperationalError as exc:  # nothing of the failed batch was written
         raise self.retry(exc=exc, countdown=10) from exc
 
@@ -47,11 +47,3 @@ def send_ship_notification(self, shipment_id):
         return ship_notification_send(shipment_id=shipment_id)
     except OSError as exc:  # the mail server did not answer: the claim was rolled back
         raise self.retry(exc=exc, countdown=30) from exc
-
-
-@shared_task(name="fulfillment.run_job")
-def run_job(name, triggered_by=""):
-    """ "Run now" on the operations screen: one of fulfillment.jobs.JOBS, recorded as a JobRun."""
-    from fulfillment import jobs
-
-    return jobs.run(name, triggered_by=triggered_by)

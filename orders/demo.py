@@ -6,6 +6,7 @@ Placed through the same services the screens use (priced, allocated, sandbox-aut
 
 from django.contrib.auth import get_user_model
 
+from core.app_data import DemoData
 from orders import services
 from orders.models import Order
 
@@ -57,3 +58,7 @@ def place_demo_order(*, csr, customer, lines, key: str, log) -> Order:
     result = services.submit_order(actor=csr, order=cart, idempotency_key=f"{key}-{cart.pk}")
     log(f"  placed {result.order} for {customer.logon_id} ({result.order.get_status_display()})")
     return result.order
+
+
+# The demo orders are allocated from fulfillment's demo stock.
+DEMO = DemoData(load=load, after=("core", "customers", "catalog", "pricing", "fulfillment"))

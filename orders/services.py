@@ -23,13 +23,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import payments
 from core.errors import DomainError, NotFound, StaleVersion
 from core.events import EventType as E
 from core.money import quantize
 from core.permissions import require
 from core.roles import Perm
 from orders import integrations as ext
-from orders import payments
 from orders.models import (
     AvailabilityChoice,
     LineInventoryStatus,

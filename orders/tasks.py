@@ -26,6 +26,6 @@ def send_order_comment(self, comment_id: int) -> bool:
 @shared_task(name="orders.resume_interrupted_submits")
 def resume_interrupted_submits() -> int:
     """Beat: every 2 minutes; recorded as a JobRun on the operations screen."""
-    from fulfillment import jobs
+    from core.jobs import run_job
 
-    return jobs.run("resume_interrupted_submits", triggered_by="beat")["count"]
+    return run_job("resume_interrupted_submits", triggered_by="beat")["count"]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class PricingConfig(AppConfig):
@@ -37,3 +38,11 @@ class PricingConfig(AppConfig):
             m2m_changed.connect(
                 bump_rules_version, sender=through, dispatch_uid=f"pricing-{through}"
             )
+        # The catalog's screens show each SKU's list price (catalog cannot import pricing).
+        from catalog import facts
+        from pricing.selectors import list_prices
+
+        facts.register(
+            facts.LIST_PRICE,
+            lambda *, sku_ids: list_prices(sku_ids=sku_ids, currency=settings.STORE_CURRENCY),
+        )

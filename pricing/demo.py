@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Q
 from django.utils import timezone
 
+from core.app_data import DemoData
 from core.roles import Role
 from pricing import models as m
 from pricing.loader import bump_rules_version
@@ -249,3 +250,7 @@ def load(log) -> None:
             )
     log("  adjustment limits: CSR 10 % or 50.00; Supervisor unlimited")
     bump_rules_version()
+
+
+# Prices catalog's SKUs, some for customers' segments.
+DEMO = DemoData(load=load, after=("catalog", "customers"))

@@ -145,10 +145,17 @@ STORE_COUNTRY = env.str("STORE_COUNTRY", default="CA")
 DEMO_PASSWORD = "demo-desk-2026"
 DEMO_DATA_ALLOWED = True
 
+# --- payments --------------------------------------------------------------------------------
+# The card gateway adapter (core/payments.py): the deterministic sandbox and its test cards
+# until a real adapter is written and named here.
+PAYMENT_GATEWAY = "core.payments.SandboxGateway"
+
 # --- e-mail ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@example.com")
+# Where links in e-mails point (a customer's "choose a new password" link).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Redis, cache and Celery -----------------------------------------------------------------
@@ -169,8 +176,20 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Sessions are read on every request: from the cache first (Redis when there is one), the
 # database only on a miss, so a cart change costs no session query.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
+# A task is acknowledged when it ends, not when it starts: a worker killed mid-task (kill -9,
+# a lost machine) leaves the message in Redis, and another worker runs the task again. Every
+# task is idempotent, so running one twice is safe. A worker process that dies under a living
+# worker is requeued at once (reject_on_worker_lost); a message whose whole worker is gone
+# comes back after the broker's visibility timeout, which therefore must be longer than the
+# longest task (the release job over a large backlog), or Redis would hand a task that is
+# still running to a second worker; two hours leaves room for the longest job.
+CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# A job run (core.jobs) records a heartbeat per batch; one silent this many minutes died with
+# its process and shows as interrupted on the operations screen, and the next run says that it
+# resumed after it. Far longer than one batch takes (seconds).
+JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=10)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -1,4 +1,6 @@
 import datetime as dt
+import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -160,27 +162,48 @@ def test_disabled_customer_cannot_order_until_enabled(csr):
     assert EventType.CUSTOMER_DISABLED in types and EventType.CUSTOMER_ENABLED in types
 
 
-def test_reset_password_emails_a_temporary_password_after_commit(
-    csr, django_capture_on_commit_callbacks
+def test_reset_password_emails_a_one_time_link_after_commit(
+    csr, client, django_capture_on_commit_callbacks
 ):
     customer = create(csr)
     with django_capture_on_commit_callbacks(execute=True):
         services.customer_reset_password(actor=csr, customer=customer)
     customer.refresh_from_db()
     assert customer.must_change_password
-    assert not customer.check_password("Tangerine-Harbor-88")
-    assert len(mail.outbox) == 1
-    body = mail.outbox[0].body
-    temporary = body.split("Temporary password: ")[1].split()[0]
-    assert customer.check_password(temporary)
-    assert mail.outbox[0].to == ["jane.roe@example.com"]
+    assert not customer.check_password("Tangerine-Harbor-88")  # the old one stops working
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["jane.roe@example.com"]
+    link = re.search(r"https?://\S+/set-password/\S+/", mail.outbox[0].body).group(0)
+    path = urlsplit(link).path
     event = customer.events.get(event_type=EventType.CUSTOMER_PASSWORD_RESET)
-    assert temporary not in str(event.data) and event.actor == csr
-    services.customer_change_password(
-        customer=customer, current_password=temporary, new_password="Brand-New-Lantern-7"
-    )
+    assert path.split("/")[-2] not in str(event.data) and event.actor == csr
+
+    assert client.get(path).status_code == 200
+    response = client.post(path, {"new_password": "Jane", "confirm_password": "Jane"})
+    assert response.status_code == 200 and b"too short" in response.content
+    new = {"new_password": "Brand-New-Lantern-7", "confirm_password": "Brand-New-Lantern-7"}
+    assert b"Your new password is set" in client.post(path, new).content
     customer.refresh_from_db()
-    assert not customer.must_change_password
+    assert customer.check_password("Brand-New-Lantern-7") and not customer.must_change_password
+    assert client.get(path).status_code == 404  # the link works once
+
+
+def test_a_reset_puts_no_secret_in_the_task_arguments(
+    csr, monkeypatch, django_capture_on_commit_callbacks
+):
+    from customers import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.send_password_link, "delay", lambda *a, **kw: queued.append((a, kw)))
+    customer = create(csr)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.customer_reset_password(actor=csr, customer=customer)
+    assert queued == [((customer.pk,), {})]
+
+
+def test_a_password_like_the_name_is_refused_not_an_error(csr):
+    with pytest.raises(services.CustomerInvalid) as err:
+        create(csr, first_name="Maria", last_name="Gonzalez", password="MariaGonzalez1")
+    assert "too similar" in err.value.errors["password"][0]
 
 
 def test_reset_password_needs_an_email(csr):

@@ -37,7 +37,8 @@ def test_demo_releases_orders_and_ships_one_through_the_services(
 ):
     from importlib import import_module
 
-    from fulfillment.models import JobRun, Release, Shipment
+    from core.models import JobRun
+    from fulfillment.models import Release, Shipment
     from orders.models import Order
 
     messages = []

@@ -4,9 +4,10 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from fulfillment.models import JobRun, Release, Shipment
+from core import payments
+from core.models import JobRun
+from fulfillment.models import Release, Shipment
 from fulfillment.releases import run_release
-from orders import payments
 from orders.models import Order, OrderEvent
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import ArrangementFactory, stock
@@ -167,8 +168,43 @@ def test_a_new_payment_is_authorized_for_what_is_left(client, operations, csr, o
 def test_admin_lists_releases_shipments_and_job_runs(client, store_admin, order):
     run_release()
     client.force_login(store_admin)
-    for path in ("release", "shipment", "jobrun"):
-        assert client.get(f"/admin/fulfillment/{path}/").status_code == 200
+    for path in ("fulfillment/release", "fulfillment/shipment", "core/jobrun"):
+        assert client.get(f"/admin/{path}/").status_code == 200
     release = Release.objects.get()
     page = client.get(f"/admin/fulfillment/release/{release.pk}/change/")
     assert page.status_code == 200 and release.number.encode() in page.content
+
+
+def test_a_killed_job_shows_interrupted_and_the_next_run_says_it_resumed(ops_client, order):
+    """A release worker killed with kill -9 leaves its run `running` with an old heartbeat."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    dead = JobRun.objects.create(job="release_orders", triggered_by="beat")
+    long_ago = timezone.now() - timedelta(minutes=30)
+    JobRun.objects.filter(pk=dead.pk).update(started_at=long_ago, heartbeat_at=long_ago)
+
+    page = ops_client.get("/fulfillment/ops/").content.decode()
+    assert "interrupted: no heartbeat since" in page
+    dead.refresh_from_db()
+    assert dead.status == "interrupted"
+
+    ops_client.post("/fulfillment/ops/run/release_orders/")
+    run = JobRun.objects.exclude(pk=dead.pk).get(job="release_orders")
+    assert run.resumed_after == dead and run.counts["releases"] == 1
+    page = ops_client.get("/fulfillment/ops/").content.decode()
+    assert "resumed after the run interrupted at" in page
+
+
+def test_the_release_job_records_a_heartbeat_per_batch(order, operations, tor, ground, monkeypatch):
+    from core import jobs
+    from fulfillment import jobs as fulfillment_jobs
+
+    second = SKUFactory(code="NB-2")
+    stock(second, tor, 10)
+    accepted_order(created_by=operations, method=ground, lines=[(second, 1)])
+    beats = []
+    monkeypatch.setattr(fulfillment_jobs, "heartbeat", lambda: beats.append(1))
+    jobs.run_job("release_orders", batch_size=1)
+    assert len(beats) == 2  # one per batch of one order

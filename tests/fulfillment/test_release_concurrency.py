@@ -67,6 +67,6 @@ def test_the_release_task_runs_in_a_real_worker(transactional_db):
             time.sleep(0.1)
     assert counts["orders"] == 5 and counts["releases"] == 10
     assert Release.objects.count() == 10
-    from fulfillment.models import JobRun
+    from core.models import JobRun
 
     assert JobRun.objects.get(job="release_orders").triggered_by == "beat"

@@ -3,7 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from fulfillment.models import JobRun, Release, ReleaseLine
+from core.models import JobRun
+from fulfillment.models import Release, ReleaseLine
 from fulfillment.releases import run_release
 from orders.models import Order, OrderEvent, OrderLine
 from tests.catalog.factories import SKUFactory

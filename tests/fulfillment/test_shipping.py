@@ -5,11 +5,11 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from core import payments
 from core.errors import DomainError, NotAllowed
 from fulfillment.models import Inventory, Release, Shipment
 from fulfillment.releases import run_release
 from fulfillment.shipping import capture_shipment, confirm_shipment
-from orders import payments
 from orders.models import Order, OrderEvent, OrderLine, OrderPayment
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import ArrangementFactory, stock

@@ -94,7 +94,7 @@ def test_a_gateway_error_leaves_the_order_pending(guest_cart, csr, sku, ground):
 
 
 def test_a_gateway_that_raises_is_a_gateway_error(ready_cart, csr, monkeypatch):
-    from orders.payments import SandboxGateway
+    from core.payments import SandboxGateway
 
     def boom(self, **kw):
         raise ConnectionError("down")
@@ -134,7 +134,7 @@ def test_a_failure_after_authorization_voids_it_and_consumes_nothing(
 ):
     """Promotion limit reached meanwhile (finalize) or stock gone (allocate): all rolled back."""
     voided = []
-    from orders.payments import SandboxGateway
+    from core.payments import SandboxGateway
 
     original_void = SandboxGateway.void
 

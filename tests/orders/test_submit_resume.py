@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from core.events import EventType as E
+from core.payments import SandboxGateway
 from orders import services
 from orders.models import (
     Order,
@@ -17,7 +18,6 @@ from orders.models import (
     PaymentStatus,
     SubmitAttempt,
 )
-from orders.payments import SandboxGateway
 from tests.concurrency import run_together
 from tests.orders.conftest import make_ready
 
@@ -32,10 +32,10 @@ class ProcessDiesGateway(SandboxGateway):
 
 
 def interrupted(cart, csr, settings, key="k-dies"):
-    settings.ORDERS_PAYMENT_GATEWAY = DIES
+    settings.PAYMENT_GATEWAY = DIES
     with pytest.raises(SystemExit):
         services.submit_order(actor=csr, order=cart, idempotency_key=key)
-    settings.ORDERS_PAYMENT_GATEWAY = "orders.payments.SandboxGateway"
+    settings.PAYMENT_GATEWAY = "core.payments.SandboxGateway"
     SubmitAttempt.objects.filter(key=key).update(
         modified_at=timezone.now() - dt.timedelta(minutes=10)
     )
@@ -118,7 +118,7 @@ def test_the_command_reports_what_it_finished(ready_cart, csr, settings):
 
 
 def test_the_beat_task_records_its_run_for_the_operations_screen(ready_cart, csr, settings):
-    from fulfillment.models import JobRun
+    from core.models import JobRun
     from orders.tasks import resume_interrupted_submits
 
     interrupted(ready_cart, csr, settings)

@@ -2,16 +2,20 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from core.app_data import volumes
+
 
 class Command(BaseCommand):
     help = (
-        "Generate benchmark volumes: N customers (1-3 addresses each) and M SKUs. "
-        "Bulk inserts (COPY on PostgreSQL); adds to what is there."
+        "Generate benchmark volumes, one option per app that has a load_data module (e.g. "
+        "--customers N, --skus M). Bulk inserts (COPY on PostgreSQL); adds to what is there."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=0)
-        parser.add_argument("--skus", type=int, default=0)
+        for _label, volume in volumes():
+            parser.add_argument(
+                f"--{volume.option}", type=int, default=0, help=f"how many {volume.label} to add"
+            )
 
     def progress(self, label: str, total: int):
         started = time.monotonic()
@@ -25,14 +29,10 @@ class Command(BaseCommand):
 
         return report
 
-    def handle(self, *args, customers: int, skus: int, **options):
-        # Each app generates its own rows; imported here so the command loads fast for --help.
-        from catalog.load_data import generate_skus
-        from customers.load_data import generate_customers
-
+    def handle(self, *args, **options):
         started = time.monotonic()
-        if skus:
-            generate_skus(skus, self.progress("SKUs", skus))
-        if customers:
-            generate_customers(customers, self.progress("customers", customers))
+        for _label, volume in volumes():
+            count = options[volume.option.replace("-", "_")]
+            if count:
+                volume.generate(count, self.progress(volume.label, count))
         self.stdout.write(self.style.SUCCESS(f"done in {time.monotonic() - started:.0f}s"))

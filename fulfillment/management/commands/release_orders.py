@@ -2,7 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from fulfillment.releases import run_job, run_release
+from core.jobs import run_job
+from fulfillment.releases import run_release
 
 
 class Command(BaseCommand):
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         if dry_run:
             counts = run_release(**kwargs).as_dict()
         else:
-            counts = run_job("release_orders", run_release, triggered_by="command", **kwargs)
+            counts = run_job("release_orders", triggered_by="command", **kwargs)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{verb} {counts['orders']} orders: {counts['releases']} releases, "

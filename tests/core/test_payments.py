@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from orders import payments
-from orders.payments import CardInvalid, Outcome, SandboxGateway, check_card, luhn_ok
+from core import payments
+from core.payments import CardInvalid, Outcome, SandboxGateway, check_card, luhn_ok
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -70,5 +70,5 @@ def test_sandbox_outcomes_follow_the_test_cards(number, outcome, prefix):
 
 
 def test_the_gateway_is_chosen_by_a_setting(settings):
-    settings.ORDERS_PAYMENT_GATEWAY = "orders.payments.SandboxGateway"
+    settings.PAYMENT_GATEWAY = "core.payments.SandboxGateway"
     assert isinstance(payments.get_gateway(), SandboxGateway)

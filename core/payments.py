@@ -4,7 +4,8 @@ The desk never keeps a full card number or a CVV: a new card is checked here (Lu
 CVV present), sent to the gateway for a token, and only the token, brand, last four digits and
 expiry are kept. `CardInput.__repr__` masks the number so that it never reaches a log line.
 
-Which gateway is used: `settings.ORDERS_PAYMENT_GATEWAY` (a dotted path), default the sandbox.
+Core keeps it so that customers' stored cards and orders' payments share one gateway. Which
+gateway is used: `settings.PAYMENT_GATEWAY` (a dotted path; the sandbox by default).
 
 Sandbox test cards (any future expiry, any 3-4 digit CVV):
 
@@ -34,8 +35,6 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from core.errors import DomainError
-
-DEFAULT_GATEWAY = "orders.payments.SandboxGateway"
 
 
 class Outcome(StrEnum):
@@ -88,7 +87,8 @@ class AuthResult:
 
 
 class PaymentGateway(ABC):
-    """What the order services need from a card processor."""
+    """What the desk needs from a card processor: tokens for stored cards, and the
+    authorize/capture/void of an order's payments."""
 
     name = "gateway"
 
@@ -258,5 +258,4 @@ class SandboxGateway(PaymentGateway):
 
 
 def get_gateway() -> PaymentGateway:
-    path = getattr(settings, "ORDERS_PAYMENT_GATEWAY", DEFAULT_GATEWAY) or DEFAULT_GATEWAY
-    return import_string(path)()
+    return import_string(settings.PAYMENT_GATEWAY)()
