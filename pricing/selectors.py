@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from pricing import engine, loader
 from pricing import models as m
+from pricing.services.repricing import price_order
 
 
 def list_prices(
@@ -40,13 +41,15 @@ def list_prices(
     return found
 
 
-def order_explanation(*, order, now=None) -> engine.Explanation:
-    """ "Pricing rule details" for an order: what applied (with amounts), what did not and
-    why, and the near misses. Reads only."""
-    from pricing.services import price_order
-
+def order_explanation(*, order: loader.OrderFacts, now=None) -> engine.Explanation:
+    """ "Pricing rule details" for the order orders described: what applied (with amounts),
+    what did not and why, and the near misses. Reads only."""
     priced, _ = price_order(order=order, now=now)
     return priced.explanation
+
+
+def adjustment(*, adjustment_id) -> m.OrderAdjustment | None:
+    return m.OrderAdjustment.objects.filter(pk=adjustment_id).first()
 
 
 def pending_adjustments() -> QuerySet[m.OrderAdjustment]:
