@@ -19,7 +19,7 @@ from core.bulk import update_rows
 from core.money import ZERO
 from orders import integrations as ext
 from orders.models import Order, OrderAddress, OrderLine, OrderStatus
-from pricing.engine import CartLine, PricedOrder, ShipTo
+from pricing.engine import CartLine, PricedOrder, ShipTo, jsonable
 from pricing.loader import OrderFacts, category_path_ids
 from pricing.services import OrderAmounts
 
@@ -206,15 +206,12 @@ def amounts_of(order: Order, line: OrderLine | None = None) -> OrderAmounts:
 
 def pricing_detail(priced: PricedOrder) -> dict:
     """What the screens show of the priced result: the explanation, shipping, taxes and the
-    discounts' names per line."""
-    data = priced.as_dict()
+    discounts' names per line (not the whole result: a big cart has thousands of discounts)."""
     return {
-        "explanation": data["explanation"],
-        "shipping": data["shipping"],
-        "taxes": data["taxes"],
-        "lines": {
-            str(line["line_id"]): [d["name"] for d in line["discounts"]] for line in data["lines"]
-        },
+        "explanation": jsonable(priced.explanation),
+        "shipping": jsonable(priced.shipping),
+        "taxes": jsonable(priced.taxes),
+        "lines": {str(line.line_id): [d.name for d in line.discounts] for line in priced.lines},
     }
 
 

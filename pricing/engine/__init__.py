@@ -34,6 +34,7 @@ from pricing.engine.result import (
     PricedOrder,
     ShippingCharge,
     TaxAmount,
+    jsonable,
 )
 from pricing.engine.rules import (
     KIND_RANK,
@@ -101,6 +102,7 @@ __all__ = [
     "TaxAmount",
     "TaxRateRule",
     "entitled_price",
+    "jsonable",
     "price",
     "quantize",
     "spread_shares",

@@ -117,7 +117,7 @@ class PricedOrder:
         return next(p for p in self.lines if p.line_id == line_id)
 
     def as_dict(self) -> dict:
-        return _jsonable(self)
+        return jsonable(self)
 
 
 # A priced 50-line cart holds thousands of discounts: serializing them generically (fields
@@ -142,7 +142,8 @@ def _field_names(kind: type) -> tuple[str, ...] | None:
     return names
 
 
-def _jsonable(value):
+def jsonable(value):
+    """The value as JSON-ready data: Decimals as strings, results as dicts, sequences as lists."""
     kind = type(value)
     if kind is Decimal:
         return str(value)
@@ -150,13 +151,13 @@ def _jsonable(value):
         return value
     names = _field_names(kind)
     if names is not None:
-        return {name: _jsonable(getattr(value, name)) for name in names}
+        return {name: jsonable(getattr(value, name)) for name in names}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | frozenset | set):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     return value
