@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from core.permissions import HasPerm
 from core.roles import Perm
+from customers.models import Customer
 from pricing import models as m
 from pricing import selectors, services
 
@@ -54,8 +55,6 @@ class QuoteInputSerializer(serializers.Serializer):
     def validate_customer(self, value):
         if value is None:
             return None
-        from customers.models import Customer
-
         customer = Customer.objects.filter(pk=value).first()
         if customer is None:
             raise serializers.ValidationError("No such customer.")

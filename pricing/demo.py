@@ -12,7 +12,9 @@ from django.contrib.auth.models import Group
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog.models import SKU, Category
 from core.roles import Role
+from customers.models import Customer, Segment
 from pricing import models as m
 from pricing.loader import bump_rules_version
 
@@ -58,9 +60,6 @@ def _price_for(sku) -> Decimal:
 
 
 def load(log) -> None:
-    from catalog.models import SKU, Category
-    from customers.models import Customer, Segment
-
     now = timezone.now()
     skus = list(SKU.objects.select_related("product__category").order_by("id"))
 
