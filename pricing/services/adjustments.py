@@ -91,6 +91,60 @@ def _supervisor(username: str, password: str):
     return user
 
 
+def _check_choices(kind: str, reason_code: str, comment: str) -> None:
+    if kind not in m.OrderAdjustment.Kind.values:
+        raise DomainError("Choose what to adjust.", field="kind")
+    if reason_code not in m.OrderAdjustment.ReasonCode.values:
+        raise DomainError("Choose a reason code.", field="reason_code")
+    if reason_code == m.OrderAdjustment.ReasonCode.OTHER and not comment.strip():
+        raise DomainError("Say why in the comment when the reason is “Other”.", field="comment")
+
+
+def _checked_value(kind: str, value, order: OrderAmounts) -> Decimal:
+    """The adjustment's value in the order's currency, refused when it makes no sense."""
+    K = m.OrderAdjustment.Kind
+    try:
+        value = quantize(Decimal(str(value)), order.currency)
+    except (InvalidOperation, ValueError, TypeError):
+        raise DomainError("Enter the amount as a number, e.g. 10.00.", field="value") from None
+    if value < 0:
+        raise DomainError("The amount must not be negative.", field="value")
+    if kind != K.SHIPPING_OVERRIDE and value == 0:
+        raise DomainError("The amount must be more than 0.", field="value")
+    if kind in (K.ORDER_PERCENT, K.LINE_PERCENT) and value > 100:
+        raise DomainError("A percentage cannot be over 100.", field="value")
+    return value
+
+
+def _checked_line(kind: str, value: Decimal, order: OrderAmounts) -> int | None:
+    """The line a line adjustment is on (None for the others)."""
+    K = m.OrderAdjustment.Kind
+    if kind not in (K.LINE_AMOUNT, K.LINE_PERCENT):
+        return None
+    if order.line_id is None:
+        raise DomainError("Choose the line to adjust.", field="line")
+    if kind == K.LINE_AMOUNT and value > order.line_total:
+        raise DomainError(
+            f"The line is {order.line_total}; the adjustment cannot be more.", field="value"
+        )
+    return order.line_id
+
+
+def _approver(actor, kind: str, value: Decimal, effect: Decimal, username: str, password: str):
+    """Who approves it now: the actor within their limit, else the supervisor whose
+    credentials were given; None: it waits for approval."""
+    if _within_limit(actor, kind, value, effect):
+        return actor
+    if not username:
+        return None
+    supervisor = _supervisor(username, password)
+    if not _within_limit(supervisor, kind, value, effect):
+        raise NotAllowed(
+            f"{username}'s own limit does not cover this adjustment.", field="supervisor"
+        )
+    return supervisor
+
+
 @transaction.atomic
 def add_adjustment(
     *,
@@ -112,47 +166,12 @@ def add_adjustment(
     Call `reprice_order` afterwards.
     """
     require(actor, Perm.USE_DESK, "adjust order prices")
-    K = m.OrderAdjustment.Kind
-    if kind not in K.values:
-        raise DomainError("Choose what to adjust.", field="kind")
-    if reason_code not in m.OrderAdjustment.ReasonCode.values:
-        raise DomainError("Choose a reason code.", field="reason_code")
-    if reason_code == m.OrderAdjustment.ReasonCode.OTHER and not comment.strip():
-        raise DomainError("Say why in the comment when the reason is “Other”.", field="comment")
-    try:
-        value = quantize(Decimal(str(value)), order.currency)
-    except (InvalidOperation, ValueError, TypeError):
-        raise DomainError("Enter the amount as a number, e.g. 10.00.", field="value") from None
-    if value < 0:
-        raise DomainError("The amount must not be negative.", field="value")
-    if kind != K.SHIPPING_OVERRIDE and value == 0:
-        raise DomainError("The amount must be more than 0.", field="value")
-    if kind in (K.ORDER_PERCENT, K.LINE_PERCENT) and value > 100:
-        raise DomainError("A percentage cannot be over 100.", field="value")
-    line_id = None
-    if kind in (K.LINE_AMOUNT, K.LINE_PERCENT):
-        if order.line_id is None:
-            raise DomainError("Choose the line to adjust.", field="line")
-        if kind == K.LINE_AMOUNT and value > order.line_total:
-            raise DomainError(
-                f"The line is {order.line_total}; the adjustment cannot be more.", field="value"
-            )
-        line_id = order.line_id
+    _check_choices(kind, reason_code, comment)
+    value = _checked_value(kind, value, order)
+    line_id = _checked_line(kind, value, order)
     effect = _money_effect(order, kind, value)
-    approver = None
-    if _within_limit(actor, kind, value, effect):
-        status = m.OrderAdjustment.Status.APPROVED
-        approver = actor
-    elif supervisor_username:
-        approver = _supervisor(supervisor_username, supervisor_password)
-        if not _within_limit(approver, kind, value, effect):
-            raise NotAllowed(
-                f"{supervisor_username}'s own limit does not cover this adjustment.",
-                field="supervisor",
-            )
-        status = m.OrderAdjustment.Status.APPROVED
-    else:
-        status = m.OrderAdjustment.Status.PENDING
+    approver = _approver(actor, kind, value, effect, supervisor_username, supervisor_password)
+    status = m.OrderAdjustment.Status.APPROVED if approver else m.OrderAdjustment.Status.PENDING
     adjustment = m.OrderAdjustment.objects.create(
         order_id=order.order_id,
         line_id=line_id,

@@ -108,14 +108,7 @@ def finalize_order_pricing(*, order: OrderFacts, actor) -> PricedOrder:
     the caller rolls back, and the next `reprice_order` shows the promotion as "limit reached".
     An adjustment still awaiting approval refuses the submit (ApprovalNeeded).
     """
-    pending_adj = m.OrderAdjustment.objects.filter(
-        order_id=order.order_id, status=m.OrderAdjustment.Status.PENDING
-    ).first()
-    if pending_adj is not None:
-        raise ApprovalNeeded(
-            f"The adjustment “{pending_adj}” awaits a supervisor's approval: have it approved "
-            "or remove it before submitting."
-        )
+    _refuse_pending_adjustment(order.order_id)
     loaded = loader.load_order(order)
     # Price as the CSR saw it: promotions the cart holds (pending usage) count as available,
     # and their limits are checked below under lock, where the answer is final.
@@ -126,6 +119,35 @@ def finalize_order_pricing(*, order: OrderFacts, actor) -> PricedOrder:
     )
     priced = engine.price(as_seen, loaded.rules)
     applied = _applied_amounts(priced)
+    _take_limited_uses(order, loaded, priced, applied, actor)
+    _finalize_usage(order, applied)
+    _consume_coupons(order.order_id, applied, actor)
+    event(
+        E.PRICING_FINALIZED,
+        actor,
+        order_id=order.order_id,
+        promotions=sorted(applied),
+        total=str(priced.total),
+    )
+    return priced
+
+
+def _refuse_pending_adjustment(order_id: int) -> None:
+    pending_adj = m.OrderAdjustment.objects.filter(
+        order_id=order_id, status=m.OrderAdjustment.Status.PENDING
+    ).first()
+    if pending_adj is not None:
+        raise ApprovalNeeded(
+            f"The adjustment “{pending_adj}” awaits a supervisor's approval: have it approved "
+            "or remove it before submitting."
+        )
+
+
+def _take_limited_uses(
+    order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, applied, actor
+) -> None:
+    """Count this order's use of each limited promotion it earns, under the counters' locks;
+    PricingChanged (nothing counted) when one ran out meanwhile."""
     limited = {
         p.id: p
         for p in loaded.rules.promotions
@@ -137,46 +159,58 @@ def finalize_order_pricing(*, order: OrderFacts, actor) -> PricedOrder:
             order_id=order.order_id, status=m.UsageStatus.FINAL, promotion_id__in=list(limited)
         ).values_list("promotion_id", flat=True)
     )
-    lost = []
-    for pid, p in limited.items():
-        if pid in own_final:
-            continue
-        if p.limit_overall is not None and counters[pid].used >= p.limit_overall:
-            lost.append(p)
-            continue
-        if p.limit_per_customer is not None and order.customer_id is not None:
-            used_by_customer = (
-                m.PromotionUsage.objects.filter(
-                    promotion_id=pid, customer_id=order.customer_id, status=m.UsageStatus.FINAL
-                )
-                .exclude(order_id=order.order_id)
-                .count()
-            )
-            if used_by_customer >= p.limit_per_customer:
-                lost.append(p)
+    lost = [
+        p
+        for pid, p in limited.items()
+        if pid not in own_final and _ran_out(p, counters[pid], order)
+    ]
     if lost:
-        # Reprice as it would be now (the counters are read under lock, so this is current).
-        repriced = engine.price(_without_uses(loaded.snapshot, [p.id for p in lost]), loaded.rules)
-        names = ", ".join(f"“{p.name}”" for p in lost)
-        event(
-            E.PROMOTION_LIMIT_LOST,
-            actor,
-            order_id=order.order_id,
-            subject=names,
-            promotions=[p.id for p in lost],
-            old_total=str(priced.total),
-            new_total=str(repriced.total),
-        )
-        raise PricingChanged(
-            f"{names} reached its usage limit just now and no longer applies. The total is now "
-            f"{repriced.total} {order.currency} (was {priced.total}). Review the order with the "
-            "customer and submit again.",
-            priced=repriced,
-            extra={"total": str(repriced.total), "previous_total": str(priced.total)},
-        )
+        _refuse_lost(order, loaded, priced, lost, actor)
     for pid in limited:
         if pid not in own_final:
             m.PromotionCounter.objects.filter(promotion_id=pid).update(used=F("used") + 1)
+
+
+def _ran_out(p: engine.PromotionRule, counter: m.PromotionCounter, order: OrderFacts) -> bool:
+    if p.limit_overall is not None and counter.used >= p.limit_overall:
+        return True
+    if p.limit_per_customer is None or order.customer_id is None:
+        return False
+    used_by_customer = (
+        m.PromotionUsage.objects.filter(
+            promotion_id=p.id, customer_id=order.customer_id, status=m.UsageStatus.FINAL
+        )
+        .exclude(order_id=order.order_id)
+        .count()
+    )
+    return used_by_customer >= p.limit_per_customer
+
+
+def _refuse_lost(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, lost, actor):
+    # Reprice as it would be now (the counters are read under lock, so this is current).
+    repriced = engine.price(_without_uses(loaded.snapshot, [p.id for p in lost]), loaded.rules)
+    names = ", ".join(f"“{p.name}”" for p in lost)
+    event(
+        E.PROMOTION_LIMIT_LOST,
+        actor,
+        order_id=order.order_id,
+        subject=names,
+        promotions=[p.id for p in lost],
+        old_total=str(priced.total),
+        new_total=str(repriced.total),
+    )
+    raise PricingChanged(
+        f"{names} reached its usage limit just now and no longer applies. The total is now "
+        f"{repriced.total} {order.currency} (was {priced.total}). Review the order with the "
+        "customer and submit again.",
+        priced=repriced,
+        extra={"total": str(repriced.total), "previous_total": str(priced.total)},
+    )
+
+
+def _finalize_usage(order: OrderFacts, applied: dict[int, Decimal]) -> None:
+    """The uses of the promotions applied become final; pending ones not applied go; final
+    ones no longer earned (a submitted order changed) go back to the pool."""
     rows = {u.promotion_id: u for u in m.PromotionUsage.objects.filter(order_id=order.order_id)}
     for pid, amount in applied.items():
         row = rows.get(pid)
@@ -194,7 +228,6 @@ def finalize_order_pricing(*, order: OrderFacts, actor) -> PricedOrder:
     m.PromotionUsage.objects.filter(order_id=order.order_id, status=m.UsageStatus.PENDING).exclude(
         promotion_id__in=list(applied)
     ).delete()
-    # A submitted order changed and no longer earns a promotion: its use goes back.
     dropped = [
         u.promotion_id
         for u in rows.values()
@@ -208,25 +241,21 @@ def finalize_order_pricing(*, order: OrderFacts, actor) -> PricedOrder:
         m.PromotionUsage.objects.filter(order_id=order.order_id, promotion_id__in=dropped).update(
             status=m.UsageStatus.RELEASED
         )
+
+
+def _consume_coupons(order_id: int, applied: dict[int, Decimal], actor) -> None:
+    """Coupons whose promotion applied are consumed; the others go back to the wallet."""
     now = timezone.now()
     for coupon in m.Coupon.objects.select_for_update().filter(
-        order_id=order.order_id, status=m.Coupon.Status.AVAILABLE
+        order_id=order_id, status=m.Coupon.Status.AVAILABLE
     ):
         if coupon.promotion_id in applied:
             coupon.status, coupon.consumed_at = m.Coupon.Status.CONSUMED, now
             coupon.save(update_fields=["status", "consumed_at"])
-            event(E.COUPON_CONSUMED, actor, order_id=order.order_id, subject=coupon.code)
+            event(E.COUPON_CONSUMED, actor, order_id=order_id, subject=coupon.code)
         else:
             coupon.order = None
             coupon.save(update_fields=["order"])
-    event(
-        E.PRICING_FINALIZED,
-        actor,
-        order_id=order.order_id,
-        promotions=sorted(applied),
-        total=str(priced.total),
-    )
-    return priced
 
 
 def _without_uses(snapshot: engine.Snapshot, exhausted) -> engine.Snapshot:
