@@ -9,8 +9,9 @@ every combinable candidate applies, stage by stage, and the exclusive ones are s
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Iterable
 from decimal import Decimal
+from itertools import chain
 
 from core.money import ZERO
 from pricing.engine.cart import Cart, Findings, Line, Outcome
@@ -253,7 +254,8 @@ def gate(p: PromotionRule, s: Snapshot, allowances: dict[int, Allowance]) -> Not
 
 # --- stages ------------------------------------------------------------------------------------
 
-Staged = list[tuple[PromotionRule, bool]]  # (promotion, still a candidate), in stage order
+# Per stage, (promotion, still a candidate) in the order they apply: priority, then id.
+Staged = dict[Stage, list[tuple[PromotionRule, bool]]]
 
 
 def promotion_candidates(s: Snapshot, rules: Rules, cart: Cart, found: Findings) -> Staged:
@@ -277,8 +279,12 @@ def promotion_candidates(s: Snapshot, rules: Rules, cart: Cart, found: Findings)
         else:
             explain_later.append(p)
     candidates = _exclusivity(candidates, found)
-    staged = [(p, True) for p in candidates] + [(p, False) for p in explain_later]
-    staged.sort(key=lambda pc: (pc[0].stage, pc[0].priority, pc[0].id))
+    staged: Staged = {stage: [] for stage in Stage}
+    for p, candidate in sorted(
+        [(p, True) for p in candidates] + [(p, False) for p in explain_later],
+        key=lambda pc: (pc[0].priority, pc[0].id),
+    ):
+        staged[p.stage].append((p, candidate))
     return staged
 
 
@@ -325,11 +331,10 @@ def _passes(p: PromotionRule, candidate: bool, cart: Cart, found: Findings) -> O
     return None
 
 
-def apply_promotions(staged: Staged, stages: Collection[Stage], cart: Cart, found: Findings):
-    """Apply the staged promotions of these stages, each checked on the running amounts."""
-    for p, candidate in staged:
-        if p.stage not in stages:
-            continue
+def apply_promotions(staged: Staged, stages: Iterable[Stage], cart: Cart, found: Findings):
+    """Apply the staged promotions of these stages, in order, each checked on the running
+    amounts."""
+    for p, candidate in chain.from_iterable(staged[stage] for stage in stages):
         outcome = _passes(p, candidate, cart, found)
         if outcome is None:
             continue
@@ -355,6 +360,6 @@ def qualifying_shipping_promotions(
     before the CSR adjustments; they cut the charges at the shipping stage."""
     return [
         p
-        for p, candidate in staged
-        if p.stage == Stage.SHIPPING and _passes(p, candidate, cart, found) is not None
+        for p, candidate in staged[Stage.SHIPPING]
+        if _passes(p, candidate, cart, found) is not None
     ]

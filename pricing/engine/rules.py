@@ -66,7 +66,7 @@ class Stage(IntEnum):
     SHIPPING = 5  # shipping promotions, checked on the goods after every other promotion
 
 
-CODE_STAGES = frozenset({Stage.CODE_PRODUCT, Stage.CODE_ORDER})
+CODE_STAGES = (Stage.CODE_PRODUCT, Stage.CODE_ORDER)  # in this order
 
 
 class Reason(StrEnum):
