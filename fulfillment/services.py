@@ -795,7 +795,7 @@ def _release_waiting(allocs) -> None:
 
 
 def _reprice(order, actor) -> None:
-    from pricing.services import reprice_order
+    from orders.pricing import reprice_order
 
     reprice_order(order=order, actor=actor)
 

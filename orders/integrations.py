@@ -81,20 +81,18 @@ def associations(sku_ids) -> dict[int, list]:
 
 
 # --- pricing ---------------------------------------------------------------------------------
+# Orders describes an order to pricing (`orders.pricing`) and writes the priced result itself;
+# these pricing functions write only pricing's tables.
 
-
-def reprice(*, order, actor=None):
-    """Pricing writes line and order totals and returns the priced result."""
-    return pricing_services.reprice_order(order=order, actor=actor)
-
-
-def pricing_call(name: str, **kwargs):
-    """Codes, coupons and adjustments: `name` is one of pricing's services."""
-    return getattr(pricing_services, name)(**kwargs)
-
-
-finalize_pricing = pricing_services.finalize_order_pricing
-release_pricing = pricing_services.release_order_pricing
+reprice_order = pricing_services.reprice_order
+finalize_order_pricing = pricing_services.finalize_order_pricing
+release_order_pricing = pricing_services.release_order_pricing
+enter_promotion_code = pricing_services.enter_promotion_code
+remove_promotion_code = pricing_services.remove_promotion_code
+redeem_coupon = pricing_services.redeem_coupon
+add_adjustment = pricing_services.add_adjustment
+approve_adjustment = pricing_services.approve_adjustment
+adjustment = pricing_selectors.adjustment
 
 
 def wallet(customer) -> list:

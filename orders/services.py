@@ -30,6 +30,7 @@ from core.money import quantize
 from core.permissions import require
 from core.roles import Perm
 from orders import integrations as ext
+from orders import pricing as order_pricing
 from orders.models import (
     AvailabilityChoice,
     LineInventoryStatus,
@@ -132,36 +133,8 @@ def _set_status(order: Order, target: str, actor, **data) -> None:
     _event(order, E.ORDER_STATUS_CHANGED, actor, old=old, new=target, **data)
 
 
-def _pricing_detail(priced) -> dict:
-    if priced is None or not hasattr(priced, "as_dict"):
-        return {}
-    data = priced.as_dict()
-    return {
-        "explanation": data.get("explanation") or {},
-        "shipping": data.get("shipping") or [],
-        "taxes": data.get("taxes") or [],
-        "lines": {
-            str(line["line_id"]): [d["name"] for d in line.get("discounts", [])]
-            for line in data.get("lines", [])
-        },
-    }
-
-
 def _reprice(order: Order, actor=None):
-    priced = ext.reprice(order=order, actor=actor)
-    detail = _pricing_detail(priced)
-    if detail != (order.pricing_detail or {}):  # tens of KB on a big cart: only when changed
-        Order.objects.filter(pk=order.pk).update(pricing_detail=detail)
-        order.pricing_detail = detail
-    if priced is not None and hasattr(priced, "total"):
-        for field in ("subtotal", "discount_total", "shipping_total", "tax_total", "total"):
-            setattr(order, field, getattr(priced, field))
-    else:
-        order.refresh_from_db(
-            fields=["subtotal", "discount_total", "shipping_total", "tax_total", "total"]
-        )
-    order.priced = priced
-    return priced
+    return order_pricing.reprice_order(order=order, actor=actor)
 
 
 def _quantity(value) -> int:
@@ -700,7 +673,9 @@ def promotion_code_enter(*, actor, order: Order, code: str, version=None) -> Ord
     if not code:
         raise DomainError("Type the promotion code the customer gave you.", field="code")
     order = _claim(order, version)
-    ext.pricing_call("enter_promotion_code", order=order, code=code, actor=actor)
+    ext.enter_promotion_code(
+        order_id=order.pk, customer_id=order.customer_id, code=code, actor=actor
+    )
     _event(order, E.ORDER_PROMOTION_CODE_ENTERED, actor, code=code)
     _reprice(order, actor)
     return order
@@ -710,7 +685,7 @@ def promotion_code_enter(*, actor, order: Order, code: str, version=None) -> Ord
 def promotion_code_remove(*, actor, order: Order, code: str, version=None) -> Order:
     require(actor, Perm.USE_DESK, "change orders")
     order = _claim(order, version)
-    ext.pricing_call("remove_promotion_code", order=order, code=code, actor=actor)
+    ext.remove_promotion_code(order_id=order.pk, code=code, actor=actor)
     _event(order, E.ORDER_PROMOTION_CODE_REMOVED, actor, code=code)
     _reprice(order, actor)
     return order
@@ -720,7 +695,9 @@ def promotion_code_remove(*, actor, order: Order, code: str, version=None) -> Or
 def coupon_redeem(*, actor, order: Order, coupon_id, version=None) -> Order:
     require(actor, Perm.USE_DESK, "change orders")
     order = _claim(order, version)
-    ext.pricing_call("redeem_coupon", order=order, coupon_id=coupon_id, actor=actor)
+    ext.redeem_coupon(
+        order_id=order.pk, customer_id=order.customer_id, coupon_id=coupon_id, actor=actor
+    )
     _event(order, E.ORDER_COUPON_REDEEMED, actor, coupon=coupon_id)
     _reprice(order, actor)
     return order
@@ -745,15 +722,13 @@ def adjustment_add(
     require(actor, Perm.USE_DESK, "change orders")
     order = _claim(order, version)
     line = _line(order, line_id) if line_id else None
-    adjustment = ext.pricing_call(
-        "add_adjustment",
-        order=order,
+    adjustment = ext.add_adjustment(
+        order=order_pricing.amounts_of(order, line),
         actor=actor,
         kind=kind,
         value=value,
         reason_code=reason_code,
         comment=comment or "",
-        line=line,
         supervisor_username=supervisor_username or "",
         supervisor_password=supervisor_password or "",
     )
@@ -765,8 +740,27 @@ def adjustment_add(
         value=str(value),
         reason=reason_code,
         line=line_id,
-        status=getattr(adjustment, "status", ""),
+        status=adjustment.status,
         approved_by=supervisor_username or None,
+    )
+    _reprice(order, actor)
+    return adjustment
+
+
+@transaction.atomic
+def adjustment_approve(*, actor, adjustment_id) -> object:
+    """A supervisor approves an adjustment from the approval queue (pricing checks their limit
+    against the order's amounts now); the order is repriced with it."""
+    require(actor, Perm.SUPERVISE, "approve price adjustments")
+    adjustment = ext.adjustment(adjustment_id=adjustment_id)
+    if adjustment is None:
+        raise NotFound("This adjustment does not exist.")
+    order = Order.objects.select_for_update().get(pk=adjustment.order_id)
+    line = None
+    if adjustment.line_id is not None:
+        line = OrderLine.objects.filter(order=order, pk=adjustment.line_id).first()
+    adjustment = ext.approve_adjustment(
+        adjustment_id=adjustment.pk, order=order_pricing.amounts_of(order, line), actor=actor
     )
     _reprice(order, actor)
     return adjustment
@@ -991,7 +985,7 @@ def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitR
             if placed.status != OrderStatus.SUBMITTED:
                 # Another process (a resumed submit) finished this attempt meanwhile.
                 return _finished_elsewhere(placed, attempt)
-            ext.finalize_pricing(order=placed, actor=actor)
+            order_pricing.finalize_pricing(order=placed, actor=actor)
             ext.allocate_order(order=placed, actor=actor)
             placed.number = _next_number(placed)
             placed.submitted_at = timezone.now()
@@ -1143,7 +1137,7 @@ def cancel_order(*, actor, order: Order, reason: str = "") -> Order:
     require(actor, Perm.USE_DESK, "cancel orders")
     order = Order.objects.select_for_update().get(pk=order.pk)
     check_order_transition(order.status, OrderStatus.CANCELED)
-    ext.release_pricing(order=order, actor=actor)
+    order_pricing.release_pricing(order=order, actor=actor)
     for line in OrderLine.objects.filter(order=order).select_related("sku"):
         ext.deallocate_line(line=line, actor=actor)
     OrderLine.objects.filter(order=order).update(inventory_status=LineInventoryStatus.CANCELED)

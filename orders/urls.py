@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders import views
+from orders import approval_views, views
 
 app_name = "orders"
 urlpatterns = [
@@ -26,4 +26,9 @@ urlpatterns = [
     path("<int:pk>/reorder/", views.reorder, name="reorder"),
     path("<int:pk>/comment/", views.comment_on_order, name="comment"),
     path("<int:pk>/move-backorders/", views.move_backorders, name="move_backorders"),
+    path(
+        "adjustments/<int:pk>/approve/",
+        approval_views.adjustment_approve,
+        name="adjustment_approve",
+    ),
 ]

@@ -17,6 +17,7 @@ from django.urls import path
 from django.utils import timezone
 
 from core.errors import DomainError
+from customers.models import Customer
 from pricing import models as m
 from pricing import selectors, services
 
@@ -239,8 +240,6 @@ class PreviewForm(forms.Form):
         return items
 
     def clean_customer(self):
-        from customers.models import Customer
-
         logon = self.cleaned_data["customer"].strip()
         if not logon:
             return None

@@ -5,7 +5,6 @@ price lists, promotions and coupons (store admins). Thin: validation is the mode
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -13,6 +12,7 @@ from rest_framework.views import APIView
 
 from core.permissions import HasPerm
 from core.roles import Perm
+from customers.models import Customer
 from pricing import models as m
 from pricing import selectors, services
 
@@ -55,8 +55,6 @@ class QuoteInputSerializer(serializers.Serializer):
     def validate_customer(self, value):
         if value is None:
             return None
-        from customers.models import Customer
-
         customer = Customer.objects.filter(pk=value).first()
         if customer is None:
             raise serializers.ValidationError("No such customer.")
@@ -257,40 +255,6 @@ class PriceListSerializer(ModelValidated):
             "category_adjustments",
         ]
 
-    @transaction.atomic
-    def create(self, validated_data):
-        entries = validated_data.pop("entries", [])
-        adjustments = validated_data.pop("category_adjustments", [])
-        price_list = m.PriceList.objects.create(**validated_data)
-        self._children(price_list, entries, adjustments)
-        return price_list
-
-    @transaction.atomic
-    def update(self, instance, validated_data):
-        entries = validated_data.pop("entries", None)
-        adjustments = validated_data.pop("category_adjustments", None)
-        for k, v in validated_data.items():
-            setattr(instance, k, v)
-        instance.save()
-        self._children(instance, entries, adjustments)
-        return instance
-
-    def _children(self, price_list, entries, adjustments) -> None:
-        if entries is not None:
-            price_list.entries.all().delete()
-            m.PriceListEntry.objects.bulk_create(
-                [m.PriceListEntry(price_list=price_list, **e) for e in entries]
-            )
-        if adjustments is not None:
-            if adjustments and not price_list.base_list_id:
-                raise serializers.ValidationError(
-                    {"category_adjustments": ["Set the base list first: adjustments apply to it."]}
-                )
-            price_list.category_adjustments.all().delete()
-            m.CategoryPriceAdjustment.objects.bulk_create(
-                [m.CategoryPriceAdjustment(price_list=price_list, **a) for a in adjustments]
-            )
-
 
 class DaysField(serializers.ListField):
     """Days of week as a list of 0 (Monday) to 6; stored as "5,6"."""
@@ -406,6 +370,25 @@ class PriceListViewSet(RuleViewSet):
     serializer_class = PriceListSerializer
     queryset = m.PriceList.objects.prefetch_related("entries", "category_adjustments")
     filterset_fields = ["currency", "kind", "is_active"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.price_list_create(
+            actor=self.request.user,
+            entries=data.pop("entries", None),
+            category_adjustments=data.pop("category_adjustments", None),
+            data=data,
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.price_list_update(
+            actor=self.request.user,
+            price_list=serializer.instance,
+            entries=data.pop("entries", None),
+            category_adjustments=data.pop("category_adjustments", None),
+            data=data,
+        )
 
 
 @extend_schema(tags=["pricing"])

@@ -7,7 +7,8 @@ class PricingConfig(AppConfig):
 
     def ready(self) -> None:
         # Infrastructure only: any change to a pricing rule bumps the rules' cache version so
-        # every process rebuilds its cached rules. No business logic here.
+        # every process rebuilds its cached rules. No business logic here. Models are imported
+        # here, once the app registry is ready.
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from catalog.models import Category

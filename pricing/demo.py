@@ -12,8 +12,10 @@ from django.contrib.auth.models import Group
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog.models import SKU, Category
 from core.app_data import DemoData
 from core.roles import Role
+from customers.models import Customer, Segment
 from pricing import models as m
 from pricing.loader import bump_rules_version
 
@@ -59,20 +61,24 @@ def _price_for(sku) -> Decimal:
 
 
 def load(log) -> None:
-    from catalog.models import SKU, Category
-    from customers.models import Customer, Segment
-
     now = timezone.now()
-    skus = list(SKU.objects.select_related("product__category").order_by("id"))
+    _load_shipping(log)
+    _load_taxes(log)
+    gold_segment = _load_price_lists(log)
+    thanks = _load_promotions(log, now, gold_segment)
+    _issue_coupons(log, now, thanks)
+    _load_adjustment_limits(log)
+    bump_rules_version()
 
-    # shipping
+
+def _load_shipping(log) -> None:
     methods = {}
     for code, name, carrier, basis, flat, bands in SHIPPING:
         method, _ = m.ShippingMethod.objects.get_or_create(
             code=code, defaults={"name": name, "carrier": carrier}
         )
         methods[code] = method
-        rate, created = m.ShippingRate.objects.get_or_create(
+        rate, _ = m.ShippingRate.objects.get_or_create(
             method=method, currency="CAD", country="", defaults={"basis": basis, "amount": flat}
         )
         for start, charge in bands:
@@ -81,7 +87,8 @@ def load(log) -> None:
             )
     log(f"  shipping methods: {', '.join(methods)}")
 
-    # tax
+
+def _load_taxes(log) -> None:
     standard, _ = m.TaxCategory.objects.get_or_create(
         code="standard", defaults={"name": "Standard"}
     )
@@ -101,7 +108,10 @@ def load(log) -> None:
             )
     log(f"  tax rates: {len(TAXES)} jurisdictions × goods and shipping")
 
-    # price lists
+
+def _load_price_lists(log) -> Segment:
+    """The base list (with a quantity tier) and the Gold segment's list over it."""
+    skus = list(SKU.objects.select_related("product__category").order_by("id"))
     base, _ = m.PriceList.objects.get_or_create(
         name="Base CAD", currency="CAD", defaults={"kind": m.PriceList.Kind.BASE, "priority": 100}
     )
@@ -145,8 +155,11 @@ def load(log) -> None:
             defaults={"direction": "off", "percent": Decimal("10")},
         )
     log("  Gold CAD: 10 % off the base list in every top category; guests get the base list")
+    return gold_segment
 
-    # promotions
+
+def _load_promotions(log, now, gold_segment: Segment) -> m.Promotion:
+    """The demo promotions; returns the coupon promotion."""
     notebooks = list(
         Category.objects.filter(Q(code__icontains="notebook") | Q(name__icontains="notebook"))
     )
@@ -223,8 +236,11 @@ def load(log) -> None:
         },
     )
     log("  promotions: Gold notebooks, buy 2 get a case, free shipping, SPRING15, weekend, coupon")
+    return thanks
 
-    # coupons for a few customers
+
+def _issue_coupons(log, now, thanks: m.Promotion) -> None:
+    """Coupons for a few customers."""
     issued = 0
     for customer in Customer.objects.order_by("id")[:5]:
         if not m.Coupon.objects.filter(promotion=thanks, customer=customer).exists():
@@ -238,7 +254,8 @@ def load(log) -> None:
             issued += 1
     log(f"  coupons: {issued} issued")
 
-    # adjustment limits per role
+
+def _load_adjustment_limits(log) -> None:
     for role, percent, amount in [
         (Role.CSR, Decimal("10"), Decimal("50.00")),
         (Role.SUPERVISOR, None, None),
@@ -249,7 +266,6 @@ def load(log) -> None:
                 group=group, defaults={"max_percent": percent, "max_amount": amount}
             )
     log("  adjustment limits: CSR 10 % or 50.00; Supervisor unlimited")
-    bump_rules_version()
 
 
 # Prices catalog's SKUs, some for customers' segments.

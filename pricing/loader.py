@@ -1,4 +1,5 @@
-"""Builds the engine's inputs: the active rules (cached) and an order's snapshot.
+"""Builds the engine's inputs: the active rules (cached), and an order's snapshot from the facts
+orders hands over (`OrderFacts`: its lines and ship-tos) plus pricing's own rows of the order.
 
 The rules (price-list headers, promotions, shipping rates, tax rates) are cached in Django's
 cache under a version key; any change to a rule bumps the version (`bump_rules_version`, called
@@ -24,6 +25,7 @@ from django.db.models import Q, Value
 from django.utils import timezone
 
 from core.cache import CacheVersion
+from customers.models import Customer
 from pricing import engine as e
 from pricing import models as m
 
@@ -219,7 +221,8 @@ def rules_with_prices(rules: e.Rules, entries) -> e.Rules:
 # --- snapshot ----------------------------------------------------------------------------------
 
 
-def _path_ids(path: str | None, category_id: int) -> tuple[int, ...]:
+def category_path_ids(path: str | None, category_id: int) -> tuple[int, ...]:
+    """A category's id first, then its ancestors', from its materialized path."""
     ids = [int(x) for x in (path or "").strip("/").split("/") if x]
     if not ids:
         ids = [category_id]
@@ -228,25 +231,7 @@ def _path_ids(path: str | None, category_id: int) -> tuple[int, ...]:
 
 def category_ids_of(category) -> tuple[int, ...]:
     """The category first, then its ancestors (catalog keeps a materialized path)."""
-    return _path_ids(getattr(category, "path", ""), category.pk)
-
-
-class LineRow(NamedTuple):
-    """An order line as the loader reads it (values, not a model instance)."""
-
-    pk: int
-    sku_id: int
-    quantity: int
-    ship_to_id: int | None
-    is_gift: bool
-    unit_price: Decimal
-    discount_total: Decimal
-    line_total: Decimal
-    sku_code: str
-    weight_kg: Decimal
-    tax_code: str
-    category_id: int
-    category_path: str
+    return category_path_ids(category.path, category.pk)
 
 
 class UsageRow(NamedTuple):
@@ -272,14 +257,26 @@ def cart_line(line_id, sku, quantity: int, ship_to: str = "") -> e.CartLine:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class OrderFacts:
+    """The part of an order's snapshot that comes from orders' own rows: orders builds it and
+    hands it over; pricing adds its own rows of the order (`load_order`)."""
+
+    order_id: int
+    currency: str
+    customer_id: int | None
+    is_cart: bool  # still a pending order: a released use of a promotion comes back pending
+    lines: tuple[e.CartLine, ...]  # the non-gift lines, each with its ship-to key
+    ship_tos: tuple[e.ShipTo, ...]
+
+
 @dataclasses.dataclass
 class Loaded:
-    """What the loader read for one order: the snapshot plus the rows to write back to."""
+    """What the loader read for one order: the snapshot, the rules with the cart's prices, and
+    the order's promotion usage rows (to keep in step)."""
 
     snapshot: e.Snapshot
     rules: e.Rules
-    lines: list[LineRow]  # the order's non-gift lines, in snapshot order
-    gift_lines: list[LineRow]  # the order's gift lines
     usages: list[UsageRow]  # the order's promotion usage, any status
 
 
@@ -355,7 +352,6 @@ def allowances(rules: e.Rules, order_id, customer_id, lines=None) -> tuple[e.All
 class _Part(IntEnum):
     """What a row of `_read_order` is."""
 
-    SHIP_TO = 1
     CUSTOMER = 2
     CODE = 3
     COUPON = 4
@@ -368,7 +364,7 @@ class _Part(IntEnum):
 
 # Every part selects its number, then these columns: NULL for those it does not use, cast to
 # the column's type so that PostgreSQL can type the UNION. The read is ordered by part, then
-# `seq`: a part whose rows have an order (ship-tos by id, adjustments as created) puts it there.
+# `seq`: a part whose rows have an order (adjustments as created) puts it there.
 _COLUMNS = {
     "seq": "bigint",
     "i1": "bigint",
@@ -406,7 +402,6 @@ def _decimal_of(field):
 class _OrderRead:
     """What `_read_order` found, part by part."""
 
-    ship_tos: list[e.ShipTo] = dataclasses.field(default_factory=list)
     segment_ids: set[int] = dataclasses.field(default_factory=set)
     organization_id: int | None = None
     codes: set[str] = dataclasses.field(default_factory=set)
@@ -418,44 +413,21 @@ class _OrderRead:
     prices: list[tuple[int, int, int, Decimal]] = dataclasses.field(default_factory=list)
 
 
-def _read_order(order, now, list_ids, sku_ids, limited) -> _OrderRead:
-    """Everything about the order the engine needs besides its lines, in one UNION ALL:
-    ship-to addresses, the customer's organization and segments, entered codes, selected
-    coupons, CSR adjustments, the order's promotion usage, the customer's final uses and the
-    counters of the limited promotions, and the price entries of the cart's SKUs.
+def _qn_table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
-    One round trip instead of nine: a reprice runs on every cart change, and each query costs
-    more in the ORM and in waiting for the database than these few rows cost to read."""
-    from customers.models import Customer
-    from orders.models import OrderAddress
 
-    qn = connection.ops.quote_name
+def _qn_col(model, name: str, alias: str = "") -> str:
+    column = connection.ops.quote_name(model._meta.get_field(name).column)
+    return f"{alias}.{column}" if alias else column
 
-    def table(model) -> str:
-        return qn(model._meta.db_table)
 
-    def col(model, name: str, alias: str = "") -> str:
-        column = qn(model._meta.get_field(name).column)
-        return f"{alias}.{column}" if alias else column
-
-    A, C, U = m.OrderAdjustment, m.Coupon, m.PromotionUsage
+def _order_parts(order: OrderFacts, now) -> tuple[list[str], list]:
+    """The parts every read has: codes, coupons, adjustments and usage of the order."""
+    table, col = _qn_table, _qn_col
+    A, C, U, P = m.OrderAdjustment, m.Coupon, m.PromotionUsage, m.OrderPromotionCode
     selects = [
-        _select(
-            _Part.SHIP_TO,
-            table(OrderAddress),
-            f"{col(OrderAddress, 'order')} = %s AND {col(OrderAddress, 'kind')} = %s",
-            seq=col(OrderAddress, "id"),
-            i1=col(OrderAddress, "shipping_method"),
-            t1=col(OrderAddress, "country"),
-            t2=col(OrderAddress, "region"),
-            t3=col(OrderAddress, "postal_code"),
-        ),
-        _select(
-            _Part.CODE,
-            table(m.OrderPromotionCode),
-            f"{col(m.OrderPromotionCode, 'order')} = %s",
-            t1=col(m.OrderPromotionCode, "code"),
-        ),
+        _select(_Part.CODE, table(P), f"{col(P, 'order')} = %s", t1=col(P, "code")),
         _select(
             _Part.COUPON,
             table(C),
@@ -485,31 +457,40 @@ def _read_order(order, now, list_ids, sku_ids, limited) -> _OrderRead:
             n1=col(U, "amount"),
         ),
     ]
-    params: list = [
-        order.pk,
-        OrderAddress.Kind.SHIPPING.value,
-        order.pk,
-        order.pk,
+    params = [
+        order.order_id,
+        order.order_id,
         C.Status.CONSUMED.value,
         C.Status.AVAILABLE.value,
         connection.ops.adapt_datetimefield_value(now),
-        order.pk,
+        order.order_id,
         A.Status.REJECTED.value,
-        order.pk,
+        order.order_id,
     ]
-    if order.customer_id is not None:
-        segments = Customer._meta.get_field("segments")
-        selects.append(
-            _select(
-                _Part.CUSTOMER,
-                f"{table(Customer)} c LEFT JOIN {qn(segments.m2m_db_table())} s"
-                f" ON s.{qn(segments.m2m_column_name())} = c.{qn(Customer._meta.pk.column)}",
-                f"c.{qn(Customer._meta.pk.column)} = %s",
-                i1=col(Customer, "organization", "c"),
-                i2=f"s.{qn(segments.m2m_reverse_name())}",
-            )
-        )
-        params.append(order.customer_id)
+    return selects, params
+
+
+def _customer_part(customer_id: int) -> tuple[str, list]:
+    """The customer's organization and segments (customers' tables, read-only)."""
+    qn = connection.ops.quote_name
+    segments = Customer._meta.get_field("segments")
+    pk = qn(Customer._meta.pk.column)
+    select = _select(
+        _Part.CUSTOMER,
+        f"{_qn_table(Customer)} c LEFT JOIN {qn(segments.m2m_db_table())} s"
+        f" ON s.{qn(segments.m2m_column_name())} = c.{pk}",
+        f"c.{pk} = %s",
+        i1=_qn_col(Customer, "organization", "c"),
+        i2=f"s.{qn(segments.m2m_reverse_name())}",
+    )
+    return select, [customer_id]
+
+
+def _limit_parts(order: OrderFacts, limited) -> tuple[list[str], list]:
+    """The customer's final uses and the counters of the limited promotions."""
+    table, col = _qn_table, _qn_col
+    U, counter = m.PromotionUsage, m.PromotionCounter
+    selects, params = [], []
     per_customer = [pid for pid, p in limited.items() if p.limit_per_customer is not None]
     if per_customer and order.customer_id is not None:
         selects.append(
@@ -524,10 +505,9 @@ def _read_order(order, now, list_ids, sku_ids, limited) -> _OrderRead:
                 i2="COUNT(*)",
             )
         )
-        params += [order.customer_id, m.UsageStatus.FINAL.value, order.pk, *per_customer]
+        params += [order.customer_id, m.UsageStatus.FINAL.value, order.order_id, *per_customer]
     overall = [pid for pid, p in limited.items() if p.limit_overall is not None]
     if overall:
-        counter = m.PromotionCounter
         selects.append(
             _select(
                 _Part.COUNTER,
@@ -538,147 +518,139 @@ def _read_order(order, now, list_ids, sku_ids, limited) -> _OrderRead:
             )
         )
         params += overall
+    return selects, params
+
+
+def _price_part(list_ids, sku_ids) -> tuple[str, list]:
+    entry = m.PriceListEntry
+    select = _select(
+        _Part.PRICE,
+        _qn_table(entry),
+        f"{_qn_col(entry, 'price_list')} IN ({_placeholders(list_ids)})"
+        f" AND {_qn_col(entry, 'sku')} IN ({_placeholders(sku_ids)})",
+        seq=_qn_col(entry, "min_quantity"),
+        i1=_qn_col(entry, "price_list"),
+        i2=_qn_col(entry, "sku"),
+        n1=_qn_col(entry, "price"),
+    )
+    return select, [*list_ids, *sku_ids]
+
+
+def _read_order(order: OrderFacts, now, list_ids, sku_ids, limited) -> _OrderRead:
+    """Pricing's rows of the order and what the engine needs besides orders' facts, in one
+    UNION ALL: the customer's organization and segments, entered codes, selected coupons, CSR
+    adjustments, the order's promotion usage, the customer's final uses and the counters of the
+    limited promotions, and the price entries of the cart's SKUs.
+
+    One round trip instead of eight: a reprice runs on every cart change, and each query costs
+    more in the ORM and in waiting for the database than these few rows cost to read."""
+    selects, params = _order_parts(order, now)
+    if order.customer_id is not None:
+        select, more = _customer_part(order.customer_id)
+        selects.append(select)
+        params += more
+    more_selects, more = _limit_parts(order, limited)
+    selects += more_selects
+    params += more
     if list_ids and sku_ids:
-        entry = m.PriceListEntry
-        selects.append(
-            _select(
-                _Part.PRICE,
-                table(entry),
-                f"{col(entry, 'price_list')} IN ({_placeholders(list_ids)})"
-                f" AND {col(entry, 'sku')} IN ({_placeholders(sku_ids)})",
-                seq=col(entry, "min_quantity"),
-                i1=col(entry, "price_list"),
-                i2=col(entry, "sku"),
-                n1=col(entry, "price"),
-            )
-        )
-        params += [*list_ids, *sku_ids]
+        select, more = _price_part(list_ids, sku_ids)
+        selects.append(select)
+        params += more
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 1, 2", params)
         rows = cursor.fetchall()
-
     found = _OrderRead()
+    readers = _row_readers()
+    for part, *values in rows:
+        readers[part](found, *values)
+    return found
+
+
+def _row_readers():
+    """How each part's row goes into an `_OrderRead`: one small function per part."""
+    A, U = m.OrderAdjustment, m.PromotionUsage
     reasons = dict(A.ReasonCode.choices)
     price_of = _decimal_of(m.PriceListEntry._meta.get_field("price"))
     value_of = _decimal_of(A._meta.get_field("value"))
     amount_of = _decimal_of(U._meta.get_field("amount"))
-    for part, seq, i1, i2, t1, t2, t3, n1 in rows:
-        if part == _Part.PRICE:
-            found.prices.append((i1, i2, seq, price_of(n1)))
-        elif part == _Part.SHIP_TO:
-            found.ship_tos.append(
-                e.ShipTo(
-                    key=str(seq),
-                    method_id=i1,
-                    country=t1 or "",
-                    region=(t2 or "").strip().upper(),
-                    postal_code=(t3 or "").replace(" ", "").upper(),
-                )
+
+    def price(found, seq, i1, i2, t1, t2, t3, n1):
+        found.prices.append((i1, i2, seq, price_of(n1)))
+
+    def customer(found, seq, i1, i2, t1, t2, t3, n1):
+        found.organization_id = i1
+        if i2 is not None:
+            found.segment_ids.add(i2)
+
+    def code(found, seq, i1, i2, t1, t2, t3, n1):
+        found.codes.add(t1.upper())
+
+    def coupon(found, seq, i1, i2, t1, t2, t3, n1):
+        found.coupon_promotion_ids.add(i1)
+
+    def adjustment(found, seq, i1, i2, t1, t2, t3, n1):
+        found.adjustments.append(
+            e.Adjustment(
+                id=i1,
+                kind=e.AdjustmentKind(t1),
+                value=value_of(n1),
+                reason=str(reasons.get(t2, t2)),
+                line_id=i2,
+                ship_to=None,
+                approved=t3 == A.Status.APPROVED,
             )
-        elif part == _Part.CUSTOMER:
-            found.organization_id = i1
-            if i2 is not None:
-                found.segment_ids.add(i2)
-        elif part == _Part.CODE:
-            found.codes.add(t1.upper())
-        elif part == _Part.COUPON:
-            found.coupon_promotion_ids.add(i1)
-        elif part == _Part.ADJUSTMENT:
-            found.adjustments.append(
-                e.Adjustment(
-                    id=i1,
-                    kind=e.AdjustmentKind(t1),
-                    value=value_of(n1),
-                    reason=str(reasons.get(t2, t2)),
-                    line_id=i2,
-                    ship_to=None,
-                    approved=t3 == A.Status.APPROVED,
-                )
-            )
-        elif part == _Part.USAGE:
-            found.usages.append(UsageRow(seq, i1, t1, amount_of(n1)))
-        elif part == _Part.CUSTOMER_USES:
-            found.used_by_customer[i1] = i2
-        elif part == _Part.COUNTER:
-            found.used[i1] = i2
-    return found
+        )
+
+    def usage(found, seq, i1, i2, t1, t2, t3, n1):
+        found.usages.append(UsageRow(seq, i1, t1, amount_of(n1)))
+
+    def customer_uses(found, seq, i1, i2, t1, t2, t3, n1):
+        found.used_by_customer[i1] = i2
+
+    def counter(found, seq, i1, i2, t1, t2, t3, n1):
+        found.used[i1] = i2
+
+    return {
+        _Part.PRICE: price,
+        _Part.CUSTOMER: customer,
+        _Part.CODE: code,
+        _Part.COUPON: coupon,
+        _Part.ADJUSTMENT: adjustment,
+        _Part.USAGE: usage,
+        _Part.CUSTOMER_USES: customer_uses,
+        _Part.COUNTER: counter,
+    }
 
 
-def load_order(order, *, now: datetime | None = None, rules: e.Rules | None = None) -> Loaded:
-    """Read an order into a snapshot: two queries with warm rules, its lines and then
-    everything else (`_read_order`)."""
-    from orders.models import OrderLine
-
+def load_order(
+    order: OrderFacts, *, now: datetime | None = None, rules: e.Rules | None = None
+) -> Loaded:
+    """The snapshot of the order orders described, with pricing's own rows of it: one query
+    with warm rules (`_read_order`)."""
     now = now or timezone.now()
     base_rules = rules or active_rules()
-    # Plain rows, not model instances: four models per line would cost more than the engine.
-    all_lines = [
-        LineRow(*row)
-        for row in OrderLine.objects.filter(order_id=order.pk)
-        .order_by("id")
-        .values_list(
-            "id",
-            "sku_id",
-            "quantity",
-            "ship_to_id",
-            "is_gift",
-            "unit_price",
-            "discount_total",
-            "line_total",
-            "sku__code",
-            "sku__weight_kg",
-            "sku__product__tax_code",
-            "sku__product__category_id",
-            "sku__product__category__path",
-        )
-    ]
-    lines = [x for x in all_lines if not x.is_gift]
-    gift_lines = [x for x in all_lines if x.is_gift]
-    cart_lines = [
-        e.CartLine(
-            line_id=x.pk,
-            sku_id=x.sku_id,
-            sku_code=x.sku_code,
-            quantity=x.quantity,
-            category_ids=_path_ids(x.category_path, x.category_id),
-            weight_kg=x.weight_kg or Decimal("0"),
-            tax_code=x.tax_code or "standard",
-            ship_to=str(x.ship_to_id) if x.ship_to_id else "",
-        )
-        for x in lines
-    ]
-    limited = _limited(base_rules.promotions_for(cart_lines))
+    limited = _limited(base_rules.promotions_for(order.lines))
     read = _read_order(
         order,
         now,
         _list_ids(base_rules, order.currency),
-        sorted({x.sku_id for x in lines}),
+        sorted({x.sku_id for x in order.lines}),
         limited,
     )
-    # Lines without a ship-to of their own go to the order's current one, else its first.
-    keys = [st.key for st in read.ship_tos]
-    current = str(getattr(order, "current_ship_to_id", None) or "")
-    default_key = current if current in keys else (keys[0] if keys else "")
-    if default_key:
-        cart_lines = [
-            x if x.ship_to else dataclasses.replace(x, ship_to=default_key) for x in cart_lines
-        ]
     own_final = {u.promotion_id for u in read.usages if u.status == m.UsageStatus.FINAL}
     snapshot = e.Snapshot(
         currency=order.currency,
         now=now,
-        lines=tuple(cart_lines),
+        lines=order.lines,
         customer_id=order.customer_id,
         segment_ids=frozenset(read.segment_ids),
         organization_id=read.organization_id,
         codes=frozenset(read.codes),
         coupon_promotion_ids=frozenset(read.coupon_promotion_ids),
         adjustments=tuple(read.adjustments),
-        ship_tos=tuple(read.ship_tos),
+        ship_tos=order.ship_tos,
         allowances=_allowances_of(
             limited, read.used, read.used_by_customer, own_final, order.customer_id
         ),
     )
-    return Loaded(
-        snapshot, rules_with_prices(base_rules, read.prices), lines, gift_lines, read.usages
-    )
+    return Loaded(snapshot, rules_with_prices(base_rules, read.prices), read.usages)

@@ -342,6 +342,22 @@ class Promotion(models.Model):
             days = frozenset({-1})
         if any(d < 0 or d > 6 for d in days):
             errors["days_of_week"] = "Days are 0 (Monday) to 6 (Sunday), comma separated."
+        errors.update(self._reward_errors())
+        if self.is_coupon and not self.coupon_valid_days:
+            errors["coupon_valid_days"] = "Coupons need the number of days they stay valid."
+        if self.is_coupon and self.code:
+            errors["code"] = "A coupon promotion is redeemed from the wallet, not by code."
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["time_zone"] = f"Unknown time zone {self.time_zone!r}, e.g. America/Toronto."
+
+        if errors:
+            raise ValidationError(errors)
+
+    def _reward_errors(self) -> dict[str, str]:
+        """What the reward needs and is missing."""
+        errors: dict[str, str] = {}
         if self.reward in PERCENT_REWARDS and not self.percent:
             errors["percent"] = "Give the percentage off (more than 0, at most 100)."
         if self.reward in AMOUNT_REWARDS and not self.amount:
@@ -355,17 +371,7 @@ class Promotion(models.Model):
                 errors["percent"] = "Give the discount on the Y items (100 = free)."
         if self.reward in GIFT_REWARDS and not self.gift_sku_id:
             errors["gift_sku"] = "Choose the SKU given as a gift."
-        if self.is_coupon and not self.coupon_valid_days:
-            errors["coupon_valid_days"] = "Coupons need the number of days they stay valid."
-        if self.is_coupon and self.code:
-            errors["code"] = "A coupon promotion is redeemed from the wallet, not by code."
-        try:
-            ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            errors["time_zone"] = f"Unknown time zone {self.time_zone!r}, e.g. America/Toronto."
-
-        if errors:
-            raise ValidationError(errors)
+        return errors
 
 
 class PromotionCounter(models.Model):

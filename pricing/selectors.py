@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from catalog.models import SKU
+from core.errors import DomainError
 from pricing import engine, loader
 from pricing import models as m
+from pricing.services.repricing import price_order
 
 
 def list_prices(
@@ -16,8 +20,6 @@ def list_prices(
 ) -> dict[int, Decimal]:
     """Each SKU's entitled unit price for this customer (None: a guest) at `quantity`.
     SKUs without a price in `currency` are left out."""
-    from catalog.models import SKU
-
     now = now or timezone.now()
     sku_ids = list(sku_ids)
     if not sku_ids:
@@ -40,13 +42,15 @@ def list_prices(
     return found
 
 
-def order_explanation(*, order, now=None) -> engine.Explanation:
-    """ "Pricing rule details" for an order: what applied (with amounts), what did not and
-    why, and the near misses. Reads only."""
-    from pricing.services import price_order
-
+def order_explanation(*, order: loader.OrderFacts, now=None) -> engine.Explanation:
+    """ "Pricing rule details" for the order orders described: what applied (with amounts),
+    what did not and why, and the near misses. Reads only."""
     priced, _ = price_order(order=order, now=now)
     return priced.explanation
+
+
+def adjustment(*, adjustment_id) -> m.OrderAdjustment | None:
+    return m.OrderAdjustment.objects.filter(pk=adjustment_id).first()
 
 
 def pending_adjustments() -> QuerySet[m.OrderAdjustment]:
@@ -97,11 +101,6 @@ def quote_cart(
     `items`: (SKU code, quantity) pairs. Unknown SKU codes raise DomainError naming them.
     `codes` count as entered; `coupon_ids` must be the customer's usable coupons.
     """
-    from django.conf import settings
-
-    from catalog.models import SKU
-    from core.errors import DomainError
-
     now = now or timezone.now()
     currency = currency or (customer.preferred_currency if customer else settings.STORE_CURRENCY)
     wanted = [(str(code).strip(), int(qty)) for code, qty in items]

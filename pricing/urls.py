@@ -7,6 +7,5 @@ from pricing import views
 app_name = "pricing"
 urlpatterns = [
     path("approvals/", views.approvals, name="approvals"),
-    path("approvals/<int:pk>/approve/", views.approve, name="approve"),
     path("approvals/<int:pk>/reject/", views.reject, name="reject"),
 ]

@@ -17,31 +17,19 @@ def approvals(request):
     return render(request, "pricing/approvals.html", {"adjustments": rows})
 
 
-def _decide(request, pk: int, approve: bool):
-    adjustment = get_object_or_404(m.OrderAdjustment, pk=pk)
-    try:
-        if approve:
-            services.approve_adjustment(adjustment=adjustment, actor=request.user)
-            messages.success(request, f"Approved {adjustment} on {adjustment.order}.")
-        else:
-            services.reject_adjustment(
-                adjustment=adjustment,
-                actor=request.user,
-                comment=request.POST.get("comment", "").strip(),
-            )
-            messages.warning(request, f"Rejected {adjustment} on {adjustment.order}.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("pricing:approvals")
-
-
-@require_POST
-@desk_view(Perm.SUPERVISE)
-def approve(request, pk: int):
-    return _decide(request, pk, approve=True)
-
-
 @require_POST
 @desk_view(Perm.SUPERVISE)
 def reject(request, pk: int):
-    return _decide(request, pk, approve=False)
+    """Approving reprices the order, so orders does it (`orders:adjustment_approve`); a rejected
+    adjustment never applied, so rejecting changes pricing's row only."""
+    adjustment = get_object_or_404(m.OrderAdjustment, pk=pk)
+    try:
+        services.reject_adjustment(
+            adjustment_id=adjustment.pk,
+            actor=request.user,
+            comment=request.POST.get("comment", "").strip(),
+        )
+        messages.warning(request, f"Rejected {adjustment} on {adjustment.order}.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("pricing:approvals")

@@ -304,8 +304,8 @@ def test_reprice_through_the_loader_warm(django_assert_max_num_queries):
     from django.db import connection
 
     from orders.models import OrderLine
+    from orders.pricing import reprice_order
     from pricing.loader import bump_rules_version
-    from pricing.services import reprice_order
 
     order, entries = build_store_and_cart()
     size = f"{LINES} lines, {PROMOTIONS} promotions, {PRICE_LISTS} lists, {entries:,} price entries"
@@ -337,7 +337,7 @@ def test_reprice_through_the_loader_warm(django_assert_max_num_queries):
 
 
 def _measure(label: str, size: str, queries, order, before_each=None) -> None:
-    from pricing.services import reprice_order
+    from orders.pricing import reprice_order
 
     timings, cpu = [], []
     for _ in range(max(SAMPLES // 3, 20)):

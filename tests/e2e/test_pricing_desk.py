@@ -5,6 +5,7 @@ from decimal import Decimal
 from playwright.sync_api import expect
 
 from core.roles import Role
+from orders.pricing import amounts_of, reprice_order
 from pricing import models as m
 from pricing import services
 from tests.e2e.conftest import log_in, screenshot, wait_for_scripts
@@ -52,9 +53,9 @@ def test_supervisor_approves_from_the_queue_with_the_keyboard(page, staff_user):
     csr = staff_user("casey", Role.CSR)
     staff_user("sam", Role.SUPERVISOR)
     order = store.cart(notebook=10)
-    services.reprice_order(order=order)
+    reprice_order(order=order)
     services.add_adjustment(
-        order=order,
+        order=amounts_of(order),
         actor=csr,
         kind="order_percent",
         value="20",

@@ -128,7 +128,7 @@ def test_a_changed_total_must_be_confirmed_again(ready_cart, csr):
     assert submit(ready_cart, csr, key="k-2", expected_total=ready_cart.total).placed
 
 
-@pytest.mark.parametrize("where", ["finalize_pricing", "allocate_order"])
+@pytest.mark.parametrize("where", ["finalize_order_pricing", "allocate_order"])
 def test_a_failure_after_authorization_voids_it_and_consumes_nothing(
     ready_cart, csr, monkeypatch, where
 ):

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from orders.pricing import finalize_pricing, reprice_order
 from pricing import models as m
 from pricing import services
 from tests.concurrency import run_together
@@ -19,7 +20,7 @@ def race(orders, actor) -> dict:
 
     def submit(order):
         try:
-            services.finalize_order_pricing(order=order, actor=actor)
+            finalize_pricing(order=order, actor=actor)
             return order.pk, "won"
         except services.PricingChanged:
             return order.pk, "lost"
@@ -34,14 +35,14 @@ def test_exactly_the_overall_limit_is_granted(transactional_db, csr):
     promotion = PromotionFactory(name="Last three", limit_overall=3)
     orders = [store.cart(notebook=1) for _ in range(10)]
     for order in orders:
-        assert services.reprice_order(order=order).discount_total == Decimal("1.20")
+        assert reprice_order(order=order).discount_total == Decimal("1.20")
     outcomes = race(orders, csr)
     assert sorted(outcomes.values()) == ["lost"] * 7 + ["won"] * 3, outcomes
     assert m.PromotionCounter.objects.get(promotion=promotion).used == 3
     assert m.PromotionUsage.objects.filter(status=m.UsageStatus.FINAL).count() == 3
     # a loser, repriced, shows why and no longer gets the discount
     loser = next(o for o in orders if outcomes[o.pk] == "lost")
-    priced = services.reprice_order(order=loser)
+    priced = reprice_order(order=loser)
     assert priced.discount_total == 0
     assert [n.reason for n in priced.explanation.not_applied] == ["limit_reached"]
 
@@ -52,6 +53,6 @@ def test_exactly_the_per_customer_limit_is_granted(transactional_db, csr):
     customer = CustomerFactory()
     orders = [store.cart(customer=customer, pen=2) for _ in range(6)]
     for order in orders:
-        services.reprice_order(order=order)
+        reprice_order(order=order)
     outcomes = race(orders, csr)
     assert sorted(outcomes.values()) == ["lost"] * 5 + ["won"], outcomes

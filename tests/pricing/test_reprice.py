@@ -1,8 +1,8 @@
 from decimal import Decimal
 
 from orders.models import OrderLine
+from orders.pricing import reprice_order
 from pricing import models as m
-from pricing.services import reprice_order
 from tests.pricing.factories import PromotionFactory
 
 

@@ -1,0 +1,274 @@
+"""Orders' side of pricing: orders describes the order to pricing from its own rows, and writes
+the priced result back onto them (line prices, gift lines, totals, the pricing detail).
+
+Pricing reads and writes only its own tables (rules, codes, coupons, adjustments, usage): a
+reprice is one read of the order's lines and ship-tos here, one read of pricing's rows there,
+and then only the writes that change something.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.db import transaction
+from django.db.models import BooleanField, DecimalField, IntegerField, Value
+
+from core.bulk import update_rows
+from core.money import ZERO
+from orders import integrations as ext
+from orders.models import Order, OrderAddress, OrderLine, OrderStatus
+from pricing.engine import CartLine, PricedOrder, ShipTo, jsonable
+from pricing.loader import OrderFacts, category_path_ids
+from pricing.services import OrderAmounts
+
+TOTAL_FIELDS = ("subtotal", "discount_total", "shipping_total", "tax_total", "total")
+
+
+class LineRow(NamedTuple):
+    """An order line as pricing needs it (values, not a model instance: four models per line
+    would cost more than the engine)."""
+
+    pk: int
+    sku_id: int
+    quantity: int
+    ship_to_id: int | None
+    is_gift: bool
+    unit_price: Decimal
+    discount_total: Decimal
+    line_total: Decimal
+    sku_code: str
+    weight_kg: Decimal | None
+    tax_code: str | None
+    category_id: int
+    category_path: str | None
+
+
+@dataclass
+class PricingRead:
+    """What `read_for_pricing` found: the facts pricing gets, and the lines to write back to."""
+
+    facts: OrderFacts
+    lines: list[LineRow]  # the non-gift lines, in the facts' order
+    gift_lines: list[LineRow]
+
+
+_LINE, _SHIP_TO = 1, 2
+
+
+def _rows(order_id: int):
+    """The order's lines (with their SKU's code, weight, tax code and category) and its
+    ship-to addresses in one UNION ALL, lines first, each by id. An address row fills the
+    line columns it shares a type with: (id, shipping method, country, region, postal code)."""
+    lines = (
+        OrderLine.objects.filter(order_id=order_id)
+        .annotate(part=Value(_LINE))
+        .order_by()
+        .values_list(
+            "part",
+            "id",
+            "sku_id",
+            "quantity",
+            "ship_to_id",
+            "is_gift",
+            "unit_price",
+            "discount_total",
+            "line_total",
+            "sku__code",
+            "sku__weight_kg",
+            "sku__product__tax_code",
+            "sku__product__category_id",
+            "sku__product__category__path",
+        )
+    )
+    no_int, no_money = Value(None, IntegerField()), Value(None, DecimalField())
+    ship_tos = (
+        OrderAddress.objects.filter(order_id=order_id, kind=OrderAddress.Kind.SHIPPING)
+        .annotate(
+            part=Value(_SHIP_TO),
+            no_quantity=no_int,
+            no_ship_to=no_int,
+            no_gift=Value(None, BooleanField()),
+            no_unit_price=no_money,
+            no_discount=no_money,
+            no_total=no_money,
+            no_weight=no_money,
+            no_category=no_int,
+        )
+        .order_by()
+        .values_list(
+            "part",
+            "id",
+            "shipping_method_id",
+            "no_quantity",
+            "no_ship_to",
+            "no_gift",
+            "no_unit_price",
+            "no_discount",
+            "no_total",
+            "country",
+            "no_weight",
+            "region",
+            "no_category",
+            "postal_code",
+        )
+    )
+    return lines.union(ship_tos, all=True).order_by("part", "id")
+
+
+def read_for_pricing(order: Order) -> PricingRead:
+    """Describe the order to pricing: its lines and ship-tos, read in one query. Lines without
+    a ship-to of their own go to the order's current one, else its first."""
+    lines: list[LineRow] = []
+    ship_tos: list[ShipTo] = []
+    for part, *values in _rows(order.pk):
+        if part == _LINE:
+            lines.append(LineRow(*values))
+        else:
+            key, method_id, _, _, _, _, _, _, country, _, region, _, postal_code = values
+            ship_tos.append(
+                ShipTo(
+                    key=str(key),
+                    method_id=method_id,
+                    country=country or "",
+                    region=(region or "").strip().upper(),
+                    postal_code=(postal_code or "").replace(" ", "").upper(),
+                )
+            )
+    keys = [st.key for st in ship_tos]
+    current = str(order.current_ship_to_id or "")
+    default_key = current if current in keys else (keys[0] if keys else "")
+    goods = [x for x in lines if not x.is_gift]
+    facts = OrderFacts(
+        order_id=order.pk,
+        currency=order.currency,
+        customer_id=order.customer_id,
+        is_cart=order.status == OrderStatus.PENDING,
+        lines=tuple(
+            CartLine(
+                line_id=x.pk,
+                sku_id=x.sku_id,
+                sku_code=x.sku_code,
+                quantity=x.quantity,
+                category_ids=category_path_ids(x.category_path, x.category_id),
+                weight_kg=x.weight_kg or ZERO,
+                tax_code=x.tax_code or "standard",
+                ship_to=str(x.ship_to_id) if x.ship_to_id else default_key,
+            )
+            for x in goods
+        ),
+        ship_tos=tuple(ship_tos),
+    )
+    return PricingRead(facts, goods, [x for x in lines if x.is_gift])
+
+
+# No savepoint of its own (two round trips on every cart change): it is atomic on its own, and
+# inside a caller's transaction a failure rolls back with that transaction (no caller catches
+# and goes on).
+@transaction.atomic(savepoint=False)
+def reprice_order(*, order: Order, actor=None, now=None) -> PricedOrder:
+    """Price the order (pricing keeps its promotion usage in step) and write the result onto
+    it: line prices, free-gift lines (added or removed), totals and the pricing detail.
+
+    Returns the priced result; its `explanation` says what applied, what did not and why,
+    and what almost applied."""
+    read = read_for_pricing(order)
+    priced = ext.reprice_order(order=read.facts, now=now)
+    _write_lines(read, priced)
+    _write_gifts(order, read, priced, actor)
+    _write_totals(order, priced)
+    return priced
+
+
+def finalize_pricing(*, order: Order, actor) -> PricedOrder:
+    """At submit: pricing makes the promotion usage final and consumes the coupons used."""
+    return ext.finalize_order_pricing(order=read_for_pricing(order).facts, actor=actor)
+
+
+def release_pricing(*, order: Order, actor) -> None:
+    """On cancel: pricing releases the promotion usage and returns the coupons."""
+    ext.release_order_pricing(order_id=order.pk, actor=actor)
+
+
+def amounts_of(order: Order, line: OrderLine | None = None) -> OrderAmounts:
+    """The order's amounts as last priced, which an adjustment's money effect is measured
+    against (`line`: the line a line adjustment is on)."""
+    return OrderAmounts(
+        order_id=order.pk,
+        currency=order.currency,
+        goods=order.subtotal - order.discount_total,
+        shipping=order.shipping_total,
+        line_id=line.pk if line is not None else None,
+        line_total=line.line_total if line is not None else ZERO,
+    )
+
+
+def pricing_detail(priced: PricedOrder) -> dict:
+    """What the screens show of the priced result: the explanation, shipping, taxes and the
+    discounts' names per line (not the whole result: a big cart has thousands of discounts)."""
+    return {
+        "explanation": jsonable(priced.explanation),
+        "shipping": jsonable(priced.shipping),
+        "taxes": jsonable(priced.taxes),
+        "lines": {str(line.line_id): [d.name for d in line.discounts] for line in priced.lines},
+    }
+
+
+def _write_lines(read: PricingRead, priced: PricedOrder) -> None:
+    by_id = {p.line_id: p for p in priced.lines}
+    changed = []
+    for line in read.lines:
+        p = by_id[line.pk]
+        new = (p.unit_price, p.discount_total, p.line_total)
+        if (line.unit_price, line.discount_total, line.line_total) != new:
+            changed.append((line.pk, *new))
+    update_rows(OrderLine, ["unit_price", "discount_total", "line_total"], changed)
+
+
+def _write_gifts(order: Order, read: PricingRead, priced: PricedOrder, actor) -> None:
+    """Gift lines follow the promotions pricing says the order earns: added (and allocated)
+    when earned, removed (and deallocated) when no longer earned."""
+    wanted: dict[int, list] = {}
+    for gift in priced.gifts:
+        entry = wanted.setdefault(gift.sku_id, [0, gift.ship_to])
+        entry[0] += gift.quantity
+    existing = {}
+    for row in read.gift_lines:
+        if row.sku_id in existing or row.sku_id not in wanted:
+            line = OrderLine.objects.filter(pk=row.pk).first()
+            if line is not None:
+                ext.deallocate_line(line=line, actor=actor)
+                line.delete()
+            continue
+        existing[row.sku_id] = row
+    for sku_id, (quantity, ship_to) in wanted.items():
+        row = existing.get(sku_id)
+        if row is None:
+            line = OrderLine.objects.create(
+                order_id=order.pk,
+                sku_id=sku_id,
+                quantity=quantity,
+                ship_to_id=int(ship_to) if ship_to else None,
+                is_gift=True,
+                unit_price=ZERO,
+                discount_total=ZERO,
+                line_total=ZERO,
+            )
+            ext.allocate_line(line=line, actor=actor)
+        elif row.quantity != quantity or row.unit_price or row.line_total:
+            OrderLine.objects.filter(pk=row.pk).update(
+                quantity=quantity, unit_price=ZERO, discount_total=ZERO, line_total=ZERO
+            )
+
+
+def _write_totals(order: Order, priced: PricedOrder) -> None:
+    """The totals and the pricing detail, in one UPDATE and only what changed (the detail is
+    tens of KB on a big cart)."""
+    values = {name: getattr(priced, name) for name in TOTAL_FIELDS}
+    values["pricing_detail"] = pricing_detail(priced)
+    changed = {k: v for k, v in values.items() if getattr(order, k) != v}
+    if changed:
+        Order.objects.filter(pk=order.pk).update(**changed)
+    for k, v in values.items():
+        setattr(order, k, v)

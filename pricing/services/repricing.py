@@ -1,0 +1,295 @@
+"""Repricing an order and keeping its promotion usage in step; finalizing it at submit and
+releasing it on cancel. Writes only pricing's tables: orders writes the priced result onto its
+own rows."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.bulk import update_rows
+from core.events import EventType as E
+from core.money import ZERO
+from pricing import engine, loader
+from pricing import models as m
+from pricing.engine import PricedOrder
+from pricing.loader import OrderFacts
+from pricing.services.events import ApprovalNeeded, PricingChanged, event
+
+
+def price_order(*, order: OrderFacts, now=None) -> tuple[PricedOrder, loader.Loaded]:
+    """Price the order orders described, writing nothing."""
+    loaded = loader.load_order(order, now=now)
+    return engine.price(loaded.snapshot, loaded.rules), loaded
+
+
+# No savepoint of its own: it is atomic on its own, and inside a caller's transaction (orders'
+# reprice, on every cart change) a failure rolls back with that transaction.
+@transaction.atomic(savepoint=False)
+def reprice_order(*, order: OrderFacts, now=None) -> PricedOrder:
+    """Price the order and keep its pending promotion usage in step; returns the priced result
+    for orders to write (line prices, gift lines, totals). Its `explanation` says what applied,
+    what did not and why, and what almost applied."""
+    priced, loaded = price_order(order=order, now=now)
+    _sync_usage(order, loaded, priced)
+    return priced
+
+
+def _applied_amounts(priced: PricedOrder) -> dict[int, Decimal]:
+    amounts: dict[int, Decimal] = {}
+    for a in priced.explanation.applied:
+        if a.source == "promotion":
+            amounts[a.source_id] = amounts.get(a.source_id, ZERO) + a.amount
+    for pid in priced.applied_promotion_ids:
+        amounts.setdefault(pid, ZERO)
+    return amounts
+
+
+def _sync_usage(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder) -> None:
+    """Pending usage follows the cart. After submit, final usage stays (released on cancel)."""
+    amounts = _applied_amounts(priced)
+    rows = {u.promotion_id: u for u in loaded.usages}
+    create, update = [], []
+    for pid, amount in amounts.items():
+        row = rows.get(pid)
+        if row is None:
+            create.append(
+                m.PromotionUsage(
+                    promotion_id=pid,
+                    order_id=order.order_id,
+                    customer_id=order.customer_id,
+                    status=m.UsageStatus.PENDING,
+                    amount=amount,
+                )
+            )
+        elif row.status == m.UsageStatus.RELEASED and order.is_cart:
+            update.append((row.pk, m.UsageStatus.PENDING.value, amount))
+        elif row.amount != amount:
+            update.append((row.pk, row.status, amount))
+    if create:
+        m.PromotionUsage.objects.bulk_create(create)
+    update_rows(m.PromotionUsage, ["status", "amount"], update)
+    stale = [
+        u.pk for pid, u in rows.items() if pid not in amounts and u.status == m.UsageStatus.PENDING
+    ]
+    if stale:
+        m.PromotionUsage.objects.filter(pk__in=stale).delete()
+
+
+# --- submit and cancel ---------------------------------------------------------------------
+
+
+def _lock_counters(promotion_ids) -> dict[int, m.PromotionCounter]:
+    """Lock the counters of these promotions, in promotion id order (no deadlocks)."""
+    ids = sorted(set(promotion_ids))
+    if not ids:
+        return {}
+    m.PromotionCounter.objects.bulk_create(
+        [m.PromotionCounter(promotion_id=pid) for pid in ids], ignore_conflicts=True
+    )
+    return {
+        c.promotion_id: c
+        for c in m.PromotionCounter.objects.select_for_update()
+        .filter(promotion_id__in=ids)
+        .order_by("promotion_id")
+    }
+
+
+@transaction.atomic
+def finalize_order_pricing(*, order: OrderFacts, actor) -> PricedOrder:
+    """At submit: make promotion usage final and consume the coupons used.
+
+    Re-checks every limited promotion under its counter's row lock. If one ran out since the
+    cart was priced, raises PricingChanged (with the new price) before anything is consumed;
+    the caller rolls back, and the next `reprice_order` shows the promotion as "limit reached".
+    An adjustment still awaiting approval refuses the submit (ApprovalNeeded).
+    """
+    _refuse_pending_adjustment(order.order_id)
+    loaded = loader.load_order(order)
+    # Price as the CSR saw it: promotions the cart holds (pending usage) count as available,
+    # and their limits are checked below under lock, where the answer is final.
+    held = {u.promotion_id for u in loaded.usages if u.status == m.UsageStatus.PENDING}
+    as_seen = dataclasses.replace(
+        loaded.snapshot,
+        allowances=tuple(a for a in loaded.snapshot.allowances if a.promotion_id not in held),
+    )
+    priced = engine.price(as_seen, loaded.rules)
+    applied = _applied_amounts(priced)
+    _take_limited_uses(order, loaded, priced, applied, actor)
+    _finalize_usage(order, applied)
+    _consume_coupons(order.order_id, applied, actor)
+    event(
+        E.PRICING_FINALIZED,
+        actor,
+        order_id=order.order_id,
+        promotions=sorted(applied),
+        total=str(priced.total),
+    )
+    return priced
+
+
+def _refuse_pending_adjustment(order_id: int) -> None:
+    pending_adj = m.OrderAdjustment.objects.filter(
+        order_id=order_id, status=m.OrderAdjustment.Status.PENDING
+    ).first()
+    if pending_adj is not None:
+        raise ApprovalNeeded(
+            f"The adjustment “{pending_adj}” awaits a supervisor's approval: have it approved "
+            "or remove it before submitting."
+        )
+
+
+def _take_limited_uses(
+    order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, applied, actor
+) -> None:
+    """Count this order's use of each limited promotion it earns, under the counters' locks;
+    PricingChanged (nothing counted) when one ran out meanwhile."""
+    limited = {
+        p.id: p
+        for p in loaded.rules.promotions
+        if p.id in applied and (p.limit_overall is not None or p.limit_per_customer is not None)
+    }
+    counters = _lock_counters(limited)
+    own_final = set(
+        m.PromotionUsage.objects.filter(
+            order_id=order.order_id, status=m.UsageStatus.FINAL, promotion_id__in=list(limited)
+        ).values_list("promotion_id", flat=True)
+    )
+    lost = [
+        p
+        for pid, p in limited.items()
+        if pid not in own_final and _ran_out(p, counters[pid], order)
+    ]
+    if lost:
+        _refuse_lost(order, loaded, priced, lost, actor)
+    for pid in limited:
+        if pid not in own_final:
+            m.PromotionCounter.objects.filter(promotion_id=pid).update(used=F("used") + 1)
+
+
+def _ran_out(p: engine.PromotionRule, counter: m.PromotionCounter, order: OrderFacts) -> bool:
+    if p.limit_overall is not None and counter.used >= p.limit_overall:
+        return True
+    if p.limit_per_customer is None or order.customer_id is None:
+        return False
+    used_by_customer = (
+        m.PromotionUsage.objects.filter(
+            promotion_id=p.id, customer_id=order.customer_id, status=m.UsageStatus.FINAL
+        )
+        .exclude(order_id=order.order_id)
+        .count()
+    )
+    return used_by_customer >= p.limit_per_customer
+
+
+def _refuse_lost(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, lost, actor):
+    # Reprice as it would be now (the counters are read under lock, so this is current).
+    repriced = engine.price(_without_uses(loaded.snapshot, [p.id for p in lost]), loaded.rules)
+    names = ", ".join(f"“{p.name}”" for p in lost)
+    event(
+        E.PROMOTION_LIMIT_LOST,
+        actor,
+        order_id=order.order_id,
+        subject=names,
+        promotions=[p.id for p in lost],
+        old_total=str(priced.total),
+        new_total=str(repriced.total),
+    )
+    raise PricingChanged(
+        f"{names} reached its usage limit just now and no longer applies. The total is now "
+        f"{repriced.total} {order.currency} (was {priced.total}). Review the order with the "
+        "customer and submit again.",
+        priced=repriced,
+        extra={"total": str(repriced.total), "previous_total": str(priced.total)},
+    )
+
+
+def _finalize_usage(order: OrderFacts, applied: dict[int, Decimal]) -> None:
+    """The uses of the promotions applied become final; pending ones not applied go; final
+    ones no longer earned (a submitted order changed) go back to the pool."""
+    rows = {u.promotion_id: u for u in m.PromotionUsage.objects.filter(order_id=order.order_id)}
+    for pid, amount in applied.items():
+        row = rows.get(pid)
+        if row is None:
+            m.PromotionUsage.objects.create(
+                promotion_id=pid,
+                order_id=order.order_id,
+                customer_id=order.customer_id,
+                status=m.UsageStatus.FINAL,
+                amount=amount,
+            )
+        else:
+            row.status, row.amount = m.UsageStatus.FINAL, amount
+            row.save(update_fields=["status", "amount", "modified_at"])
+    m.PromotionUsage.objects.filter(order_id=order.order_id, status=m.UsageStatus.PENDING).exclude(
+        promotion_id__in=list(applied)
+    ).delete()
+    dropped = [
+        u.promotion_id
+        for u in rows.values()
+        if u.status == m.UsageStatus.FINAL and u.promotion_id not in applied
+    ]
+    if dropped:
+        _lock_counters(dropped)
+        m.PromotionCounter.objects.filter(promotion_id__in=dropped, used__gt=0).update(
+            used=F("used") - 1
+        )
+        m.PromotionUsage.objects.filter(order_id=order.order_id, promotion_id__in=dropped).update(
+            status=m.UsageStatus.RELEASED
+        )
+
+
+def _consume_coupons(order_id: int, applied: dict[int, Decimal], actor) -> None:
+    """Coupons whose promotion applied are consumed; the others go back to the wallet."""
+    now = timezone.now()
+    for coupon in m.Coupon.objects.select_for_update().filter(
+        order_id=order_id, status=m.Coupon.Status.AVAILABLE
+    ):
+        if coupon.promotion_id in applied:
+            coupon.status, coupon.consumed_at = m.Coupon.Status.CONSUMED, now
+            coupon.save(update_fields=["status", "consumed_at"])
+            event(E.COUPON_CONSUMED, actor, order_id=order_id, subject=coupon.code)
+        else:
+            coupon.order = None
+            coupon.save(update_fields=["order"])
+
+
+def _without_uses(snapshot: engine.Snapshot, exhausted) -> engine.Snapshot:
+    exhausted = set(exhausted)
+    kept = tuple(a for a in snapshot.allowances if a.promotion_id not in exhausted)
+    gone = tuple(engine.Allowance(pid, 0, None) for pid in sorted(exhausted))
+    return dataclasses.replace(snapshot, allowances=kept + gone)
+
+
+@transaction.atomic
+def release_order_pricing(*, order_id: int, actor) -> None:
+    """On cancel: release promotion usage (final uses go back to the pool) and return the
+    coupons to the customer's wallet."""
+    usages = list(
+        m.PromotionUsage.objects.filter(order_id=order_id).exclude(status=m.UsageStatus.RELEASED)
+    )
+    final_ids = [u.promotion_id for u in usages if u.status == m.UsageStatus.FINAL]
+    counters = _lock_counters(final_ids)
+    for pid in final_ids:
+        if counters[pid].used > 0:
+            m.PromotionCounter.objects.filter(promotion_id=pid).update(used=F("used") - 1)
+    if usages:
+        m.PromotionUsage.objects.filter(pk__in=[u.pk for u in usages]).update(
+            status=m.UsageStatus.RELEASED, modified_at=timezone.now()
+        )
+    for coupon in m.Coupon.objects.select_for_update().filter(order_id=order_id):
+        was_consumed = coupon.status == m.Coupon.Status.CONSUMED
+        coupon.status, coupon.order, coupon.consumed_at = m.Coupon.Status.AVAILABLE, None, None
+        coupon.save(update_fields=["status", "order", "consumed_at"])
+        if was_consumed:
+            event(E.COUPON_RETURNED, actor, order_id=order_id, subject=coupon.code)
+    event(
+        E.PRICING_RELEASED,
+        actor,
+        order_id=order_id,
+        released=[u.promotion_id for u in usages],
+    )
