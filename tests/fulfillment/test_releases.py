@@ -195,7 +195,7 @@ def test_a_batch_that_fails_leaves_no_half_released_order(setup, operations, mon
 
     from fulfillment import releases
 
-    monkeypatch.setattr(releases, "_events", boom)  # after the releases are inserted
+    monkeypatch.setattr(releases, "mark_orders_released", boom)  # after the releases are inserted
     with pytest.raises(RuntimeError):
         run_release()
     monkeypatch.undo()
