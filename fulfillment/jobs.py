@@ -10,11 +10,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-
-def _release(**kwargs):
-    from fulfillment.releases import run_release
-
-    return run_release(**kwargs)
+from fulfillment.releases import run_release
+from orders.services import resume_interrupted_submits
 
 
 def _sweep(**kwargs):
@@ -40,12 +37,6 @@ def _backorders(**kwargs):
     for start in range(0, len(sku_ids), 200):
         total += allocate_waiting_backorders(sku_ids=sku_ids[start : start + 200])
     return total
-
-
-def _resume_submits(**kwargs):
-    from orders.services import resume_interrupted_submits
-
-    return resume_interrupted_submits(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -80,7 +71,7 @@ JOBS: dict[str, Job] = {
         "release_orders",
         "Release orders",
         "Time to release orders for store: accepted orders become releases",
-        _release,
+        run_release,
         "fulfillment.release_orders",
     ),
     "sweep_stale_allocations": Job(
@@ -102,7 +93,7 @@ JOBS: dict[str, Job] = {
         "Finish interrupted submits",
         "Submits whose process died between the payment gateway and placing the order: "
         "authorized again under their own key, then placed or returned to the CSR",
-        _resume_submits,
+        resume_interrupted_submits,
         "orders.resume_interrupted_submits",
     ),
 }
