@@ -11,6 +11,7 @@ from orders.models import Order, OrderEvent
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import ArrangementFactory, stock
 from tests.fulfillment.release_helpers import accepted_order
+from tests.ownership import only_owners_write
 
 
 @pytest.fixture
@@ -172,3 +173,23 @@ def test_admin_lists_releases_shipments_and_job_runs(client, store_admin, order)
     release = Release.objects.get()
     page = client.get(f"/admin/fulfillment/release/{release.pk}/change/")
     assert page.status_code == 200 and release.number.encode() in page.content
+
+
+def test_only_orders_writes_orders_tables_from_payment_attention(client, supervisor, csr, order):
+    client.force_login(supervisor)
+    with only_owners_write("orders") as judged:
+        client.post(f"/fulfillment/attention/{order.pk}/", {"action": "review", "reason": "odd"})
+        client.post(f"/fulfillment/attention/{order.pk}/", {"action": "authorized"})
+    client.force_login(csr)
+    card = {"action": "new_payment", "exp_month": "12", "exp_year": "2035", "cvv": "123"}
+    with only_owners_write("orders") as taken:
+        client.post(
+            f"/fulfillment/attention/{order.pk}/", {**card, "card_number": "4000000000000002"}
+        )
+        client.post(
+            f"/fulfillment/attention/{order.pk}/", {**card, "card_number": "4242424242424242"}
+        )
+    assert Order.objects.get(pk=order.pk).status == "authorized"
+    assert order.payments.filter(status="replaced").count() == 1
+    assert {w.table for w in judged} == {"orders_order", "orders_orderpayment", "orders_orderevent"}
+    assert {w.table for w in taken} == {"orders_orderpayment", "orders_orderevent"}
