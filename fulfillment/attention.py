@@ -9,7 +9,7 @@ by a supervisor), or a shipment's capture failed (declined / gateway error; the 
     to be captured; the retry then captures with it;
   * cancel (orders' cancel_order, on the order screen; only before release);
   * "Update order to payment authorized" / "requires review" (SUPERVISE: a judgment on risk,
-    like approving an adjustment): orders' `payment_capture.payment_status_set`.
+    like approving an adjustment): orders' `payment_capture.set_payment_status`.
 Every write to the order (its status, payments, attention note, events) is orders' service;
 this module reads shipments and talks to the gateway.
 """
@@ -78,12 +78,12 @@ def take_new_payment(*, actor, order_id, card_number, exp_month, exp_year, cvv):
         raise DomainError("The payment gateway did not answer; nothing was charged.") from None
     del card
     if not auth.approved:
-        payment_capture.new_card_declined(
+        payment_capture.record_declined_card(
             order_id=order.pk, reason=auth.reason, card=token.last4, actor=actor
         )
         raise DomainError(f"The new card was not accepted: {auth.reason}", field="card_number")
     with transaction.atomic():
-        payment, replaced = payment_capture.payment_replace(
+        payment, replaced = payment_capture.replace_payment(
             actor=actor,
             order_id=order.pk,
             gateway=gateway.name,

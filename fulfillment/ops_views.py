@@ -232,7 +232,7 @@ def attention_action(request, order_id):
             else:
                 messages.error(request, f"The capture failed again: {shipment.capture_error}")
         elif action in ("authorized", "review"):
-            order = payment_capture.payment_status_set(
+            order = payment_capture.set_payment_status(
                 actor=request.user,
                 order_id=order_id,
                 authorized=action == "authorized",

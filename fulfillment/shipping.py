@@ -40,7 +40,7 @@ from orders import payment_capture, payments
 from orders import selectors as order_selectors
 from orders.models import LineInventoryStatus as L
 from orders.services import order_email
-from orders.status import mark_shipped
+from orders.status import mark_parcel_shipped
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +251,7 @@ def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, ship
     Shipment.objects.filter(pk=shipment.pk).update(amount=amount)
     shipment.amount = amount
 
-    mark_shipped(
+    mark_parcel_shipped(
         order=order,
         shipped_lines=done_lines,
         order_done=order_done,
@@ -307,7 +307,7 @@ def capture_shipment(*, shipment_id: int, actor=None):
                 .exclude(capture_status=C.CAPTURED)
                 .exists()
             )
-            payment_capture.capture_recorded(
+            payment_capture.record_capture(
                 order=order,
                 payment=payment,
                 amount=shipment.amount,
@@ -320,7 +320,7 @@ def capture_shipment(*, shipment_id: int, actor=None):
             Shipment.objects.filter(pk=shipment_id).update(
                 capture_status=C.FAILED, capture_error=reason[:255]
             )
-            payment_capture.capture_failed(
+            payment_capture.record_capture_failure(
                 order=order,
                 amount=shipment.amount,
                 tracking=shipment.tracking_number,

@@ -24,7 +24,7 @@ from orders.status import transition_order
 OPEN_AUTHORIZATIONS = (PaymentStatus.AUTHORIZED, PaymentStatus.REVIEW)
 
 
-def capture_recorded(
+def record_capture(
     *,
     order: Order,
     payment: OrderPayment | None,
@@ -50,7 +50,9 @@ def capture_recorded(
         OrderPayment.objects.filter(pk=payment.pk).update(status=PaymentStatus.CAPTURED)
 
 
-def capture_failed(*, order: Order, amount: Decimal, tracking: str, reason: str, actor) -> None:
+def record_capture_failure(
+    *, order: Order, amount: Decimal, tracking: str, reason: str, actor
+) -> None:
     """A shipment's capture was declined or the gateway failed: the order shows in payment
     attention with the reason. `order` is locked by the caller."""
     attention = f"Capture of {amount} for {tracking} failed: {reason}"
@@ -66,7 +68,7 @@ def capture_failed(*, order: Order, amount: Decimal, tracking: str, reason: str,
 
 
 @transaction.atomic
-def payment_status_set(*, actor, order_id, authorized: bool, reason: str = "") -> Order:
+def set_payment_status(*, actor, order_id, authorized: bool, reason: str = "") -> Order:
     """ "Update order to payment authorized" (authorized=True) or "requires review"."""
     require(actor, Perm.SUPERVISE, "change an order's payment status")
     order = Order.objects.select_for_update().filter(pk=order_id).first()
@@ -102,12 +104,12 @@ def payment_status_set(*, actor, order_id, authorized: bool, reason: str = "") -
     return order
 
 
-def new_card_declined(*, order_id: int, reason: str, card: str, actor) -> None:
+def record_declined_card(*, order_id: int, reason: str, card: str, actor) -> None:
     events.record(order_id, E.ORDER_PAYMENT_DECLINED, actor, reason=reason, card=card)
 
 
 @transaction.atomic
-def payment_replace(
+def replace_payment(
     *, actor, order_id: int, gateway: str, token, auth, amount: Decimal, review: bool
 ) -> tuple[OrderPayment, list[str]]:
     """A new card, authorized for `amount` (`token` and `auth` are the gateway's answers;

@@ -5,8 +5,8 @@ order's version (so a screen holding an older one is refused) and is recorded in
 timeline. `transition_order` moves one order; `transition_orders` and `transition_lines` move
 many at once for the jobs (one statement each on PostgreSQL, so a release batch of a thousand
 orders costs the same few statements as one). The other apps tell orders what happened through
-the functions below (`mark_orders_released`, `mark_shipped`, `orders_follow`) and never write
-these rows themselves.
+the functions below (`mark_orders_released`, `mark_parcel_shipped`, `orders_follow`) and never
+write these rows themselves.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def mark_orders_released(released: list[ReleasedOrder], *, actor) -> None:
     )
 
 
-def mark_shipped(
+def mark_parcel_shipped(
     *, order: Order, shipped_lines: Mapping[int, str], order_done: bool, actor, **data
 ):
     """A parcel of the order shipped (`data` describes it for the ORDER_SHIPPED event): the
