@@ -33,8 +33,15 @@ from core.events import EventType as E
 from core.money import quantize
 from core.permissions import require
 from core.roles import Perm
-from fulfillment import tasks
-from fulfillment.models import Release, ReleaseLine, Shipment, ShipmentLine
+from fulfillment import locks, tasks
+from fulfillment.models import (
+    Inventory,
+    LineAllocation,
+    Release,
+    ReleaseLine,
+    Shipment,
+    ShipmentLine,
+)
 from orders import events as order_events
 from orders import payment_capture, payments
 from orders import selectors as order_selectors
@@ -106,9 +113,6 @@ def _int(value):
 
 def _take_from_stock(shipped: dict[int, int], release_lines: dict) -> None:
     """The goods left the building: lower on hand and allocated, shrink the allocation rows."""
-    from fulfillment import locks
-    from fulfillment.models import Inventory, LineAllocation
-
     by_line = defaultdict(list)
     allocs = LineAllocation.objects.filter(
         line_id__in=[release_lines[r].line_id for r in shipped], kind="on_hand"
