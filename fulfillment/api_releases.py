@@ -16,6 +16,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import NotFound
 from core.permissions import HasPerm
 from core.roles import Perm
 from fulfillment import attention, shipping
@@ -210,8 +211,6 @@ class RetryCapture(APIView):
     @extend_schema(request=None, responses={200: ShipmentSerializer})
     def post(self, request, pk: int):
         if not Shipment.objects.filter(pk=pk).exists():
-            from core.errors import NotFound
-
             raise NotFound(f"Shipment {pk} does not exist.")
         attention.retry_capture(actor=request.user, shipment_id=pk)
         return Response(ShipmentSerializer(_shipment(pk)).data)

@@ -20,6 +20,7 @@ from core.permissions import desk_view
 from core.roles import Perm
 from fulfillment import attention, documents, shipping
 from fulfillment.models import FulfillmentCenter, Release, ReleaseLine, Shipment
+from orders import payment_capture
 
 
 @desk_view(Perm.RUN_OPERATIONS)
@@ -235,7 +236,7 @@ def attention_action(request, order_id):
             else:
                 messages.error(request, f"The capture failed again: {shipment.capture_error}")
         elif action in ("authorized", "review"):
-            order = attention.set_payment_status(
+            order = payment_capture.set_payment_status(
                 actor=request.user,
                 order_id=order_id,
                 authorized=action == "authorized",

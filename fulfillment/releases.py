@@ -6,32 +6,33 @@ choice that ships what is available, or `released` with lines allocated since) a
 ATP choices release what is allocated now, and the rest follows in a later run.
 
 One release per (fulfillment center, shipping method, ship-to) of the order; a line held in two
-centers gets a release line in each. Lines move `allocated -> released`, the order moves to
-`released`, with one status event and one ORDER_RELEASED event per order.
+centers gets a release line in each. Fulfillment writes the releases; orders
+(`orders.status.mark_orders_released`) moves the lines `allocated -> released` and the order to
+`released`, with one status event (or ORDER_RELEASED, released already) per order.
 
 Batches, each ONE transaction (like the stale sweep):
 1. the next `batch_size` candidate orders after this worker's cursor (order id), locked
    `FOR UPDATE SKIP LOCKED`: two workers never take the same order, and an order a CSR is
    canceling right now is skipped (it locks the same row) and seen by the next run;
 2. re-read their lines under that lock (status checked again: a run twice releases nothing
-   twice), build the releases in memory, write them with bulk statements.
+   twice), build the releases in memory, write them with bulk statements (orders' writes too:
+   the same few statements whatever the batch size).
 A worker killed halfway rolls its batch back: every order is released whole or not at all. The
 unique constraints (`Release(order, sequence)`, `ReleaseLine(line, center)`) back this up.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Exists, F, Max, OuterRef, Subquery
-from django.utils import timezone
+from django.db.models import Max
 
-from core.events import EventType
+from fulfillment.models import LineAllocation, Release, ReleaseLine
+from orders import selectors as order_selectors
+from orders.status import ReleasedOrder, mark_orders_released
 
-RELEASABLE_ORDER_STATES = ("authorized", "backordered", "released")
 ACTIVE_LINE_STATES = ("unallocated", "allocated", "backordered")
 
 
@@ -62,43 +63,10 @@ class ReleaseCounts:
         }
 
 
-def _candidate_ids(after_id: int, batch_size: int) -> list[int]:
-    """The next orders after the cursor with a line allocated (walking orders by key from the
-    cursor, each asked about its lines by key)."""
-    from orders.models import Order, OrderLine
-
-    allocated = OrderLine.objects.filter(
-        order_id=OuterRef("pk"),
-        order_id__gt=after_id,  # said again here so that a merge join starts at the cursor
-        inventory_status="allocated",
-    )
-    return list(
-        Order.objects.filter(pk__gt=after_id, status__in=RELEASABLE_ORDER_STATES)
-        .filter(Exists(allocated))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:batch_size]
-    )
-
-
-def _lock_orders(ids: list[int]) -> list[tuple]:
-    from orders.models import Order
-
-    return list(
-        Order.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in=ids, status__in=RELEASABLE_ORDER_STATES)
-        .order_by("pk")
-        .values_list("pk", "number", "status", "atp_choice")
-    )
-
-
 def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
     """One transaction. Returns (counts, next cursor or None when no candidate is left)."""
-    from fulfillment.models import LineAllocation, Release
-    from orders.models import OrderAddress, OrderLine
-    from orders.workflow import check_line_transition, check_order_transition
-
     counts = ReleaseCounts()
-    ids = _candidate_ids(after_id, batch_size)
+    ids = order_selectors.releasable_order_ids(after_id=after_id, limit=batch_size)
     if not ids:
         return counts, None
     cursor = ids[-1]
@@ -113,27 +81,13 @@ def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
                     cur.execute(
                         "SET LOCAL synchronous_commit TO OFF; SET LOCAL random_page_cost = 1.1"
                     )
-            orders = _lock_orders(ids)
+            orders = order_selectors.lock_releasable_orders(ids)
             if not orders:
                 return counts, cursor
             order_info = {o[0]: o for o in orders}
             # Each read walks an index from the batch's keys: a join here would make the
             # planner hash every address and allocation row, on every batch.
-            method = OrderAddress.objects.filter(pk=OuterRef("ship_to_id"))
-            lines = list(
-                OrderLine.objects.filter(order_id__in=list(order_info))
-                .annotate(method_id=Subquery(method.values("shipping_method_id")))
-                .order_by("order_id", "pk")
-                .values_list(
-                    "pk",
-                    "order_id",
-                    "sku_id",
-                    "quantity",
-                    "inventory_status",
-                    "ship_to_id",
-                    "method_id",
-                )
-            )
+            lines = order_selectors.release_lines(list(order_info))
             allocated_ids = [x[0] for x in lines if x[4] == "allocated"]
             line_sku = {x[0]: x[2] for x in lines}
             centers_of: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -158,8 +112,7 @@ def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
             releases: list[tuple] = []
             # (index into releases, line_id, center_id, sku_id, quantity)
             release_lines: list[tuple] = []
-            released_line_ids: list[int] = []
-            order_updates: list[tuple[int, str, list]] = []
+            released: list[ReleasedOrder] = []
             for order_id, (_, number, status, atp) in order_info.items():
                 olines = by_order[order_id]
                 ready = [x for x in olines if x[4] == "allocated"]
@@ -170,11 +123,9 @@ def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
                 ):
                     counts.skipped_ship_complete += 1
                     continue
-                check_order_transition(status, "released")
                 groups: dict[tuple, list[tuple]] = {}
                 services = []
                 for x in ready:
-                    check_line_transition(x[4], "released")
                     held = centers_of.get(x[0])
                     if not held:
                         services.append(x)
@@ -200,17 +151,17 @@ def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
                     index = len(releases) - 1
                     for x, qty in members:
                         release_lines.append((index, x[0], center, x[2], qty))
-                released_line_ids.extend(x[0] for x in ready)
-                order_updates.append((order_id, status, numbers))
+                released.append(
+                    ReleasedOrder(order_id, status, {x[0]: x[4] for x in ready}, numbers)
+                )
                 counts.orders += 1
                 counts.lines += len(ready)
             counts.releases = len(releases)
             if not releases:
                 return counts, cursor
             write = _write_postgres if connection.vendor == "postgresql" else _write_orm
-            counts.release_ids = write(
-                releases, release_lines, released_line_ids, order_updates, actor
-            )
+            counts.release_ids = write(releases, release_lines)
+            mark_orders_released(released, actor=actor)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -218,23 +169,7 @@ def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
     return counts, cursor
 
 
-def _events(order_updates, actor_id):
-    """One per order: the status change naming its releases (ORDER_RELEASED when the order
-    was released already and more of it is released now)."""
-    out = []
-    for order_id, status, numbers in order_updates:
-        if status != "released":
-            data = {"old": status, "new": "released", "why": "release job", "releases": numbers}
-            out.append((int(EventType.ORDER_STATUS_CHANGED), order_id, data))
-        else:
-            out.append((int(EventType.ORDER_RELEASED), order_id, {"releases": numbers}))
-    return out
-
-
-def _write_orm(releases, release_lines, line_ids, order_updates, actor) -> list[int]:
-    from fulfillment.models import Release, ReleaseLine
-    from orders.models import Order, OrderEvent, OrderLine
-
+def _write_orm(releases, release_lines) -> list[int]:
     rows = [
         Release(number=n, order_id=o, sequence=q, center_id=c, shipping_method_id=m, ship_to_id=t)
         for n, o, q, c, m, t in releases
@@ -247,23 +182,11 @@ def _write_orm(releases, release_lines, line_ids, order_updates, actor) -> list[
         ],
         batch_size=2000,
     )
-    OrderLine.objects.filter(pk__in=line_ids).update(inventory_status="released")
-    changed = [o for o, status, _ in order_updates if status != "released"]
-    Order.objects.filter(pk__in=changed).update(
-        status="released", version=F("version") + 1, modified_at=timezone.now()
-    )
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(order_id=o, event_type=e, actor=actor, data=d)
-            for e, o, d in _events(order_updates, actor)
-        ],
-        batch_size=2000,
-    )
     return [r.pk for r in rows]
 
 
-def _write_postgres(releases, release_lines, line_ids, order_updates, actor) -> list[int]:
-    """The same writes as _write_orm in five statements from arrays (no model instances)."""
+def _write_postgres(releases, release_lines) -> list[int]:
+    """The same writes as _write_orm in two statements from arrays (no model instances)."""
     cols = list(zip(*releases, strict=True))
     with connection.cursor() as cur:
         cur.execute(
@@ -290,28 +213,6 @@ def _write_postgres(releases, release_lines, line_ids, order_updates, actor) -> 
                 list(lcols[2]),
                 list(lcols[3]),
                 list(lcols[4]),
-            ],
-        )
-        cur.execute(
-            "UPDATE orders_orderline SET inventory_status = 'released' WHERE id = ANY(%s)",
-            [sorted(line_ids)],
-        )
-        changed = sorted(o for o, status, _ in order_updates if status != "released")
-        cur.execute(
-            "UPDATE orders_order SET status = 'released', version = version + 1, "
-            "modified_at = now() WHERE id = ANY(%s)",
-            [changed],
-        )
-        events = _events(order_updates, actor)
-        cur.execute(
-            "INSERT INTO orders_orderevent (event_type, actor_id, occurred_at, data, order_id) "
-            "SELECT v.e, %s, now(), v.d, v.o "
-            "FROM unnest(%s::int[], %s::bigint[], %s::jsonb[]) AS v(e, o, d)",
-            [
-                actor.pk if actor else None,
-                [e[0] for e in events],
-                [e[1] for e in events],
-                [json.dumps(e[2]) for e in events],
             ],
         )
     return ids

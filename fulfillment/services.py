@@ -36,6 +36,7 @@ from fulfillment.models import (
     Vendor,
 )
 from fulfillment.selectors import EligibleCenters, line_demands
+from orders.status import orders_follow
 
 # Lines in these states hold (or wait for) stock; the others are out of allocation's hands.
 ACTIVE_LINE_STATES = ("unallocated", "allocated", "backordered")
@@ -666,48 +667,8 @@ def allocate_waiting_backorders(*, sku_ids, actor=None, limit: int = 1000) -> in
     # The orders' status follows in a transaction of its own, once the lines are committed:
     # order rows are locked before lines elsewhere (orders' services), never after them here.
     order_ids = sorted({line.order_id for line in lines})
-    transaction.on_commit(lambda: orders_follow(order_ids=order_ids, actor=actor))
+    transaction.on_commit(lambda: orders_follow(order_ids, actor=actor))
     return improved
-
-
-@transaction.atomic
-def orders_follow(*, order_ids, actor=None) -> None:
-    """A backordered order whose active lines are all allocated becomes payment authorized."""
-    _orders_follow(order_ids, actor=actor)
-
-
-def _orders_follow(order_ids, *, actor) -> None:
-    from orders.models import Order, OrderEvent, OrderLine
-    from orders.models import OrderStatus as S
-    from orders.workflow import check_order_transition
-
-    candidates = list(
-        Order.objects.select_for_update()
-        .filter(pk__in=list(order_ids), status=S.BACKORDERED)
-        .order_by("pk")
-    )
-    if not candidates:
-        return
-    waiting = set(
-        OrderLine.objects.filter(order__in=candidates)
-        .exclude(inventory_status__in=["allocated", "released", "shipped", "canceled"])
-        .values_list("order_id", flat=True)
-    )
-    events = []
-    for order in candidates:
-        if order.pk in waiting:
-            continue
-        check_order_transition(order.status, S.AUTHORIZED)
-        Order.objects.filter(pk=order.pk).update(status=S.AUTHORIZED, version=F("version") + 1)
-        events.append(
-            OrderEvent(
-                order=order,
-                event_type=int(EventType.ORDER_STATUS_CHANGED),
-                actor=actor,
-                data={"old": S.BACKORDERED, "new": S.AUTHORIZED, "why": "backorders allocated"},
-            )
-        )
-    OrderEvent.objects.bulk_create(events)
 
 
 # --- availability to promise -----------------------------------------------------------------
@@ -939,7 +900,7 @@ def move_backorders_to_new_order(*, order, actor):
         ]
     )
     if source.status == S.BACKORDERED:
-        _orders_follow([source.pk], actor=actor)
+        orders_follow([source.pk], actor=actor)
     target.refresh_from_db()
     return target
 

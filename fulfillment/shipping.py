@@ -23,6 +23,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -32,18 +33,26 @@ from core.events import EventType as E
 from core.money import quantize
 from core.permissions import require
 from core.roles import Perm
+from fulfillment import locks, tasks
+from fulfillment.models import (
+    Inventory,
+    LineAllocation,
+    Release,
+    ReleaseLine,
+    Shipment,
+    ShipmentLine,
+)
+from orders import events as order_events
+from core import payments
+from orders import payment_capture
+from orders import selectors as order_selectors
+from orders.models import LineInventoryStatus as L
+from orders.services import order_email
+from orders.status import mark_parcel_shipped
 
 logger = logging.getLogger(__name__)
 
 CARRIERS = ("Canada Post", "Purolator", "UPS", "FedEx", "DHL", "Other")
-
-
-def _order_event(order_id, event_type, actor, **data):
-    from orders.models import OrderEvent
-
-    return OrderEvent.objects.create(
-        order_id=order_id, event_type=int(event_type), actor=actor, data=data
-    )
 
 
 def _parse_items(items, release_lines, order_lines) -> dict[int, int]:
@@ -105,9 +114,6 @@ def _int(value):
 
 def _take_from_stock(shipped: dict[int, int], release_lines: dict) -> None:
     """The goods left the building: lower on hand and allocated, shrink the allocation rows."""
-    from fulfillment import locks
-    from fulfillment.models import Inventory, LineAllocation
-
     by_line = defaultdict(list)
     allocs = LineAllocation.objects.filter(
         line_id__in=[release_lines[r].line_id for r in shipped], kind="on_hand"
@@ -143,8 +149,6 @@ def confirm_shipment(
     *, actor, release_id, carrier: str, tracking_number: str, lines=None, shipped_at=None
 ):
     """Confirm that a parcel of this release shipped; then capture its amount (after commit)."""
-    from fulfillment.models import Release, ReleaseLine, Shipment, ShipmentLine
-
     require(actor, Perm.RUN_OPERATIONS, "confirm shipments")
     shipment = _record_shipment(
         actor=actor,
@@ -153,7 +157,6 @@ def confirm_shipment(
         tracking_number=tracking_number,
         lines=lines,
         shipped_at=shipped_at,
-        models=(Release, ReleaseLine, Shipment, ShipmentLine),
     )
     capture_shipment(shipment_id=shipment.pk, actor=actor)
     shipment.refresh_from_db()
@@ -161,13 +164,7 @@ def confirm_shipment(
 
 
 @transaction.atomic
-def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, shipped_at, models):
-    from orders.models import LineInventoryStatus as L
-    from orders.models import Order, OrderLine
-    from orders.models import OrderStatus as S
-    from orders.workflow import check_line_transition, check_order_transition
-
-    Release, ReleaseLine, Shipment, ShipmentLine = models
+def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, shipped_at):
     carrier = (carrier or "").strip()
     tracking_number = (tracking_number or "").strip()
     if not carrier:
@@ -178,7 +175,7 @@ def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, ship
     order_id = Release.objects.filter(pk=release_pk).values_list("order_id", flat=True).first()
     if order_id is None:
         raise NotFound(f"Release {release_id} does not exist.")
-    order = Order.objects.select_for_update().get(pk=order_id)  # same lock as cancel
+    order = order_selectors.order_for_update(order_id)  # same lock as cancel
     release = Release.objects.select_for_update().get(pk=release_pk)
     if Shipment.objects.filter(release=release, tracking_number=tracking_number).exists():
         raise DomainError(
@@ -192,9 +189,7 @@ def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, ship
         .select_related("sku")
         .order_by("pk")
     )
-    order_lines = dict(
-        OrderLine.objects.filter(order_id=order_id).values_list("pk", "inventory_status")
-    )
+    order_lines = order_selectors.line_statuses(order_id)
     wanted = _parse_items(lines, release_lines, order_lines)
     by_pk = {rl.pk: rl for rl in release_lines}
 
@@ -237,14 +232,12 @@ def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, ship
         .annotate(s=Sum("shipped_quantity"))
         .values_list("line_id", "s")
     )
-    line_rows = {x.pk: x for x in OrderLine.objects.filter(pk__in=touched)}
-    done_lines = []
-    for line_id in touched:
-        line = line_rows[line_id]
-        if shipped_of.get(line_id, 0) >= line.quantity and line.inventory_status != L.SHIPPED:
-            check_line_transition(line.inventory_status, L.SHIPPED)
-            done_lines.append(line_id)
-    OrderLine.objects.filter(pk__in=done_lines).update(inventory_status=L.SHIPPED)
+    line_rows = order_selectors.lines_by_id(touched)
+    done_lines = {
+        line.pk: line.inventory_status
+        for line in line_rows.values()
+        if shipped_of.get(line.pk, 0) >= line.quantity and line.inventory_status != L.SHIPPED
+    }
     order_lines.update({pk: L.SHIPPED for pk in done_lines})
     order_done = all(s in (L.SHIPPED, L.CANCELED) for s in order_lines.values())
 
@@ -263,26 +256,17 @@ def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, ship
     Shipment.objects.filter(pk=shipment.pk).update(amount=amount)
     shipment.amount = amount
 
-    _order_event(
-        order_id,
-        E.ORDER_SHIPPED,
-        actor,
+    mark_parcel_shipped(
+        order=order,
+        shipped_lines=done_lines,
+        order_done=order_done,
+        actor=actor,
         release=release.number,
         carrier=carrier,
         tracking=tracking_number,
         lines={str(by_pk[k].line_id): v for k, v in wanted.items()},
         amount=str(amount),
     )
-    if order_done and order.status != S.SHIPPED:
-        check_order_transition(order.status, S.SHIPPED)
-        Order.objects.filter(pk=order_id).update(
-            status=S.SHIPPED, version=F("version") + 1, modified_at=now
-        )
-        _order_event(order_id, E.ORDER_STATUS_CHANGED, actor, old=order.status, new=S.SHIPPED)
-    else:
-        Order.objects.filter(pk=order_id).update(version=F("version") + 1, modified_at=now)
-    from fulfillment import tasks
-
     shipment_id = shipment.pk
     transaction.on_commit(lambda: tasks.send_ship_notification.delay(shipment_id))
     return shipment
@@ -290,27 +274,14 @@ def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, ship
 
 def capture_shipment(*, shipment_id: int, actor=None):
     """Capture a shipment's amount, at most once. Safe to call again (retry) at any time."""
-    from core import payments
-    from fulfillment.models import Shipment
-    from orders.models import Order, OrderPayment, PaymentStatus
-
     C = Shipment.Capture
     claimed = Shipment.objects.filter(
         pk=shipment_id, capture_status__in=[C.PENDING, C.FAILED]
     ).update(capture_status=C.CAPTURING)
-    shipment = Shipment.objects.select_related("order").get(pk=shipment_id)
+    shipment = Shipment.objects.get(pk=shipment_id)
     if not claimed:
         return shipment  # captured already, or another worker is capturing it right now
-    order = shipment.order
-    payment = (
-        OrderPayment.objects.filter(
-            order=order,
-            status__in=[PaymentStatus.AUTHORIZED, PaymentStatus.REVIEW, PaymentStatus.CAPTURED],
-        )
-        .exclude(authorization_id="")
-        .order_by("-pk")
-        .first()
-    )
+    payment = order_selectors.capturable_payment(shipment.order_id)
     if shipment.amount <= 0:
         result = payments.AuthResult(payments.Outcome.APPROVED, "Nothing to capture", "")
     elif payment is None:
@@ -328,45 +299,38 @@ def capture_shipment(*, shipment_id: int, actor=None):
                 payments.Outcome.ERROR, "The payment gateway did not answer."
             )
     with transaction.atomic():
-        Order.objects.select_for_update().filter(pk=order.pk).first()
+        # The order first: two shipments' captures finishing at once see each other's outcome.
+        order = order_selectors.order_for_update(shipment.order_id)
         if result.approved:
             Shipment.objects.filter(pk=shipment_id).update(
                 capture_status=C.CAPTURED,
                 capture_id=result.authorization_id or "",
                 capture_error="",
             )
-            _order_event(
-                order.pk,
-                E.ORDER_PAYMENT_CAPTURED,
-                actor,
-                amount=str(shipment.amount),
-                tracking=shipment.tracking_number,
-                card=payment.label if payment else "",
-            )
             open_failures = (
-                Shipment.objects.filter(order=order).exclude(capture_status=C.CAPTURED).exists()
+                Shipment.objects.filter(order_id=order.pk)
+                .exclude(capture_status=C.CAPTURED)
+                .exists()
             )
-            current = Order.objects.get(pk=order.pk)
-            if not open_failures and current.attention.startswith("Capture"):
-                Order.objects.filter(pk=order.pk).update(attention="")
-            if payment and current.status == "shipped" and not open_failures:
-                OrderPayment.objects.filter(pk=payment.pk).update(status=PaymentStatus.CAPTURED)
+            payment_capture.record_capture(
+                order=order,
+                payment=payment,
+                amount=shipment.amount,
+                tracking=shipment.tracking_number,
+                settled=not open_failures,
+                actor=actor,
+            )
         else:
             reason = result.reason or "declined"
             Shipment.objects.filter(pk=shipment_id).update(
                 capture_status=C.FAILED, capture_error=reason[:255]
             )
-            attention = (
-                f"Capture of {shipment.amount} for {shipment.tracking_number} failed: {reason}"
-            )
-            Order.objects.filter(pk=order.pk).update(attention=attention[:255])
-            _order_event(
-                order.pk,
-                E.ORDER_CAPTURE_FAILED,
-                actor,
-                amount=str(shipment.amount),
+            payment_capture.record_capture_failure(
+                order=order,
+                amount=shipment.amount,
                 tracking=shipment.tracking_number,
                 reason=reason,
+                actor=actor,
             )
     shipment.refresh_from_db()
     return shipment
@@ -374,11 +338,6 @@ def capture_shipment(*, shipment_id: int, actor=None):
 
 def ship_notification_send(*, shipment_id: int) -> bool:
     """E-mail the tracking number once (claimed by notified_at); False if sent or no address."""
-    from django.core.mail import send_mail
-
-    from fulfillment.models import Shipment
-    from orders.services import order_email
-
     with transaction.atomic():
         claimed = Shipment.objects.filter(pk=shipment_id, notified_at__isnull=True).update(
             notified_at=timezone.now()
@@ -401,7 +360,7 @@ def ship_notification_send(*, shipment_id: int) -> bool:
             settings.DEFAULT_FROM_EMAIL,
             [to],
         )  # a failure raises: the claim rolls back and the task retries
-        _order_event(
+        order_events.record(
             shipment.order_id,
             E.ORDER_SHIP_NOTIFY_EMAILED,
             None,

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from orders import integrations as ext
 from orders.models import (
@@ -228,3 +228,91 @@ def order_detail(order: Order) -> dict:
     context["comments"] = list(OrderComment.objects.filter(order=order).select_related("author"))
     context["payments"] = list(OrderPayment.objects.filter(order=order))
     return context
+
+
+# --- for the fulfillment of orders: the release job, ship confirmation, payment attention -----
+
+RELEASABLE_ORDER_STATES = (OrderStatus.AUTHORIZED, OrderStatus.BACKORDERED, OrderStatus.RELEASED)
+
+
+def releasable_order_ids(*, after_id: int, limit: int) -> list[int]:
+    """The next orders after the cursor (order id) that may be released and have a line
+    allocated (walking orders by key from the cursor, each asked about its lines by key)."""
+    allocated = OrderLine.objects.filter(
+        order_id=OuterRef("pk"),
+        order_id__gt=after_id,  # said again here so that a merge join starts at the cursor
+        inventory_status=LineInventoryStatus.ALLOCATED,
+    )
+    return list(
+        Order.objects.filter(pk__gt=after_id, status__in=RELEASABLE_ORDER_STATES)
+        .filter(Exists(allocated))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def lock_releasable_orders(order_ids: list[int]) -> list[tuple[int, str | None, str, str]]:
+    """Lock those of `order_ids` still releasable, skipping rows another transaction holds (a
+    second release worker, a CSR canceling): (id, number, status, atp_choice), by id."""
+    return list(
+        Order.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=order_ids, status__in=RELEASABLE_ORDER_STATES)
+        .order_by("pk")
+        .values_list("pk", "number", "status", "atp_choice")
+    )
+
+
+def release_lines(order_ids: list[int]) -> list[tuple]:
+    """The lines of these orders, by order and id, as (id, order_id, sku_id, quantity,
+    inventory_status, ship_to_id, shipping_method_id of the ship-to)."""
+    # The ship-to's method is read by key per line: a join here would make the planner hash
+    # every address row, on every batch of the release job.
+    method = OrderAddress.objects.filter(pk=OuterRef("ship_to_id"))
+    return list(
+        OrderLine.objects.filter(order_id__in=order_ids)
+        .annotate(method_id=Subquery(method.values("shipping_method_id")))
+        .order_by("order_id", "pk")
+        .values_list(
+            "pk", "order_id", "sku_id", "quantity", "inventory_status", "ship_to_id", "method_id"
+        )
+    )
+
+
+def order_for_update(order_id: int) -> Order:
+    """The order, its row locked until the transaction ends (the lock cancel takes too)."""
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+def line_statuses(order_id: int) -> dict[int, str]:
+    return dict(OrderLine.objects.filter(order_id=order_id).values_list("pk", "inventory_status"))
+
+
+def lines_by_id(line_ids) -> dict[int, OrderLine]:
+    return {line.pk: line for line in OrderLine.objects.filter(pk__in=line_ids)}
+
+
+def capturable_payment(order_id: int) -> OrderPayment | None:
+    """The order's authorized card that a shipment's amount is captured from."""
+    return (
+        OrderPayment.objects.filter(
+            order_id=order_id,
+            status__in=[PaymentStatus.AUTHORIZED, PaymentStatus.REVIEW, PaymentStatus.CAPTURED],
+        )
+        .exclude(authorization_id="")
+        .order_by("-pk")
+        .first()
+    )
+
+
+def orders_requiring_payment_attention(*, capture_failed: QuerySet) -> QuerySet[Order]:
+    """ "Find orders requiring payment attn": in payment review, with a failed capture (the
+    order ids of `capture_failed`), or shipped/released with a note of what went wrong."""
+    return (
+        Order.objects.filter(
+            Q(status=OrderStatus.PAYMENT_REVIEW)
+            | Q(pk__in=capture_failed)
+            | (Q(status__in=[OrderStatus.SHIPPED, OrderStatus.RELEASED]) & ~Q(attention=""))
+        )
+        .select_related("customer")
+        .order_by("-modified_at", "-id")
+    )

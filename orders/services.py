@@ -45,6 +45,7 @@ from orders.models import (
     PaymentStatus,
     SubmitAttempt,
 )
+from orders.status import transition_order
 from orders.workflow import check_order_transition
 
 logger = logging.getLogger(__name__)
@@ -123,14 +124,6 @@ def _claim(order: Order | int, version: int | None) -> Order:
     if not isinstance(order, int):
         order.version = fresh.version
     return fresh
-
-
-def _set_status(order: Order, target: str, actor, **data) -> None:
-    check_order_transition(order.status, target)
-    old = order.status
-    order.status = target
-    Order.objects.filter(pk=order.pk).update(status=target, modified_at=timezone.now())
-    _event(order, E.ORDER_STATUS_CHANGED, actor, old=old, new=target, **data)
 
 
 def _reprice(order: Order, actor=None):
@@ -934,8 +927,7 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
                 Order.objects.filter(pk=locked.pk).update(version=F("version") + 1)
             else:
                 attempt = SubmitAttempt.objects.create(key=key, order=locked, actor=actor)
-                _set_status(locked, OrderStatus.SUBMITTED, actor, key=key)
-                Order.objects.filter(pk=locked.pk).update(version=F("version") + 1)
+                transition_order(locked, OrderStatus.SUBMITTED, actor=actor, key=key)
                 _event(locked, E.ORDER_SUBMIT_STARTED, actor, total=str(locked.total), key=key)
     except IntegrityError:
         # A concurrent submit with the same key won the race on the unique key.
@@ -994,7 +986,6 @@ def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitR
                 number=placed.number,
                 submitted_at=placed.submitted_at,
                 attention=placed.attention,
-                version=F("version") + 1,
             )
             payment.status = (
                 PaymentStatus.REVIEW
@@ -1021,7 +1012,7 @@ def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitR
                     amount=str(placed.total),
                     card=payment.label,
                 )
-            _set_status(placed, target, actor)
+            transition_order(placed, target, actor=actor)
             _event(placed, E.ORDER_PLACED, actor, number=placed.number, total=str(placed.total))
             SubmitAttempt.objects.filter(pk=attempt.pk).update(
                 outcome=SubmitAttempt.Outcome.PLACED, message=f"Order {placed.number} placed."
@@ -1074,8 +1065,8 @@ def _submit_refused(order, attempt, payment, auth, actor, voided=False) -> Submi
     payment.reason = auth.reason
     payment.amount = order.total
     payment.save()
-    _set_status(order, OrderStatus.PENDING, actor, reason=auth.reason)
-    Order.objects.filter(pk=order.pk).update(attention=auth.reason, version=F("version") + 1)
+    transition_order(order, OrderStatus.PENDING, actor=actor, reason=auth.reason)
+    Order.objects.filter(pk=order.pk).update(attention=auth.reason)
     SubmitAttempt.objects.filter(pk=attempt.pk).update(
         outcome=SubmitAttempt.Outcome.REFUSED, message=auth.reason
     )
@@ -1150,8 +1141,7 @@ def cancel_order(*, actor, order: Order, reason: str = "") -> Order:
             lambda auth_id=payment.authorization_id: gateway.void(authorization_id=auth_id)
         )
     authorized.update(status=PaymentStatus.VOIDED)
-    _set_status(order, OrderStatus.CANCELED, actor, reason=reason)
-    Order.objects.filter(pk=order.pk).update(version=F("version") + 1)
+    transition_order(order, OrderStatus.CANCELED, actor=actor, reason=reason)
     _event(order, E.ORDER_CANCELED, actor, reason=reason)
     order.refresh_from_db()
     return order

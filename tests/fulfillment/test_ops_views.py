@@ -12,6 +12,7 @@ from orders.models import Order, OrderEvent
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import ArrangementFactory, stock
 from tests.fulfillment.release_helpers import accepted_order
+from tests.ownership import only_owners_write
 
 
 @pytest.fixture
@@ -208,3 +209,23 @@ def test_the_release_job_records_a_heartbeat_per_batch(order, operations, tor, g
     monkeypatch.setattr(fulfillment_jobs, "heartbeat", lambda: beats.append(1))
     jobs.run_job("release_orders", batch_size=1)
     assert len(beats) == 2  # one per batch of one order
+
+
+def test_only_orders_writes_orders_tables_from_payment_attention(client, supervisor, csr, order):
+    client.force_login(supervisor)
+    with only_owners_write("orders") as judged:
+        client.post(f"/fulfillment/attention/{order.pk}/", {"action": "review", "reason": "odd"})
+        client.post(f"/fulfillment/attention/{order.pk}/", {"action": "authorized"})
+    client.force_login(csr)
+    card = {"action": "new_payment", "exp_month": "12", "exp_year": "2035", "cvv": "123"}
+    with only_owners_write("orders") as taken:
+        client.post(
+            f"/fulfillment/attention/{order.pk}/", {**card, "card_number": "4000000000000002"}
+        )
+        client.post(
+            f"/fulfillment/attention/{order.pk}/", {**card, "card_number": "4242424242424242"}
+        )
+    assert Order.objects.get(pk=order.pk).status == "authorized"
+    assert order.payments.filter(status="replaced").count() == 1
+    assert {w.table for w in judged} == {"orders_order", "orders_orderpayment", "orders_orderevent"}
+    assert {w.table for w in taken} == {"orders_orderpayment", "orders_orderevent"}

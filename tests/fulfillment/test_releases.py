@@ -10,6 +10,7 @@ from orders.models import Order, OrderEvent, OrderLine
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import ArrangementFactory, stock
 from tests.fulfillment.release_helpers import accepted_order, ship_to
+from tests.ownership import only_owners_write
 
 
 @pytest.fixture
@@ -196,7 +197,7 @@ def test_a_batch_that_fails_leaves_no_half_released_order(setup, operations, mon
 
     from fulfillment import releases
 
-    monkeypatch.setattr(releases, "_events", boom)  # after the releases are inserted
+    monkeypatch.setattr(releases, "mark_orders_released", boom)  # after the releases are inserted
     with pytest.raises(RuntimeError):
         run_release()
     monkeypatch.undo()
@@ -216,3 +217,31 @@ def test_release_batch_query_count_does_not_grow_with_orders(
     with django_assert_max_num_queries(20):
         counts = run_release(batch_size=100)
     assert counts.orders == 20
+
+
+def test_only_orders_writes_orders_tables_during_a_release(setup, operations):
+    tor, _van, ground = setup
+    a, b = SKUFactory(), SKUFactory()
+    stock(a, tor, 10)
+    order = accepted_order(created_by=operations, method=ground, lines=[(a, 2), (b, 1)])
+    run_release()  # the order is released (a); b waits
+    stock(b, tor, 10)
+    from fulfillment.services import allocate_waiting_backorders
+
+    allocate_waiting_backorders(sku_ids=[b.pk])
+    accepted_order(created_by=operations, method=ground, lines=[(a, 1)])
+    with only_owners_write("orders") as writes:
+        counts = run_release()
+    assert counts.orders == 2  # one released again, one released for the first time
+    assert {w.table for w in writes} == {"orders_order", "orders_orderline", "orders_orderevent"}
+    assert OrderEvent.objects.filter(order=order, event_type=428).exists()
+
+
+def test_the_ownership_check_fails_on_a_write_from_outside_orders(setup, operations):
+    tor, _van, ground = setup
+    a = SKUFactory()
+    stock(a, tor, 10)
+    order = accepted_order(created_by=operations, method=ground, lines=[(a, 2)])
+    stranger = r"UPDATE orders_order \(owned by orders\) from tests.fulfillment.test_releases"
+    with pytest.raises(AssertionError, match=stranger), only_owners_write("orders"):
+        Order.objects.filter(pk=order.pk).update(attention="written by a stranger")

@@ -14,6 +14,7 @@ from orders.models import Order, OrderEvent, OrderLine, OrderPayment
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import ArrangementFactory, stock
 from tests.fulfillment.release_helpers import accepted_order
+from tests.ownership import only_owners_write
 
 
 @pytest.fixture
@@ -203,3 +204,28 @@ def test_the_ship_notification_is_sent_once(
     assert len(mail.outbox) == 1 and "1Z5" in mail.outbox[0].body
     assert ship_notification_send(shipment_id=shipment.pk) is False
     assert len(mail.outbox) == 1
+
+
+def test_only_orders_writes_orders_tables_when_goods_ship_and_are_captured(
+    released, operations, monkeypatch, django_capture_on_commit_callbacks
+):
+    order, release, _la, _lb = released
+    monkeypatch.setattr(
+        payments.SandboxGateway,
+        "capture",
+        lambda self, **kw: payments.AuthResult(payments.Outcome.DECLINED, "Expired"),
+    )
+    with only_owners_write("orders") as shipped, django_capture_on_commit_callbacks(execute=True):
+        shipment = confirm_shipment(
+            actor=operations, release_id=release.pk, carrier="UPS", tracking_number="1Z7"
+        )
+    monkeypatch.undo()
+    with only_owners_write("orders") as captured:
+        assert capture_shipment(shipment_id=shipment.pk).capture_status == "captured"
+    assert {w.table for w in shipped} == {"orders_order", "orders_orderline", "orders_orderevent"}
+    assert {w.table for w in captured} == {
+        "orders_order",
+        "orders_orderpayment",
+        "orders_orderevent",
+    }
+    assert OrderEvent.objects.filter(order=order, event_type=432).exists()  # ship notify e-mail
