@@ -46,7 +46,8 @@ def _project_packages() -> set[str]:
     packages = {
         config.name.split(".")[0]
         for config in apps.get_app_configs()
-        if config.path.startswith(base)
+        # the virtualenv may live inside the checkout (.venv): its packages are not ours
+        if config.path.startswith(base) and "site-packages" not in config.path
     }
     return packages | {"config", "tests"}
 
