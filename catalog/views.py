@@ -22,7 +22,7 @@ def _prices_and_availability(skus: list[SKU], customer=None) -> tuple[dict | Non
     except ImportError:
         list_prices = None
     try:
-        from fulfillment.selectors import availability as availability_of
+        from fulfillment.inventory.selectors import availability as availability_of
     except ImportError:
         availability_of = None
     if list_prices is not None:

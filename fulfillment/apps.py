@@ -1,20 +1,12 @@
 from django.apps import AppConfig
-from django.db.models.signals import pre_delete
-
-
-def _release_on_line_delete(sender, instance, **kwargs):
-    """Safety net: a line deleted without deallocate_line gives its stock back."""
-    from fulfillment.services import release_deleted_line
-
-    release_deleted_line(instance.pk)
 
 
 class FulfillmentConfig(AppConfig):
     name = "fulfillment"
 
     def ready(self):
-        pre_delete.connect(
-            _release_on_line_delete,
-            sender="orders.OrderLine",
-            dispatch_uid="fulfillment_release_on_line_delete",
-        )
+        from fulfillment import tasks
+        from fulfillment.inventory.stock import on_stock_freed
+
+        # inventory cannot import the order flow that gives freed stock to waiting backorders
+        on_stock_freed(tasks.enqueue_backorder_allocation)

@@ -18,7 +18,7 @@ def _release(**kwargs):
 
 
 def _sweep(**kwargs):
-    from fulfillment.services import sweep_stale_allocations
+    from fulfillment.sweep import sweep_stale_allocations
 
     return sweep_stale_allocations(**kwargs)
 
@@ -26,7 +26,7 @@ def _sweep(**kwargs):
 def _backorders(**kwargs):
     """Offer stock to every SKU that has lines waiting (normally triggered by receiving)."""
     from fulfillment.models import LineAllocation
-    from fulfillment.services import allocate_waiting_backorders
+    from orders.allocation import allocate_waiting_backorders
 
     sku_ids = sorted(
         set(

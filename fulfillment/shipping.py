@@ -105,7 +105,7 @@ def _int(value):
 
 def _take_from_stock(shipped: dict[int, int], release_lines: dict) -> None:
     """The goods left the building: lower on hand and allocated, shrink the allocation rows."""
-    from fulfillment import locks
+    from fulfillment.inventory import locks
     from fulfillment.models import Inventory, LineAllocation
 
     by_line = defaultdict(list)

@@ -130,7 +130,7 @@ def _write_lines(loaded: loader.Loaded, priced: PricedOrder) -> None:
 
 def _fulfillment(name: str):
     try:
-        from fulfillment import services as fulfillment_services
+        from orders import allocation as fulfillment_services
     except ImportError:  # pragma: no cover - fulfillment is part of the project
         return None
     return getattr(fulfillment_services, name, None)
