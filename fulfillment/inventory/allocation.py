@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from core.db import Statement, bulk_set_statement, execute_together
 from fulfillment.inventory import locks
-from fulfillment.inventory.db import allocation_statements
+from fulfillment.inventory.db import allocation_statements, delete_allocations_statement
 from fulfillment.inventory.selectors import EligibleCenters, LineStock, line_demands
 from fulfillment.inventory.stock import stock_freed
 from fulfillment.models import AllocationKind, ExpectedInventory, Inventory, LineAllocation
@@ -304,7 +304,6 @@ def _give_back(held: list, also: Iterable[Statement | None] = ()) -> None:
         r.pk: r for r in locks.lock_expected_rows({a.expected_id for a in held if a.expected_id})
     }
     _release_in_memory(held, inventory, expected)
-    ids = [a.pk for a in held]
     execute_together(
         [
             bulk_set_statement(
@@ -315,13 +314,7 @@ def _give_back(held: list, also: Iterable[Statement | None] = ()) -> None:
                 "promised_quantity",
                 {k: r.promised_quantity for k, r in expected.items()},
             ),
-            Statement(
-                sql="DELETE FROM fulfillment_lineallocation WHERE id = ANY(%s::bigint[])",
-                params=[ids],
-                orm=lambda: LineAllocation.objects.filter(pk__in=ids).delete(),
-            )
-            if ids
-            else None,
+            delete_allocations_statement([a.pk for a in held]),
             *also,
         ]
     )

@@ -7,7 +7,7 @@ from core.db import Statement, bulk_set_statement
 from fulfillment.models import ExpectedInventory, Inventory, LineAllocation
 
 
-def _delete_statement(ids: list[int]) -> Statement | None:
+def delete_allocations_statement(ids: list[int]) -> Statement | None:
     if not ids:
         return None
     return Statement(
@@ -53,6 +53,6 @@ def allocation_statements(
     return [
         bulk_set_statement(Inventory, "allocated", inventory),
         bulk_set_statement(ExpectedInventory, "promised_quantity", expected),
-        _delete_statement(delete_ids),
+        delete_allocations_statement(delete_ids),
         _insert_statement(new_allocations),
     ]
