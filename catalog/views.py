@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 
+from catalog import availability as stock_availability
 from catalog import selectors, services
 from catalog.models import SKU, Category, SKUKind
 from core.permissions import desk_view
@@ -21,10 +22,7 @@ def _prices_and_availability(skus: list[SKU], customer=None) -> tuple[dict | Non
         from pricing.selectors import list_prices
     except ImportError:
         list_prices = None
-    try:
-        from fulfillment.inventory.selectors import availability as availability_of
-    except ImportError:
-        availability_of = None
+    availability_of = stock_availability.provider()
     if list_prices is not None:
         prices = (
             list_prices(sku_ids=ids, customer=customer, currency=settings.STORE_CURRENCY)

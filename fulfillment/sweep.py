@@ -5,7 +5,8 @@ Each batch is one transaction:
    allocation age index with a per-worker cursor;
 2. orders locks their lines that are cart lines (order pending) `FOR UPDATE SKIP LOCKED`: two
    workers never take the same line, and a CSR editing a cart is skipped rather than waited for;
-3. inventory deletes the stale allocation rows of the locked lines, returning what they held;
+3. inventory deletes the stale allocation rows of the locked lines, returning what they held
+   (on PostgreSQL steps 1-3 are one statement, each part's SQL written by its owner);
 4. orders marks those lines `unallocated` and writes one order event per order;
 5. last (the rows every cart shares, so their locks are held briefly): inventory gives the
    stock back, inventory rows then expected rows, locked in primary-key order, one UPDATE each.
@@ -44,6 +45,43 @@ def sweep_stale_allocations(
     )
 
 
+# Steps 1-3 in one statement on PostgreSQL, each part's SQL from its owner: a window the other
+# worker holds costs a scan, not a trip through Python. The cursor is the window's last
+# (allocated_at, id), returned even when every line in it was skipped.
+TAKE_BATCH_SQL = f"""
+WITH win AS ({inventory_sweep.WINDOW_SQL}),
+locked AS ({orders_allocation.LOCK_CART_LINES_SQL.format(line_ids="SELECT line_id FROM win")}),
+held AS ({inventory_sweep.TAKE_SQL.format(lines="locked")}),
+last AS (SELECT allocated_at, id FROM win ORDER BY allocated_at DESC, id DESC LIMIT 1)
+SELECT last.allocated_at, last.id, held.*, locked.order_id
+FROM last LEFT JOIN (held JOIN locked ON locked.id = held.line_id) ON true
+"""
+
+
+def _take_batch_postgres(*, cutoff, cursor, batch_size):
+    """Returns (held rows as (line_id, kind, inventory_id, expected_id, quantity, sku_id,
+    order_id), new cursor or None when no stale allocation is left)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            TAKE_BATCH_SQL,
+            {"cutoff": cutoff, "after_at": cursor[0], "after_id": cursor[1], "limit": batch_size},
+        )
+        rows = cur.fetchall()
+    if not rows:
+        return [], None
+    return [r[2:] for r in rows if r[2] is not None], (rows[0][0], rows[0][1])
+
+
+def _take_batch_orm(*, cutoff, cursor, batch_size):
+    """Steps 1-3 through the ORM (SQLite); the same result as _take_batch_postgres."""
+    window, new_cursor = inventory_sweep.stale_window(
+        cutoff=cutoff, cursor=cursor, limit=batch_size
+    )
+    order_of = orders_allocation.lock_cart_lines_skip_locked(window)
+    held = inventory_sweep.take_stale(line_ids=list(order_of), cutoff=cutoff)
+    return [(*row, order_of[row[0]]) for row in held], new_cursor
+
+
 def sweep_batch(
     *, cutoff, cursor, batch_size: int, freed_skus: set | None = None
 ) -> tuple[int, tuple | None]:
@@ -56,23 +94,20 @@ def sweep_batch(
             # (the job is idempotent), so the sweep need not wait for each WAL flush.
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL synchronous_commit TO OFF")
-        window, new_cursor = inventory_sweep.stale_window(
-            cutoff=cutoff, cursor=cursor, limit=batch_size
-        )
-        order_of = orders_allocation.lock_cart_lines_skip_locked(window)
-        held = inventory_sweep.take_stale(line_ids=list(order_of), cutoff=cutoff)
+        take = _take_batch_postgres if connection.vendor == "postgresql" else _take_batch_orm
+        held, new_cursor = take(cutoff=cutoff, cursor=cursor, batch_size=batch_size)
         if not held:
             return 0, new_cursor
         inv: dict[int, int] = defaultdict(int)
         exp: dict[int, int] = defaultdict(int)
         released: dict[int, list] = defaultdict(list)
-        for line_id, kind, inventory_id, expected_id, quantity, sku_id in held:
+        for line_id, kind, inventory_id, expected_id, quantity, sku_id, order_id in held:
             if kind == "on_hand":
                 inv[inventory_id] += quantity
                 freed_skus.add(sku_id)
             elif kind == "expected":
                 exp[expected_id] += quantity
-            released[order_of[line_id]].append([line_id, kind, quantity])
+            released[order_id].append([line_id, kind, quantity])
         swept_lines = {h[0] for h in held}
         orders_allocation.mark_swept(released=released, line_ids=swept_lines, cutoff=cutoff)
         # last: the inventory rows are shared by every cart, hold their locks briefly

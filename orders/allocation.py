@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 
 from catalog.models import SKU
@@ -195,20 +195,15 @@ def refresh_cart_allocation(*, order: Order, actor) -> list[str]:
 # --- release ---------------------------------------------------------------------------------
 
 
-def _release_locked(
-    lines: list[OrderLine], *, actor, event_type=EventType.LINES_DEALLOCATED
-) -> list[Held]:
-    """Give back everything these locked lines hold; active lines become unallocated; one
-    event per order that held something."""
+def _release_locked(lines: list[OrderLine], *, actor) -> list[Held]:
+    """Give back everything these locked lines hold; allocated and backordered lines become
+    unallocated; one event per order that held something."""
     order_of = {line.pk: line.order_id for line in lines}
 
     def orders_writes(held: list[Held]) -> list[Statement | None]:
         changed = {}
         for line in lines:
-            if (
-                line.inventory_status == L.UNALLOCATED
-                or line.inventory_status not in ACTIVE_LINE_STATES
-            ):
+            if line.inventory_status not in (L.ALLOCATED, L.BACKORDERED):
                 continue
             check_line_transition(line.inventory_status, L.UNALLOCATED)
             line.inventory_status = changed[line.pk] = L.UNALLOCATED
@@ -220,7 +215,11 @@ def _release_locked(
         return [
             _line_status_statement(changed),
             events.record_many_statement(
-                [(oid, event_type, {"released": d}) for oid, d in by_order.items()], actor
+                [
+                    (oid, EventType.LINES_DEALLOCATED, {"released": d})
+                    for oid, d in by_order.items()
+                ],
+                actor,
             ),
         ]
 
@@ -388,24 +387,20 @@ def _drop_backorders(order: Order, messages: list[str]) -> list[dict]:
 # --- the stale-allocation sweep ----------------------------------------------------------------
 
 
+# Lock the lines of `{line_ids}` (a subquery) that are cart lines (order pending), skipping the
+# ones another transaction holds: a CSR editing the cart, another sweep worker. The order's
+# status is read per line by its primary key: a join would hash all orders. PostgreSQL;
+# fulfillment/sweep.py runs it inside the batch's one statement.
 LOCK_CART_LINES_SQL = """
 SELECT l.id, l.order_id FROM orders_orderline l
-WHERE l.id = ANY(%s::bigint[])
+WHERE l.id IN ({line_ids})
   AND (SELECT o.status FROM orders_order o WHERE o.id = l.order_id) = 'pending'
 ORDER BY l.id FOR UPDATE OF l SKIP LOCKED
 """
 
 
 def lock_cart_lines_skip_locked(line_ids: list[int]) -> dict[int, int]:
-    """Lock these lines where they are cart lines (order pending), skipping the ones another
-    transaction holds (a CSR editing the cart, another sweep worker); returns {line: order}.
-    The order's status is read per line by its primary key: a join would hash all orders."""
-    if not line_ids:
-        return {}
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute(LOCK_CART_LINES_SQL, [line_ids])
-            return dict(cur.fetchall())
+    """LOCK_CART_LINES_SQL through the ORM: {line id: order id} of the lines locked."""
     return dict(
         OrderLine.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=line_ids, order__status=S.PENDING)

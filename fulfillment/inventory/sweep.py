@@ -19,10 +19,27 @@ MIN_CURSOR = (datetime(1970, 1, 1, tzinfo=timezone.get_fixed_timezone(0)), 0)
 HeldRow = tuple[int, str, int | None, int | None, int, int | None]
 
 
+# The next `limit` allocations older than the cutoff after the cursor, on the allocation age
+# index (PostgreSQL; fulfillment/sweep.py runs it inside the batch's one statement).
+WINDOW_SQL = """
+SELECT allocated_at, id, line_id FROM fulfillment_lineallocation
+WHERE allocated_at < %(cutoff)s AND (allocated_at, id) > (%(after_at)s, %(after_id)s)
+ORDER BY allocated_at, id LIMIT %(limit)s
+"""
+
+# Delete the stale allocations of the lines in the relation `{lines}` (a column `id`), returning
+# what they held. A line's rows are written together by one allocation, so they are all stale or
+# all fresh (a cart re-allocated meanwhile keeps its stock).
+TAKE_SQL = """
+DELETE FROM fulfillment_lineallocation a USING {lines} taken
+WHERE a.line_id = taken.id AND a.allocated_at < %(cutoff)s
+RETURNING a.line_id, a.kind, a.inventory_id, a.expected_id, a.quantity, a.sku_id
+"""
+
+
 def stale_window(*, cutoff, cursor, limit: int) -> tuple[list[int], tuple | None]:
-    """The lines of the next `limit` allocations older than `cutoff`, walking the allocation age
-    index after `cursor`; returns (line ids, the window's last (allocated_at, id)), or ([], None)
-    when no stale allocation is left."""
+    """WINDOW_SQL through the ORM: (the window's line ids, its last (allocated_at, id)), or
+    ([], None) when no stale allocation is left."""
     after_at, after_id = cursor
     window = list(
         LineAllocation.objects.filter(allocated_at__lt=cutoff)
@@ -35,28 +52,12 @@ def stale_window(*, cutoff, cursor, limit: int) -> tuple[list[int], tuple | None
     return sorted({w[2] for w in window}), (window[-1][0], window[-1][1])
 
 
-TAKE_SQL = """
-DELETE FROM fulfillment_lineallocation
-WHERE line_id = ANY(%s::bigint[]) AND allocated_at < %s
-RETURNING line_id, kind, inventory_id, expected_id, quantity, sku_id
-"""
-
-
 def take_stale(*, line_ids, cutoff) -> list[HeldRow]:
-    """Delete the allocations older than `cutoff` of these (locked) lines; returns what they
-    held. A line's rows are written together by one allocation, so they are all stale or all
-    fresh (a cart re-allocated meanwhile keeps its stock)."""
-    line_ids = list(line_ids)
-    if not line_ids:
-        return []
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute(TAKE_SQL, [line_ids, cutoff])
-            return cur.fetchall()
+    """TAKE_SQL through the ORM, for these (locked) lines."""
     rows = list(
-        LineAllocation.objects.filter(line_id__in=line_ids, allocated_at__lt=cutoff).values_list(
-            "id", "line_id", "kind", "inventory_id", "expected_id", "quantity", "sku_id"
-        )
+        LineAllocation.objects.filter(
+            line_id__in=list(line_ids), allocated_at__lt=cutoff
+        ).values_list("id", "line_id", "kind", "inventory_id", "expected_id", "quantity", "sku_id")
     )
     LineAllocation.objects.filter(pk__in=[r[0] for r in rows]).delete()
     return [r[1:] for r in rows]
