@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 
 from core.errors import DomainError
 from fulfillment import models as _models
-from fulfillment import services
+from fulfillment.inventory import stock
 from fulfillment.models import (
     ExpectedInventory,
     FulfillmentCenter,
@@ -102,7 +102,7 @@ def receive_all(modeladmin, request, queryset):
         if row.open_quantity <= 0:
             continue
         try:
-            services.receive_expected(actor=request.user, expected=row, quantity=row.open_quantity)
+            stock.receive_expected(actor=request.user, expected=row, quantity=row.open_quantity)
             done += 1
         except DomainError as exc:
             modeladmin.message_user(request, f"{row}: {exc.message}", level=messages.ERROR)
@@ -135,7 +135,7 @@ class ExpectedAdmin(admin.ModelAdmin):
         if change:  # only the date, reference or vendor can change here
             super().save_model(request, obj, form, change)
             return
-        created = services.create_expected_inventory(
+        created = stock.create_expected_inventory(
             actor=request.user,
             vendor=obj.vendor,
             sku=obj.sku,

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from core.permissions import HasPerm
 from core.roles import Perm
-from fulfillment import selectors, services
+from fulfillment.inventory import selectors, stock
 from fulfillment.models import (
     AdjustmentReason,
     ExpectedInventory,
@@ -283,7 +283,7 @@ class AdjustmentListCreate(ListCreateThroughService):
         )
 
     def create(self, actor, data: dict):
-        return services.adjust_inventory(actor=actor, **data)
+        return stock.adjust_inventory(actor=actor, **data)
 
 
 @extend_schema_view(post=extend_schema(request=ExpectedInput, responses={201: ExpectedSerializer}))
@@ -298,7 +298,7 @@ class ExpectedListCreate(ListCreateThroughService):
         return ExpectedInventory.objects.select_related("sku", "center", "vendor")
 
     def create(self, actor, data: dict):
-        return services.create_expected_inventory(actor=actor, **data)
+        return stock.create_expected_inventory(actor=actor, **data)
 
 
 class ReceiveExpected(APIView):
@@ -311,7 +311,7 @@ class ReceiveExpected(APIView):
         expected = get_object_or_404(ExpectedInventory, pk=pk)
         data = ReceiveInput(data=request.data)
         data.is_valid(raise_exception=True)
-        adjustment = services.receive_expected(
+        adjustment = stock.receive_expected(
             actor=request.user, expected=expected, **data.validated_data
         )
         return Response(AdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)

@@ -1,31 +1,21 @@
 from django.apps import AppConfig
-from django.db.models.signals import pre_delete
-
-
-def _release_on_line_delete(sender, instance, **kwargs):
-    """Safety net: a line deleted without deallocate_line gives its stock back."""
-    from fulfillment.services import release_deleted_line
-
-    release_deleted_line(instance.pk)
 
 
 class FulfillmentConfig(AppConfig):
     name = "fulfillment"
 
     def ready(self):
-        pre_delete.connect(
-            _release_on_line_delete,
-            sender="orders.OrderLine",
-            dispatch_uid="fulfillment_release_on_line_delete",
-        )
-        # Imported once the models are loaded: the jobs import fulfillment's services.
+        # Imported once the models are loaded (the jobs and inventory import models).
+        from catalog import facts
         from core.jobs import register_job
+        from fulfillment import tasks
+        from fulfillment.inventory import selectors
+        from fulfillment.inventory.stock import on_stock_freed
         from fulfillment.jobs import JOBS
 
         for job in JOBS:
             register_job(job)
+        # Inventory cannot import the order flow that gives freed stock to waiting backorders.
+        on_stock_freed(tasks.enqueue_backorder_allocation)
         # The catalog's screens show each SKU's availability (catalog cannot import us).
-        from catalog import facts
-        from fulfillment.selectors import availability
-
-        facts.register(facts.AVAILABILITY, availability)
+        facts.register(facts.AVAILABILITY, selectors.availability)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from core.jobs import Job, heartbeat
 from fulfillment.models import LineAllocation
 from fulfillment.releases import run_release
-from fulfillment.services import allocate_waiting_backorders, sweep_stale_allocations
+from fulfillment.sweep import sweep_stale_allocations
+from orders.allocation import allocate_waiting_backorders
 
 
 def _beating(progress):

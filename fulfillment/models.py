@@ -3,7 +3,7 @@
 Invariants kept by the database, not only by code: allocated <= on_hand and both >= 0 per
 inventory row; received <= quantity on expected inventory. Allocation never oversells because
 services lock inventory rows in primary-key order before they move `allocated`
-(see fulfillment/locks.py).
+(see fulfillment/inventory/locks.py).
 """
 
 from django.conf import settings
@@ -184,8 +184,10 @@ class AllocationKind(models.TextChoices):
 class LineAllocation(models.Model):
     """Part (or all) of an order line held for it: from stock, from expected stock, or waiting."""
 
+    # PROTECT: a line is deleted only after inventory gave back what it holds
+    # (orders.allocation.delete_lines); deleting rows would leave the stock counted as allocated.
     line = models.ForeignKey(
-        "orders.OrderLine", on_delete=models.CASCADE, related_name="allocations"
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="allocations"
     )
     kind = models.CharField(max_length=10, choices=AllocationKind.choices)
     # The SKU held: the line's SKU, or a component of the line's kit. Always set by services.

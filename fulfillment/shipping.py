@@ -33,7 +33,8 @@ from core.events import EventType as E
 from core.money import quantize
 from core.permissions import require
 from core.roles import Perm
-from fulfillment import locks, tasks
+from fulfillment import tasks
+from fulfillment.inventory import locks
 from fulfillment.models import (
     Inventory,
     LineAllocation,

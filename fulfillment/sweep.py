@@ -1,55 +1,60 @@
 """The stale-allocation sweep ("Find stale order line items"), set-based and in batches.
 
 Each batch is one transaction:
-1. take up to `batch_size` cart lines (order pending) that hold an allocation older than the
-   cutoff, walking the allocation age index with a per-worker cursor, and lock them
-   `FOR UPDATE SKIP LOCKED`: two workers never take the same line, and a CSR editing a cart
-   is skipped rather than waited for;
-2. delete their stale allocation rows, keeping what they held (on PostgreSQL steps 1 and 2 are
-   one statement: a window the other worker holds costs a scan, not a trip through Python);
-3. mark lines with nothing left `unallocated`, and write one order event per order;
-4. last (the rows every cart shares, so their locks are held briefly): give the stock back,
-   inventory rows then expected rows, locked in primary-key order, one UPDATE each.
+1. inventory finds the next `batch_size` allocations older than the cutoff, walking the
+   allocation age index with a per-worker cursor;
+2. orders locks their lines that are cart lines (order pending) `FOR UPDATE SKIP LOCKED`: two
+   workers never take the same line, and a CSR editing a cart is skipped rather than waited for;
+3. inventory deletes the stale allocation rows of the locked lines, returning what they held
+   (on PostgreSQL steps 1-3 are one statement, each part's SQL written by its owner);
+4. orders marks those lines `unallocated` and writes one order event per order;
+5. last (the rows every cart shares, so their locks are held briefly): inventory gives the
+   stock back, inventory rows then expected rows, locked in primary-key order, one UPDATE each.
 A worker killed in the middle of a batch rolls the whole batch back: every line is either
 swept or untouched.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import timedelta
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Q
+from django.utils import timezone
 
-from core.events import EventType
+from fulfillment.inventory import sweep as inventory_sweep
+from fulfillment.inventory.stock import stock_freed
+from fulfillment.models import FulfillmentSettings
+from orders import allocation as orders_allocation
 
-MIN_CURSOR = (datetime(1970, 1, 1), 0)
+MIN_CURSOR = inventory_sweep.MIN_CURSOR
 
 
-# Steps 1 and 2 on PostgreSQL. The order's status is read per line by its primary key: a join
-# would hash all orders on every batch. The cursor is the window's last (allocated_at, id),
-# returned even when every line in it was skipped.
-TAKE_BATCH_SQL = """
-WITH win AS (
-    SELECT allocated_at, id, line_id FROM fulfillment_lineallocation
-    WHERE allocated_at < %(cutoff)s AND (allocated_at, id) > (%(after_at)s, %(after_id)s)
-    ORDER BY allocated_at, id LIMIT %(limit)s
-), locked AS (
-    SELECT l.id, l.order_id FROM orders_orderline l
-    WHERE l.id IN (SELECT line_id FROM win)
-      AND (SELECT o.status FROM orders_order o WHERE o.id = l.order_id) = 'pending'
-    ORDER BY l.id FOR UPDATE OF l SKIP LOCKED
-), held AS (
-    DELETE FROM fulfillment_lineallocation a USING locked
-    WHERE a.line_id = locked.id AND a.allocated_at < %(cutoff)s
-    RETURNING a.line_id, a.kind, a.inventory_id, a.expected_id, a.quantity, a.sku_id,
-              locked.order_id
-), last AS (
-    SELECT allocated_at, id FROM win ORDER BY allocated_at DESC, id DESC LIMIT 1
-)
-SELECT last.allocated_at, last.id, held.* FROM last LEFT JOIN held ON true
+def allocation_good_for() -> timedelta:
+    return timedelta(minutes=FulfillmentSettings.current().allocation_good_for_minutes)
+
+
+def sweep_stale_allocations(
+    *, batch_size: int = 2000, progress=None, now=None, max_batches=None
+) -> int:
+    """ "Find stale order line items": cart lines allocated longer than "allocation good for"
+    lose their allocation. Each batch is one transaction."""
+    cutoff = (now or timezone.now()) - allocation_good_for()
+    return run_sweep(
+        cutoff=cutoff, batch_size=batch_size, progress=progress, max_batches=max_batches
+    )
+
+
+# Steps 1-3 in one statement on PostgreSQL, each part's SQL from its owner: a window the other
+# worker holds costs a scan, not a trip through Python. The cursor is the window's last
+# (allocated_at, id), returned even when every line in it was skipped.
+TAKE_BATCH_SQL = f"""
+WITH win AS ({inventory_sweep.WINDOW_SQL}),
+locked AS ({orders_allocation.LOCK_CART_LINES_SQL.format(line_ids="SELECT line_id FROM win")}),
+held AS ({inventory_sweep.TAKE_SQL.format(lines="locked")}),
+last AS (SELECT allocated_at, id FROM win ORDER BY allocated_at DESC, id DESC LIMIT 1)
+SELECT last.allocated_at, last.id, held.*, locked.order_id
+FROM last LEFT JOIN (held JOIN locked ON locked.id = held.line_id) ON true
 """
 
 
@@ -67,122 +72,14 @@ def _take_batch_postgres(*, cutoff, cursor, batch_size):
     return [r[2:] for r in rows if r[2] is not None], (rows[0][0], rows[0][1])
 
 
-def _pick_lines(*, cutoff, cursor, batch_size):
-    """Lock the next batch of stale cart lines; returns (lines[(id, order_id)], new cursor)."""
-    from fulfillment.models import LineAllocation
-    from orders.models import OrderLine
-
-    after_at, after_id = cursor
-    window = list(
-        LineAllocation.objects.filter(allocated_at__lt=cutoff)
-        .filter(Q(allocated_at__gt=after_at) | Q(allocated_at=after_at, id__gt=after_id))
-        .order_by("allocated_at", "id")
-        .values_list("allocated_at", "id", "line_id")[:batch_size]
-    )
-    if not window:
-        return [], None
-    new_cursor = (window[-1][0], window[-1][1])
-    lines = list(
-        OrderLine.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in={w[2] for w in window}, order__status="pending")
-        .order_by("pk")
-        .values_list("pk", "order_id")
-    )
-    return lines, new_cursor
-
-
 def _take_batch_orm(*, cutoff, cursor, batch_size):
-    """Steps 1 and 2 with the ORM (SQLite); the same result as _take_batch_postgres."""
-    from fulfillment.models import LineAllocation
-
-    lines, new_cursor = _pick_lines(cutoff=cutoff, cursor=cursor, batch_size=batch_size)
-    if not lines:
-        return [], new_cursor
-    order_of = dict(lines)
-    rows = list(
-        LineAllocation.objects.filter(
-            line_id__in=list(order_of), allocated_at__lt=cutoff
-        ).values_list("id", "line_id", "kind", "inventory_id", "expected_id", "quantity", "sku_id")
+    """Steps 1-3 through the ORM (SQLite); the same result as _take_batch_postgres."""
+    window, new_cursor = inventory_sweep.stale_window(
+        cutoff=cutoff, cursor=cursor, limit=batch_size
     )
-    LineAllocation.objects.filter(pk__in=[r[0] for r in rows]).delete()
-    return [(*r[1:], order_of[r[1]]) for r in rows], new_cursor
-
-
-def _mark_lines_and_audit(swept_lines, released: dict, cutoff) -> None:
-    from orders.models import OrderEvent, OrderLine
-
-    event = int(EventType.STALE_ALLOCATIONS_RELEASED)
-    if connection.vendor == "postgresql":
-        order_ids = sorted(released)
-        payloads = [
-            json.dumps({"cutoff": cutoff.isoformat(), "released": released[o]}) for o in order_ids
-        ]
-        with connection.cursor() as cur:
-            cur.execute(
-                "UPDATE orders_orderline SET inventory_status = 'unallocated' WHERE id = ANY(%s)",
-                [sorted(swept_lines)],
-            )
-            cur.execute(
-                "INSERT INTO orders_orderevent (event_type, actor_id, occurred_at, data, order_id) "
-                "SELECT %s, NULL, now(), v.data, v.order_id "
-                "FROM unnest(%s::bigint[], %s::jsonb[]) AS v(order_id, data)",
-                [event, order_ids, payloads],
-            )
-        return
-    OrderLine.objects.filter(pk__in=swept_lines).update(inventory_status="unallocated")
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                order_id=order_id,
-                event_type=event,
-                data={"cutoff": cutoff.isoformat(), "released": rows},
-            )
-            for order_id, rows in released.items()
-        ],
-        batch_size=1000,
-    )
-
-
-def _give_back_postgres(inv: dict[int, int], exp: dict[int, int]) -> None:
-    with connection.cursor() as cur:
-        if inv:
-            ids = sorted(inv)
-            cur.execute(
-                "SELECT id FROM fulfillment_inventory WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-                [ids],
-            )
-            cur.execute(
-                "UPDATE fulfillment_inventory i SET allocated = i.allocated - v.q "
-                "FROM unnest(%s::bigint[], %s::int[]) AS v(id, q) WHERE i.id = v.id",
-                [ids, [inv[i] for i in ids]],
-            )
-        if exp:
-            ids = sorted(exp)
-            cur.execute(
-                "SELECT id FROM fulfillment_expectedinventory WHERE id = ANY(%s) "
-                "ORDER BY id FOR UPDATE",
-                [ids],
-            )
-            cur.execute(
-                "UPDATE fulfillment_expectedinventory e "
-                "SET promised_quantity = GREATEST(0, e.promised_quantity - v.q) "
-                "FROM unnest(%s::bigint[], %s::int[]) AS v(id, q) WHERE e.id = v.id",
-                [ids, [exp[i] for i in ids]],
-            )
-
-
-def _give_back_orm(inv: dict[int, int], exp: dict[int, int]) -> None:
-    from fulfillment import locks
-    from fulfillment.models import ExpectedInventory, Inventory
-
-    rows = locks.lock_inventory_rows(inv)
-    for row in rows:
-        row.allocated -= inv[row.pk]
-    Inventory.objects.bulk_update(rows, ["allocated"], batch_size=500)
-    erows = locks.lock_expected_rows(exp)
-    for row in erows:
-        row.promised_quantity = max(0, row.promised_quantity - exp[row.pk])
-    ExpectedInventory.objects.bulk_update(erows, ["promised_quantity"], batch_size=500)
+    order_of = orders_allocation.lock_cart_lines_skip_locked(window)
+    held = inventory_sweep.take_stale(line_ids=list(order_of), cutoff=cutoff)
+    return [(*row, order_of[row[0]]) for row in held], new_cursor
 
 
 def sweep_batch(
@@ -198,8 +95,6 @@ def sweep_batch(
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL synchronous_commit TO OFF")
         take = _take_batch_postgres if connection.vendor == "postgresql" else _take_batch_orm
-        # A line's rows are written together by one allocation, so they are all stale or all
-        # fresh (a cart re-allocated meanwhile keeps its stock).
         held, new_cursor = take(cutoff=cutoff, cursor=cursor, batch_size=batch_size)
         if not held:
             return 0, new_cursor
@@ -214,22 +109,15 @@ def sweep_batch(
                 exp[expected_id] += quantity
             released[order_id].append([line_id, kind, quantity])
         swept_lines = {h[0] for h in held}
-        _mark_lines_and_audit(swept_lines, released, cutoff)
+        orders_allocation.mark_swept(released=released, line_ids=swept_lines, cutoff=cutoff)
         # last: the inventory rows are shared by every cart, hold their locks briefly
-        if connection.vendor == "postgresql":
-            _give_back_postgres(inv, exp)
-        else:
-            _give_back_orm(inv, exp)
+        inventory_sweep.give_back(inv, exp)
         return len(swept_lines), new_cursor
 
 
 def run_sweep(*, cutoff, batch_size: int = 2000, progress=None, max_batches=None) -> int:
     """Sweep until no stale cart line is left (or `max_batches`). Returns lines swept."""
     cursor = MIN_CURSOR
-    if cursor[0].tzinfo is None:
-        from django.utils import timezone
-
-        cursor = (timezone.make_aware(cursor[0], timezone.get_fixed_timezone(0)), 0)
     total = 0
     batches = 0
     freed: set[int] = set()
@@ -249,10 +137,6 @@ def run_sweep(*, cutoff, batch_size: int = 2000, progress=None, max_batches=None
             progress(total)
         if max_batches and batches >= max_batches:
             break
-    freed.discard(None)
-    if freed:  # stock released from stale carts may be what a backorder waits for
-        from fulfillment.services import _enqueue_backorder_allocation
-
-        with transaction.atomic():
-            _enqueue_backorder_allocation(freed)
+    with transaction.atomic():  # stock released from stale carts may be what a backorder waits for
+        stock_freed(freed)
     return total

@@ -2,13 +2,21 @@
 
 from celery import shared_task
 
+# Extra apply_async options for the tasks enqueued here (the integration test names its queue).
+TASK_OPTIONS: dict = {}
+
+
+def enqueue_backorder_allocation(sku_ids: list[int]) -> None:
+    """Inventory freed stock of these SKUs (committed): waiting backorders may take it."""
+    allocate_backorders.apply_async(args=[sku_ids], **TASK_OPTIONS)
+
 
 @shared_task(name="fulfillment.allocate_backorders", bind=True, max_retries=5)
 def allocate_backorders(self, sku_ids):
     """Give received stock to waiting backorders, oldest first (safe to run twice)."""
     from django.db import OperationalError
 
-    from fulfillment.services import allocate_waiting_backorders
+    from orders.allocation import allocate_waiting_backorders
 
     try:
         return allocate_waiting_backorders(sku_ids=sku_ids)

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.permissions import desk_view
 from core.roles import Perm
-from fulfillment import selectors, services
+from fulfillment import sweep as stale_sweep
+from fulfillment.inventory import selectors, stock
 from fulfillment.models import AdjustmentReason, ExpectedInventory, FulfillmentCenter
 
 
@@ -59,7 +60,7 @@ def inventory(request):
             "expected": ExpectedInventory.objects.filter(received_quantity__lt=F("quantity"))
             .select_related("sku", "center", "vendor")
             .order_by("expected_date")[:12],
-            "good_for": _duration(services.allocation_good_for()),
+            "good_for": _duration(stale_sweep.allocation_good_for()),
         }
     )
     return render(request, "fulfillment/inventory.html", context)
@@ -72,7 +73,7 @@ def adjust(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            adj = services.adjust_inventory(
+            adj = stock.adjust_inventory(
                 actor=request.user,
                 sku=data["sku"].strip(),
                 center=data["center"],
@@ -104,7 +105,7 @@ def receive(request, pk: int):
         messages.error(request, "Nothing received: enter the quantity that arrived.")
         return redirect("fulfillment:inventory")
     try:
-        services.receive_expected(actor=request.user, expected=expected, quantity=quantity)
+        stock.receive_expected(actor=request.user, expected=expected, quantity=quantity)
     except DomainError as exc:
         messages.error(request, f"Nothing received: {exc.message}")
     else:
@@ -119,6 +120,6 @@ def receive(request, pk: int):
 @require_POST
 @desk_view(Perm.RUN_OPERATIONS)
 def sweep(request):
-    released = services.sweep_stale_allocations()
+    released = stale_sweep.sweep_stale_allocations()
     messages.success(request, f"Stale-allocation sweep: {released} cart lines released.")
     return redirect("fulfillment:inventory")

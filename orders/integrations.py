@@ -10,8 +10,7 @@ from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from customers import services as customer_services
 from customers.models import PaymentMethod
-from fulfillment import selectors as fulfillment_selectors
-from fulfillment import services as fulfillment_services
+from fulfillment.inventory import selectors as inventory_selectors
 from pricing import selectors as pricing_selectors
 from pricing import services as pricing_services
 from pricing.models import OrderAdjustment
@@ -107,35 +106,20 @@ def adjustment_choices() -> tuple[list, list]:
     return OrderAdjustment.Kind.choices, OrderAdjustment.ReasonCode.choices
 
 
-# --- fulfillment -----------------------------------------------------------------------------
-
-
-def allocate_line(*, line, actor=None) -> None:
-    """Allocation depends on where the line ships: a line without a ship-to waits for one."""
-    if line.ship_to_id is not None:
-        fulfillment_services.allocate_line(line=line, actor=actor)
-
-
-deallocate_line = fulfillment_services.deallocate_line
-allocate_order = fulfillment_services.allocate_order
-refresh_cart_allocation = fulfillment_services.refresh_cart_allocation
-
-
-def apply_atp_choice(*, order, choice, actor) -> list:
-    return fulfillment_services.apply_atp_choice(order=order, choice=choice, actor=actor) or []
+# --- fulfillment (inventory) -----------------------------------------------------------------
+# Allocation itself (lines locked, inventory asked, statuses and events written) is
+# orders/allocation.py; the screens read what lines hold and what could be had from here.
 
 
 def held_stock(*, line_ids) -> dict[int, dict]:
     """What each line holds: on-hand, expected and backordered quantities, centers, date."""
     if not line_ids:
         return {}
-    return fulfillment_selectors.line_allocation_summary(line_ids=line_ids)
+    return inventory_selectors.line_allocation_summary(line_ids=line_ids)
 
 
-def availability(*, sku_ids, ship_to=None) -> dict:
+def availability(*, sku_ids) -> dict[int, inventory_selectors.Availability]:
+    """Availability to promise per SKU, from every active center."""
     if not sku_ids:
         return {}
-    return fulfillment_selectors.availability(sku_ids=list(sku_ids), ship_to=ship_to)
-
-
-move_backorders = fulfillment_services.move_backorders_to_new_order
+    return inventory_selectors.availability(sku_ids=list(sku_ids))

@@ -17,6 +17,7 @@ from django.db.models import BooleanField, DecimalField, IntegerField, Value
 
 from core.bulk import update_rows
 from core.money import ZERO
+from orders import allocation
 from orders import integrations as ext
 from orders.models import Order, OrderAddress, OrderLine, OrderStatus
 from pricing.engine import CartLine, PricedOrder, ShipTo, jsonable
@@ -236,10 +237,7 @@ def _write_gifts(order: Order, read: PricingRead, priced: PricedOrder, actor) ->
     existing = {}
     for row in read.gift_lines:
         if row.sku_id in existing or row.sku_id not in wanted:
-            line = OrderLine.objects.filter(pk=row.pk).first()
-            if line is not None:
-                ext.deallocate_line(line=line, actor=actor)
-                line.delete()
+            allocation.delete_lines(line_ids=[row.pk])
             continue
         existing[row.sku_id] = row
     for sku_id, (quantity, ship_to) in wanted.items():
@@ -255,7 +253,7 @@ def _write_gifts(order: Order, read: PricingRead, priced: PricedOrder, actor) ->
                 discount_total=ZERO,
                 line_total=ZERO,
             )
-            ext.allocate_line(line=line, actor=actor)
+            allocation.allocate_cart_line(line=line, actor=actor)
         elif row.quantity != quantity or row.unit_price or row.line_total:
             OrderLine.objects.filter(pk=row.pk).update(
                 quantity=quantity, unit_price=ZERO, discount_total=ZERO, line_total=ZERO

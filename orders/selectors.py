@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
+from fulfillment.inventory.selectors import Availability
 from orders import integrations as ext
 from orders.models import (
     LineInventoryStatus,
@@ -126,19 +127,12 @@ class AvailabilityView:
     text: str
 
 
-def availability_view(av, quantity: int) -> AvailabilityView:
-    """A short label for the Avail. column from fulfillment's Availability (or nothing)."""
+def availability_view(av: Availability | None, quantity: int) -> AvailabilityView:
+    """A short label for the Avail. column from inventory's Availability (or nothing)."""
     if av is None:
         return AvailabilityView("unknown", "unknown")
-    now = getattr(av, "available", None)
-    if now is None:
-        now = getattr(av, "available_now", None)
-    center = getattr(av, "center", None) or getattr(av, "center_code", "") or ""
-    center = getattr(center, "code", center)
-    exp_qty = getattr(av, "expected_quantity", 0) or 0
-    exp_date = getattr(av, "expected_date", None)
-    if now is None:
-        return AvailabilityView("unknown", "unknown")
+    now, center = av.available_now, av.center_code or ""
+    exp_qty, exp_date = av.expected_quantity, av.expected_date
     if now >= quantity:
         return AvailabilityView("ok", f"✓ {now} {center}".strip())
     when = f" on {exp_date:%-d %b}" if exp_date else ""

@@ -29,6 +29,7 @@ from core.events import EventType as E
 from core.money import quantize
 from core.permissions import require
 from core.roles import Perm
+from orders import allocation, backorders
 from orders import integrations as ext
 from orders import pricing as order_pricing
 from orders.models import (
@@ -309,7 +310,7 @@ def cart_reopen(*, actor, order: Order) -> list[str]:
     """A CSR opens a parked cart: lines whose stock was swept, or whose allocation no longer
     fits the line, are allocated again; returns what changed, one sentence per line."""
     require(actor, Perm.USE_DESK, "open carts")
-    return ext.refresh_cart_allocation(order=order, actor=actor)
+    return allocation.refresh_cart_allocation(order=order, actor=actor)
 
 
 @transaction.atomic
@@ -343,7 +344,7 @@ def line_add(
         line = OrderLine.objects.create(order=order, sku=sku, quantity=qty, ship_to_id=ship_to)
         _event(order, E.ORDER_LINE_ADDED, actor, sku=sku.code, quantity=qty, line=line.pk)
     line.sku = sku
-    ext.allocate_line(line=line, actor=actor)
+    allocation.allocate_cart_line(line=line, actor=actor)
     _reprice(order, actor)
     line.order = order
     return line
@@ -381,8 +382,8 @@ def line_update(
             new={k: v[1] for k, v in changes.items()},
         )
         if "ship_to" in changes:
-            ext.deallocate_line(line=line, actor=actor)
-        ext.allocate_line(line=line, actor=actor)
+            allocation.deallocate_line(line=line, actor=actor)
+        allocation.allocate_cart_line(line=line, actor=actor)
         _reprice(order, actor)
     line.order = order
     return line
@@ -395,7 +396,7 @@ def line_remove(*, actor, order: Order, line_id, version=None) -> Order:
     line = _line(order, line_id)
     if line.is_gift:
         raise DomainError("A free gift follows its promotion; change the qualifying items.")
-    ext.deallocate_line(line=line, actor=actor)
+    allocation.deallocate_line(line=line, actor=actor)
     _event(
         order, E.ORDER_LINE_REMOVED, actor, sku=line.sku.code, quantity=line.quantity, line=line.pk
     )
@@ -460,15 +461,15 @@ def ship_to_add(
         OrderLine.objects.filter(order=order).update(ship_to=addr)
         for line in lines:
             line.ship_to = addr
-            ext.deallocate_line(line=line, actor=actor)
-            ext.allocate_line(line=line, actor=actor)
+            allocation.deallocate_line(line=line, actor=actor)
+            allocation.allocate_cart_line(line=line, actor=actor)
     # Lines without a ship-to go to the first one, and can now be allocated.
     waiting = list(OrderLine.objects.filter(order=order, ship_to__isnull=True))
     if waiting:
         OrderLine.objects.filter(pk__in=[line.pk for line in waiting]).update(ship_to=addr)
         for line in waiting:
             line.ship_to = addr
-            ext.allocate_line(line=line, actor=actor)
+            allocation.allocate_cart_line(line=line, actor=actor)
     _reprice(order, actor)
     return addr
 
@@ -490,8 +491,8 @@ def ship_to_select(*, actor, order: Order, ship_to_id, assign_lines=False, versi
         for line in OrderLine.objects.filter(order=order).exclude(ship_to=addr):
             line.ship_to = addr
             line.save(update_fields=["ship_to"])
-            ext.deallocate_line(line=line, actor=actor)
-            ext.allocate_line(line=line, actor=actor)
+            allocation.deallocate_line(line=line, actor=actor)
+            allocation.allocate_cart_line(line=line, actor=actor)
         _reprice(order, actor)
     return order
 
@@ -770,7 +771,7 @@ def atp_choice_set(*, actor, order: Order, choice: str, version=None) -> list[st
     old = order.atp_choice
     Order.objects.filter(pk=order.pk).update(atp_choice=choice)
     order.atp_choice = choice
-    messages = ext.apply_atp_choice(order=order, choice=choice, actor=actor) or []
+    messages = allocation.apply_atp_choice(order=order, choice=choice, actor=actor)
     _event(order, E.ORDER_ATP_CHOICE_SET, actor, old=old, new=choice)
     if choice == AvailabilityChoice.SHIP_AVAILABLE_DROP_BACKORDERS:
         _reprice(order, actor)
@@ -782,7 +783,7 @@ def backorders_move(*, actor, order: Order) -> Order:
     fulfillment moves them, reprices and audits both orders."""
     require(actor, Perm.USE_DESK, "change orders")
     with transaction.atomic():
-        new_order = ext.move_backorders(order=order, actor=actor)
+        new_order = backorders.move_backorders_to_new_order(order=order, actor=actor)
         Order.objects.filter(pk=order.pk).update(version=F("version") + 1)
     return new_order
 
@@ -978,7 +979,7 @@ def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitR
                 # Another process (a resumed submit) finished this attempt meanwhile.
                 return _finished_elsewhere(placed, attempt)
             order_pricing.finalize_pricing(order=placed, actor=actor)
-            ext.allocate_order(order=placed, actor=actor)
+            allocation.allocate_order(order=placed, actor=actor)
             placed.number = _next_number(placed)
             placed.submitted_at = timezone.now()
             placed.attention = auth.reason if auth.outcome == payments.Outcome.AVS_MISMATCH else ""
@@ -1130,7 +1131,7 @@ def cancel_order(*, actor, order: Order, reason: str = "") -> Order:
     check_order_transition(order.status, OrderStatus.CANCELED)
     order_pricing.release_pricing(order=order, actor=actor)
     for line in OrderLine.objects.filter(order=order).select_related("sku"):
-        ext.deallocate_line(line=line, actor=actor)
+        allocation.deallocate_line(line=line, actor=actor)
     OrderLine.objects.filter(order=order).update(inventory_status=LineInventoryStatus.CANCELED)
     authorized = OrderPayment.objects.filter(
         order=order, status__in=[PaymentStatus.AUTHORIZED, PaymentStatus.REVIEW]
@@ -1181,7 +1182,7 @@ def reorder(*, actor, order: Order) -> Order:
         new_line = OrderLine.objects.create(
             order=cart, sku=line.sku, quantity=line.quantity, ship_to_id=cart.current_ship_to_id
         )
-        ext.allocate_line(line=new_line, actor=actor)
+        allocation.allocate_cart_line(line=new_line, actor=actor)
     _event(cart, E.ORDER_REORDERED, actor, source=str(source), skipped=skipped)
     _reprice(cart, actor)
     cart.refresh_from_db()

@@ -11,6 +11,10 @@ driver, this module and `contextlib` are skipped; a write issued from a test is 
 On exit the block fails, listing each statement on a watched app's table issued from a module
 outside that app. `owners` narrows an app to some of its modules, e.g.
 `owners={"fulfillment": ("fulfillment.inventory",)}`.
+
+Several owners' statements may travel in one round trip (`core.db.execute_together`): each
+`core.db.Statement` is then judged by the module that built it, since that is where its SQL
+comes from, and the combined statement itself is not judged again.
 """
 
 from __future__ import annotations
@@ -25,7 +29,14 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection
 
-_WRITE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+from core import db as core_db
+
+# INSERT INTO t, UPDATE t, DELETE FROM t anywhere in a statement (data-modifying CTEs too), but
+# not SELECT ... FOR UPDATE OF t, FOR NO KEY UPDATE, nor ON CONFLICT DO UPDATE SET
+_WRITE = re.compile(
+    r'(?<!FOR\s)(?<!KEY\s)(?<!DO\s)\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?',
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,48 @@ def _issuer(packages: set[str]) -> str:
 
 
 @contextmanager
+def _statements_judged_by_their_builder(record):
+    """While active, `record(sql, module)` is called for each `core.db.Statement` sent through
+    `execute_together`, with the module that built it; yields a flag that is true while such
+    a combined statement runs (the query-log watcher then leaves it alone)."""
+    built_by: dict[int, str] = {}
+    running = {"together": False}
+    original_init = core_db.Statement.__init__
+    original_together = core_db.execute_together
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        built_by[id(self)] = _issuer(_packages)
+
+    def execute_together(statements):
+        statements = [s for s in statements if s is not None]
+        for statement in statements:
+            record(statement.sql, built_by.get(id(statement), "?"))
+        running["together"] = True
+        try:
+            original_together(statements)
+        finally:
+            running["together"] = False
+
+    # modules that imported the function by name hold their own reference to it
+    holders = [
+        module
+        for module in list(sys.modules.values())
+        if getattr(module, "execute_together", None) is original_together
+    ]
+    _packages = _project_packages()
+    core_db.Statement.__init__ = init
+    for module in holders:
+        module.execute_together = execute_together
+    try:
+        yield running
+    finally:
+        core_db.Statement.__init__ = original_init
+        for module in holders:
+            module.execute_together = original_together
+
+
+@contextmanager
 def only_owners_write(
     *app_labels: str, owners: dict[str, tuple[str, ...]] | None = None
 ) -> Iterator[list[TableWrite]]:
@@ -73,18 +126,21 @@ def only_owners_write(
     allowed = {app: (app,) for app in app_labels} | (owners or {})
     writes: list[TableWrite] = []
 
-    def watch(execute, sql, params, many, context):
-        match = _WRITE.match(sql)
-        if match:
-            table = match.group(2).lower()
-            app = table_apps.get(table)
+    def record(sql: str, module: str) -> None:
+        for verb, table in _WRITE.findall(sql):
+            app = table_apps.get(table.lower())
             if app in allowed:
-                verb = match.group(1).split()[0].upper()
-                writes.append(TableWrite(verb, table, app, _issuer(packages), sql))
-        return execute(sql, params, many, context)
+                writes.append(TableWrite(verb.split()[0].upper(), table.lower(), app, module, sql))
 
-    with connection.execute_wrapper(watch):
-        yield writes
+    with _statements_judged_by_their_builder(record) as combined:
+
+        def watch(execute, sql, params, many, context):
+            if not combined["together"]:
+                record(sql, _issuer(packages))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(watch):
+            yield writes
     strangers = [
         w
         for w in writes

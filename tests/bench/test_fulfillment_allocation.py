@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from fulfillment import services
+from orders import allocation
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import CenterFactory, expect, stock
 from tests.orders.factories import OrderFactory, OrderLine, StaffFactory
@@ -56,11 +56,11 @@ def test_allocate_30_line_order():
     first, again = [], []
     for cart in carts:
         started = time.perf_counter()
-        services.allocate_order(order=cart)
+        allocation.allocate_order(order=cart)
         first.append((time.perf_counter() - started) * 1000)
     for cart in carts:
         started = time.perf_counter()
-        services.allocate_order(order=cart)
+        allocation.allocate_order(order=cart)
         again.append((time.perf_counter() - started) * 1000)
     size = f"{ORDERS} orders × {LINES} lines, 300 SKUs × 2 centers, {connection.vendor}"
     _report("allocate_order (fresh cart)", first, size)

@@ -147,7 +147,7 @@ def test_sweep_stale_allocations(django_db_blocker):
             from fulfillment.sweep import MIN_CURSOR, sweep_batch
 
             cutoff = timezone.now() - timedelta(hours=2)
-            cursor = (timezone.make_aware(MIN_CURSOR[0], timezone.get_fixed_timezone(0)), 0)
+            cursor = MIN_CURSOR
             with CaptureQueriesContext(connection) as ctx:
                 t = time.perf_counter()
                 sweep_batch(cutoff=cutoff, cursor=cursor, batch_size=batch)

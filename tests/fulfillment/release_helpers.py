@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from fulfillment import services
+from orders import allocation
 from orders.models import Order, OrderLine, OrderPayment
 from tests.orders.factories import OrderAddressFactory, OrderFactory, OrderLineFactory
 
@@ -34,7 +34,7 @@ def accepted_order(
             line_total=price * quantity,
         )
         total += price * quantity
-    services.allocate_order(order=order)
+    allocation.allocate_order(order=order)
     backordered = OrderLine.objects.filter(order=order, inventory_status="backordered").exists()
     number = f"{next(_numbers)}"
     Order.objects.filter(pk=order.pk).update(

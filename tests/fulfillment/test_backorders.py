@@ -6,8 +6,10 @@ import pytest
 from django.utils import timezone
 
 from core.errors import DomainError
-from fulfillment import services
+from fulfillment import sweep
+from fulfillment.inventory import stock as inventory_stock
 from fulfillment.models import ExpectedInventory, Inventory, LineAllocation
+from orders import allocation, backorders
 from orders.models import AvailabilityChoice, Order, OrderEvent, OrderLine
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import expect, stock
@@ -23,14 +25,14 @@ def test_receipt_allocates_backorders_oldest_first_and_order_follows(
     older = OrderFactory(created_by=csr, status="backordered")
     newer = OrderFactory(created_by=csr, status="backordered")
     a = OrderLineFactory(order=older, sku=sku, quantity=3)
-    services.allocate_line(line=a)
+    allocation.allocate_line(line=a)
     b = OrderLineFactory(order=newer, sku=sku, quantity=3)
-    services.allocate_line(line=b)
+    allocation.allocate_line(line=b)
     a.refresh_from_db()
     b.refresh_from_db()
     assert (a.inventory_status, b.inventory_status) == ("backordered", "backordered")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.receive_expected(actor=operations, expected=exp, quantity=4)
+        inventory_stock.receive_expected(actor=operations, expected=exp, quantity=4)
     assert len(callbacks) == 2  # the backorder task, then the orders following
     a.refresh_from_db()
     b.refresh_from_db()
@@ -44,7 +46,7 @@ def test_receipt_allocates_backorders_oldest_first_and_order_follows(
     exp.refresh_from_db()
     assert (exp.received_quantity, exp.promised_quantity) == (4, 1)
     # idempotent: running again changes nothing
-    assert services.allocate_waiting_backorders(sku_ids=[sku.pk]) == 0
+    assert allocation.allocate_waiting_backorders(sku_ids=[sku.pk]) == 0
     assert Inventory.objects.get(sku=sku, center=tor).allocated == 4
 
 
@@ -52,10 +54,12 @@ def test_adjust_up_allocates_undated_backorders(
     operations, cart, tor, sku, django_capture_on_commit_callbacks
 ):
     line = OrderLineFactory(order=cart, sku=sku, quantity=2)
-    services.allocate_line(line=line)
+    allocation.allocate_line(line=line)
     assert LineAllocation.objects.get(line=line).kind == "backorder"
     with django_capture_on_commit_callbacks(execute=True):
-        services.adjust_inventory(actor=operations, sku=sku, center=tor, quantity=5, reason="found")
+        inventory_stock.adjust_inventory(
+            actor=operations, sku=sku, center=tor, quantity=5, reason="found"
+        )
     line.refresh_from_db()
     assert line.inventory_status == "allocated"
 
@@ -71,7 +75,7 @@ def _mixed_order(csr, tor):
         OrderLineFactory(order=order, sku=part, quantity=3, unit_price="5.00", line_total="15.00"),
         OrderLineFactory(order=order, sku=none_, quantity=2, unit_price="7.00", line_total="14.00"),
     ]
-    services.allocate_order(order=order)
+    allocation.allocate_order(order=order)
     return order, lines
 
 
@@ -80,7 +84,7 @@ def _mixed_order(csr, tor):
 )
 def test_atp_choice_recorded_without_changing_lines(csr, tor, choice):
     order, _lines = _mixed_order(csr, tor)
-    messages = services.apply_atp_choice(order=order, choice=choice, actor=csr)
+    messages = allocation.apply_atp_choice(order=order, choice=choice, actor=csr)
     order.refresh_from_db()
     assert order.atp_choice == choice and messages
     assert order.lines.count() == 3
@@ -90,7 +94,7 @@ def test_atp_choice_recorded_without_changing_lines(csr, tor, choice):
 def test_atp_drop_backorders_trims_lines_and_releases_promises(csr, tor):
     order, (_full, part, none_) = _mixed_order(csr, tor)
     version = Order.objects.get(pk=order.pk).version
-    messages = services.apply_atp_choice(
+    messages = allocation.apply_atp_choice(
         order=order, choice=AvailabilityChoice.SHIP_AVAILABLE_DROP_BACKORDERS, actor=csr
     )
     assert len(messages) == 2
@@ -106,17 +110,17 @@ def test_atp_drop_backorders_trims_lines_and_releases_promises(csr, tor):
 
 def test_unknown_atp_choice_refused(csr, cart):
     with pytest.raises(DomainError, match="Unknown availability choice"):
-        services.apply_atp_choice(order=cart, choice="whenever", actor=csr)
+        allocation.apply_atp_choice(order=cart, choice="whenever", actor=csr)
 
 
 def test_move_backorders_to_new_order(csr, tor, monkeypatch):
     repriced = []
-    monkeypatch.setattr(services, "_reprice", lambda order, actor: repriced.append(order.pk))
+    monkeypatch.setattr(backorders, "_reprice", lambda order, actor: repriced.append(order.pk))
     order, (_full, part, none_) = _mixed_order(csr, tor)
     ship = OrderAddressFactory(order=order)
     OrderLine.objects.filter(order=order).update(ship_to=ship)
     Order.objects.filter(pk=order.pk).update(current_ship_to=ship)
-    new = services.move_backorders_to_new_order(order=Order.objects.get(pk=order.pk), actor=csr)
+    new = backorders.move_backorders_to_new_order(order=Order.objects.get(pk=order.pk), actor=csr)
     assert new.pk != order.pk and new.status == "pending"
     assert new.guest_last_name == order.guest_last_name and new.customer_id == order.customer_id
     new_lines = {line.sku_id: line for line in new.lines.all()}
@@ -139,9 +143,9 @@ def test_move_backorders_to_new_order(csr, tor, monkeypatch):
 
 def test_move_without_backorders_refused(csr, cart, tor, sku):
     stock(sku, tor, 5)
-    services.allocate_line(line=OrderLineFactory(order=cart, sku=sku, quantity=1))
+    allocation.allocate_line(line=OrderLineFactory(order=cart, sku=sku, quantity=1))
     with pytest.raises(DomainError, match="no backordered lines"):
-        services.move_backorders_to_new_order(order=cart, actor=csr)
+        backorders.move_backorders_to_new_order(order=cart, actor=csr)
     assert Order.objects.count() == 1
 
 
@@ -153,29 +157,29 @@ def test_stale_sweep_releases_old_cart_lines_only(csr, tor, sku):
     old_order_line = OrderLineFactory(order=submitted, sku=sku, quantity=4)
     fresh_cart = OrderFactory(created_by=csr)
     fresh_line = OrderLineFactory(order=fresh_cart, sku=sku, quantity=5)
-    services.allocate_line(line=old_cart_line)
-    services.allocate_line(line=old_order_line)
-    services.allocate_line(line=fresh_line)
+    allocation.allocate_line(line=old_cart_line)
+    allocation.allocate_line(line=old_order_line)
+    allocation.allocate_line(line=fresh_line)
     LineAllocation.objects.filter(line__in=[old_cart_line, old_order_line]).update(
         allocated_at=timezone.now() - timedelta(hours=5)
     )
     seen = []
-    assert services.sweep_stale_allocations(batch_size=1, progress=seen.append) == 1
+    assert sweep.sweep_stale_allocations(batch_size=1, progress=seen.append) == 1
     assert seen == [1]
     old_cart_line.refresh_from_db()
     assert old_cart_line.inventory_status == "unallocated"
     assert Inventory.objects.get(sku=sku, center=tor).allocated == 9
     assert OrderEvent.objects.filter(order=cart, event_type=512).count() == 1
-    assert services.sweep_stale_allocations() == 0  # idempotent
+    assert sweep.sweep_stale_allocations() == 0  # idempotent
 
     # the CSR reopens the cart: the line is held again, and says so
     stock(sku, tor, 10)  # meanwhile only 1 left for this cart
-    messages = services.refresh_cart_allocation(order=cart, actor=csr)
+    messages = allocation.refresh_cart_allocation(order=cart, actor=csr)
     assert messages == [
         f"{sku.code}: only 1 of 3 available now; 1 allocated from TOR; "
         "2 backordered with no expected date."
     ]
-    assert services.refresh_cart_allocation(order=cart, actor=csr) == []
+    assert allocation.refresh_cart_allocation(order=cart, actor=csr) == []
 
 
 def test_a_sweep_batch_that_fails_leaves_every_line_untouched(csr, tor, sku, monkeypatch):
@@ -184,25 +188,25 @@ def test_a_sweep_batch_that_fails_leaves_every_line_untouched(csr, tor, sku, mon
         OrderLineFactory(order=OrderFactory(created_by=csr), sku=sku, quantity=2) for _ in range(3)
     ]
     for line in lines:
-        services.allocate_line(line=line)
+        allocation.allocate_line(line=line)
     LineAllocation.objects.update(allocated_at=timezone.now() - timedelta(days=1))
 
     def killed(*args, **kwargs):
         raise RuntimeError("worker killed")
 
-    from fulfillment import sweep
+    from fulfillment.inventory import sweep as inventory_sweep
 
     # the last step: allocations deleted, lines marked and events written by then
-    monkeypatch.setattr(sweep, "_give_back_postgres", killed)
-    monkeypatch.setattr(sweep, "_give_back_orm", killed)
+    monkeypatch.setattr(inventory_sweep, "_give_back_postgres", killed)
+    monkeypatch.setattr(inventory_sweep, "_give_back_orm", killed)
     with pytest.raises(RuntimeError):
-        services.sweep_stale_allocations()
+        sweep.sweep_stale_allocations()
     monkeypatch.undo()
     assert LineAllocation.objects.count() == 3
     assert set(OrderLine.objects.values_list("inventory_status", flat=True)) == {"allocated"}
     assert Inventory.objects.get(sku=sku).allocated == 6
     assert not OrderEvent.objects.filter(event_type=512).exists()
-    assert services.sweep_stale_allocations() == 3  # swept whole by the next run
+    assert sweep.sweep_stale_allocations() == 3  # swept whole by the next run
     assert Inventory.objects.get(sku=sku).allocated == 0
 
 
@@ -213,7 +217,7 @@ def test_sweep_command(csr, tor, sku):
 
     stock(sku, tor, 5)
     line = OrderLineFactory(order=OrderFactory(created_by=csr), sku=sku, quantity=2)
-    services.allocate_line(line=line)
+    allocation.allocate_line(line=line)
     LineAllocation.objects.update(allocated_at=timezone.now() - timedelta(days=1))
     out = StringIO()
     call_command("sweep_stale_allocations", stdout=out)
@@ -227,14 +231,14 @@ def test_stock_released_by_a_cart_goes_to_a_waiting_backorder(
     stock(sku, tor, 2)
     cart = OrderFactory(created_by=csr)
     holder = OrderLineFactory(order=cart, sku=sku, quantity=2)
-    services.allocate_line(line=holder)
+    allocation.allocate_line(line=holder)
     waiting_order = OrderFactory(created_by=csr, status="backordered")
     waiting = OrderLineFactory(order=waiting_order, sku=sku, quantity=2)
-    services.allocate_line(line=waiting)
+    allocation.allocate_line(line=waiting)
     waiting.refresh_from_db()
     assert waiting.inventory_status == "backordered"
     with django_capture_on_commit_callbacks(execute=True):
-        services.deallocate_line(line=holder, actor=csr)
+        allocation.deallocate_line(line=holder, actor=csr)
     waiting.refresh_from_db()
     assert waiting.inventory_status == "allocated"
     assert Order.objects.get(pk=waiting_order.pk).status == "authorized"

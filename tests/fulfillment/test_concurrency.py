@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fulfillment import services
 from fulfillment.models import Inventory, LineAllocation
 from fulfillment.sweep import run_sweep
+from orders import allocation
 from orders.models import OrderEvent, OrderLine
 from tests.catalog.factories import SKUFactory
 from tests.concurrency import run_together
@@ -26,7 +26,7 @@ def test_fifty_concurrent_allocations_never_oversell(transactional_db):
         OrderLineFactory(order=OrderFactory(created_by=staff), sku=sku, quantity=1)
         for _ in range(50)
     ]
-    _, errors = run_together(*[lambda x=x: services.allocate_line(line=x) for x in lines])
+    _, errors = run_together(*[lambda x=x: allocation.allocate_line(line=x) for x in lines])
     assert errors == []
     row = Inventory.objects.get(sku=sku, center=center)
     assert (row.on_hand, row.allocated) == (10, 10)
@@ -46,7 +46,7 @@ def test_two_sweep_workers_never_take_the_same_line(transactional_db):
     for i, cart in enumerate(carts):
         for s in skus:
             OrderLineFactory(order=cart, sku=s, quantity=1 + i % 3)
-        services.allocate_order(order=cart)
+        allocation.allocate_order(order=cart)
     LineAllocation.objects.update(allocated_at=timezone.now() - timedelta(days=1))
     cutoff = timezone.now() - timedelta(hours=1)
     counts, errors = run_together(*[lambda: run_sweep(cutoff=cutoff, batch_size=7)] * 2)

@@ -1,8 +1,9 @@
 import pytest
 
 from fulfillment import demo
+from fulfillment.inventory.selectors import eligible_centers
 from fulfillment.models import ExpectedInventory, Inventory, ShippingArrangement
-from fulfillment.selectors import eligible_centers
+from orders.allocation import destination
 from orders.models import OrderAddress
 from pricing.models import ShippingMethod
 from tests.catalog.factories import SKUFactory
@@ -28,8 +29,8 @@ def test_demo_is_idempotent_and_routes_west_to_vancouver():
     ground = ShippingMethod.objects.get(code="ground")
     bc = OrderAddress(country="CA", region="BC", postal_code="V8W 1A1", shipping_method=ground)
     on = OrderAddress(country="CA", region="ON", postal_code="M5H 1A1", shipping_method=ground)
-    assert [c.code for c in eligible_centers(ship_to=bc)] == ["VAN", "TOR"]
-    assert [c.code for c in eligible_centers(ship_to=on)] == ["TOR", "VAN"]
+    assert [c.code for c in eligible_centers(ship_to=destination(bc))] == ["VAN", "TOR"]
+    assert [c.code for c in eligible_centers(ship_to=destination(on))] == ["TOR", "VAN"]
 
 
 def test_demo_releases_orders_and_ships_one_through_the_services(

@@ -36,7 +36,7 @@ def test_one_release_per_center_method_and_ship_to(setup, operations, express_me
     from tests.orders.factories import OrderLineFactory
 
     extra = OrderLineFactory(order=order, sku=c, quantity=3, ship_to=other)
-    from fulfillment.services import allocate_order
+    from orders.allocation import allocate_order
 
     allocate_order(order=order)
     assert OrderLine.objects.get(pk=extra.pk).inventory_status == "allocated"
@@ -84,7 +84,7 @@ def test_ship_complete_waits_until_every_line_is_allocated(setup, operations):
     assert not Release.objects.exists()
     # the stock arrives: the backorder allocates and the next run releases everything
     stock(b, tor, 5)
-    from fulfillment.services import allocate_waiting_backorders
+    from orders.allocation import allocate_waiting_backorders
 
     allocate_waiting_backorders(sku_ids=[b.pk])
     assert statuses(order) == ["allocated", "allocated"]
@@ -104,7 +104,7 @@ def test_ship_available_first_releases_what_is_allocated_and_the_rest_later(setu
     assert order.status == "released"
     assert statuses(order) == ["backordered", "released"]
     stock(b, van, 3)
-    from fulfillment.services import allocate_waiting_backorders
+    from orders.allocation import allocate_waiting_backorders
 
     allocate_waiting_backorders(sku_ids=[b.pk])
     counts = run_release()

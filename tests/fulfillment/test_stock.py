@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from core.errors import DomainError, NotAllowed, NotFound
-from fulfillment import services
+from fulfillment.inventory import stock as inventory_stock
 from fulfillment.models import ExpectedInventory, Inventory, InventoryAdjustment
+from orders import allocation
 from tests.fulfillment.factories import VendorFactory, expect, stock
 from tests.orders.factories import OrderLineFactory
 
@@ -15,10 +16,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_adjust_up_and_down_is_audited(operations, tor, sku):
-    services.adjust_inventory(
+    inventory_stock.adjust_inventory(
         actor=operations, sku=sku.code, center="tor", quantity=7, reason="found"
     )
-    adj = services.adjust_inventory(
+    adj = inventory_stock.adjust_inventory(
         actor=operations, sku=sku, center=tor, quantity=-2, reason="damaged", note="forklift"
     )
     row = Inventory.objects.get(sku=sku, center=tor)
@@ -46,27 +47,29 @@ def test_adjust_refusals_change_nothing(operations, tor, sku, kwargs, error, tex
     stock(sku, tor, 3)
     args = {"actor": operations, "sku": sku.code, "center": "TOR", "reason": "lost", **kwargs}
     with pytest.raises(error, match=text):
-        services.adjust_inventory(**args)
+        inventory_stock.adjust_inventory(**args)
     assert Inventory.objects.get(sku=sku, center=tor).on_hand == 3
     assert not InventoryAdjustment.objects.exists()
 
 
 def test_adjust_below_allocated_refused(operations, cart, tor, sku):
     stock(sku, tor, 5)
-    services.allocate_line(line=OrderLineFactory(order=cart, sku=sku, quantity=4))
+    allocation.allocate_line(line=OrderLineFactory(order=cart, sku=sku, quantity=4))
     with pytest.raises(DomainError, match=r"4 of .* are allocated"):
-        services.adjust_inventory(actor=operations, sku=sku, center=tor, quantity=-2, reason="lost")
+        inventory_stock.adjust_inventory(
+            actor=operations, sku=sku, center=tor, quantity=-2, reason="lost"
+        )
     assert Inventory.objects.get(sku=sku, center=tor).on_hand == 5
 
 
 def test_csr_cannot_adjust(csr, tor, sku):
     with pytest.raises(NotAllowed):
-        services.adjust_inventory(actor=csr, sku=sku, center=tor, quantity=1, reason="found")
+        inventory_stock.adjust_inventory(actor=csr, sku=sku, center=tor, quantity=1, reason="found")
 
 
 def test_expected_then_receive(operations, store_admin, tor, sku):
     vendor = VendorFactory(code="ACME")
-    exp = services.create_expected_inventory(
+    exp = inventory_stock.create_expected_inventory(
         actor=store_admin,
         vendor="ACME",
         sku=sku.code,
@@ -76,8 +79,8 @@ def test_expected_then_receive(operations, store_admin, tor, sku):
         reference="PO-1",
     )
     assert exp.vendor == vendor
-    services.receive_expected(actor=operations, expected=exp, quantity=4)
-    services.receive_expected(actor=operations, expected=exp.pk, quantity=6)
+    inventory_stock.receive_expected(actor=operations, expected=exp, quantity=4)
+    inventory_stock.receive_expected(actor=operations, expected=exp.pk, quantity=6)
     exp.refresh_from_db()
     assert exp.received_quantity == 10
     assert Inventory.objects.get(sku=sku, center=tor).on_hand == 10
@@ -88,7 +91,7 @@ def test_expected_then_receive(operations, store_admin, tor, sku):
 def test_receive_refusals(operations, tor, sku, quantity, text):
     exp = expect(sku, tor, 10)
     with pytest.raises(DomainError, match=text):
-        services.receive_expected(actor=operations, expected=exp, quantity=quantity)
+        inventory_stock.receive_expected(actor=operations, expected=exp, quantity=quantity)
     exp.refresh_from_db()
     assert exp.received_quantity == 0
     assert not Inventory.objects.filter(sku=sku, on_hand__gt=0).exists()
@@ -112,5 +115,5 @@ def test_expected_refusals(operations, tor, sku):
             **kwargs,
         }
         with pytest.raises(DomainError, match=text):
-            services.create_expected_inventory(**args)
+            inventory_stock.create_expected_inventory(**args)
     assert not ExpectedInventory.objects.exists()

@@ -4,8 +4,10 @@ import time
 
 import pytest
 
-from fulfillment import services
+from fulfillment import tasks
+from fulfillment.inventory import stock as inventory_stock
 from fulfillment.models import Inventory
+from orders import allocation
 from orders.models import Order, OrderLine
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import CenterFactory, expect
@@ -21,12 +23,12 @@ def test_receiving_allocates_backorders_in_the_worker(transactional_db, operatio
     exp = expect(sku, center, 6)
     order = OrderFactory(created_by=operations, status="backordered")
     lines = [OrderLineFactory(order=order, sku=sku, quantity=3) for _ in range(2)]
-    services.allocate_order(order=order)
+    allocation.allocate_order(order=order)
     assert set(OrderLine.objects.values_list("inventory_status", flat=True)) == {"backordered"}
 
     with celery_worker() as queue:
-        monkeypatch.setattr(services, "TASK_OPTIONS", {"queue": queue})
-        services.receive_expected(actor=operations, expected=exp, quantity=6)
+        monkeypatch.setattr(tasks, "TASK_OPTIONS", {"queue": queue})
+        inventory_stock.receive_expected(actor=operations, expected=exp, quantity=6)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             statuses = set(

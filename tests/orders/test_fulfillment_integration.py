@@ -82,7 +82,7 @@ def test_reopening_a_swept_cart_allocates_again_and_says_what_changed(
 
     from django.utils import timezone
 
-    from fulfillment import services as fulfillment_services
+    from fulfillment import sweep
     from fulfillment.models import Inventory, LineAllocation
     from tests.fulfillment.factories import stock
 
@@ -90,7 +90,7 @@ def test_reopening_a_swept_cart_allocates_again_and_says_what_changed(
     services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
     line = services.line_add(actor=csr, order=guest_cart, sku_code=sku.code, quantity=3)
     LineAllocation.objects.filter(line=line).update(allocated_at=timezone.now() - timedelta(days=1))
-    assert fulfillment_services.sweep_stale_allocations() == 1
+    assert sweep.sweep_stale_allocations() == 1
     assert OrderLine.objects.get(pk=line.pk).inventory_status == "unallocated"
     assert Inventory.objects.get(sku=sku).allocated == 0
 

@@ -5,7 +5,7 @@ import pytest
 
 from core.errors import DomainError
 from core.events import EventType as E
-from orders import integrations, services
+from orders import allocation, integrations, services
 from orders.models import (
     Order,
     OrderEvent,
@@ -128,9 +128,11 @@ def test_a_changed_total_must_be_confirmed_again(ready_cart, csr):
     assert submit(ready_cart, csr, key="k-2", expected_total=ready_cart.total).placed
 
 
-@pytest.mark.parametrize("where", ["finalize_order_pricing", "allocate_order"])
+@pytest.mark.parametrize(
+    ("owner", "where"), [(integrations, "finalize_order_pricing"), (allocation, "allocate_order")]
+)
 def test_a_failure_after_authorization_voids_it_and_consumes_nothing(
-    ready_cart, csr, monkeypatch, where
+    ready_cart, csr, monkeypatch, owner, where
 ):
     """Promotion limit reached meanwhile (finalize) or stock gone (allocate): all rolled back."""
     voided = []
@@ -148,7 +150,7 @@ def test_a_failure_after_authorization_voids_it_and_consumes_nothing(
         raise DomainError("The promotion SPRING10 reached its limit; the total is now higher.")
 
     monkeypatch.setattr(SandboxGateway, "void", spy_void)
-    monkeypatch.setattr(integrations, where, refuse)
+    monkeypatch.setattr(owner, where, refuse)
     result = submit(ready_cart, csr)
     assert not result.placed and "limit" in result.message
     order = Order.objects.get(pk=ready_cart.pk)

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from fulfillment.services import allocation_good_for, sweep_stale_allocations
+from fulfillment.sweep import allocation_good_for, sweep_stale_allocations
 
 
 class Command(BaseCommand):

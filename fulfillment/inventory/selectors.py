@@ -1,11 +1,14 @@
-"""Reads of the fulfillment app: eligible centers, availability to promise, inventory lists."""
+"""Reads of inventory: eligible centers, availability to promise, what lines hold, stock lists."""
+
+from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Min, QuerySet
 
+from catalog.models import KitComponent
 from fulfillment.models import (
     AllocationKind,
     ExpectedInventory,
@@ -16,11 +19,34 @@ from fulfillment.models import (
 )
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where a line ships, as inventory needs it (orders builds it from its ship-to address)."""
+
+    country: str
+    region: str
+    postal_code: str
+    shipping_method_id: int | None
+    city: str = ""
+    shipping_method_name: str = ""
+
+
+@dataclass(frozen=True)
+class LineStock:
+    """What allocation needs to know of an order line: its id, what and how many, where to."""
+
+    line_id: int
+    sku_id: int
+    sku_kind: str  # item, kit or service (catalog.SKUKind)
+    quantity: int
+    ship_to: Destination | None
+
+
 def _norm_postal(value: str) -> str:
     return (value or "").replace(" ", "").replace("-", "").upper()
 
 
-def _jurisdiction_key(ship_to) -> tuple | None:
+def _jurisdiction_key(ship_to: Destination | None) -> tuple | None:
     if ship_to is None:
         return None
     return (
@@ -43,13 +69,13 @@ class EligibleCenters:
             self._all = list(FulfillmentCenter.objects.filter(is_active=True))
         return self._all
 
-    def for_ship_to(self, ship_to) -> list[FulfillmentCenter]:
+    def for_ship_to(self, ship_to: Destination | None) -> list[FulfillmentCenter]:
         key = _jurisdiction_key(ship_to)
         if key not in self._cache:
             self._cache[key] = self._compute(ship_to)
         return self._cache[key]
 
-    def _compute(self, ship_to) -> list[FulfillmentCenter]:
+    def _compute(self, ship_to: Destination | None) -> list[FulfillmentCenter]:
         if ship_to is None:
             return self.all_centers()
         country, region, postal, method_id = _jurisdiction_key(ship_to)
@@ -83,14 +109,10 @@ class EligibleCenters:
         return centers
 
 
-def eligible_centers(*, ship_to=None) -> list[FulfillmentCenter]:
+def eligible_centers(*, ship_to: Destination | None = None) -> list[FulfillmentCenter]:
     """ "Get eligible fulfillment centers": those with an arrangement for the ship-to's
     jurisdiction and shipping method, by precedence; with no ship-to, every active center."""
     return EligibleCenters().for_ship_to(ship_to)
-
-
-def eligible_centers_for_line(*, line) -> list[FulfillmentCenter]:
-    return eligible_centers(ship_to=line.ship_to)
 
 
 @dataclass(frozen=True)
@@ -124,7 +146,7 @@ class Availability:
         return text
 
 
-def availability(*, sku_ids, ship_to=None) -> dict[int, Availability]:
+def availability(*, sku_ids, ship_to: Destination | None = None) -> dict[int, Availability]:
     """Availability to promise for these SKUs at this ship-to (3 queries at most, any count)."""
     sku_ids = list(sku_ids)
     centers = eligible_centers(ship_to=ship_to)
@@ -197,13 +219,11 @@ def inventory_list() -> QuerySet[Inventory]:
     )
 
 
-def line_demands(lines) -> dict[int, list[tuple[int, int]]]:
+def line_demands(lines: list[LineStock]) -> dict[int, list[tuple[int, int]]]:
     """What each line needs from stock: [(sku_id, quantity)]. An item needs itself; a kit needs
     its components (quantity × per kit); a service needs nothing (1 query when kits are present).
     """
-    from catalog.models import KitComponent
-
-    kits = {line.sku_id for line in lines if getattr(line.sku, "kind", "item") == "kit"}
+    kits = {line.sku_id for line in lines if line.sku_kind == "kit"}
     parts: dict[int, list[tuple[int, int]]] = defaultdict(list)
     if kits:
         for kit_id, component_id, per in KitComponent.objects.filter(kit_id__in=kits).values_list(
@@ -212,46 +232,76 @@ def line_demands(lines) -> dict[int, list[tuple[int, int]]]:
             parts[kit_id].append((component_id, per))
     out = {}
     for line in lines:
-        kind = getattr(line.sku, "kind", "item")
-        if kind == "service":
-            out[line.pk] = []
-        elif kind == "kit" and parts.get(line.sku_id):
-            out[line.pk] = [(c, per * line.quantity) for c, per in parts[line.sku_id]]
+        if line.sku_kind == "service":
+            out[line.line_id] = []
+        elif line.sku_kind == "kit" and parts.get(line.sku_id):
+            out[line.line_id] = [(c, per * line.quantity) for c, per in parts[line.sku_id]]
         else:
-            out[line.pk] = [(line.sku_id, line.quantity)]
+            out[line.line_id] = [(line.sku_id, line.quantity)]
     return out
 
 
-def invalidly_allocated_lines(*, order) -> list:
-    """ "Get invalidly allocated line items": lines whose held quantity no longer equals the
-    line quantity, or whose stock sits in a center that can no longer ship to the ship-to."""
-    from orders.models import LineInventoryStatus as L
-
-    lines = list(
-        order.lines.select_related("ship_to", "sku").filter(
-            inventory_status__in=[L.UNALLOCATED, L.ALLOCATED, L.BACKORDERED]
-        )
-    )
-    allocs: dict[int, list[LineAllocation]] = defaultdict(list)
-    for a in LineAllocation.objects.filter(line__order=order):
+def invalidly_allocated(lines: list[LineStock]) -> list[int]:
+    """The ids of the lines that need stock and whose held quantity no longer equals what they
+    need, or whose stock sits in a center that can no longer ship to the ship-to (2-3 queries).
+    A line that needs no stock (a service) holds nothing and is never invalid here."""
+    allocs: dict[int, list] = defaultdict(list)
+    for a in LineAllocation.objects.filter(line_id__in=[x.line_id for x in lines]).values_list(
+        "line_id", "sku_id", "quantity", "center_id", named=True
+    ):
         allocs[a.line_id].append(a)
     demands = line_demands(lines)
     eligible = EligibleCenters()
     invalid = []
     for line in lines:
-        held = allocs.get(line.pk, [])
-        need = demands[line.pk]
-        if not need:  # a service holds nothing; it is valid once marked allocated
-            if line.inventory_status != L.ALLOCATED:
-                invalid.append(line)
+        need = demands[line.line_id]
+        if not need:
             continue
+        held = allocs.get(line.line_id, [])
         got: dict[int, int] = defaultdict(int)
         for a in held:
             got[a.sku_id or line.sku_id] += a.quantity
         if dict(got) != dict(need):
-            invalid.append(line)
+            invalid.append(line.line_id)
             continue
         ok = {c.pk for c in eligible.for_ship_to(line.ship_to)}
         if any(a.center_id and a.center_id not in ok for a in held):
-            invalid.append(line)
+            invalid.append(line.line_id)
     return invalid
+
+
+def on_hand_by_line(*, line_ids) -> dict[int, int]:
+    """How much of each line is held from stock on hand (component units for a kit)."""
+    out: dict[int, int] = defaultdict(int)
+    for line_id, quantity in LineAllocation.objects.filter(
+        line_id__in=list(line_ids), kind=AllocationKind.ON_HAND
+    ).values_list("line_id", "quantity"):
+        out[line_id] += quantity
+    return out
+
+
+def waiting_line_ids(*, sku_ids, among: QuerySet, limit: int) -> list[int]:
+    """Lines waiting for stock of these SKUs (expected or undated), oldest wait first; `among`
+    is the caller's queryset of the line ids that may take stock."""
+    return list(
+        LineAllocation.objects.filter(
+            sku_id__in=list(sku_ids),
+            kind__in=[AllocationKind.EXPECTED, AllocationKind.BACKORDER],
+            line_id__in=among,
+        )
+        .values("line_id")
+        .annotate(since=Min("allocated_at"))
+        .order_by("since", "line_id")
+        .values_list("line_id", flat=True)[:limit]
+    )
+
+
+def has_free_stock(*, sku_ids) -> bool:
+    """Whether any of these SKUs has stock on hand or expected stock not yet promised."""
+    sku_ids = list(sku_ids)
+    return (
+        Inventory.objects.filter(sku_id__in=sku_ids, on_hand__gt=F("allocated")).exists()
+        or ExpectedInventory.objects.filter(
+            sku_id__in=sku_ids, quantity__gt=F("received_quantity") + F("promised_quantity")
+        ).exists()
+    )
