@@ -22,12 +22,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
+from core import payments
 from core.errors import DomainError, NotAllowed
 from core.permissions import require
 from core.roles import Perm
 from fulfillment.models import Shipment
 from fulfillment.shipping import capture_shipment
-from core import payments
 from orders import payment_capture
 from orders import selectors as order_selectors
 

@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from core import payments
 from core.errors import DomainError, NotFound
 from core.events import EventType as E
 from core.money import quantize
@@ -44,7 +45,6 @@ from fulfillment.models import (
     ShipmentLine,
 )
 from orders import events as order_events
-from core import payments
 from orders import payment_capture
 from orders import selectors as order_selectors
 from orders.models import LineInventoryStatus as L

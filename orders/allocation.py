@@ -29,7 +29,7 @@ from fulfillment.inventory import selectors as inventory_selectors
 from fulfillment.inventory.allocation import Held, LineResult
 from fulfillment.inventory.selectors import Destination, LineStock
 from fulfillment.inventory.stock import stock_freed
-from orders import events, integrations
+from orders import events
 from orders import pricing as order_pricing
 from orders.models import AvailabilityChoice, Order, OrderLine
 from orders.models import LineInventoryStatus as L
