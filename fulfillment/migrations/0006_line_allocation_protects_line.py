@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fulfillment', '0004_release_indexes_covered_by_composites'),
+        ('fulfillment', '0005_jobrun_moves_to_core'),
         ('orders', '0004_order_address_region_help'),
     ]
 
