@@ -91,6 +91,7 @@ class CategoryViewSet(_ProtectedDestroy, viewsets.ModelViewSet):
     queryset = Category.objects.order_by("path")
     serializer_class = CategorySerializer
     permission_classes = [CatalogPermission]
+    lookup_value_converter = "int"
     filterset_class = CategoryFilter
 
 
@@ -178,6 +179,7 @@ class ProductViewSet(_ProtectedDestroy, viewsets.ModelViewSet):
     )
     serializer_class = ProductSerializer
     permission_classes = [CatalogPermission]
+    lookup_value_converter = "int"
     filterset_class = ProductFilter
 
     @extend_schema(request=None, responses=GeneratedSerializer)
@@ -286,6 +288,7 @@ class SKUFilter(django_filters.FilterSet):
 class SKUViewSet(_ProtectedDestroy, viewsets.ModelViewSet):
     serializer_class = SKUSerializer
     permission_classes = [CatalogPermission]
+    lookup_value_converter = "int"
     filterset_class = SKUFilter
 
     def get_queryset(self):

@@ -5,18 +5,46 @@ Every error body is `{"message": str, "code": str, "fields": {field: [messages]}
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
 from django.http import Http404
-from rest_framework import exceptions
+from rest_framework import exceptions, parsers, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
 
+# Primary keys are bigint: a larger id is refused with 400 before it reaches the database.
+MAX_ID = 2**63 - 1
+
+
+def column_length(model, field_name: str) -> int:
+    """The column's max_length, so an input field refuses with 400 what the database would
+    refuse with a 500."""
+    return model._meta.get_field(field_name).max_length
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    """An input naming a row by its id: a positive bigint."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
 
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser; a body nested deeper than Python's decoder can follow is a 400 like
+    any other malformed JSON, not a RecursionError."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(
+                "JSON parse error - the body is nested too deeply."
+            ) from None
 
 
 def error_body(message: str, code: str, fields: dict | None = None) -> dict:
@@ -35,6 +63,16 @@ def exception_handler(exc, context):
         body = error_body(exc.message, exc.code, fields)
         body.update(exc.extra)
         return Response(body, status=exc.http_status)
+    if isinstance(exc, ProtectedError):
+        # Deleting a row that orders, usage or other rows still point to.
+        return Response(
+            error_body(
+                f"It is still used by {len(exc.protected_objects)} other records; "
+                "withdraw or expire it instead.",
+                "in_use",
+            ),
+            status=409,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages

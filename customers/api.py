@@ -179,6 +179,7 @@ class CustomerViewSet(
 ):
     permission_classes = [HasPerm.of(Perm.USE_DESK)]
     serializer_class = CustomerSerializer
+    lookup_value_converter = "int"
     filterset_class = CustomerFilter
     queryset = Customer.objects.all()
 

@@ -386,6 +386,7 @@ class CouponUpdateSerializer(serializers.ModelSerializer):
 
 class RuleViewSet(viewsets.ModelViewSet):
     permission_classes = [HasPerm.of(Perm.MANAGE_STORE)]
+    lookup_value_converter = "int"
 
     def perform_create(self, serializer):
         obj = serializer.save()
@@ -429,6 +430,7 @@ class CouponViewSet(
     """Coupons in customers' wallets. Creating one issues it (expiry from the promotion)."""
 
     permission_classes = [HasPerm.of(Perm.MANAGE_STORE)]
+    lookup_value_converter = "int"
     queryset = m.Coupon.objects.select_related("promotion", "customer")
     filterset_fields = ["customer", "promotion", "status"]
 

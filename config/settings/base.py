@@ -141,6 +141,8 @@ STORAGES = {
 STORE_NAME = env.str("STORE_NAME", default="Northwind Stationery")
 STORE_CURRENCY = env.str("STORE_CURRENCY", default="CAD")
 STORE_COUNTRY = env.str("STORE_COUNTRY", default="CA")
+# The countries a cart may ship or bill to (ISO codes, comma separated).
+STORE_COUNTRIES = env.list("STORE_COUNTRIES", default=["CA", "US"])
 # Demo logins are for `make run` only; production refuses this password (core.auth).
 DEMO_PASSWORD = "demo-desk-2026"
 DEMO_DATA_ALLOWED = True
@@ -213,6 +215,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
