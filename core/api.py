@@ -94,3 +94,41 @@ def exception_handler(exc, context):
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         response.data = error_body(str(detail), code if isinstance(code, str) else "error")
     return response
+
+
+# The failures any operation can answer with, on top of what its own @extend_schema declares.
+COMMON_ERRORS = {
+    "400": "The input is not valid; `fields` says which",
+    "401": "Not signed in (session) and no valid `Authorization: Token ...` header",
+    "403": "The user's role does not allow this",
+    "404": "No such record",
+    "429": "Too many requests or failed logins; wait and retry",
+}
+# Writes can also meet a concurrent change, a record still in use or a wrong state.
+WRITE_ERRORS = {"409": "A conflict: a stale version, a record still in use, or a wrong state"}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation documents the error body for the
+    failures any operation can answer with, so clients (and schemathesis in CI) see what the API
+    really returns."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = {
+        "type": "object",
+        "properties": {
+            "message": {"type": "string"},
+            "code": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {}},
+        },
+        "required": ["message", "code", "fields"],
+    }
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            declared = operation.setdefault("responses", {})
+            errors = dict(COMMON_ERRORS)
+            if method != "get":
+                errors.update(WRITE_ERRORS)
+            for status_code, description in errors.items():
+                declared.setdefault(status_code, {"description": description, "content": error})
+    return result

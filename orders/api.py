@@ -608,6 +608,9 @@ class CartViewSet(viewsets.GenericViewSet):
         responses={
             201: SubmitOut,
             200: OpenApiResponse(SubmitOut, description="A repeat of an earlier submit"),
+            202: OpenApiResponse(
+                SubmitOut, description="Submitted; the payment awaits review before it is placed"
+            ),
             402: OpenApiResponse(SubmitOut, description="Payment declined; the cart is pending"),
         },
         summary="Submit the cart (exactly once per Idempotency-Key)",
