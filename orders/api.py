@@ -186,7 +186,9 @@ class SubmitIn(serializers.Serializer):
 class AddressOut(serializers.ModelSerializer):
     country = serializers.CharField()
     kind = serializers.CharField(help_text="shipping | billing")
-    shipping_method = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    shipping_method = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = OrderAddress
@@ -245,7 +247,9 @@ ORDER_STATUS_HELP = ", ".join(OrderStatus.values)
 
 class OrderListOut(serializers.ModelSerializer):
     status = serializers.CharField(help_text=ORDER_STATUS_HELP)
-    customer_logon_id = serializers.CharField(source="customer.logon_id", default=None)
+    customer_logon_id = serializers.CharField(
+        source="customer.logon_id", default=None, allow_null=True, help_text="None for a guest"
+    )
 
     class Meta:
         model = Order
