@@ -21,6 +21,7 @@ from catalog.models import (
     ProductState,
     buyable_q,
 )
+from core.api import ModelSerializer
 from core.errors import DomainError
 from core.roles import Perm
 
@@ -56,7 +57,7 @@ class _ProtectedDestroy:
 # --- categories -------------------------------------------------------------------------------
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "code", "name", "parent", "path", "depth"]
@@ -98,7 +99,7 @@ class CategoryViewSet(_ProtectedDestroy, viewsets.ModelViewSet):
 # --- products ------------------------------------------------------------------------------------
 
 
-class AxisSerializer(serializers.ModelSerializer):
+class AxisSerializer(ModelSerializer):
     attribute = serializers.CharField(source="attribute.code", read_only=True)
     values = serializers.SlugRelatedField(slug_field="value", many=True, read_only=True)
 
@@ -107,7 +108,7 @@ class AxisSerializer(serializers.ModelSerializer):
         fields = ["attribute", "position", "values"]
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(ModelSerializer):
     category_code = serializers.CharField(source="category.code", read_only=True)
     state = serializers.ChoiceField(
         source="effective_state", choices=ProductState.choices, read_only=True
@@ -193,7 +194,7 @@ class ProductViewSet(_ProtectedDestroy, viewsets.ModelViewSet):
 # --- SKUs ----------------------------------------------------------------------------------------
 
 
-class AssociationOutSerializer(serializers.ModelSerializer):
+class AssociationOutSerializer(ModelSerializer):
     target_code = serializers.CharField(source="target.code")
     target_name = serializers.CharField(source="target.name")
 
@@ -202,7 +203,7 @@ class AssociationOutSerializer(serializers.ModelSerializer):
         fields = ["kind", "target", "target_code", "target_name", "rank", "note"]
 
 
-class ComponentOutSerializer(serializers.ModelSerializer):
+class ComponentOutSerializer(ModelSerializer):
     component_code = serializers.CharField(source="component.code")
 
     class Meta:
@@ -210,7 +211,7 @@ class ComponentOutSerializer(serializers.ModelSerializer):
         fields = ["component", "component_code", "quantity"]
 
 
-class SKUSerializer(serializers.ModelSerializer):
+class SKUSerializer(ModelSerializer):
     product_code = serializers.CharField(source="product.code", read_only=True)
     category = serializers.IntegerField(source="product.category_id", read_only=True)
     state = serializers.CharField(read_only=True)

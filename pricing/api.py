@@ -11,6 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ModelSerializer
 from core.permissions import HasPerm
 from core.roles import Perm
 from pricing import models as m
@@ -187,7 +188,7 @@ class QuoteView(APIView):
 # --- CRUD for store admins ---------------------------------------------------------------------
 
 
-class ModelValidated(serializers.ModelSerializer):
+class ModelValidated(ModelSerializer):
     """Runs the model's own validation (clean + field validators) so the API refuses exactly
     what the admin refuses, with the same messages."""
 
@@ -223,13 +224,13 @@ class ModelValidated(serializers.ModelSerializer):
         }
 
 
-class PriceListEntrySerializer(serializers.ModelSerializer):
+class PriceListEntrySerializer(ModelSerializer):
     class Meta:
         model = m.PriceListEntry
         fields = ["sku", "min_quantity", "price"]
 
 
-class CategoryAdjustmentSerializer(serializers.ModelSerializer):
+class CategoryAdjustmentSerializer(ModelSerializer):
     class Meta:
         model = m.CategoryPriceAdjustment
         fields = ["category", "direction", "percent"]
@@ -361,7 +362,7 @@ class PromotionSerializer(ModelValidated):
         return values
 
 
-class CouponSerializer(serializers.ModelSerializer):
+class CouponSerializer(ModelSerializer):
     class Meta:
         model = m.Coupon
         fields = [
@@ -378,7 +379,7 @@ class CouponSerializer(serializers.ModelSerializer):
         read_only_fields = ["code", "issued_at", "expires_at", "order", "consumed_at"]
 
 
-class CouponUpdateSerializer(serializers.ModelSerializer):
+class CouponUpdateSerializer(ModelSerializer):
     class Meta:
         model = m.Coupon
         fields = ["status", "expires_at"]
