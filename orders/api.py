@@ -357,7 +357,8 @@ CART_OUT = {200: OrderOut, 201: OrderOut}
 
 
 class CartViewSet(viewsets.GenericViewSet):
-    """Carts (pending orders). Every change reprices; send `version` to detect concurrent edits."""
+    """Carts (pending orders). Every change reprices and needs the `version` it was based on
+    (400 without it, 409 when someone changed the cart since)."""
 
     permission_classes = [HasPerm.of(Perm.USE_DESK)]
     serializer_class = OrderOut
