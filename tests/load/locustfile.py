@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 from locust import HttpUser, between, events, task
 
 TOKENS = Path(os.environ.get("LOAD_TOKENS", "var/load/tokens.txt"))
+LOGONS = Path(os.environ.get("LOAD_LOGONS", "var/load/logons.txt"))  # customers to find
+SKUS = Path(os.environ.get("LOAD_SKUS", "var/load/skus.txt"))  # orderable SKU codes
 CODE = os.environ.get("LOAD_CODE", "LOAD10")
 ADDRESS = {
     "first_name": "Load",
@@ -44,20 +46,8 @@ class CSR(HttpUser):
     def on_start(self):
         tokens = TOKENS.read_text().split()
         self.client.headers["Authorization"] = f"Token {tokens[next(SPAWNED) % len(tokens)]}"
-        first = self.client.get("/api/v1/customers/?page_size=200", name="customers (page)").json()
-        pages = max(1, first["count"] // 200)
-        page = self.client.get(
-            f"/api/v1/customers/?page_size=200&page={random.randint(1, pages)}",
-            name="customers (page)",
-        ).json()
-        self.logons = [c["logon_id"] for c in page["results"]]
-        self.skus = [
-            s["code"]
-            for s in self.client.get("/api/v1/catalog/skus/?page_size=200", name="skus").json()[
-                "results"
-            ]
-            if s["state"] == "available" and not s["code"].startswith(("KIT-", "SVC-"))
-        ]
+        self.logons = LOGONS.read_text().split()
+        self.skus = SKUS.read_text().split()
 
     def _write(self, method, path, name, version, body=None, expect=(200, 201)):
         with self.client.request(
