@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install migrate demo test bench lint format worker beat check clean
+.PHONY: run install migrate demo test bench load lint format worker beat check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -33,6 +33,10 @@ test: install
 
 bench: install
 	BENCH=1 $(BIN)/pytest tests/bench -s -p no:randomly
+
+# 50 CSRs placing orders for 2 minutes (locust); needs DATABASE_URL (PostgreSQL) and REDIS_URL.
+load: install
+	tests/load/run
 
 lint: install
 	$(BIN)/ruff check .

@@ -21,6 +21,7 @@ from catalog.models import (
     ProductState,
     buyable_q,
 )
+from core.api import ModelSerializer
 from core.errors import DomainError
 from core.roles import Perm
 
@@ -56,7 +57,7 @@ class _ProtectedDestroy:
 # --- categories -------------------------------------------------------------------------------
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "code", "name", "parent", "path", "depth"]
@@ -91,13 +92,14 @@ class CategoryViewSet(_ProtectedDestroy, viewsets.ModelViewSet):
     queryset = Category.objects.order_by("path")
     serializer_class = CategorySerializer
     permission_classes = [CatalogPermission]
+    lookup_value_converter = "int"
     filterset_class = CategoryFilter
 
 
 # --- products ------------------------------------------------------------------------------------
 
 
-class AxisSerializer(serializers.ModelSerializer):
+class AxisSerializer(ModelSerializer):
     attribute = serializers.CharField(source="attribute.code", read_only=True)
     values = serializers.SlugRelatedField(slug_field="value", many=True, read_only=True)
 
@@ -106,7 +108,7 @@ class AxisSerializer(serializers.ModelSerializer):
         fields = ["attribute", "position", "values"]
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(ModelSerializer):
     category_code = serializers.CharField(source="category.code", read_only=True)
     state = serializers.ChoiceField(
         source="effective_state", choices=ProductState.choices, read_only=True
@@ -178,6 +180,7 @@ class ProductViewSet(_ProtectedDestroy, viewsets.ModelViewSet):
     )
     serializer_class = ProductSerializer
     permission_classes = [CatalogPermission]
+    lookup_value_converter = "int"
     filterset_class = ProductFilter
 
     @extend_schema(request=None, responses=GeneratedSerializer)
@@ -191,7 +194,7 @@ class ProductViewSet(_ProtectedDestroy, viewsets.ModelViewSet):
 # --- SKUs ----------------------------------------------------------------------------------------
 
 
-class AssociationOutSerializer(serializers.ModelSerializer):
+class AssociationOutSerializer(ModelSerializer):
     target_code = serializers.CharField(source="target.code")
     target_name = serializers.CharField(source="target.name")
 
@@ -200,7 +203,7 @@ class AssociationOutSerializer(serializers.ModelSerializer):
         fields = ["kind", "target", "target_code", "target_name", "rank", "note"]
 
 
-class ComponentOutSerializer(serializers.ModelSerializer):
+class ComponentOutSerializer(ModelSerializer):
     component_code = serializers.CharField(source="component.code")
 
     class Meta:
@@ -208,7 +211,7 @@ class ComponentOutSerializer(serializers.ModelSerializer):
         fields = ["component", "component_code", "quantity"]
 
 
-class SKUSerializer(serializers.ModelSerializer):
+class SKUSerializer(ModelSerializer):
     product_code = serializers.CharField(source="product.code", read_only=True)
     category = serializers.IntegerField(source="product.category_id", read_only=True)
     state = serializers.CharField(read_only=True)
@@ -286,6 +289,7 @@ class SKUFilter(django_filters.FilterSet):
 class SKUViewSet(_ProtectedDestroy, viewsets.ModelViewSet):
     serializer_class = SKUSerializer
     permission_classes = [CatalogPermission]
+    lookup_value_converter = "int"
     filterset_class = SKUFilter
 
     def get_queryset(self):

@@ -32,6 +32,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Inventory", "fulfillment:inventory", "I", Perm.RUN_OPERATIONS, "Stock, receiving"),
     NavItem("Operations", "fulfillment:ops", "J", Perm.RUN_OPERATIONS, "Jobs, releases, shipping"),
     NavItem("Store admin", "admin:index", "M", Perm.MANAGE_STORE, "Catalog, prices, promotions"),
+    NavItem("Security", "security", "Q", Perm.SUPERVISE, "Locked-out log-ins, open sessions"),
     NavItem("API docs", "api-docs", "D", Perm.USE_DESK, "REST API, OpenAPI 3"),
 ]
 

@@ -1,19 +1,33 @@
 import logging
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.decorators import api_view
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
+from core import security as security_service
 from core.api import error_body
+from core.errors import DomainError
+from core.roles import Perm
 
 logger = logging.getLogger(__name__)
 
@@ -50,16 +64,13 @@ def _redis_status() -> str:
 @never_cache
 @require_GET
 def healthz(request):
+    """Up or down for a load balancer; the checks behind it only for operations staff."""
     checks = {"database": _database_status(), "redis": _redis_status()}
     healthy = all(not value.startswith("error") for value in checks.values())
-    return JsonResponse(
-        {
-            "status": "ok" if healthy else "unhealthy",
-            "database_vendor": connection.vendor,
-            **checks,
-        },
-        status=200 if healthy else 503,
-    )
+    body = {"status": "ok" if healthy else "unhealthy"}
+    if request.user.has_perm(Perm.RUN_OPERATIONS):
+        body.update(database_vendor=connection.vendor, **checks)
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 class MeSerializer(serializers.Serializer):
@@ -86,6 +97,102 @@ def api_me(request):
             }
         ).data
     )
+
+
+class TokenIn(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`")
+
+
+class LoginThrottle(ScopedRateThrottle):
+    scope = "login"
+
+
+@extend_schema(request=TokenIn, responses={200: TokenOut}, auth=[], summary="Get an API token")
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@throttle_classes([LoginThrottle])
+def api_token(request):
+    """A staff user's API token. Wrong passwords count towards the login lockout (django-axes)."""
+    data = TokenIn(data=request.data)
+    data.is_valid(raise_exception=True)
+    # The Django request: django-axes keeps its counters and lockout flag on it.
+    user = authenticate(
+        request._request,
+        username=data.validated_data["username"],
+        password=data.validated_data["password"],
+    )
+    if user is None or not user.is_active:
+        raise DomainError("Those credentials are not valid.", field="password")
+    token, _ = Token.objects.get_or_create(user=user)
+    return Response(TokenOut({"token": token.key}).data)
+
+
+LOCKED_OUT_MESSAGE = (
+    "Too many failed log-ins for this user name or from this address. Try again in {minutes} "
+    "minutes, or ask a supervisor to unlock it on the Security screen."
+)
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out user name or address (AXES_LOCKOUT_CALLABLE)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = LOCKED_OUT_MESSAGE.format(minutes=minutes)
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(error_body(message, "locked_out"), status=429)
+    return render(
+        request,
+        "error.html",
+        {"status": 429, "title": "Locked out", "message": message},
+        status=429,
+    )
+
+
+def _may_unlock(user) -> bool:
+    return user.has_perm(Perm.SUPERVISE) or user.has_perm(Perm.MANAGE_STORE)
+
+
+@never_cache
+def security(request):
+    """Locked-out log-ins (supervisors, store admins) and open sessions (store admins)."""
+    if not _may_unlock(request.user):
+        raise PermissionDenied
+    may_end_sessions = request.user.has_perm(Perm.MANAGE_STORE)
+    return render(
+        request,
+        "core/security.html",
+        {
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+            "sessions": security_service.open_sessions() if may_end_sessions else None,
+        },
+    )
+
+
+@require_POST
+def unlock(request):
+    if not _may_unlock(request.user):
+        raise PermissionDenied
+    username = request.POST.get("username", "").strip()
+    ip_address = request.POST.get("ip_address", "").strip()
+    if username or ip_address:
+        security_service.unlock(username=username, ip_address=ip_address)
+        messages.success(request, f"Unlocked {username or ip_address}: they can log in again.")
+    return redirect("security")
+
+
+@require_POST
+def end_session(request):
+    if not request.user.has_perm(Perm.MANAGE_STORE):
+        raise PermissionDenied
+    security_service.end_session(request.POST.get("session_key", ""))
+    messages.success(request, "Session ended: that desk must log in again.")
+    return redirect("security")
 
 
 def _error_page(request, status: int, title: str, message: str):

@@ -54,7 +54,7 @@ class AddressPatchSerializer(AddressInputSerializer):
 class PaymentMethodSerializer(serializers.ModelSerializer):
     """What anyone may see of a stored card: never the token, never more than the last 4."""
 
-    billing_address = serializers.PrimaryKeyRelatedField(read_only=True)
+    billing_address = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = PaymentMethod
@@ -64,7 +64,12 @@ class PaymentMethodSerializer(serializers.ModelSerializer):
 
 class CustomerSerializer(serializers.ModelSerializer):
     account_number = serializers.CharField(
-        source="organization.account_number", read_only=True, default=None
+        source="organization.account_number", read_only=True, default=None, allow_null=True
+    )
+    # Blank when not given: declared so the schema says so (a read-only model field would not).
+    gender = serializers.ChoiceField(choices=Gender.choices, allow_blank=True, read_only=True)
+    income_band = serializers.ChoiceField(
+        choices=IncomeBand.choices, allow_blank=True, read_only=True
     )
     segments = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     addresses = AddressSerializer(many=True, read_only=True)
@@ -179,6 +184,7 @@ class CustomerViewSet(
 ):
     permission_classes = [HasPerm.of(Perm.USE_DESK)]
     serializer_class = CustomerSerializer
+    lookup_value_converter = "int"
     filterset_class = CustomerFilter
     queryset = Customer.objects.all()
 

@@ -11,7 +11,11 @@ import datetime as dt
 import re
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.password_validation import (
+    UserAttributeSimilarityValidator,
+    get_default_password_validators,
+    validate_password,
+)
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -278,17 +282,17 @@ def _check_password(password: str, errors: _Errors, *, field: str, like: dict) -
     if not password:
         errors.add(field, "Enter a password (the customer can change it later).")
         return
+    # The staff password policy, judged against an unsaved customer: the similarity check reads
+    # the model's verbose names, and a customer's "username" is its logon ID.
+    customer = Customer(
+        **{name: like.get(name, "") for name in ("logon_id", "first_name", "last_name", "email")}
+    )
+    validators = [
+        *get_default_password_validators(),
+        UserAttributeSimilarityValidator(user_attributes=("logon_id",)),
+    ]
     try:
-        validate_password(
-            password,
-            # An unsaved customer: the similarity validator reads the fields' names from it.
-            user=Customer(
-                logon_id=like.get("logon_id", ""),
-                first_name=like.get("first_name", ""),
-                last_name=like.get("last_name", ""),
-                email=like.get("email", ""),
-            ),
-        )
+        validate_password(password, user=customer, password_validators=validators)
     except ValidationError as exc:
         for message in exc.messages:
             errors.add(field, message)

@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from customers.api import CustomerAddressViewSet, CustomerViewSet
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)  # path converters: a non-integer id is a 404
 router.register("customers", CustomerViewSet, basename="customer")
 
 addresses = CustomerAddressViewSet.as_view({"get": "list", "post": "create"})

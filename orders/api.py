@@ -7,8 +7,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
+from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -21,109 +20,154 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from catalog.models import SKU
+from core.api import column_length, id_field
 from core.errors import DomainError, NotFound
 from core.permissions import HasPerm
 from core.roles import Perm
 from orders import selectors, services
 from orders.models import Order, OrderAddress, OrderLine, OrderPayment, OrderStatus, PaymentStatus
+from pricing.models import OrderAdjustment, Promotion, ShippingMethod
 
 # --- input -----------------------------------------------------------------------------------
 
 
+def _length(field_name: str, model=OrderAddress) -> int:
+    return column_length(model, field_name)
+
+
 class AddressIn(serializers.Serializer):
-    nickname = serializers.CharField(required=False, allow_blank=True)
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
-    line1 = serializers.CharField()
-    line2 = serializers.CharField(required=False, allow_blank=True)
-    city = serializers.CharField()
-    region = serializers.CharField(required=False, allow_blank=True)
-    postal_code = serializers.CharField()
-    country = serializers.CharField(max_length=2)
-    phone = serializers.CharField(required=False, allow_blank=True)
+    nickname = serializers.CharField(
+        max_length=_length("nickname"), required=False, allow_blank=True
+    )
+    first_name = serializers.CharField(max_length=_length("first_name"))
+    last_name = serializers.CharField(max_length=_length("last_name"))
+    line1 = serializers.CharField(max_length=_length("line1"))
+    line2 = serializers.CharField(max_length=_length("line2"), required=False, allow_blank=True)
+    city = serializers.CharField(max_length=_length("city"))
+    region = serializers.CharField(max_length=_length("region"), required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=_length("postal_code"))
+    country = serializers.CharField(max_length=2, help_text="ISO code, one the store ships to")
+    phone = serializers.CharField(max_length=_length("phone"), required=False, allow_blank=True)
+
+    def validate_country(self, value: str) -> str:
+        code = value.strip().upper()
+        if code not in settings.STORE_COUNTRIES:
+            raise serializers.ValidationError(
+                f"The store ships to {', '.join(settings.STORE_COUNTRIES)} only."
+            )
+        return code
 
 
 class GuestIn(serializers.Serializer):
-    first_name = serializers.CharField(required=False, allow_blank=True)
-    last_name = serializers.CharField(required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
-    phone = serializers.CharField(required=False, allow_blank=True)
+    first_name = serializers.CharField(
+        max_length=_length("guest_first_name", Order), required=False, allow_blank=True
+    )
+    last_name = serializers.CharField(
+        max_length=_length("guest_last_name", Order), required=False, allow_blank=True
+    )
+    email = serializers.EmailField(
+        max_length=_length("guest_email", Order), required=False, allow_blank=True
+    )
+    phone = serializers.CharField(
+        max_length=_length("guest_phone", Order), required=False, allow_blank=True
+    )
 
 
 class CartCreateIn(serializers.Serializer):
-    customer_id = serializers.IntegerField(required=False, help_text="Omit for a guest cart")
+    customer_id = id_field(required=False, help_text="Omit for a guest cart")
     guest = GuestIn(required=False)
 
 
 class VersionIn(serializers.Serializer):
+    # Required: a write without the version it was based on would be last-writer-wins.
     version = serializers.IntegerField(
-        required=False, help_text="The cart version you read; a stale one gets 409"
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The cart version you read; a stale one gets 409",
     )
 
 
 class LineIn(VersionIn):
-    sku = serializers.CharField(help_text="SKU code")
+    sku = serializers.CharField(max_length=_length("code", SKU), help_text="SKU code")
     quantity = serializers.IntegerField(min_value=1, max_value=9999, default=1)
-    ship_to = serializers.IntegerField(required=False)
+    ship_to = id_field(required=False)
 
 
 class LineUpdateIn(VersionIn):
     quantity = serializers.IntegerField(min_value=1, max_value=9999, required=False)
-    ship_to = serializers.IntegerField(required=False)
+    ship_to = id_field(required=False)
 
 
 class ShipToIn(VersionIn):
     address = AddressIn(required=False)
-    address_id = serializers.IntegerField(required=False, help_text="From the address book")
+    address_id = id_field(required=False, help_text="From the address book")
     save_to_book = serializers.BooleanField(default=False)
-    shipping_method = serializers.CharField(required=False, help_text="Shipping method code")
+    shipping_method = serializers.CharField(
+        max_length=_length("code", ShippingMethod), required=False, help_text="Shipping method code"
+    )
     assign_lines = serializers.BooleanField(default=False, help_text="Move every line here")
 
 
 class ShippingMethodIn(VersionIn):
-    shipping_method = serializers.CharField(help_text="Shipping method code")
+    shipping_method = serializers.CharField(
+        max_length=_length("code", ShippingMethod), help_text="Shipping method code"
+    )
 
 
 class BillingIn(VersionIn):
     address = AddressIn(required=False)
-    address_id = serializers.IntegerField(required=False)
+    address_id = id_field(required=False)
 
 
 class PaymentIn(VersionIn):
-    payment_method_id = serializers.IntegerField(required=False, help_text="A stored card")
-    card_number = serializers.CharField(required=False, help_text="Never stored or logged")
-    exp_month = serializers.IntegerField(required=False)
-    exp_year = serializers.IntegerField(required=False)
-    cvv = serializers.CharField(required=False, help_text="Never stored or logged")
+    payment_method_id = id_field(required=False, help_text="A stored card")
+    card_number = serializers.CharField(
+        max_length=30, required=False, help_text="Never stored or logged"
+    )
+    exp_month = serializers.IntegerField(min_value=1, max_value=12, required=False)
+    # A card expires within a few decades; the column is a smallint.
+    exp_year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+    cvv = serializers.CharField(max_length=4, required=False, help_text="Never stored or logged")
     save_card = serializers.BooleanField(default=False)
 
 
 class CodeIn(VersionIn):
-    code = serializers.CharField()
+    code = serializers.CharField(max_length=_length("code", Promotion))
 
 
 class CouponIn(VersionIn):
-    coupon_id = serializers.IntegerField()
+    coupon_id = id_field()
 
 
 class AdjustmentIn(VersionIn):
-    kind = serializers.CharField()
+    kind = serializers.CharField(max_length=_length("kind", OrderAdjustment))
     value = serializers.DecimalField(max_digits=14, decimal_places=2)
-    reason_code = serializers.CharField()
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
-    line_id = serializers.IntegerField(required=False)
-    supervisor_username = serializers.CharField(required=False, allow_blank=True, default="")
-    supervisor_password = serializers.CharField(required=False, allow_blank=True, default="")
+    reason_code = serializers.CharField(max_length=_length("reason_code", OrderAdjustment))
+    comment = serializers.CharField(
+        max_length=_length("comment", OrderAdjustment),
+        required=False,
+        allow_blank=True,
+        default="",
+    )
+    line_id = id_field(required=False)
+    supervisor_username = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, default=""
+    )
+    supervisor_password = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, default=""
+    )
 
 
 class CommentIn(serializers.Serializer):
-    text = serializers.CharField()
+    text = serializers.CharField(max_length=2000)
     email_customer = serializers.BooleanField(default=False)
 
 
 class AtpIn(VersionIn):
     atp_choice = serializers.CharField(
-        help_text="ship_complete | ship_available_first | ship_available_drop"
+        max_length=_length("atp_choice", Order),
+        help_text="ship_complete | ship_available_first | ship_available_drop",
     )
 
 
@@ -142,7 +186,9 @@ class SubmitIn(serializers.Serializer):
 class AddressOut(serializers.ModelSerializer):
     country = serializers.CharField()
     kind = serializers.CharField(help_text="shipping | billing")
-    shipping_method = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    shipping_method = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = OrderAddress
@@ -201,7 +247,9 @@ ORDER_STATUS_HELP = ", ".join(OrderStatus.values)
 
 class OrderListOut(serializers.ModelSerializer):
     status = serializers.CharField(help_text=ORDER_STATUS_HELP)
-    customer_logon_id = serializers.CharField(source="customer.logon_id", default=None)
+    customer_logon_id = serializers.CharField(
+        source="customer.logon_id", default=None, allow_null=True, help_text="None for a guest"
+    )
 
     class Meta:
         model = Order
@@ -309,10 +357,12 @@ CART_OUT = {200: OrderOut, 201: OrderOut}
 
 
 class CartViewSet(viewsets.GenericViewSet):
-    """Carts (pending orders). Every change reprices; send `version` to detect concurrent edits."""
+    """Carts (pending orders). Every change reprices and needs the `version` it was based on
+    (400 without it, 409 when someone changed the cart since)."""
 
     permission_classes = [HasPerm.of(Perm.USE_DESK)]
     serializer_class = OrderOut
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         return _order_queryset().filter(status=OrderStatus.PENDING)
@@ -353,24 +403,29 @@ class CartViewSet(viewsets.GenericViewSet):
             sku_code=data["sku"],
             quantity=data["quantity"],
             ship_to_id=data.get("ship_to"),
-            version=data.get("version"),
+            version=data["version"],
         )
         return _out(order.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["PATCH"], request=LineUpdateIn, responses=OrderOut, summary="Change a line"
     )
-    @extend_schema(methods=["DELETE"], request=None, responses=OrderOut, summary="Remove a line")
-    @action(detail=True, methods=["patch", "delete"], url_path=r"lines/(?P<line_id>\d+)")
+    @extend_schema(
+        methods=["DELETE"],
+        request=None,
+        parameters=[VersionIn],
+        responses=OrderOut,
+        summary="Remove a line",
+    )
+    @action(detail=True, methods=["patch", "delete"], url_path="lines/<int:line_id>")
     def line(self, request, pk=None, line_id=None):
         order = self._cart(pk)
         if request.method == "DELETE":
-            version = request.query_params.get("version")
             services.line_remove(
                 actor=request.user,
                 order=order,
                 line_id=int(line_id),
-                version=int(version) if version and version.isdigit() else None,
+                version=_valid(VersionIn, request.query_params)["version"],
             )
         else:
             data = _valid(LineUpdateIn, request.data)
@@ -380,7 +435,7 @@ class CartViewSet(viewsets.GenericViewSet):
                 line_id=int(line_id),
                 quantity=data.get("quantity"),
                 ship_to_id=data.get("ship_to"),
-                version=data.get("version"),
+                version=data["version"],
             )
         return _out(order.pk)
 
@@ -398,7 +453,7 @@ class CartViewSet(viewsets.GenericViewSet):
             save_to_book=data["save_to_book"],
             shipping_method_code=data.get("shipping_method"),
             assign_lines=data["assign_lines"],
-            version=data.get("version"),
+            version=data["version"],
         )
         return _out(order.pk, status.HTTP_201_CREATED)
 
@@ -408,7 +463,7 @@ class CartViewSet(viewsets.GenericViewSet):
     @action(
         detail=True,
         methods=["put"],
-        url_path=r"ship-tos/(?P<ship_to_id>\d+)/shipping-method",
+        url_path="ship-tos/<int:ship_to_id>/shipping-method",
     )
     def shipping_method(self, request, pk=None, ship_to_id=None):
         data = _valid(ShippingMethodIn, request.data)
@@ -418,7 +473,7 @@ class CartViewSet(viewsets.GenericViewSet):
             order=order,
             ship_to_id=int(ship_to_id),
             method_code=data["shipping_method"],
-            version=data.get("version"),
+            version=data["version"],
         )
         return _out(order.pk)
 
@@ -433,7 +488,7 @@ class CartViewSet(viewsets.GenericViewSet):
             order=order,
             address=address,
             address_id=address_id,
-            version=data.get("version"),
+            version=data["version"],
         )
         return _out(order.pk)
 
@@ -447,7 +502,7 @@ class CartViewSet(viewsets.GenericViewSet):
                 actor=request.user,
                 order=order,
                 payment_method_id=data["payment_method_id"],
-                version=data.get("version"),
+                version=data["version"],
             )
         else:
             services.payment_set_card(
@@ -458,7 +513,7 @@ class CartViewSet(viewsets.GenericViewSet):
                 exp_year=data.get("exp_year"),
                 cvv=data.get("cvv", ""),
                 save_to_customer=data["save_card"],
-                version=data.get("version"),
+                version=data["version"],
             )
         return _out(order.pk)
 
@@ -468,15 +523,21 @@ class CartViewSet(viewsets.GenericViewSet):
         data = _valid(CodeIn, request.data)
         order = self._cart(pk)
         services.promotion_code_enter(
-            actor=request.user, order=order, code=data["code"], version=data.get("version")
+            actor=request.user, order=order, code=data["code"], version=data["version"]
         )
         return _out(order.pk, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=OrderOut, summary="Remove a promotion code")
-    @action(detail=True, methods=["delete"], url_path=r"codes/(?P<code>[^/]+)")
+    @extend_schema(
+        request=None,
+        parameters=[VersionIn],
+        responses=OrderOut,
+        summary="Remove a promotion code",
+    )
+    @action(detail=True, methods=["delete"], url_path="codes/<str:code>")
     def code(self, request, pk=None, code=None):
+        version = _valid(VersionIn, request.query_params)["version"]
         order = self._cart(pk)
-        services.promotion_code_remove(actor=request.user, order=order, code=code)
+        services.promotion_code_remove(actor=request.user, order=order, code=code, version=version)
         return _out(order.pk)
 
     @extend_schema(request=CouponIn, responses={201: OrderOut}, summary="Redeem a wallet coupon")
@@ -488,7 +549,7 @@ class CartViewSet(viewsets.GenericViewSet):
             actor=request.user,
             order=order,
             coupon_id=data["coupon_id"],
-            version=data.get("version"),
+            version=data["version"],
         )
         return _out(order.pk, status.HTTP_201_CREATED)
 
@@ -511,7 +572,7 @@ class CartViewSet(viewsets.GenericViewSet):
             line_id=data.get("line_id"),
             supervisor_username=data["supervisor_username"],
             supervisor_password=data["supervisor_password"],
-            version=data.get("version"),
+            version=data["version"],
         )
         return _out(order.pk, status.HTTP_201_CREATED)
 
@@ -521,7 +582,7 @@ class CartViewSet(viewsets.GenericViewSet):
         data = _valid(AtpIn, request.data)
         order = self._cart(pk)
         services.atp_choice_set(
-            actor=request.user, order=order, choice=data["atp_choice"], version=data.get("version")
+            actor=request.user, order=order, choice=data["atp_choice"], version=data["version"]
         )
         return _out(order.pk)
 
@@ -552,6 +613,9 @@ class CartViewSet(viewsets.GenericViewSet):
         responses={
             201: SubmitOut,
             200: OpenApiResponse(SubmitOut, description="A repeat of an earlier submit"),
+            202: OpenApiResponse(
+                SubmitOut, description="Submitted; the payment awaits review before it is placed"
+            ),
             402: OpenApiResponse(SubmitOut, description="Payment declined; the cart is pending"),
         },
         summary="Submit the cart (exactly once per Idempotency-Key)",
@@ -581,18 +645,27 @@ class CartViewSet(viewsets.GenericViewSet):
         return Response(body, status=code)
 
 
-DATE_FILTERS = ("created_from", "created_to", "modified_from", "modified_to")
-TEXT_FILTERS = (
-    "q",
-    "number",
-    "logon_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "postal_code",
-    "status",
-)
+def _text_filter(help_text: str) -> serializers.CharField:
+    # NUL characters and over-long values are a 400 (CharField's validators), as in customers.
+    return serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text=help_text
+    )
+
+
+class OrderFilterIn(serializers.Serializer):
+    q = _text_filter("Number, logon ID, name, e-mail or phone")
+    number = _text_filter("Order number")
+    logon_id = _text_filter("Customer logon ID")
+    first_name = _text_filter("First name")
+    last_name = _text_filter("Last name")
+    email = _text_filter("E-mail")
+    phone = _text_filter("Phone")
+    postal_code = _text_filter("Postal code")
+    status = _text_filter(ORDER_STATUS_HELP)
+    created_from = serializers.DateField(required=False)
+    created_to = serializers.DateField(required=False)
+    modified_from = serializers.DateField(required=False)
+    modified_to = serializers.DateField(required=False)
 
 
 class OrderViewSet(viewsets.ReadOnlyModelViewSet):
@@ -600,6 +673,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [HasPerm.of(Perm.USE_DESK)]
     filter_backends: list = []
+    lookup_value_converter = "int"
 
     def get_serializer_class(self):
         return OrderListOut if self.action == "list" else OrderOut
@@ -607,22 +681,11 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if self.action != "list":
             return _order_queryset()
-        params = self.request.query_params
-        kwargs = {k: params[k] for k in TEXT_FILTERS if params.get(k)}
+        filters = _valid(OrderFilterIn, self.request.query_params)
+        kwargs = {k: v for k, v in filters.items() if v}
         kwargs["query"] = kwargs.pop("q", None)
-        for k in DATE_FILTERS:
-            if params.get(k):
-                try:
-                    kwargs[k] = dt.date.fromisoformat(params[k])
-                except ValueError:
-                    raise DomainError("Use a date like 2026-11-25.", field=k) from None
         return selectors.order_search(**kwargs)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(k, OpenApiTypes.STR, description=f"Filter: {k}") for k in TEXT_FILTERS
-        ]
-        + [OpenApiParameter(k, OpenApiTypes.DATE) for k in DATE_FILTERS]
-    )
+    @extend_schema(parameters=[OrderFilterIn])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

@@ -10,6 +10,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ModelSerializer
 from core.permissions import HasPerm
 from core.roles import Perm
 from customers.models import Customer
@@ -185,7 +186,7 @@ class QuoteView(APIView):
 # --- CRUD for store admins ---------------------------------------------------------------------
 
 
-class ModelValidated(serializers.ModelSerializer):
+class ModelValidated(ModelSerializer):
     """Runs the model's own validation (clean + field validators) so the API refuses exactly
     what the admin refuses, with the same messages."""
 
@@ -221,13 +222,13 @@ class ModelValidated(serializers.ModelSerializer):
         }
 
 
-class PriceListEntrySerializer(serializers.ModelSerializer):
+class PriceListEntrySerializer(ModelSerializer):
     class Meta:
         model = m.PriceListEntry
         fields = ["sku", "min_quantity", "price"]
 
 
-class CategoryAdjustmentSerializer(serializers.ModelSerializer):
+class CategoryAdjustmentSerializer(ModelSerializer):
     class Meta:
         model = m.CategoryPriceAdjustment
         fields = ["category", "direction", "percent"]
@@ -325,7 +326,7 @@ class PromotionSerializer(ModelValidated):
         return values
 
 
-class CouponSerializer(serializers.ModelSerializer):
+class CouponSerializer(ModelSerializer):
     class Meta:
         model = m.Coupon
         fields = [
@@ -342,7 +343,7 @@ class CouponSerializer(serializers.ModelSerializer):
         read_only_fields = ["code", "issued_at", "expires_at", "order", "consumed_at"]
 
 
-class CouponUpdateSerializer(serializers.ModelSerializer):
+class CouponUpdateSerializer(ModelSerializer):
     class Meta:
         model = m.Coupon
         fields = ["status", "expires_at"]
@@ -350,6 +351,7 @@ class CouponUpdateSerializer(serializers.ModelSerializer):
 
 class RuleViewSet(viewsets.ModelViewSet):
     permission_classes = [HasPerm.of(Perm.MANAGE_STORE)]
+    lookup_value_converter = "int"
 
     def perform_create(self, serializer):
         obj = serializer.save()
@@ -412,6 +414,7 @@ class CouponViewSet(
     """Coupons in customers' wallets. Creating one issues it (expiry from the promotion)."""
 
     permission_classes = [HasPerm.of(Perm.MANAGE_STORE)]
+    lookup_value_converter = "int"
     queryset = m.Coupon.objects.select_related("promotion", "customer")
     filterset_fields = ["customer", "promotion", "status"]
 

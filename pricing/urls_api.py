@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from pricing import api
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)  # path converters: a non-integer id is a 404
 router.register("pricing/price-lists", api.PriceListViewSet, basename="pricing-price-list")
 router.register("pricing/promotions", api.PromotionViewSet, basename="pricing-promotion")
 router.register("pricing/coupons", api.CouponViewSet, basename="pricing-coupon")

@@ -10,6 +10,7 @@ Environment variables:
   DEFAULT_FROM_EMAIL, TIME_ZONE, STORE_CURRENCY
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_countries",
     "import_export",
+    "axes",
+    "csp",
     "core",
     "customers",
     "catalog",
@@ -79,15 +82,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.CurrentRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.LoginRequiredMiddleware",
+    # Last: turns a lockout flagged during the request into the "locked out" answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -113,13 +121,50 @@ TEMPLATES = [
 DATABASES = {"default": database_from_env(f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = ["core.auth.CachedPermissionsBackend"]
+# AxesStandaloneBackend first: a locked-out user or address is refused before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "core.auth.CachedPermissionsBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- logins, lockout and sessions (hardening) -------------------------------------------------
+# django-axes counts failed logins: /login/, the admin login, POST /api/v1/auth/token/ and the
+# supervisor credentials of an over-limit adjustment. AXES_FAILURE_LIMIT failures for one user
+# name, or from one address, lock it for AXES_COOLOFF_MINUTES; supervisors and store admins
+# unlock earlier on /security/. Behind a proxy, set AXES_IPWARE_PROXY_COUNT.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "core.views.locked_out"
+AXES_VERBOSE = False
+# Counted in the cache, not the database: the supervisor check runs inside the adjustment's
+# transaction, and a refused adjustment rolls back, which would take a database count with it.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+# Shared call-center desks: a session ends after SESSION_IDLE_TIMEOUT_MINUTES without a request
+# (core.middleware), when the browser closes, and at the latest after a 12-hour shift.
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 12 * 3600
+# Content-Security-Policy (django-csp): scripts and styles only from our static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -141,6 +186,8 @@ STORAGES = {
 STORE_NAME = env.str("STORE_NAME", default="Northwind Stationery")
 STORE_CURRENCY = env.str("STORE_CURRENCY", default="CAD")
 STORE_COUNTRY = env.str("STORE_COUNTRY", default="CA")
+# The countries a cart may ship or bill to (ISO codes, comma separated).
+STORE_COUNTRIES = env.list("STORE_COUNTRIES", default=["CA", "US"])
 # Demo logins are for `make run` only; production refuses this password (core.auth).
 DEMO_PASSWORD = "demo-desk-2026"
 DEMO_DATA_ALLOWED = True
@@ -173,6 +220,9 @@ else:
     CELERY_RESULT_BACKEND = "cache+memory://"
     CELERY_TASK_ALWAYS_EAGER = True  # the embedded default: tasks run in-process
 CELERY_TASK_EAGER_PROPAGATES = True
+# Without Redis (make run, one process) the local-memory cache counts failed logins correctly;
+# production with several workers needs Redis, and there the check stays on (production.py).
+SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["axes.W001"]
 # Sessions are read on every request: from the cache first (Redis when there is one), the
 # database only on a miss, so a cart change costs no session query.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -222,16 +272,33 @@ FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES = env.int(
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous request gets 401 with `WWW-Authenticate: Token`, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    # Per user (or address, when anonymous); `login` is POST /api/v1/auth/token/.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="1200/minute"),
+        "login": env.str("API_THROTTLE_LOGIN", default="10/minute"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -244,6 +311,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Every operation documents the error body of core.api for the failures any can answer with.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.add_error_responses",
+    ],
 }
 
 LOGGING = {

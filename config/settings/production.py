@@ -15,9 +15,14 @@ if not env.list("ALLOWED_HOSTS", default=[]):
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set: list the host names, comma separated.")
 
 DEBUG = False
+# Lockout counts must be shared by every worker: django-axes warns (axes.W001) without Redis.
+SILENCED_SYSTEM_CHECKS: list = []
 DEMO_DATA_ALLOWED = False
 # Refuses the documented demo password at login, whatever users a database holds.
-AUTHENTICATION_BACKENDS = ["core.auth.RefuseDemoPasswordBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "core.auth.RefuseDemoPasswordBackend",
+]
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.errors import DomainError, NotAllowed
 from core.events import EventType as E
+from core.middleware import current_request
 from core.money import ZERO, quantize
 from core.permissions import require
 from core.roles import Perm
@@ -83,7 +84,9 @@ def _money_effect(order: OrderAmounts, kind: str, value: Decimal) -> Decimal:
 
 
 def _supervisor(username: str, password: str):
-    user = authenticate(username=username, password=password)
+    # With the request, django-axes counts a wrong password as a failed login and refuses a
+    # locked-out supervisor name or address.
+    user = authenticate(current_request(), username=username, password=password)
     if user is None or not user.is_active:
         raise NotAllowed("Those supervisor credentials are not valid.", field="supervisor")
     if not user.has_perm(Perm.SUPERVISE):

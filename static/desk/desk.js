@@ -82,6 +82,17 @@
     if (event.target.closest("[data-shortcuts-open]")) openShortcuts();
   });
 
+  /* No inline handlers (the Content-Security-Policy forbids them): a select marked
+     data-autosubmit submits its form on change; a form with data-confirm asks first. */
+  document.addEventListener("change", function (event) {
+    const select = event.target.closest("select[data-autosubmit]");
+    if (select) select.form.submit();
+  });
+  document.addEventListener("submit", function (event) {
+    const form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+
   /* Result lists: ↑/↓ move between rows marked data-row (each holding a link), ⏎ opens. */
   document.addEventListener("keydown", function (event) {
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;

@@ -202,9 +202,11 @@ def test_orders_per_minute_by_8_concurrent_csrs(store, bench_csr, live_server):
                         },
                     ),
                 ]
+                version = cart["version"]
                 for method, path, body in steps:
-                    status, data = api.call(method, path, body)
+                    status, data = api.call(method, path, {**body, "version": version})
                     assert status in (200, 201), (path, data)
+                    version = data["version"]
                 status, data = api.call(
                     "POST",
                     f"/api/v1/carts/{cid}/submit/",

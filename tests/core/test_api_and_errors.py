@@ -87,7 +87,8 @@ def test_validation_errors_carry_field_messages():
 
 
 @pytest.mark.django_db
-def test_healthz_reports_the_database(client):
+def test_healthz_reports_the_database(client, operations):
+    client.force_login(operations)  # the details are for operations staff only (issue 15)
     body = client.get("/healthz").json()
     assert body["database"] == "ok"
     assert body["status"] == "ok"

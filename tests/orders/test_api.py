@@ -16,19 +16,34 @@ def place_cart(api, sku, card="4242424242424242"):
     ).json()
     cid = cart["id"]
     r = api.post(
-        f"/api/v1/carts/{cid}/ship-tos/", {"address": ADDRESS, "shipping_method": "ground"}
+        f"/api/v1/carts/{cid}/ship-tos/",
+        {"address": ADDRESS, "shipping_method": "ground", "version": cart["version"]},
     )
     assert r.status_code == 201, r.json()
-    r = api.post(f"/api/v1/carts/{cid}/lines/", {"sku": sku.code, "quantity": 3})
+    r = api.post(
+        f"/api/v1/carts/{cid}/lines/",
+        {"sku": sku.code, "quantity": 3, "version": r.json()["version"]},
+    )
     assert r.status_code == 201, r.json()
     line_id = r.json()["lines"][0]["id"]
-    r = api.patch(f"/api/v1/carts/{cid}/lines/{line_id}/", {"quantity": 2})
+    r = api.patch(
+        f"/api/v1/carts/{cid}/lines/{line_id}/", {"quantity": 2, "version": r.json()["version"]}
+    )
     assert r.json()["lines"][0]["quantity"] == 2
-    r = api.put(f"/api/v1/carts/{cid}/billing-address/", {"address": ADDRESS})
+    r = api.put(
+        f"/api/v1/carts/{cid}/billing-address/",
+        {"address": ADDRESS, "version": r.json()["version"]},
+    )
     assert r.status_code == 200, r.json()
     r = api.put(
         f"/api/v1/carts/{cid}/payment/",
-        {"card_number": card, "exp_month": 12, "exp_year": 2034, "cvv": "123"},
+        {
+            "card_number": card,
+            "exp_month": 12,
+            "exp_year": 2034,
+            "cvv": "123",
+            "version": r.json()["version"],
+        },
     )
     assert r.status_code == 200, r.json()
     assert card not in r.content.decode()
@@ -89,31 +104,38 @@ def test_the_api_needs_the_desk_role(api_client, nobody):
 def test_ship_tos_methods_codes_comments_atp_and_line_removal(api, sku, sku2, ground, express):
     cart = api.post("/api/v1/carts/", {"guest": {"last_name": "G", "email": "g@example.com"}})
     cid = cart.json()["id"]
-    home = api.post(f"/api/v1/carts/{cid}/ship-tos/", {"address": ADDRESS}).json()
+    home = api.post(
+        f"/api/v1/carts/{cid}/ship-tos/", {"address": ADDRESS, "version": cart.json()["version"]}
+    ).json()
     ship_to = home["current_ship_to"]
-    api.post(f"/api/v1/carts/{cid}/lines/", {"sku": sku.code, "quantity": 1})
+    r = api.post(
+        f"/api/v1/carts/{cid}/lines/", {"sku": sku.code, "quantity": 1, "version": home["version"]}
+    )
     r = api.put(
-        f"/api/v1/carts/{cid}/ship-tos/{ship_to}/shipping-method/", {"shipping_method": "express"}
+        f"/api/v1/carts/{cid}/ship-tos/{ship_to}/shipping-method/",
+        {"shipping_method": "express", "version": r.json()["version"]},
     )
     assert r.status_code == 200
     assert [a["shipping_method"] for a in r.json()["addresses"]] == ["express"]
-    r = api.post(f"/api/v1/carts/{cid}/codes/", {"code": "NOPE"})
+    version = r.json()["version"]
+    r = api.post(f"/api/v1/carts/{cid}/codes/", {"code": "NOPE", "version": version})
     assert r.status_code in (400, 404) and r.json()["message"]
     r = api.post(f"/api/v1/carts/{cid}/comments/", {"text": "Call before delivery"})
     assert r.status_code == 201
-    r = api.put(f"/api/v1/carts/{cid}/atp/", {"atp_choice": "ship_complete"})
+    version = r.json()["version"]
+    r = api.put(f"/api/v1/carts/{cid}/atp/", {"atp_choice": "ship_complete", "version": version})
     assert r.json()["atp_choice"] == "ship_complete"
     line_id = r.json()["lines"][0]["id"]
-    r = api.delete(f"/api/v1/carts/{cid}/lines/{line_id}/")
+    r = api.delete(f"/api/v1/carts/{cid}/lines/{line_id}/?version={r.json()['version']}")
     assert r.status_code == 200 and r.json()["lines"] == []
-    r = api.post(f"/api/v1/carts/{cid}/lines/", {"sku": "NOPE-9"})
+    r = api.post(f"/api/v1/carts/{cid}/lines/", {"sku": "NOPE-9", "version": r.json()["version"]})
     assert r.status_code == 404 and r.json()["fields"]["sku"]
 
 
 @pytest.mark.parametrize("path, method", [("ship-tos/", "post"), ("billing-address/", "put")])
 def test_an_address_step_without_an_address_is_a_field_error(api, path, method):
     cid = api.post("/api/v1/carts/", {"guest": {"last_name": "Guest"}}).json()["id"]
-    r = getattr(api, method)(f"/api/v1/carts/{cid}/{path}", {})
+    r = getattr(api, method)(f"/api/v1/carts/{cid}/{path}", {"version": 1})
     assert r.status_code == 400
     assert r.json()["fields"] == {"address": ["Give an address or an address_id."]}
     assert not Order.objects.get(pk=cid).addresses.exists()
