@@ -6,6 +6,7 @@ from django.core.management import call_command
 from core.models import JobRun
 from fulfillment.models import Release, ReleaseLine
 from fulfillment.releases import run_release
+from orders.allocation import allocate_waiting_backorders
 from orders.models import Order, OrderEvent, OrderLine
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import ArrangementFactory, stock
@@ -226,8 +227,6 @@ def test_only_orders_writes_orders_tables_during_a_release(setup, operations):
     order = accepted_order(created_by=operations, method=ground, lines=[(a, 2), (b, 1)])
     run_release()  # the order is released (a); b waits
     stock(b, tor, 10)
-    from fulfillment.services import allocate_waiting_backorders
-
     allocate_waiting_backorders(sku_ids=[b.pk])
     accepted_order(created_by=operations, method=ground, lines=[(a, 1)])
     with only_owners_write("orders") as writes:
