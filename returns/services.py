@@ -244,6 +244,27 @@ def add_order_line(
     return return_line
 
 
+@transaction.atomic
+def add_order_lines(
+    *, actor, return_request: ReturnRequest, quantities: dict[int, int], reason, disposition
+) -> list[ReturnLine]:
+    """The screen's "pick lines and quantities": every picked line, or none (one transaction)."""
+    picked = {line_id: n for line_id, n in quantities.items() if n}
+    if not picked:
+        raise DomainError("Enter the quantity coming back of at least one line.", field="lines")
+    return [
+        add_order_line(
+            actor=actor,
+            return_request=return_request,
+            order_line_id=line_id,
+            quantity=quantity,
+            reason=reason,
+            disposition=disposition,
+        )
+        for line_id, quantity in sorted(picked.items())
+    ]
+
+
 def _add_unpaid_line(*, actor, return_request, kind, quantity, unit_amount, reason, **item):
     quantity = _quantity(quantity)
     reason = _reason(reason)
