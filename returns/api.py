@@ -89,6 +89,8 @@ class ReturnEventSerializer(serializers.ModelSerializer):
 class ReturnRefundSummarySerializer(serializers.Serializer):
     merchandise = serializers.DecimalField(max_digits=14, decimal_places=2)
     tax = serializers.DecimalField(max_digits=14, decimal_places=2)
+    lines = serializers.DecimalField(max_digits=14, decimal_places=2)
+    clawback = serializers.DecimalField(max_digits=14, decimal_places=2)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
     store_credit = serializers.DecimalField(max_digits=14, decimal_places=2)
     original_payment = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -135,6 +137,8 @@ class ReturnDetailSerializer(ReturnListSerializer):
             "guest_phone",
             "currency",
             "store_credit_amount",
+            "clawback_amount",
+            "clawback_reason",
             "approval_checks",
             "approval",
             "decision_comment",

@@ -116,6 +116,10 @@ class ReturnRequest(models.Model):
     )
     # With the mixed method: how much of the refund is store credit (the rest goes to the card).
     store_credit_amount = models.DecimalField(**MONEY)
+    # What the kept goods no longer earn (a promotion's condition broken by the return), taken
+    # off the refund, and why (returns/clawback.py).
+    clawback_amount = models.DecimalField(**MONEY)
+    clawback_reason = models.CharField(max_length=500, blank=True)
     # The rules' results at the last automatic approval: [{"rule", "passed", "detail"}].
     approval_checks = models.JSONField(default=list, blank=True)
     decision_comment = models.CharField(max_length=255, blank=True)

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from core.money import ZERO
 from fulfillment.models import ReleaseLine, Shipment, ShipmentLine
@@ -134,19 +135,35 @@ def return_lines(return_request: ReturnRequest) -> list[ReturnLine]:
 class RefundSummary:
     merchandise: Decimal
     tax: Decimal
+    lines: Decimal  # the lines' refunds
+    clawback: Decimal  # what the kept goods no longer earn
     total: Decimal
     store_credit: Decimal
     original_payment: Decimal
 
 
 def refund_summary(return_request: ReturnRequest) -> RefundSummary:
-    """ "Calculate refund amount": the refund and how it is paid out."""
+    """ "Calculate refund amount": the lines' refunds less the clawback, and how it is paid."""
     sums = ReturnLine.objects.filter(return_request=return_request).aggregate(
         m=Sum("merchandise_amount"), t=Sum("tax_amount"), r=Sum("refund_amount")
     )
-    total = sums["r"] or ZERO
+    lines = sums["r"] or ZERO
+    clawback = min(return_request.clawback_amount, lines)
+    total = lines - clawback
     credit = store_credit_part(return_request, total)
-    return RefundSummary(sums["m"] or ZERO, sums["t"] or ZERO, total, credit, total - credit)
+    return RefundSummary(
+        sums["m"] or ZERO, sums["t"] or ZERO, lines, clawback, total, credit, total - credit
+    )
+
+
+def clawback_taken(order_id: int, *, exclude_return_id: int) -> Decimal:
+    """The clawback other returns of the order hold already."""
+    return (
+        ReturnRequest.objects.filter(order_id=order_id, status__in=ACTIVE)
+        .exclude(pk=exclude_return_id)
+        .aggregate(s=Sum("clawback_amount"))["s"]
+        or ZERO
+    )
 
 
 def store_credit_part(return_request: ReturnRequest, total: Decimal) -> Decimal:
@@ -163,7 +180,7 @@ def return_list(
 ) -> QuerySet[ReturnRequest]:
     """Find returns: by RMA number, order number, customer or guest name, e-mail."""
     qs = ReturnRequest.objects.select_related("order", "customer").annotate(
-        refund_total=Sum("lines__refund_amount")
+        refund_total=Coalesce(Sum("lines__refund_amount"), ZERO) - F("clawback_amount")
     )
     if query:
         q = query.strip()

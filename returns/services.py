@@ -27,9 +27,9 @@ from core.roles import Perm
 from fulfillment.models import AdjustmentReason, FulfillmentCenter
 from fulfillment.services import adjust_inventory
 from orders import payments
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus
 from pricing.services import adjustment_limit_for
-from returns import events, locks, refunds, rules, selectors
+from returns import clawback, events, locks, refunds, rules, selectors
 from returns.event_types import ReturnEventType as E
 from returns.models import (
     Disposition,
@@ -230,6 +230,7 @@ def add_order_line(
         paid_amount=refund.total,
         refund_amount=refund.total,
     )
+    _update_clawback(return_request, actor)
     events.record(
         return_request.pk,
         E.RETURN_LINE_ADDED,
@@ -242,6 +243,33 @@ def add_order_line(
         refund=str(refund.total),
     )
     return return_line
+
+
+def _update_clawback(return_request: ReturnRequest, actor) -> None:
+    """The benefit the goods kept after every active return of the order no longer earn, less
+    what the order's other returns took already (returns/clawback.py)."""
+    order = return_request.order
+    returned = selectors.returned_quantities(
+        OrderLine.objects.filter(order=order).values_list("pk", flat=True)
+    )
+    found = clawback.order_clawback(order, returned)
+    taken = selectors.clawback_taken(order.pk, exclude_return_id=return_request.pk)
+    amount = max(found.amount - taken, ZERO)
+    reason = found.reason[:500] if amount else ""
+    if (amount, reason) == (return_request.clawback_amount, return_request.clawback_reason):
+        return
+    ReturnRequest.objects.filter(pk=return_request.pk).update(
+        clawback_amount=amount, clawback_reason=reason
+    )
+    events.record(
+        return_request.pk,
+        E.RETURN_REFUND_ADJUSTED,
+        actor,
+        clawback_old=str(return_request.clawback_amount),
+        clawback_new=str(amount),
+        reason=reason,
+    )
+    return_request.clawback_amount, return_request.clawback_reason = amount, reason
 
 
 @transaction.atomic
@@ -335,8 +363,10 @@ def add_adhoc_item(
 @transaction.atomic
 def remove_line(*, actor, return_line: ReturnLine) -> None:
     require(actor, Perm.USE_DESK, "change returns")
-    _editable(return_line.return_request_id)
+    return_request = _editable(return_line.return_request_id)
     ReturnLine.objects.filter(pk=return_line.pk).delete()
+    if return_request.order_id:
+        _update_clawback(return_request, actor)
     events.record(
         return_line.return_request_id,
         E.RETURN_LINE_REMOVED,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.errors import DomainError, NotAllowed
 from fulfillment.models import Inventory
 from orders import payments
+from orders.models import OrderLine
 from returns import selectors, services
 from returns.event_types import ReturnEventType as E
 from returns.models import ReturnEvent, ReturnPolicy, ReturnRefund, ReturnRequest, StoreCredit
@@ -267,3 +268,28 @@ def test_approved_returns_expire_when_goods_never_arrive(csr, shipped, skus, rea
     rr.refresh_from_db()
     assert rr.status == "expired" and E.RETURN_EXPIRED in _events(rr)
     assert services.expire_returns() == 0
+
+
+def test_a_broken_promotion_claws_back_the_kept_gift(csr, gift_order, reason):
+    order, notebook, case = gift_order
+    gift = OrderLine.objects.get(order=order, is_gift=True)
+    assert (gift.sku_id, order.status) == (case.pk, "shipped")
+    rr = _return(csr, order, reason, notebook)
+    rr.refresh_from_db()
+    assert rr.lines.get().refund_amount == Decimal("12.00")
+    assert rr.clawback_amount == Decimal("7.00")
+    assert rr.clawback_reason.startswith("Buy 2 notebooks, get a case: ")
+    assert "keeps 1 × CASE-A5 given free (7.00)" in rr.clawback_reason
+    summary = selectors.refund_summary(rr)
+    assert (summary.lines, summary.clawback, summary.total) == (
+        Decimal("12.00"),
+        Decimal("7.00"),
+        Decimal("5.00"),
+    )
+    # the case comes back too: nothing is kept for free, nothing is clawed back
+    services.add_order_line(
+        actor=csr, return_request=rr, order_line_id=gift.pk, quantity=1, reason=reason.code
+    )
+    rr.refresh_from_db()
+    assert rr.clawback_amount == Decimal("0.00") and rr.clawback_reason == ""
+    assert selectors.refund_summary(rr).total == Decimal("12.00")
