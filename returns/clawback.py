@@ -107,7 +107,7 @@ def order_clawback(order: Order, returned: dict[int, int]) -> Clawback:
     why = {n.promotion_id: n.message for n in kept.explanation.not_applied}
     names = _promotions(priced)
     for promotion_id in sorted(lost, key=str):
-        message = why.get(promotion_id, "no longer earned")
+        message = why.get(promotion_id, "no longer earned").rstrip(".")
         reasons.insert(0, f"{names[promotion_id]}: {message}")
     amount = quantize(amount, cur)
     if amount <= 0:

@@ -24,7 +24,7 @@ class ReturnEventType(IntEnum):
     RETURN_REFUND_FAILED = 613
     RETURN_CREDIT_ISSUED = 614
     RETURN_EXPIRED = 615
-    RETURN_UPDATE_REJECTED = 616
+    RETURN_CLAWBACK_CHANGED = 616
 
     @property
     def label(self) -> str:

@@ -96,10 +96,15 @@ class ReceiveForm(forms.Form):
         self.lines = list(lines)
         for line in self.lines:
             self.fields[f"qty_{line.pk}"] = forms.IntegerField(
-                min_value=0, max_value=line.quantity, initial=line.quantity, label="Received"
+                min_value=0,
+                max_value=line.quantity,
+                initial=line.quantity,
+                widget=forms.NumberInput(attrs={"aria-label": f"Received of {line.label}"}),
             )
             self.fields[f"disp_{line.pk}"] = forms.ChoiceField(
-                choices=Disposition.choices, initial=line.disposition, label="Disposition"
+                choices=Disposition.choices,
+                initial=line.disposition,
+                widget=forms.Select(attrs={"aria-label": f"Disposition of {line.label}"}),
             )
 
     @property

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Max, Q, QuerySet, Sum
+from django.db.models import F, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from core.money import ZERO
@@ -144,16 +144,17 @@ class RefundSummary:
 
 def refund_summary(return_request: ReturnRequest) -> RefundSummary:
     """ "Calculate refund amount": the lines' refunds less the clawback, and how it is paid."""
+    cents = Value(Decimal("0.00"))  # not ZERO: "0.00" on the screens and in the e-mail
     sums = ReturnLine.objects.filter(return_request=return_request).aggregate(
-        m=Sum("merchandise_amount"), t=Sum("tax_amount"), r=Sum("refund_amount")
+        m=Coalesce(Sum("merchandise_amount"), cents),
+        t=Coalesce(Sum("tax_amount"), cents),
+        r=Coalesce(Sum("refund_amount"), cents),
     )
-    lines = sums["r"] or ZERO
+    lines = sums["r"]
     clawback = min(return_request.clawback_amount, lines)
     total = lines - clawback
     credit = store_credit_part(return_request, total)
-    return RefundSummary(
-        sums["m"] or ZERO, sums["t"] or ZERO, lines, clawback, total, credit, total - credit
-    )
+    return RefundSummary(sums["m"], sums["t"], lines, clawback, total, credit, total - credit)
 
 
 def clawback_taken(order_id: int, *, exclude_return_id: int) -> Decimal:

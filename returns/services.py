@@ -263,7 +263,7 @@ def _update_clawback(return_request: ReturnRequest, actor) -> None:
     )
     events.record(
         return_request.pk,
-        E.RETURN_REFUND_ADJUSTED,
+        E.RETURN_CLAWBACK_CHANGED,
         actor,
         clawback_old=str(return_request.clawback_amount),
         clawback_new=str(amount),

@@ -128,8 +128,8 @@ def detail(request, pk: int):
             "approval": rules.summary(rr.approval_checks),
             "events": rr.events.select_related("actor"),
             "lines_form": forms.OrderLinesForm(returnable=returnable),
-            "catalog_form": forms.CatalogItemForm(),
-            "adhoc_form": forms.AdhocItemForm(),
+            "catalog_form": forms.CatalogItemForm(prefix="catalog"),
+            "adhoc_form": forms.AdhocItemForm(prefix="adhoc"),
             "method_form": forms.RefundMethodForm(
                 initial={
                     "refund_method": rr.refund_method,
@@ -170,7 +170,7 @@ def add_order_lines(request, pk: int):
 @require_POST
 def add_catalog_item(request, pk: int):
     rr = _return(pk)
-    form = forms.CatalogItemForm(request.POST)
+    form = forms.CatalogItemForm(request.POST, prefix="catalog")
     if form.is_valid():
         _run(
             request,
@@ -188,7 +188,7 @@ def add_catalog_item(request, pk: int):
 @require_POST
 def add_adhoc_item(request, pk: int):
     rr = _return(pk)
-    form = forms.AdhocItemForm(request.POST)
+    form = forms.AdhocItemForm(request.POST, prefix="adhoc")
     if form.is_valid():
         _run(
             request,

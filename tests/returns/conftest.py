@@ -8,11 +8,15 @@ from fulfillment.models import Release
 from fulfillment.releases import run_release
 from fulfillment.shipping import confirm_shipment
 from orders.models import Order, OrderLine
+from pricing import models as pricing_models
+from pricing.loader import bump_rules_version
+from pricing.services import reprice_order
 from returns.models import ReturnReason
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import ArrangementFactory, CenterFactory, ShippingMethodFactory
 from tests.fulfillment.factories import stock as put_in_stock
 from tests.fulfillment.release_helpers import accepted_order
+from tests.pricing.factories import PriceListEntryFactory, PriceListFactory, PromotionFactory
 
 
 def ship_order(
@@ -56,6 +60,39 @@ def ship_order(
     return order
 
 
+def shipped_gift_order(*, operations):
+    """A shipped order of 2 notebooks at 12.00 that earned "Buy 2 notebooks, get a case" (7.00);
+    returns (order, notebook, case)."""
+    notebook = SKUFactory(code="NB-A5", name="Notebook A5")
+    case = SKUFactory(code="CASE-A5", name="Notebook case A5")
+    prices = PriceListFactory()
+    PriceListEntryFactory(price_list=prices, sku=notebook, price=Decimal("12.00"))
+    PriceListEntryFactory(price_list=prices, sku=case, price=Decimal("7.00"))
+    PromotionFactory(
+        name="Buy 2 notebooks, get a case",
+        reward=pricing_models.Reward.PRODUCT_GIFT,
+        percent=None,
+        min_quantity=2,
+        gift_sku=case,
+        limit_per_order=1,
+        skus=[notebook],
+    )
+    bump_rules_version()
+    center = CenterFactory(code="TOR", name="Toronto", precedence=1)
+    method = ShippingMethodFactory(code="ground")
+    ArrangementFactory(center=center, shipping_method=method)
+    put_in_stock(notebook, center, 10)
+    put_in_stock(case, center, 10)
+    order = accepted_order(created_by=operations, method=method, lines=[(notebook, 2)])
+    reprice_order(order=order)
+    Order.objects.filter(pk=order.pk).update(guest_email="gail@x.com", guest_last_name="Guest")
+    run_release()
+    release = Release.objects.get(order=order)
+    confirm_shipment(actor=operations, release_id=release.pk, carrier="UPS", tracking_number="1Z9")
+    order.refresh_from_db()
+    return order, notebook, case
+
+
 @pytest.fixture
 def reason(db):
     # get_or_create: a transactional test's flush removes the data migration's rows
@@ -87,39 +124,5 @@ def order_line(order, sku):
 @pytest.fixture
 def gift_order(db, operations, django_capture_on_commit_callbacks):
     """A shipped order of 2 notebooks at 12.00 that earned "Buy 2 notebooks, get a case" (7.00)."""
-    from pricing import models as pricing_models
-    from pricing.loader import bump_rules_version
-    from pricing.services import reprice_order
-    from tests.pricing.factories import PriceListEntryFactory, PriceListFactory, PromotionFactory
-
-    notebook = SKUFactory(code="NB-A5", name="Notebook A5")
-    case = SKUFactory(code="CASE-A5", name="Notebook case A5")
-    prices = PriceListFactory()
-    PriceListEntryFactory(price_list=prices, sku=notebook, price=Decimal("12.00"))
-    PriceListEntryFactory(price_list=prices, sku=case, price=Decimal("7.00"))
-    PromotionFactory(
-        name="Buy 2 notebooks, get a case",
-        reward=pricing_models.Reward.PRODUCT_GIFT,
-        percent=None,
-        min_quantity=2,
-        gift_sku=case,
-        limit_per_order=1,
-        skus=[notebook],
-    )
-    bump_rules_version()
-    center = CenterFactory(code="TOR", name="Toronto", precedence=1)
-    method = ShippingMethodFactory(code="ground")
-    ArrangementFactory(center=center, shipping_method=method)
-    put_in_stock(notebook, center, 10)
-    put_in_stock(case, center, 10)
     with django_capture_on_commit_callbacks(execute=True):
-        order = accepted_order(created_by=operations, method=method, lines=[(notebook, 2)])
-        reprice_order(order=order)
-        Order.objects.filter(pk=order.pk).update(guest_email="gail@x.com", guest_last_name="Guest")
-        run_release()
-        release = Release.objects.get(order=order)
-        confirm_shipment(
-            actor=operations, release_id=release.pk, carrier="UPS", tracking_number="1Z9"
-        )
-    order.refresh_from_db()
-    return order, notebook, case
+        return shipped_gift_order(operations=operations)
