@@ -486,6 +486,14 @@ def submit_return(*, actor, return_request: ReturnRequest) -> ReturnRequest:
     return_request = _editable(return_request.pk)
     if not ReturnLine.objects.filter(return_request=return_request).exists():
         raise DomainError("Add at least one item to return.", field="lines")
+    nobody_to_pay = return_request.order_id is None and return_request.customer_id is None
+    if nobody_to_pay and selectors.refund_summary(return_request).total > 0:
+        raise DomainError(
+            "A guest return without an order has no payment to refund and no account for "
+            "store credit: find the order, or adjust the refunds to 0 and tell the caller "
+            "that no refund will be issued.",
+            field="refund_method",
+        )
     if return_request.order_id:
         locks.lock_order_lines(
             ReturnLine.objects.filter(return_request=return_request).values_list(

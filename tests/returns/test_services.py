@@ -293,3 +293,20 @@ def test_a_broken_promotion_claws_back_the_kept_gift(csr, gift_order, reason):
     rr.refresh_from_db()
     assert rr.clawback_amount == Decimal("0.00") and rr.clawback_reason == ""
     assert selectors.refund_summary(rr).total == Decimal("12.00")
+
+
+def test_a_guest_without_an_order_gets_no_refund(csr, supervisor, reason, skus):
+    notebook, _case = skus
+    rr = services.create_return(
+        actor=csr, guest={"first_name": "Ann", "last_name": "Lee", "phone": "5550100"}
+    )
+    line = services.add_catalog_item(
+        actor=csr, return_request=rr, sku=notebook, quantity=1, unit_amount="4", reason=reason
+    )
+    with pytest.raises(DomainError, match="no refund will be issued"):
+        services.submit_return(actor=csr, return_request=rr)
+    services.adjust_refund(actor=csr, return_line=line, amount="0", reason="no receipt")
+    services.submit_return(actor=csr, return_request=rr)
+    rr.refresh_from_db()
+    assert rr.status == "pending_approval"
+    assert "not from the order" in services.rules.summary(rr.approval_checks)
