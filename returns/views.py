@@ -7,12 +7,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.permissions import desk_view
 from core.roles import Perm
 from customers.models import Customer
+from orders.models import Order
 from orders.selectors import order_search
 from returns import forms, rules, selectors, services
 from returns.models import ReturnLine, ReturnRequest
@@ -107,6 +109,29 @@ def _start(request, **who):
         messages.error(request, exc.message)
         return redirect("returns:find")
     return redirect("returns:detail", created.pk)
+
+
+@desk_view(Perm.USE_DESK)
+def order_returns(request, order_id: int):
+    """The order screen's returns (loaded there with hx-get)."""
+    order = get_object_or_404(Order, pk=order_id)
+    returnable = order.status in services.RETURNABLE_ORDER_STATES
+    context = {
+        "returns": list(selectors.return_list(order_id=order.pk)[:20]),
+        "start_url": reverse("returns:start_from_order") if returnable else "",
+        "order_number": order.number,
+    }
+    return render(request, "returns/_returns.html", context)
+
+
+@desk_view(Perm.USE_DESK)
+def customer_returns(request, customer_id: int):
+    """The customer page's returns (loaded there with hx-get)."""
+    context = {
+        "returns": list(selectors.return_list(customer_id=customer_id)[:20]),
+        "start_url": reverse("returns:start_for_customer", args=[customer_id]),
+    }
+    return render(request, "returns/_returns.html", context)
 
 
 # --- the return screen -----------------------------------------------------------------------

@@ -4,6 +4,7 @@ import pytest
 
 from fulfillment.models import Inventory
 from returns.models import ReturnPolicy, ReturnRequest
+from tests.customers.factories import CustomerFactory
 from tests.returns.conftest import order_line
 
 
@@ -96,3 +97,17 @@ def test_supervisor_queue_and_receiving(client, csr, supervisor, operations, shi
 def test_staff_without_the_role_are_refused(client, nobody, url):
     client.force_login(nobody)
     assert client.get(url).status_code == 403
+
+
+def test_the_order_and_customer_pages_can_load_their_returns(client, csr, shipped, skus, reason):
+    client.force_login(csr)
+    rr = _start(client, shipped)
+    order_part = client.get(f"/returns/order/{shipped.pk}/")
+    assert rr.rma_number.encode() in order_part.content
+    assert b'name="order_number"' in order_part.content
+    customer = CustomerFactory()
+    response = client.post(f"/returns/new/customer/{customer.pk}/")
+    created = ReturnRequest.objects.get(customer=customer)
+    assert response.url == f"/returns/{created.pk}/"
+    customer_part = client.get(f"/returns/customer/{customer.pk}/")
+    assert created.rma_number.encode() in customer_part.content
