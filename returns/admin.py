@@ -14,7 +14,13 @@ class ReturnReasonAdmin(admin.ModelAdmin):
 
 @admin.register(ReturnPolicy)
 class ReturnPolicyAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "auto_approve", "auto_approve_within_days", "expire_after_days"]
+    list_display = [
+        "__str__",
+        "auto_approve",
+        "auto_approve_within_days",
+        "refund_shipping",
+        "expire_after_days",
+    ]
     filter_horizontal = ["non_creditable_skus"]
 
     def has_add_permission(self, request):

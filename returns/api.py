@@ -91,6 +91,7 @@ class ReturnRefundSummarySerializer(serializers.Serializer):
     tax = serializers.DecimalField(max_digits=14, decimal_places=2)
     lines = serializers.DecimalField(max_digits=14, decimal_places=2)
     clawback = serializers.DecimalField(max_digits=14, decimal_places=2)
+    shipping = serializers.DecimalField(max_digits=14, decimal_places=2)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
     store_credit = serializers.DecimalField(max_digits=14, decimal_places=2)
     original_payment = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -139,6 +140,7 @@ class ReturnDetailSerializer(ReturnListSerializer):
             "store_credit_amount",
             "clawback_amount",
             "clawback_reason",
+            "shipping_amount",
             "approval_checks",
             "approval",
             "decision_comment",

@@ -25,6 +25,7 @@ class ReturnEventType(IntEnum):
     RETURN_CREDIT_ISSUED = 614
     RETURN_EXPIRED = 615
     RETURN_CLAWBACK_CHANGED = 616
+    RETURN_SHIPPING_REFUND_CHANGED = 617
 
     @property
     def label(self) -> str:

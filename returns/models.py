@@ -55,6 +55,11 @@ class ReturnReason(models.Model):
         return self.label
 
 
+class ShippingRefund(models.TextChoices):
+    NEVER = "never", "Never"
+    ALL_BACK = "all_back", "When everything shipped comes back"
+
+
 class ReturnPolicy(models.Model):
     """The store's return rules: one row (pk=1), edited in the admin."""
 
@@ -69,6 +74,12 @@ class ReturnPolicy(models.Model):
         blank=True,
         related_name="+",
         help_text="Items that are never credited automatically (final sale, hygiene, ...).",
+    )
+    refund_shipping = models.CharField(
+        max_length=10,
+        choices=ShippingRefund.choices,
+        default=ShippingRefund.NEVER,
+        help_text="Refund the order's shipping charge (and its tax)?",
     )
     expire_after_days = models.PositiveIntegerField(
         default=30,
@@ -120,6 +131,8 @@ class ReturnRequest(models.Model):
     # off the refund, and why (returns/clawback.py).
     clawback_amount = models.DecimalField(**MONEY)
     clawback_reason = models.CharField(max_length=500, blank=True)
+    # The order's shipping charge with its tax, when the policy refunds it (ReturnPolicy).
+    shipping_amount = models.DecimalField(**MONEY)
     # The rules' results at the last automatic approval: [{"rule", "passed", "detail"}].
     approval_checks = models.JSONField(default=list, blank=True)
     decision_comment = models.CharField(max_length=255, blank=True)

@@ -137,6 +137,7 @@ class RefundSummary:
     tax: Decimal
     lines: Decimal  # the lines' refunds
     clawback: Decimal  # what the kept goods no longer earn
+    shipping: Decimal  # the shipping charge with its tax, when the policy refunds it
     total: Decimal
     store_credit: Decimal
     original_payment: Decimal
@@ -152,19 +153,45 @@ def refund_summary(return_request: ReturnRequest) -> RefundSummary:
     )
     lines = sums["r"]
     clawback = min(return_request.clawback_amount, lines)
-    total = lines - clawback
+    total = lines - clawback + return_request.shipping_amount
     credit = store_credit_part(return_request, total)
-    return RefundSummary(sums["m"], sums["t"], lines, clawback, total, credit, total - credit)
+    return RefundSummary(
+        sums["m"],
+        sums["t"],
+        lines,
+        clawback,
+        return_request.shipping_amount,
+        total,
+        credit,
+        total - credit,
+    )
 
 
-def clawback_taken(order_id: int, *, exclude_return_id: int) -> Decimal:
-    """The clawback other returns of the order hold already."""
-    return (
+def taken_by_other_returns(order_id: int, *, exclude_return_id: int) -> dict[str, Decimal]:
+    """The clawback and shipping refund the order's other returns hold already."""
+    sums = (
         ReturnRequest.objects.filter(order_id=order_id, status__in=ACTIVE)
         .exclude(pk=exclude_return_id)
-        .aggregate(s=Sum("clawback_amount"))["s"]
-        or ZERO
+        .aggregate(clawback=Sum("clawback_amount"), shipping=Sum("shipping_amount"))
     )
+    return {k: v if v is not None else ZERO for k, v in sums.items()}
+
+
+def shipping_charge(order: Order) -> Decimal:
+    """The order's shipping charge with its tax: what refunding shipping gives back."""
+    tax = refunds.goods_tax(
+        tax_total=order.tax_total,
+        shipping_charges=(order.pricing_detail or {}).get("shipping") or [],
+        currency=order.currency,
+    )
+    return order.shipping_total + order.tax_total - tax
+
+
+def everything_shipped_is_back(order: Order) -> bool:
+    """Every unit shipped is on an active return (so the shipping can be refunded)."""
+    ids = list(OrderLine.objects.filter(order=order).values_list("pk", flat=True))
+    shipped, returned = shipped_quantities(ids), returned_quantities(ids)
+    return any(shipped.values()) and all(returned.get(k, 0) >= n for k, n in shipped.items())
 
 
 def store_credit_part(return_request: ReturnRequest, total: Decimal) -> Decimal:
@@ -181,7 +208,9 @@ def return_list(
 ) -> QuerySet[ReturnRequest]:
     """Find returns: by RMA number, order number, customer or guest name, e-mail."""
     qs = ReturnRequest.objects.select_related("order", "customer").annotate(
-        refund_total=Coalesce(Sum("lines__refund_amount"), ZERO) - F("clawback_amount")
+        refund_total=Coalesce(Sum("lines__refund_amount"), ZERO)
+        - F("clawback_amount")
+        + F("shipping_amount")
     )
     if query:
         q = query.strip()

@@ -40,6 +40,7 @@ from returns.models import (
     ReturnRefund,
     ReturnRequest,
     ReturnStatus,
+    ShippingRefund,
     StoreCredit,
 )
 from returns.workflow import EDITABLE, RETURN_TRANSITIONS, check_transition
@@ -230,7 +231,7 @@ def add_order_line(
         paid_amount=refund.total,
         refund_amount=refund.total,
     )
-    _update_clawback(return_request, actor)
+    _update_order_amounts(return_request, actor)
     events.record(
         return_request.pk,
         E.RETURN_LINE_ADDED,
@@ -245,31 +246,46 @@ def add_order_line(
     return return_line
 
 
-def _update_clawback(return_request: ReturnRequest, actor) -> None:
-    """The benefit the goods kept after every active return of the order no longer earn, less
-    what the order's other returns took already (returns/clawback.py)."""
+def _update_order_amounts(return_request: ReturnRequest, actor) -> None:
+    """After the order lines on the return changed: the benefit the goods kept after every
+    active return of the order no longer earn (returns/clawback.py), and the shipping charge
+    when the policy refunds it, each less what the order's other returns took already."""
     order = return_request.order
     returned = selectors.returned_quantities(
         OrderLine.objects.filter(order=order).values_list("pk", flat=True)
     )
+    taken = selectors.taken_by_other_returns(order.pk, exclude_return_id=return_request.pk)
     found = clawback.order_clawback(order, returned)
-    taken = selectors.clawback_taken(order.pk, exclude_return_id=return_request.pk)
-    amount = max(found.amount - taken, ZERO)
+    amount = max(found.amount - taken["clawback"], ZERO)
     reason = found.reason[:500] if amount else ""
-    if (amount, reason) == (return_request.clawback_amount, return_request.clawback_reason):
-        return
+    if (amount, reason) != (return_request.clawback_amount, return_request.clawback_reason):
+        events.record(
+            return_request.pk,
+            E.RETURN_CLAWBACK_CHANGED,
+            actor,
+            old=str(return_request.clawback_amount),
+            new=str(amount),
+            reason=reason,
+        )
+        return_request.clawback_amount, return_request.clawback_reason = amount, reason
+    shipping = ZERO
+    refunds_shipping = ReturnPolicy.current().refund_shipping == ShippingRefund.ALL_BACK
+    if refunds_shipping and selectors.everything_shipped_is_back(order):
+        shipping = max(selectors.shipping_charge(order) - taken["shipping"], ZERO)
+    if shipping != return_request.shipping_amount:
+        events.record(
+            return_request.pk,
+            E.RETURN_SHIPPING_REFUND_CHANGED,
+            actor,
+            old=str(return_request.shipping_amount),
+            new=str(shipping),
+        )
+        return_request.shipping_amount = shipping
     ReturnRequest.objects.filter(pk=return_request.pk).update(
-        clawback_amount=amount, clawback_reason=reason
+        clawback_amount=return_request.clawback_amount,
+        clawback_reason=return_request.clawback_reason,
+        shipping_amount=return_request.shipping_amount,
     )
-    events.record(
-        return_request.pk,
-        E.RETURN_CLAWBACK_CHANGED,
-        actor,
-        clawback_old=str(return_request.clawback_amount),
-        clawback_new=str(amount),
-        reason=reason,
-    )
-    return_request.clawback_amount, return_request.clawback_reason = amount, reason
 
 
 @transaction.atomic
@@ -366,7 +382,7 @@ def remove_line(*, actor, return_line: ReturnLine) -> None:
     return_request = _editable(return_line.return_request_id)
     ReturnLine.objects.filter(pk=return_line.pk).delete()
     if return_request.order_id:
-        _update_clawback(return_request, actor)
+        _update_order_amounts(return_request, actor)
     events.record(
         return_line.return_request_id,
         E.RETURN_LINE_REMOVED,

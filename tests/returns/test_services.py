@@ -310,3 +310,16 @@ def test_a_guest_without_an_order_gets_no_refund(csr, supervisor, reason, skus):
     rr.refresh_from_db()
     assert rr.status == "pending_approval"
     assert "not from the order" in services.rules.summary(rr.approval_checks)
+
+
+def test_everything_back_refunds_the_order_total_with_shipping(csr, shipped, skus, reason):
+    notebook, case = skus
+    ReturnPolicy.objects.create(pk=1, refund_shipping="all_back")
+    first = _return(csr, shipped, reason, notebook, quantity=2)
+    first.refresh_from_db()
+    assert first.shipping_amount == Decimal("0.00")  # the case is still out
+    second = _return(csr, shipped, reason, case)
+    second.refresh_from_db()
+    assert second.shipping_amount == Decimal("5.00")
+    refunds = [selectors.refund_summary(rr).total for rr in (first, second)]
+    assert sum(refunds) == shipped.total  # 18.00 + 7.00 + 2.70 tax + 5.00 shipping
