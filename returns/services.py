@@ -441,7 +441,7 @@ def set_refund_method(
     order there is no payment to refund, so only store credit."""
     require(actor, Perm.USE_DESK, "change returns")
     return_request = locks.lock_return(return_request.pk)
-    if return_request.credit_issued_at or return_request.status not in (*EDITABLE, S.APPROVED):
+    if return_request.status not in (*EDITABLE, S.APPROVED):  # the method can change till then
         _refuse_update(return_request)
     if method not in RefundMethod.values:
         raise DomainError("Choose how the refund is paid.", field="refund_method")
