@@ -752,11 +752,17 @@ def refund_return(*, actor, return_request: ReturnRequest) -> ReturnRequest:
             amount = min(remaining, _refundable(shipment.pk, shipment.amount))
             if amount <= 0:
                 continue
-            result = gateway.refund(
-                capture_id=shipment.capture_id,
-                amount=amount,
-                reference=f"{return_request.rma_number}:{shipment.pk}:{done}",
-            )
+            try:
+                result = gateway.refund(
+                    capture_id=shipment.capture_id,
+                    amount=amount,
+                    reference=f"{return_request.rma_number}:{shipment.pk}:{done}",
+                )
+            except Exception:  # a gateway that does not answer must not leave it "refunding"
+                logger.exception("refund call failed for return %s", return_request.pk)
+                result = payments.AuthResult(
+                    payments.Outcome.ERROR, "The payment gateway did not answer."
+                )
             if not result.approved:
                 error = result.reason or "The gateway refused the refund."
                 break

@@ -323,3 +323,19 @@ def test_everything_back_refunds_the_order_total_with_shipping(csr, shipped, sku
     assert second.shipping_amount == Decimal("5.00")
     refunds = [selectors.refund_summary(rr).total for rr in (first, second)]
     assert sum(refunds) == shipped.total  # 18.00 + 7.00 + 2.70 tax + 5.00 shipping
+
+
+class SilentRefunds(payments.SandboxGateway):
+    def refund(self, *, capture_id, amount, reference=""):
+        raise TimeoutError("no answer")
+
+
+def test_a_gateway_that_does_not_answer_leaves_the_refund_failed(
+    csr, operations, shipped, skus, reason, settings
+):
+    notebook, _case = skus
+    rr = _return(csr, shipped, reason, notebook)
+    services.submit_return(actor=csr, return_request=rr)
+    settings.ORDERS_PAYMENT_GATEWAY = "tests.returns.test_services.SilentRefunds"
+    rr = services.receive_return(actor=operations, return_request=rr)
+    assert rr.status == "refund_failed" and rr.refund_error == "The payment gateway did not answer."
