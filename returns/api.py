@@ -18,7 +18,7 @@ from core.roles import Perm
 from customers.models import Customer
 from fulfillment.models import FulfillmentCenter
 from orders.models import Order
-from returns import rules, selectors, services
+from returns import receiving, rules, selectors, services
 from returns.models import (
     Disposition,
     RefundMethod,
@@ -463,7 +463,7 @@ class Receive(APIView):
         data = ReturnReceiveInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        services.receive_return(
+        receiving.receive_return(
             actor=request.user,
             return_request=_return(pk),
             items=v.get("lines"),
@@ -477,5 +477,5 @@ class RetryRefund(APIView):
 
     @extend_schema(request=None, responses={200: ReturnDetailSerializer})
     def post(self, request, pk: int):
-        services.retry_refund(actor=request.user, return_request=_return(pk))
+        receiving.retry_refund(actor=request.user, return_request=_return(pk))
         return _detail(pk)

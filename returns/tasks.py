@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from returns import receiving
+
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30)
 def send_rma_email(self, return_id: int) -> bool:
@@ -16,6 +18,4 @@ def send_rma_email(self, return_id: int) -> bool:
 @shared_task(name="returns.expire_returns")
 def expire_returns() -> int:
     """Beat: daily; approved returns whose goods never arrived expire."""
-    from returns.services import expire_returns as expire  # services import this module
-
-    return expire()
+    return receiving.expire_returns()

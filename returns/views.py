@@ -16,7 +16,7 @@ from core.roles import Perm
 from customers.models import Customer
 from orders.models import Order
 from orders.selectors import order_search
-from returns import forms, rules, selectors, services
+from returns import forms, receiving, rules, selectors, services
 from returns.models import ReturnLine, ReturnRequest
 from returns.workflow import EDITABLE
 
@@ -334,7 +334,7 @@ def decide(request, pk: int):
 
 
 @desk_view(Perm.RUN_OPERATIONS)
-def receiving(request):
+def receiving_screen(request):
     rows = [
         (rr, forms.ReceiveForm(lines=selectors.return_lines(rr), prefix=f"r{rr.pk}"))
         for rr in selectors.receiving_queue()[:100]
@@ -351,7 +351,7 @@ def receive(request, pk: int):
     if form.is_valid():
         received = _run(
             request,
-            lambda: services.receive_return(
+            lambda: receiving.receive_return(
                 actor=request.user,
                 return_request=rr,
                 items=form.items(),
@@ -372,7 +372,7 @@ def retry_refund(request, pk: int):
     rr = _return(pk)
     _run(
         request,
-        lambda: services.retry_refund(actor=request.user, return_request=rr),
+        lambda: receiving.retry_refund(actor=request.user, return_request=rr),
         f"Refund of {rr.rma_number} retried.",
     )
     return redirect("returns:receiving")

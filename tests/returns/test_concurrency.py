@@ -4,7 +4,7 @@ import pytest
 
 from core.errors import DomainError
 from fulfillment.models import Inventory
-from returns import services
+from returns import receiving, services
 from returns.models import ReturnLine
 from tests.concurrency import run_together
 from tests.returns.conftest import order_line
@@ -45,7 +45,7 @@ def test_two_receipts_of_one_return_restock_once(csr, operations, shipped, skus,
     before = Inventory.objects.get(sku=notebook).on_hand
 
     def receive():
-        return services.receive_return(actor=operations, return_request=rr)
+        return receiving.receive_return(actor=operations, return_request=rr)
 
     results, errors = run_together(receive, receive)
     assert len(results) == 1 and len(errors) == 1

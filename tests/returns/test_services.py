@@ -12,7 +12,7 @@ from core.errors import DomainError, NotAllowed
 from fulfillment.models import Inventory
 from orders import payments
 from orders.models import OrderLine
-from returns import selectors, services
+from returns import receiving, selectors, services
 from returns.event_types import ReturnEventType as E
 from returns.models import ReturnEvent, ReturnPolicy, ReturnRefund, ReturnRequest, StoreCredit
 from tests.customers.factories import CustomerFactory
@@ -199,9 +199,9 @@ def test_receiving_restocks_and_refunds_through_the_gateway(
     services.submit_return(actor=csr, return_request=rr)
     before = Inventory.objects.get(sku=notebook).on_hand
     with pytest.raises(NotAllowed):
-        services.receive_return(actor=csr, return_request=rr)
+        receiving.receive_return(actor=csr, return_request=rr)
     with django_capture_on_commit_callbacks(execute=True):
-        rr = services.receive_return(actor=operations, return_request=rr)
+        rr = receiving.receive_return(actor=operations, return_request=rr)
     assert rr.status == "refunded" and rr.received_at and rr.credit_issued_at
     assert Inventory.objects.get(sku=notebook).on_hand == before + 1
     refund = ReturnRefund.objects.get(return_request=rr)
@@ -210,7 +210,7 @@ def test_receiving_restocks_and_refunds_through_the_gateway(
     assert line.received_quantity == 1
     # "Reject return updates": received goods, or a second receipt
     with pytest.raises(DomainError, match="received already"):
-        services.receive_return(actor=operations, return_request=rr)
+        receiving.receive_return(actor=operations, return_request=rr)
     with pytest.raises(DomainError, match="received or credit was issued"):
         services.adjust_refund(actor=csr, return_line=line, amount="1", reason="x")
     kinds = _events(rr)
@@ -224,7 +224,7 @@ def test_a_failed_refund_is_retried_once(
     rr = _return(csr, shipped, reason, case)
     services.submit_return(actor=csr, return_request=rr)
     settings.ORDERS_PAYMENT_GATEWAY = "tests.returns.test_services.FailingRefunds"
-    rr = services.receive_return(
+    rr = receiving.receive_return(
         actor=operations,
         return_request=rr,
         items=[{"line": rr.lines.get().pk, "quantity": 1, "disposition": "damaged"}],
@@ -233,11 +233,11 @@ def test_a_failed_refund_is_retried_once(
     assert list(selectors.return_list(status="refund_failed")) == [rr]
     assert Inventory.objects.get(sku=case).on_hand == 5  # damaged: not restocked
     settings.ORDERS_PAYMENT_GATEWAY = "orders.payments.SandboxGateway"
-    rr = services.retry_refund(actor=operations, return_request=rr)
+    rr = receiving.retry_refund(actor=operations, return_request=rr)
     assert rr.status == "refunded"
     assert ReturnRefund.objects.get(return_request=rr).amount == Decimal("7.76")
     with pytest.raises(DomainError, match="no failed refund"):
-        services.retry_refund(actor=operations, return_request=rr)
+        receiving.retry_refund(actor=operations, return_request=rr)
 
 
 def test_store_credit_is_issued_on_receipt(csr, operations, shipped, skus, reason):
@@ -251,7 +251,7 @@ def test_store_credit_is_issued_on_receipt(csr, operations, shipped, skus, reaso
         actor=csr, return_request=rr, method="mixed", store_credit_amount="5.00"
     )
     services.submit_return(actor=csr, return_request=rr)
-    rr = services.receive_return(actor=operations, return_request=rr)
+    rr = receiving.receive_return(actor=operations, return_request=rr)
     assert rr.status == "refunded"
     assert StoreCredit.objects.get(return_request=rr).amount == Decimal("5.00")
     assert selectors.store_credit_balance(customer.pk) == Decimal("5.00")
@@ -262,12 +262,12 @@ def test_approved_returns_expire_when_goods_never_arrive(csr, shipped, skus, rea
     notebook, _case = skus
     rr = _return(csr, shipped, reason, notebook)
     services.submit_return(actor=csr, return_request=rr)
-    assert services.expire_returns() == 0
+    assert receiving.expire_returns() == 0
     ReturnRequest.objects.filter(pk=rr.pk).update(approved_at=timezone.now() - timedelta(days=31))
     call_command("expire_returns")
     rr.refresh_from_db()
     assert rr.status == "expired" and E.RETURN_EXPIRED in _events(rr)
-    assert services.expire_returns() == 0
+    assert receiving.expire_returns() == 0
 
 
 def test_a_broken_promotion_claws_back_the_kept_gift(csr, gift_order, reason):
@@ -337,5 +337,5 @@ def test_a_gateway_that_does_not_answer_leaves_the_refund_failed(
     rr = _return(csr, shipped, reason, notebook)
     services.submit_return(actor=csr, return_request=rr)
     settings.ORDERS_PAYMENT_GATEWAY = "tests.returns.test_services.SilentRefunds"
-    rr = services.receive_return(actor=operations, return_request=rr)
+    rr = receiving.receive_return(actor=operations, return_request=rr)
     assert rr.status == "refund_failed" and rr.refund_error == "The payment gateway did not answer."

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from returns.models import ReturnPolicy
-from returns.services import expire_returns
+from returns.receiving import expire_returns
 
 
 class Command(BaseCommand):
