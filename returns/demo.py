@@ -1,19 +1,33 @@
-"""Demo returns: the store's return policy, and one approved return of a shipped demo order
-(entered by the demo CSR through the services), so the receiving screen has something to show.
+"""Demo returns: the store's return policy and reason codes, and one approved return of a
+shipped demo order (entered by the demo CSR through the services), so the receiving screen has
+something to show.
 
-Idempotent: the policy row is found by its key; the return is made only while the order has
-none.
+Idempotent: the policy and reasons are found by their keys; the return is made only while the
+order has none.
 """
 
 from django.contrib.auth import get_user_model
 
 from orders.models import Order, OrderStatus
 from returns import selectors, services
-from returns.models import ReturnPolicy, ReturnRequest
+from returns.models import ReturnPolicy, ReturnReason, ReturnRequest
+
+# The migration adds these too; a database flushed since (the browser tests) has none.
+REASONS = [
+    ("damaged", "Arrived damaged"),
+    ("defective", "Defective"),
+    ("wrong_item", "Wrong item shipped"),
+    ("not_as_described", "Not as described"),
+    ("no_longer_needed", "No longer needed"),
+]
 
 
 def load(log) -> None:
     ReturnPolicy.objects.get_or_create(pk=1)
+    for position, (code, label) in enumerate(REASONS, start=1):
+        ReturnReason.objects.get_or_create(
+            code=code, defaults={"label": label, "position": position * 10}
+        )
     order = Order.objects.filter(status=OrderStatus.SHIPPED).order_by("pk").first()
     csr = get_user_model().objects.filter(username="csr").first()
     if order is None or csr is None:
