@@ -256,6 +256,11 @@ class SandboxGateway(PaymentGateway):
     def void(self, *, authorization_id: str) -> AuthResult:
         return AuthResult(Outcome.APPROVED, "Voided", authorization_id)
 
+    def refund(self, *, capture_id: str, amount: Decimal, reference: str = "") -> AuthResult:
+        """Refund part of a capture (returns); the same reference gives the same refund id."""
+        digest = hashlib.sha256(f"{capture_id}:{amount}:{reference}".encode()).hexdigest()
+        return AuthResult(Outcome.APPROVED, "Refunded", "sbxrefund_" + digest[:16])
+
 
 def get_gateway() -> PaymentGateway:
     return import_string(settings.PAYMENT_GATEWAY)()

@@ -39,6 +39,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.OPERATIONS: [Perm.RUN_OPERATIONS, "fulfillment.*", "core.view_jobrun"],
 }
 
+# returns (issue 18): store admins keep the reason codes and the return policy in the admin.
+# Supervisors approve returns and add ad-hoc items with SUPERVISE, operations receive them with
+# RUN_OPERATIONS: the roles need no new desk permission.
+ROLE_PERMISSIONS[Role.STORE_ADMIN] = [*ROLE_PERMISSIONS[Role.STORE_ADMIN], "returns.*"]
+
 
 def _resolve(permission_model, spec: str):
     app_label, codename = spec.split(".", 1)

@@ -1,0 +1,68 @@
+"""A caller returns 1 of 2 notebooks of a "buy 2, get a case" order: the refund shows the
+clawed-back case, the return is approved automatically, the RMA e-mail goes out, operations
+receive it, stock goes up and the refund reaches the sandbox gateway."""
+
+from decimal import Decimal
+
+from django.core import mail
+from playwright.sync_api import expect
+
+from fulfillment.models import Inventory
+from returns.models import ReturnReason, ReturnRefund, ReturnRequest
+from tests.e2e.conftest import log_in, screenshot, wait_for_scripts
+from tests.returns.conftest import shipped_gift_order
+
+
+def test_a_csr_returns_a_notebook_and_operations_receive_it(page, csr, operations):
+    order, notebook, _case = shipped_gift_order(operations=operations)
+    reason = ReturnReason.objects.create(code="damaged", label="Arrived damaged")
+    stock_before = Inventory.objects.get(sku=notebook).on_hand
+    mail.outbox.clear()
+
+    log_in(page, "csr1", "pw-csr1")
+    page.goto("/returns/")
+    wait_for_scripts(page)
+    page.keyboard.press("n")
+    expect(page.get_by_label("From order number")).to_be_focused()
+    page.keyboard.type(order.number)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Return RMA")).to_be_visible()
+    wait_for_scripts(page)
+    page.keyboard.press("l")
+    quantity = page.get_by_label("Quantity of NB-A5 to return")
+    expect(quantity).to_be_focused()
+    quantity.fill("1")
+    page.locator("#order-lines").get_by_label("Reason").select_option(reason.code)
+    page.get_by_role("button", name="Add to return").click()
+    expect(page.get_by_text("Added to the return.")).to_be_visible()
+    expect(page.locator("#refund-total")).to_have_text("5.00 CAD")
+    expect(page.locator("#clawback-reason")).to_contain_text("Buy 2 notebooks, get a case")
+    expect(page.locator("#clawback-reason")).to_contain_text("keeps 1 × CASE-A5 given free")
+    screenshot(page, "returns-entered")
+
+    wait_for_scripts(page)
+    page.keyboard.press("s")
+    expect(page.locator("#approval")).to_contain_text("approved: from the order, within 30 days")
+    expect(page.locator("#return-status")).to_have_text("Approved, waiting for the goods")
+    rr = ReturnRequest.objects.get(order=order)
+    assert [m.subject for m in mail.outbox] == [
+        f"Your return {rr.rma_number} — Northwind Stationery"
+    ]
+    assert "Less 7.00" in mail.outbox[0].body
+    screenshot(page, "returns-approved")
+
+    page.context.clear_cookies()
+    log_in(page, "ops1", "pw-ops1")
+    page.goto("/returns/receiving/")
+    panel = page.locator(f"[data-rma='{rr.rma_number}']")
+    expect(panel.get_by_label("Received of NB-A5")).to_have_value("1")
+    expect(panel.get_by_label("Disposition of NB-A5")).to_have_value("restock")
+    panel.get_by_role("button", name=f"Receive {rr.rma_number}").click()
+    expect(page.get_by_text(f"{rr.rma_number} received.")).to_be_visible()
+    screenshot(page, "returns-received")
+
+    rr.refresh_from_db()
+    assert rr.status == "refunded"
+    assert Inventory.objects.get(sku=notebook).on_hand == stock_before + 1
+    refund = ReturnRefund.objects.get(return_request=rr)
+    assert refund.amount == Decimal("5.00") and refund.refund_id.startswith("sbxrefund_")
