@@ -87,8 +87,8 @@ class AuthResult:
 
 
 class PaymentGateway(ABC):
-    """What the desk needs from a card processor: tokens for stored cards, and the
-    authorize/capture/void of an order's payments."""
+    """What the desk needs from a card processor: tokens for stored cards, the
+    authorize/capture/void of an order's payments, and refunds against a capture (returns)."""
 
     name = "gateway"
 
@@ -114,6 +114,10 @@ class PaymentGateway(ABC):
 
     @abstractmethod
     def void(self, *, authorization_id: str) -> AuthResult: ...
+
+    @abstractmethod
+    def refund(self, *, capture_id: str, amount: Decimal, reference: str = "") -> AuthResult:
+        """`reference` makes it idempotent: the same reference returns the same refund."""
 
 
 # --- card checks (before anything leaves the desk) -------------------------------------------

@@ -15,13 +15,13 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core import payments
 from core.errors import DomainError
 from core.money import ZERO, quantize
 from core.permissions import require
 from core.roles import Perm
+from fulfillment.inventory.stock import adjust_inventory
 from fulfillment.models import AdjustmentReason, FulfillmentCenter
-from fulfillment.services import adjust_inventory
-from orders import payments
 from returns import events, locks, selectors, status
 from returns.event_types import ReturnEventType as E
 from returns.models import (

@@ -8,9 +8,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from core import payments
 from core.errors import DomainError, NotAllowed
 from fulfillment.models import Inventory
-from orders import payments
 from orders.models import OrderLine
 from returns import receiving, selectors, services
 from returns.event_types import ReturnEventType as E
@@ -223,7 +223,7 @@ def test_a_failed_refund_is_retried_once(
     _notebook, case = skus
     rr = _return(csr, shipped, reason, case)
     services.submit_return(actor=csr, return_request=rr)
-    settings.ORDERS_PAYMENT_GATEWAY = "tests.returns.test_services.FailingRefunds"
+    settings.PAYMENT_GATEWAY = "tests.returns.test_services.FailingRefunds"
     rr = receiving.receive_return(
         actor=operations,
         return_request=rr,
@@ -232,7 +232,7 @@ def test_a_failed_refund_is_retried_once(
     assert rr.status == "refund_failed" and "did not answer" in rr.refund_error
     assert list(selectors.return_list(status="refund_failed")) == [rr]
     assert Inventory.objects.get(sku=case).on_hand == 5  # damaged: not restocked
-    settings.ORDERS_PAYMENT_GATEWAY = "orders.payments.SandboxGateway"
+    settings.PAYMENT_GATEWAY = "core.payments.SandboxGateway"
     rr = receiving.retry_refund(actor=operations, return_request=rr)
     assert rr.status == "refunded"
     assert ReturnRefund.objects.get(return_request=rr).amount == Decimal("7.76")
@@ -336,6 +336,6 @@ def test_a_gateway_that_does_not_answer_leaves_the_refund_failed(
     notebook, _case = skus
     rr = _return(csr, shipped, reason, notebook)
     services.submit_return(actor=csr, return_request=rr)
-    settings.ORDERS_PAYMENT_GATEWAY = "tests.returns.test_services.SilentRefunds"
+    settings.PAYMENT_GATEWAY = "tests.returns.test_services.SilentRefunds"
     rr = receiving.receive_return(actor=operations, return_request=rr)
     assert rr.status == "refund_failed" and rr.refund_error == "The payment gateway did not answer."
