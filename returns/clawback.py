@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from core.money import ZERO, quantize
 from orders.models import Order, OrderLine
+from orders.pricing import read_for_pricing
 from pricing import engine
 from pricing.loader import rules_for_skus
 from pricing.services import price_order
@@ -50,7 +51,8 @@ def order_clawback(order: Order, returned: dict[int, int]) -> Clawback:
     """What the kept goods no longer earn when `returned` ({order line id: units}) come back."""
     if not any(returned.values()):
         return NONE
-    priced, loaded = price_order(order=order, now=order.submitted_at or order.created_at)
+    facts = read_for_pricing(order).facts
+    priced, loaded = price_order(order=facts, now=order.submitted_at or order.created_at)
     cur = order.currency
     kept_lines = tuple(
         dataclasses.replace(line, quantity=line.quantity - returned.get(line.line_id, 0))

@@ -8,9 +8,9 @@ from fulfillment.models import Release
 from fulfillment.releases import run_release
 from fulfillment.shipping import confirm_shipment
 from orders.models import Order, OrderLine
+from orders.pricing import reprice_order
 from pricing import models as pricing_models
 from pricing.loader import bump_rules_version
-from pricing.services import reprice_order
 from returns.models import ReturnReason
 from tests.catalog.factories import SKUFactory
 from tests.fulfillment.factories import ArrangementFactory, CenterFactory, ShippingMethodFactory
