@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Desk core"
 
     def ready(self) -> None:
+        # models and what imports them load only once the app registry is ready
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group, Permission
 

@@ -3,6 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from core.events import EventType
+
 
 class Desk(models.Model):
     """Holds the desk-wide permissions that the staff roles are made of; it has no table."""
@@ -40,8 +42,6 @@ class AuditEvent(models.Model):
 
     @property
     def event_label(self) -> str:
-        from core.events import EventType
-
         try:
             return EventType(self.event_type).label
         except ValueError:

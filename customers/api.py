@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from core.permissions import HasPerm
 from core.roles import Perm
 from customers import selectors, services
-from customers.models import Address, Customer, Gender, IncomeBand, PaymentMethod
+from customers.models import Address, Customer, Gender, IncomeBand, PaymentMethod, Segment
 from customers.services import ADDRESS_FIELDS, CUSTOMER_FIELDS
 
 
@@ -203,8 +203,6 @@ class CustomerViewSet(
         values = dict(data.validated_data)
         addresses = values.pop("addresses", [])
         codes = values.pop("segments", [])
-        from customers.models import Segment
-
         segments = list(Segment.objects.filter(code__in=codes))
         missing = set(codes) - {s.code for s in segments}
         if missing:

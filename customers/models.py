@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.models import AuditEvent, PostalAddress
+from customers.phones import format_phone
 
 NON_DIGITS = re.compile(r"\D+")
 POSTAL_NOISE = re.compile(r"[\s\-]+")
@@ -131,8 +132,6 @@ class Customer(models.Model):
 
     @property
     def phone_display(self) -> str:
-        from customers.phones import format_phone
-
         return format_phone(self.phone)
 
     def set_password(self, raw_password: str | None) -> None:

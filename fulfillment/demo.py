@@ -12,7 +12,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from catalog.models import SKU
 from core.app_data import DemoData
+from core.jobs import run_job
+from customers.models import Customer
 from fulfillment.models import (
     ExpectedInventory,
     FulfillmentCenter,
@@ -22,6 +25,10 @@ from fulfillment.models import (
     ShippingArrangement,
     Vendor,
 )
+from fulfillment.shipping import confirm_shipment
+from orders.demo import place_demo_order
+from orders.models import Order
+from pricing.models import ShippingMethod
 
 CENTERS = [
     # code, name, line1, city, region, postal, time zone, precedence
@@ -70,9 +77,6 @@ def _stock_for(code: str) -> tuple[int, int, int | None]:
 
 
 def load(log) -> None:
-    from catalog.models import SKU
-    from pricing.models import ShippingMethod
-
     FulfillmentSettings.objects.get_or_create(pk=1)
     centers = {}
     for code, name, line1, city, region, postal, tz, precedence in CENTERS:
@@ -136,8 +140,6 @@ def load(log) -> None:
 
 def _well_stocked_skus(count: int) -> list[str]:
     """The first `count` demo items (by code) with plenty on hand in both centers."""
-    from catalog.models import SKU
-
     codes = SKU.objects.filter(kind="item").order_by("code").values_list("code", flat=True)
     return [c for c in codes if min(_stock_for(c)[:2]) >= 10][:count]
 
@@ -146,12 +148,6 @@ def _released_orders(log) -> None:
     """Place a few orders as the demo CSR would, run the release job as the demo Operations
     user, and ship the first release with a tracking number (payment captured)."""
     from django.contrib.auth import get_user_model
-
-    from core.jobs import run_job
-    from customers.models import Customer
-    from fulfillment.shipping import confirm_shipment
-    from orders.demo import place_demo_order
-    from orders.models import Order
 
     users = {u.username: u for u in get_user_model().objects.filter(username__in=["csr", "ops"])}
     logons = {logon for logon, _ in RELEASED_ORDERS}

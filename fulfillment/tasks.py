@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from core.jobs import run_job
+
 # Extra apply_async options for the tasks enqueued here (the integration test names its queue).
 TASK_OPTIONS: dict = {}
 
@@ -16,6 +18,7 @@ def allocate_backorders(self, sku_ids):
     """Give received stock to waiting backorders, oldest first (safe to run twice)."""
     from django.db import OperationalError
 
+    # orders' allocation queues this task: imported when it runs
     from orders.allocation import allocate_waiting_backorders
 
     try:
@@ -27,8 +30,6 @@ def allocate_backorders(self, sku_ids):
 @shared_task(name="fulfillment.sweep_stale_allocations")
 def sweep_stale_allocations():
     """Release the stock held by stale cart lines (beat: every 5 minutes); records a JobRun."""
-    from core.jobs import run_job
-
     return run_job("sweep_stale_allocations", triggered_by="beat")["count"]
 
 
@@ -37,8 +38,6 @@ def release_orders(self, triggered_by="beat"):
     """Release accepted orders to the centers (beat: every 10 minutes). Idempotent: an order
     already released has no `allocated` line left, and batches commit whole."""
     from django.db import OperationalError
-
-    from core.jobs import run_job
 
     try:
         return run_job("release_orders", triggered_by=triggered_by)
@@ -49,6 +48,7 @@ def release_orders(self, triggered_by="beat"):
 @shared_task(name="fulfillment.send_ship_notification", bind=True, max_retries=5)
 def send_ship_notification(self, shipment_id):
     """E-mail the customer the tracking number (once per shipment: notified_at is claimed)."""
+    # the services queue this task: imported when it runs (tasks <-> services)
     from fulfillment.shipping import ship_notification_send
 
     try:

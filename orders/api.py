@@ -25,6 +25,7 @@ from core.api import column_length, id_field
 from core.errors import DomainError, NotFound
 from core.permissions import HasPerm
 from core.roles import Perm
+from customers.models import Customer
 from orders import selectors, services
 from orders.models import Order, OrderAddress, OrderLine, OrderPayment, OrderStatus, PaymentStatus
 from pricing.models import OrderAdjustment, Promotion, ShippingMethod
@@ -378,8 +379,6 @@ class CartViewSet(viewsets.GenericViewSet):
         data = _valid(CartCreateIn, request.data)
         customer = None
         if data.get("customer_id"):
-            from customers.models import Customer
-
             customer = Customer.objects.filter(pk=data["customer_id"]).first()
             if customer is None:
                 raise NotFound("No such customer.", field="customer_id")

@@ -6,7 +6,9 @@ Placed through the same services the screens use (priced, allocated, sandbox-aut
 
 from django.contrib.auth import get_user_model
 
+from catalog.models import SKU
 from core.app_data import DemoData
+from customers.models import Customer
 from orders import services
 from orders.models import Order
 
@@ -14,9 +16,6 @@ SKUS = [("NB-BLK-A5", 2), ("PEN-GEL-B", 5)]
 
 
 def load(log) -> None:
-    from catalog.models import SKU
-    from customers.models import Customer
-
     csr = get_user_model().objects.filter(username="csr").first()
     jane = Customer.objects.filter(logon_id="jane.roe").first()
     john = Customer.objects.filter(logon_id="john.smith").first()

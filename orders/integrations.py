@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
+from catalog.models import buyable_q
 from customers import services as customer_services
 from customers.models import PaymentMethod
 from fulfillment.inventory import selectors as inventory_selectors
@@ -67,8 +68,6 @@ def annotate_sku_buyable(lines_qs):
     """Annotate `sku_buyable` on order lines: the catalog's one rule, in the lines' own query."""
     from django.db.models import BooleanField, ExpressionWrapper
 
-    from catalog.models import buyable_q
-
     return lines_qs.annotate(
         sku_buyable=ExpressionWrapper(buyable_q(prefix="sku__"), output_field=BooleanField())
     )
@@ -92,6 +91,7 @@ redeem_coupon = pricing_services.redeem_coupon
 add_adjustment = pricing_services.add_adjustment
 approve_adjustment = pricing_services.approve_adjustment
 adjustment = pricing_selectors.adjustment
+list_prices = pricing_selectors.list_prices
 
 
 def wallet(customer) -> list:

@@ -23,13 +23,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from catalog.models import SKU, normalize_code
 from core import payments
 from core.errors import DomainError, NotFound, StaleVersion
 from core.events import EventType as E
 from core.money import quantize
 from core.permissions import require
 from core.roles import Perm
-from orders import allocation, backorders
+from customers.models import Address
+from orders import allocation, backorders, selectors
 from orders import integrations as ext
 from orders import pricing as order_pricing
 from orders.models import (
@@ -48,6 +50,7 @@ from orders.models import (
 )
 from orders.status import transition_order
 from orders.workflow import check_order_transition
+from pricing.models import ShippingMethod
 
 logger = logging.getLogger(__name__)
 
@@ -164,8 +167,6 @@ def _address_data(data: dict) -> dict:
 
 
 def _book_address(order: Order, address_id) -> dict:
-    from customers.models import Address
-
     if order.customer_id is None:
         raise DomainError("A guest has no address book; enter the address.", field="address_id")
     address = Address.objects.filter(customer_id=order.customer_id, pk=address_id).first()
@@ -181,8 +182,6 @@ def _address_snapshot(address: dict) -> dict:
 
 
 def _default_shipping_method():
-    from pricing.models import ShippingMethod
-
     return ShippingMethod.objects.filter(is_active=True).order_by("id").first()
 
 
@@ -217,8 +216,6 @@ def cart_create(*, actor, customer=None, guest: dict | None = None) -> Order:
         guest=bool(customer is None),
     )
     if customer is not None:
-        from customers.models import Address
-
         book = list(Address.objects.filter(customer=customer))
         ship = next((a for a in book if a.is_default_shipping), book[0] if book else None)
         bill = next((a for a in book if a.is_default_billing), ship)
@@ -289,8 +286,6 @@ def cart_set_guest(
 
 
 def _find_sku(sku_code: str):
-    from catalog.models import SKU, normalize_code
-
     code = (sku_code or "").strip()
     if not code:
         raise DomainError("Type a SKU or part of a name, then pick an item.", field="sku")
@@ -498,8 +493,6 @@ def ship_to_select(*, actor, order: Order, ship_to_id, assign_lines=False, versi
 
 
 def _shipping_method(code: str):
-    from pricing.models import ShippingMethod
-
     method = ShippingMethod.objects.filter(code=code, is_active=True).first()
     if method is None:
         raise NotFound(f"No active shipping method {code!r}.", field="shipping_method")
@@ -808,6 +801,7 @@ def comment_add(*, actor, order: Order, text: str, email_customer: bool = False)
     )
     _event(order, E.ORDER_COMMENT_ADDED, actor, comment=comment.pk, emailed=email_customer)
     if email_customer:
+        # tasks import these services: imported when queued (tasks <-> services)
         from orders import tasks
 
         transaction.on_commit(lambda: tasks.send_order_comment.delay(comment.pk))
@@ -1018,6 +1012,7 @@ def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitR
             SubmitAttempt.objects.filter(pk=attempt.pk).update(
                 outcome=SubmitAttempt.Outcome.PLACED, message=f"Order {placed.number} placed."
             )
+            # tasks import these services: imported when queued (tasks <-> services)
             from orders import tasks
 
             order_id = placed.pk
@@ -1194,8 +1189,6 @@ def order_confirmation_send(*, order_id: int) -> bool:
     """Send the confirmation e-mail once (the task calls this); False if already sent."""
     from django.core.mail import send_mail
     from django.template.loader import render_to_string
-
-    from orders import selectors
 
     order = Order.objects.select_related("customer").get(pk=order_id)
     if OrderEvent.objects.filter(order=order, event_type=E.ORDER_CONFIRMATION_EMAILED).exists():

@@ -2,9 +2,12 @@
 
 from celery import shared_task
 
+from core.jobs import run_job
+
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30)
 def send_order_confirmation(self, order_id: int) -> bool:
+    # the services queue this task: imported when it runs (tasks <-> services)
     from orders.services import order_confirmation_send
 
     try:
@@ -15,6 +18,7 @@ def send_order_confirmation(self, order_id: int) -> bool:
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30)
 def send_order_comment(self, comment_id: int) -> bool:
+    # the services queue this task: imported when it runs (tasks <-> services)
     from orders.services import order_comment_send
 
     try:
@@ -26,6 +30,4 @@ def send_order_comment(self, comment_id: int) -> bool:
 @shared_task(name="orders.resume_interrupted_submits")
 def resume_interrupted_submits() -> int:
     """Beat: every 2 minutes; recorded as a JobRun on the operations screen."""
-    from core.jobs import run_job
-
     return run_job("resume_interrupted_submits", triggered_by="beat")["count"]

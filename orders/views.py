@@ -20,10 +20,12 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError, StaleVersion
 from core.permissions import desk_view
 from core.roles import Perm
+from customers.models import Customer
 from orders import integrations as ext
 from orders import selectors, services
 from orders.forms import PANELS, form_errors
 from orders.models import AvailabilityChoice, Order, OrderStatus
+from pricing.models import ShippingMethod
 
 
 def _order(pk) -> Order:
@@ -39,8 +41,6 @@ def _version(request) -> int | None:
 
 
 def _shipping_methods():
-    from pricing.models import ShippingMethod
-
     return list(ShippingMethod.objects.filter(is_active=True).order_by("id"))
 
 
@@ -183,8 +183,6 @@ def cart_new_guest(request):
 
 @desk_view(Perm.USE_DESK)
 def cart_new_for_customer(request, customer_id: int):
-    from customers.models import Customer
-
     customer = get_object_or_404(Customer, pk=customer_id)
     parked = selectors.order_search(customer_id=customer.pk, status=OrderStatus.PENDING).first()
     if request.method == "GET" and parked is not None and "new" not in request.GET:
@@ -221,16 +219,10 @@ def suggest(request, pk: int):
     items = ext.find_items(query, limit=8) if len(query) >= 2 else []
     for item in items:
         item.buyable = ext.is_buyable(item)
-    prices = {}
-    try:
-        from pricing.selectors import list_prices
-
-        order = _order(pk)
-        prices = list_prices(
-            sku_ids=[i.pk for i in items], customer=order.customer, currency=order.currency
-        )
-    except Exception:  # pricing may not offer list prices yet: show none
-        prices = {}
+    order = _order(pk)
+    prices = ext.list_prices(
+        sku_ids=[i.pk for i in items], customer=order.customer, currency=order.currency
+    )
     avail = ext.availability(sku_ids=[i.pk for i in items])
     for item in items:
         item.price = prices.get(item.pk)
