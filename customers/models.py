@@ -126,11 +126,6 @@ class Customer(models.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
     @property
-    def username(self) -> str:
-        """The logon ID, by the name Django's password validators compare a password with."""
-        return self.logon_id
-
-    @property
     def phone_display(self) -> str:
         return format_phone(self.phone)
 

@@ -282,8 +282,8 @@ def _check_password(password: str, errors: _Errors, *, field: str, like: dict) -
     if not password:
         errors.add(field, "Enter a password (the customer can change it later).")
         return
-    # The staff password policy, judged against an unsaved customer: the similarity check reads
-    # the model's verbose names, and a customer's "username" is its logon ID.
+    # The staff password policy, judged against an unsaved customer (the similarity check reads
+    # the model's verbose names), plus similarity to the logon ID, a customer's user name.
     customer = Customer(
         **{name: like.get(name, "") for name in ("logon_id", "first_name", "last_name", "email")}
     )
