@@ -5,6 +5,7 @@ List pages select their related rows up front (list_select_related / annotations
 costs the same number of queries whatever its length.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
@@ -25,7 +26,14 @@ from catalog.models import (
     ProductState,
     buyable_q,
 )
-from catalog.resources import ProductResource, SKUResource
+from catalog.resources import (
+    AssociationResource,
+    AttributeResource,
+    CategoryResource,
+    KitComponentResource,
+    ProductResource,
+    SKUResource,
+)
 from core.errors import DomainError
 
 
@@ -37,7 +45,8 @@ def _report(request, exc: DomainError) -> None:
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ImportExportModelAdmin):
+    resource_classes = [CategoryResource]
     list_display = ["indented_name", "code", "parent", "depth", "product_count"]
     list_select_related = ["parent"]
     search_fields = ["name", "code"]
@@ -68,7 +77,8 @@ class AttributeValueInline(admin.TabularInline):
 
 
 @admin.register(Attribute)
-class AttributeAdmin(admin.ModelAdmin):
+class AttributeAdmin(ImportExportModelAdmin):
+    resource_classes = [AttributeResource]
     list_display = ["name", "code", "value_count"]
     search_fields = ["name", "code"]
     inlines = [AttributeValueInline]
@@ -252,8 +262,45 @@ class BuyableFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SKUForm(forms.ModelForm):
+    """The SKU with its combination of defining attribute values, checked by the same rule as
+    the import (catalog.services.sku_combination_key)."""
+
+    combination = forms.ModelMultipleChoiceField(
+        AttributeValue.objects.select_related("attribute"),
+        required=False,
+        help_text="One value of each of the product's defining attributes (none if it has none).",
+    )
+
+    class Meta:
+        model = SKU
+        fields = ["code", "product", "name", "kind", "service_type", "weight_kg", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["combination"].initial = list(
+                self.instance.values.values_list("value_id", flat=True)
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        product = cleaned.get("product")
+        if product is not None:
+            try:
+                services.sku_combination_key(
+                    product=product,
+                    values=cleaned.get("combination") or [],
+                    sku=self.instance if self.instance.pk else None,
+                )
+            except DomainError as exc:
+                self.add_error("combination", exc.message)
+        return cleaned
+
+
 @admin.register(SKU)
 class SKUAdmin(ImportExportModelAdmin):
+    form = SKUForm
     resource_classes = [SKUResource]
     list_display = ["code", "name", "product", "category", "kind", "is_active", "buyable_now"]
     list_select_related = ["product", "product__category"]
@@ -269,9 +316,16 @@ class SKUAdmin(ImportExportModelAdmin):
         "service_type",
         "weight_kg",
         "is_active",
+        "combination",
         "variant_key",
     ]
     inlines = [KitComponentInline, AssociationInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.sku_set_combination(
+            sku=obj, values=form.cleaned_data["combination"], actor=request.user
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_buyable()
@@ -290,7 +344,8 @@ class SKUAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Association)
-class AssociationAdmin(admin.ModelAdmin):
+class AssociationAdmin(ImportExportModelAdmin):
+    resource_classes = [AssociationResource]
     list_display = ["source", "kind", "target", "rank", "note"]
     list_select_related = ["source", "target"]
     list_filter = ["kind"]
@@ -299,7 +354,8 @@ class AssociationAdmin(admin.ModelAdmin):
 
 
 @admin.register(KitComponent)
-class KitComponentAdmin(admin.ModelAdmin):
+class KitComponentAdmin(ImportExportModelAdmin):
+    resource_classes = [KitComponentResource]
     list_display = ["kit", "component", "quantity"]
     list_select_related = ["kit", "component"]
     search_fields = ["^kit__code", "^component__code", "kit__name"]
