@@ -15,10 +15,11 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from import_export.admin import ImportExportMixin
 
 from core.errors import DomainError
 from pricing import models as m
-from pricing import selectors, services
+from pricing import resources, selectors, services
 
 
 class RuleAdmin(admin.ModelAdmin):
@@ -60,7 +61,8 @@ class CategoryPriceAdjustmentInline(admin.TabularInline):
 
 
 @admin.register(m.PriceList)
-class PriceListAdmin(RuleAdmin):
+class PriceListAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.PriceListResource]
     list_display = ["name", "currency", "kind", "segment", "organization", "priority", "is_active"]
     list_filter = ["currency", "kind", "is_active"]
     search_fields = ["name"]
@@ -108,8 +110,21 @@ class PromotionForm(forms.ModelForm):
         return data
 
 
+@admin.register(m.PriceListEntry)
+class PriceListEntryAdmin(ImportExportMixin, RuleAdmin):
+    """Every price of every list, one row per quantity tier (also edited inline on the list)."""
+
+    resource_classes = [resources.PriceListEntryResource]
+    list_display = ["price_list", "sku", "min_quantity", "price"]
+    list_select_related = ["price_list", "sku"]
+    list_filter = ["price_list__currency", "price_list__kind", "price_list"]
+    search_fields = ["^sku__code", "sku__name", "price_list__name"]
+    raw_id_fields = ["sku"]
+
+
 @admin.register(m.Promotion)
-class PromotionAdmin(RuleAdmin):
+class PromotionAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.PromotionResource]
     form = PromotionForm
     change_list_template = "admin/pricing/promotion/change_list.html"
     list_display = [
@@ -268,7 +283,8 @@ class PreviewForm(forms.Form):
 
 
 @admin.register(m.Coupon)
-class CouponAdmin(admin.ModelAdmin):
+class CouponAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.CouponResource]
     list_display = ["code", "promotion", "customer", "status", "issued_at", "expires_at", "order"]
     list_filter = ["status", "promotion"]
     search_fields = ["code", "customer__logon_id"]
@@ -357,7 +373,8 @@ class ShippingRateBandInline(admin.TabularInline):
 
 
 @admin.register(m.ShippingRate)
-class ShippingRateAdmin(RuleAdmin):
+class ShippingRateAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.ShippingRateResource]
     list_display = ["method", "currency", "country", "basis", "amount"]
     list_filter = ["method", "currency", "basis"]
     inlines = [ShippingRateBandInline]
@@ -371,7 +388,8 @@ class ShippingRateInline(admin.TabularInline):
 
 
 @admin.register(m.ShippingMethod)
-class ShippingMethodAdmin(RuleAdmin):
+class ShippingMethodAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.ShippingMethodResource]
     list_display = ["name", "code", "carrier", "is_active"]
     inlines = [ShippingRateInline]
 
@@ -382,12 +400,14 @@ class TaxRateInline(admin.TabularInline):
 
 
 @admin.register(m.TaxCategory)
-class TaxCategoryAdmin(RuleAdmin):
+class TaxCategoryAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.TaxCategoryResource]
     list_display = ["code", "name"]
     inlines = [TaxRateInline]
 
 
 @admin.register(m.TaxRate)
-class TaxRateAdmin(RuleAdmin):
+class TaxRateAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.TaxRateResource]
     list_display = ["name", "category", "country", "region", "postal_prefix", "rate"]
     list_filter = ["category", "country", "region"]
