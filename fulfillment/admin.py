@@ -5,10 +5,11 @@ through the services (adjust, receive, allocate), which lock, check and audit.
 """
 
 from django.contrib import admin, messages
+from import_export.admin import ImportExportMixin
 
 from core.errors import DomainError
 from fulfillment import models as _models
-from fulfillment import services
+from fulfillment import resources, services
 from fulfillment.models import (
     ExpectedInventory,
     FulfillmentCenter,
@@ -28,7 +29,8 @@ class ArrangementInline(admin.TabularInline):
 
 
 @admin.register(FulfillmentCenter)
-class CenterAdmin(admin.ModelAdmin):
+class CenterAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.FulfillmentCenterResource]
     list_display = [
         "code",
         "name",
@@ -51,7 +53,8 @@ class ArrangementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Inventory)
-class InventoryAdmin(admin.ModelAdmin):
+class InventoryAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.InventoryResource]
     list_display = ["sku", "center", "on_hand", "allocated", "available", "updated_at"]
     list_filter = ["center"]
     search_fields = ["sku__code", "sku__name"]
@@ -90,7 +93,8 @@ class AdjustmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.VendorResource]
     list_display = ["code", "name", "email"]
     search_fields = ["code", "name"]
 
@@ -110,7 +114,8 @@ def receive_all(modeladmin, request, queryset):
 
 
 @admin.register(ExpectedInventory)
-class ExpectedAdmin(admin.ModelAdmin):
+class ExpectedAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.ExpectedInventoryResource]
     list_display = [
         "expected_date",
         "sku",
