@@ -40,6 +40,20 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 }
 
 
+# Staff management and appeasement coupons (issue 23), granted on top of the table above.
+class StaffPerm(StrEnum):
+    MANAGE_STAFF = "core.manage_staff"
+    ISSUE_APPEASEMENT = "core.issue_appeasement_coupons"
+
+
+ROLE_PERMISSIONS[Role.STORE_ADMIN] += [StaffPerm.MANAGE_STAFF, StaffPerm.ISSUE_APPEASEMENT]
+ROLE_PERMISSIONS[Role.SUPERVISOR] += [StaffPerm.ISSUE_APPEASEMENT]
+ROLE_PERMISSIONS[Role.CSR] += [StaffPerm.ISSUE_APPEASEMENT]
+
+# Roles that work in the Django admin (it needs is_staff): kept in step with the roles.
+ADMIN_SITE_ROLES = frozenset({Role.STORE_ADMIN, Role.OPERATIONS})
+
+
 def _resolve(permission_model, spec: str):
     app_label, codename = spec.split(".", 1)
     found = permission_model.objects.filter(content_type__app_label=app_label)

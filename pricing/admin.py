@@ -12,12 +12,14 @@ from datetime import datetime
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from import_export.admin import ImportExportMixin
 
 from core.errors import DomainError
+from core.roles import Role
 from pricing import models as m
 from pricing import resources, selectors, services
 
@@ -345,7 +347,15 @@ class OrderAdjustmentAdmin(admin.ModelAdmin):
 
 @admin.register(m.AdjustmentLimit)
 class AdjustmentLimitAdmin(RuleAdmin):
+    """What each role may give away without a supervisor: CSR adjustments, and appeasement
+    coupons (a coupon's percentage or amount off counts against the same limits)."""
+
     list_display = ["group", "max_percent", "max_amount"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "group":
+            kwargs["queryset"] = Group.objects.filter(name__in=[role.value for role in Role])
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(m.PricingEvent)
