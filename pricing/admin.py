@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -20,6 +20,7 @@ from import_export.admin import ImportExportMixin
 
 from core.errors import DomainError
 from core.roles import Role
+from customers.models import Segment
 from pricing import models as m
 from pricing import resources, selectors, services
 
@@ -181,6 +182,38 @@ class PromotionAdmin(ImportExportMixin, RuleAdmin):
         ("Limits", {"fields": ["limit_per_order", "limit_per_customer", "limit_overall", "uses"]}),
     ]
 
+    actions = ["issue_to_member_group"]
+
+    @admin.action(description="Issue coupons to a member group")
+    def issue_to_member_group(self, request, queryset):
+        """Each selected coupon promotion to every member of the chosen segment who has no
+        usable coupon of it yet (services.issue_coupons_to_segment); asks for the segment
+        first."""
+        form = SegmentChoiceForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            segment = form.cleaned_data["segment"]
+            for promotion in queryset:
+                try:
+                    issued = services.issue_coupons_to_segment(
+                        promotion=promotion, segment=segment, actor=request.user
+                    )
+                except DomainError as exc:
+                    self.message_user(request, exc.message, level=messages.ERROR)
+                else:
+                    self.message_user(
+                        request, f"{len(issued)} coupon(s) of “{promotion}” issued to {segment}."
+                    )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Issue coupons to a member group",
+            "form": form,
+            "promotions": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/pricing/promotion/issue_to_segment.html", context)
+
     @admin.display(description="Final uses")
     def uses(self, obj):
         counter = m.PromotionCounter.objects.filter(promotion=obj).first()
@@ -212,6 +245,12 @@ class PromotionAdmin(ImportExportMixin, RuleAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/pricing/preview.html", context)
+
+
+class SegmentChoiceForm(forms.Form):
+    segment = forms.ModelChoiceField(
+        queryset=Segment.objects.order_by("name"), label="Member group"
+    )
 
 
 class PreviewForm(forms.Form):
