@@ -175,7 +175,7 @@ class ProductAdmin(ImportExportModelAdmin):
         "sku_count",
     ]
     list_select_related = ["category"]
-    list_filter = [StateFilter, "category", "tax_code"]
+    list_filter = [StateFilter, "category", "tax_code", "available_from", "discontinued_at"]
     search_fields = ["code", "name", "=skus__code"]
     autocomplete_fields = ["category"]
     readonly_fields = ["state"]
@@ -348,7 +348,7 @@ class AssociationAdmin(ImportExportModelAdmin):
     resource_classes = [AssociationResource]
     list_display = ["source", "kind", "target", "rank", "note"]
     list_select_related = ["source", "target"]
-    list_filter = ["kind"]
+    list_filter = ["kind", "source__product__category"]
     search_fields = ["^source__code", "^target__code", "source__name", "target__name"]
     autocomplete_fields = ["source", "target"]
 
@@ -357,6 +357,7 @@ class AssociationAdmin(ImportExportModelAdmin):
 class KitComponentAdmin(ImportExportModelAdmin):
     resource_classes = [KitComponentResource]
     list_display = ["kit", "component", "quantity"]
+    list_filter = ["kit__is_active", "kit__product__category"]
     list_select_related = ["kit", "component"]
     search_fields = ["^kit__code", "^component__code", "kit__name"]
     autocomplete_fields = ["kit", "component"]
@@ -366,7 +367,7 @@ class KitComponentAdmin(ImportExportModelAdmin):
 class CatalogEventAdmin(admin.ModelAdmin):
     list_display = ["occurred_at", "event_label", "actor", "product", "sku"]
     list_select_related = ["actor", "product", "sku"]
-    list_filter = ["event_type"]
+    list_filter = ["event_type", "occurred_at"]
     search_fields = ["product__code", "sku__code"]
 
     def has_add_permission(self, request):

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core import favicon
 from core import views as core_views
 
 # Each app keeps its screens in `<app>/urls.py` (namespaced) and its API in `<app>/urls_api.py`.
@@ -18,6 +19,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     *(path(f"{app}/", include(f"{app}.urls")) for app in DESK_APPS),
     path("api/v1/", include(api_v1)),

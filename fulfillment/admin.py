@@ -41,6 +41,7 @@ class CenterAdmin(ImportExportMixin, admin.ModelAdmin):
         "precedence",
         "is_active",
     ]
+    list_filter = ["is_active", "country", "region"]
     list_editable = ["precedence", "is_active"]
     search_fields = ["code", "name", "city"]
     inlines = [ArrangementInline]
@@ -49,6 +50,7 @@ class CenterAdmin(ImportExportMixin, admin.ModelAdmin):
 @admin.register(ShippingArrangement)
 class ArrangementAdmin(admin.ModelAdmin):
     list_display = ["center", "shipping_method", "country", "region", "postal_prefix", "precedence"]
+    search_fields = ["center__code", "shipping_method__code", "region", "^postal_prefix"]
     list_filter = ["center", "shipping_method", "country"]
 
 
@@ -56,7 +58,7 @@ class ArrangementAdmin(admin.ModelAdmin):
 class InventoryAdmin(ImportExportMixin, admin.ModelAdmin):
     resource_classes = [resources.InventoryResource]
     list_display = ["sku", "center", "on_hand", "allocated", "available", "updated_at"]
-    list_filter = ["center"]
+    list_filter = ["center", "sku__product__category", "updated_at"]
     search_fields = ["sku__code", "sku__name"]
     list_select_related = ["sku", "center"]
     readonly_fields = ["on_hand", "allocated", "updated_at"]
@@ -78,7 +80,7 @@ class AdjustmentAdmin(admin.ModelAdmin):
         "on_hand_after",
         "actor",
     ]
-    list_filter = ["reason", "inventory__center"]
+    list_filter = ["reason", "inventory__center", "occurred_at"]
     search_fields = ["inventory__sku__code", "note"]
     list_select_related = ["inventory__sku", "inventory__center", "actor"]
 
@@ -126,7 +128,7 @@ class ExpectedAdmin(ImportExportMixin, admin.ModelAdmin):
         "received_quantity",
         "promised_quantity",
     ]
-    list_filter = ["center", "vendor"]
+    list_filter = ["center", "vendor", "expected_date"]
     search_fields = ["sku__code", "reference"]
     readonly_fields = ["received_quantity", "promised_quantity", "created_at"]
     raw_id_fields = ["sku"]
@@ -155,7 +157,8 @@ class ExpectedAdmin(ImportExportMixin, admin.ModelAdmin):
 @admin.register(LineAllocation)
 class LineAllocationAdmin(admin.ModelAdmin):
     list_display = ["line", "kind", "quantity", "center", "expected_date", "allocated_at"]
-    list_filter = ["kind", "center"]
+    search_fields = ["^sku__code"]
+    list_filter = ["kind", "center", "allocated_at", "expected_date"]
     raw_id_fields = ["line", "inventory", "expected"]
 
     def has_add_permission(self, request):
@@ -176,6 +179,8 @@ class SettingsAdmin(admin.ModelAdmin):
 @admin.register(FulfillmentEvent)
 class FulfillmentEventAdmin(admin.ModelAdmin):
     list_display = ["occurred_at", "event_type", "object_type", "object_id", "actor"]
+    search_fields = ["object_type"]
+    list_filter = ["event_type", "object_type", "occurred_at"]
 
     def has_add_permission(self, request):
         return False
@@ -213,7 +218,7 @@ class ReleaseLineInline(admin.TabularInline):
 @admin.register(_models.Release)
 class ReleaseAdmin(_ReadOnly):
     list_display = ["number", "order", "center", "shipping_method", "status", "created_at"]
-    list_filter = ["status", "center"]
+    list_filter = ["status", "center", "created_at"]
     search_fields = ["number", "order__number"]
     raw_id_fields = ["order", "ship_to"]
     inlines = [ReleaseLineInline]
@@ -222,6 +227,6 @@ class ReleaseAdmin(_ReadOnly):
 @admin.register(_models.Shipment)
 class ShipmentAdmin(_ReadOnly):
     list_display = ["tracking_number", "carrier", "release", "amount", "capture_status"]
-    list_filter = ["capture_status", "carrier"]
+    list_filter = ["capture_status", "carrier", "shipped_at"]
     search_fields = ["tracking_number", "release__number", "order__number"]
     raw_id_fields = ["release", "order"]

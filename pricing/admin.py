@@ -14,8 +14,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from import_export.admin import ImportExportMixin
 
 from core.errors import DomainError
@@ -67,7 +68,7 @@ class CategoryPriceAdjustmentInline(admin.TabularInline):
 class PriceListAdmin(ImportExportMixin, RuleAdmin):
     resource_classes = [resources.PriceListResource]
     list_display = ["name", "currency", "kind", "segment", "organization", "priority", "is_active"]
-    list_filter = ["currency", "kind", "is_active"]
+    list_filter = ["currency", "kind", "is_active", "segment", "starts_at", "ends_at"]
     search_fields = ["name"]
     raw_id_fields = ["organization"]
     inlines = [CategoryPriceAdjustmentInline, PriceListEntryInline]
@@ -129,6 +130,7 @@ class PriceListEntryAdmin(ImportExportMixin, RuleAdmin):
 class PromotionAdmin(ImportExportMixin, RuleAdmin):
     resource_classes = [resources.PromotionResource]
     form = PromotionForm
+    change_form_template = "admin/pricing/promotion/change_form.html"
     change_list_template = "admin/pricing/promotion/change_list.html"
     list_display = [
         "name",
@@ -142,7 +144,16 @@ class PromotionAdmin(ImportExportMixin, RuleAdmin):
         "is_active",
         "uses",
     ]
-    list_filter = ["reward", "is_active", "exclusive", "is_coupon"]
+    list_filter = [
+        "reward",
+        "is_active",
+        "exclusive",
+        "is_coupon",
+        "segments",
+        "categories",
+        "starts_at",
+        "ends_at",
+    ]
     search_fields = ["name", "code"]
     raw_id_fields = ["skus", "get_skus", "gift_sku"]
     filter_horizontal = ["segments", "categories", "shipping_methods"]
@@ -229,8 +240,24 @@ class PromotionAdmin(ImportExportMixin, RuleAdmin):
             *super().get_urls(),
         ]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        promotion = self.get_object(request, object_id)
+        if promotion is not None:
+            extra_context = {**(extra_context or {}), "preview_url": self._preview_url(promotion)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _preview_url(promotion: m.Promotion) -> str:
+        """The preview, filled in with a cart this promotion is about (its SKUs at its minimum
+        quantity, its code)."""
+        quantity = max(1, promotion.min_quantity)
+        items = "\n".join(f"{sku.code} {quantity}" for sku in promotion.skus.all()[:5])
+        query = urlencode({"items": items, "codes": promotion.code})
+        return f"{reverse('admin:pricing_promotion_preview')}?{query}"
+
     def preview_view(self, request):
-        form = PreviewForm(request.POST or None)
+        # A GET from a promotion's page arrives filled in (_preview_url).
+        form = PreviewForm(request.POST or None, initial=request.GET.dict())
         priced = None
         if request.method == "POST" and form.is_valid():
             try:
@@ -327,7 +354,7 @@ class PreviewForm(forms.Form):
 class CouponAdmin(ImportExportMixin, admin.ModelAdmin):
     resource_classes = [resources.CouponResource]
     list_display = ["code", "promotion", "customer", "status", "issued_at", "expires_at", "order"]
-    list_filter = ["status", "promotion"]
+    list_filter = ["status", "promotion", "issued_at", "expires_at", "customer__segments"]
     search_fields = ["code", "customer__logon_id"]
     raw_id_fields = ["customer", "order"]
     readonly_fields = ["consumed_at"]
@@ -353,7 +380,8 @@ class CouponAdmin(ImportExportMixin, admin.ModelAdmin):
 @admin.register(m.PromotionUsage)
 class PromotionUsageAdmin(admin.ModelAdmin):
     list_display = ["promotion", "order", "customer", "status", "amount", "modified_at"]
-    list_filter = ["status", "promotion"]
+    search_fields = ["promotion__name", "=order__number", "^customer__logon_id"]
+    list_filter = ["status", "promotion", "created_at"]
     raw_id_fields = ["order", "customer"]
 
     def has_add_permission(self, request):
@@ -374,7 +402,8 @@ class OrderAdjustmentAdmin(admin.ModelAdmin):
         "requested_by",
         "approved_by",
     ]
-    list_filter = ["status", "kind", "reason_code"]
+    search_fields = ["=order__number", "comment", "requested_by__username"]
+    list_filter = ["status", "kind", "reason_code", "created_at", "decided_at"]
     raw_id_fields = ["order", "line"]
 
     def has_add_permission(self, request):
@@ -390,6 +419,7 @@ class AdjustmentLimitAdmin(RuleAdmin):
     coupons (a coupon's percentage or amount off counts against the same limits)."""
 
     list_display = ["group", "max_percent", "max_amount"]
+    search_fields = ["group__name"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "group":
@@ -400,7 +430,8 @@ class AdjustmentLimitAdmin(RuleAdmin):
 @admin.register(m.PricingEvent)
 class PricingEventAdmin(admin.ModelAdmin):
     list_display = ["occurred_at", "event_label", "subject", "order", "actor"]
-    list_filter = ["event_type"]
+    search_fields = ["subject", "=order__number", "actor__username"]
+    list_filter = ["event_type", "occurred_at"]
     raw_id_fields = ["order"]
 
     def has_add_permission(self, request):
@@ -425,7 +456,8 @@ class ShippingRateBandInline(admin.TabularInline):
 class ShippingRateAdmin(ImportExportMixin, RuleAdmin):
     resource_classes = [resources.ShippingRateResource]
     list_display = ["method", "currency", "country", "basis", "amount"]
-    list_filter = ["method", "currency", "basis"]
+    search_fields = ["method__code", "method__name"]
+    list_filter = ["method", "currency", "basis", "country"]
     inlines = [ShippingRateBandInline]
 
 
@@ -440,6 +472,8 @@ class ShippingRateInline(admin.TabularInline):
 class ShippingMethodAdmin(ImportExportMixin, RuleAdmin):
     resource_classes = [resources.ShippingMethodResource]
     list_display = ["name", "code", "carrier", "is_active"]
+    search_fields = ["code", "name", "carrier"]
+    list_filter = ["is_active", "carrier"]
     inlines = [ShippingRateInline]
 
 
@@ -452,6 +486,7 @@ class TaxRateInline(admin.TabularInline):
 class TaxCategoryAdmin(ImportExportMixin, RuleAdmin):
     resource_classes = [resources.TaxCategoryResource]
     list_display = ["code", "name"]
+    search_fields = ["code", "name"]
     inlines = [TaxRateInline]
 
 
@@ -459,4 +494,5 @@ class TaxCategoryAdmin(ImportExportMixin, RuleAdmin):
 class TaxRateAdmin(ImportExportMixin, RuleAdmin):
     resource_classes = [resources.TaxRateResource]
     list_display = ["name", "category", "country", "region", "postal_prefix", "rate"]
+    search_fields = ["name", "^postal_prefix", "category__code"]
     list_filter = ["category", "country", "region"]
