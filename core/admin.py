@@ -4,7 +4,7 @@ from django.contrib.auth import password_validation
 
 from core import staff
 from core.models import JobRun, StaffEvent, StaffUser
-from core.roles import Role, StaffPerm
+from core.roles import GRANTABLE_PERMISSIONS, Role, StaffPerm
 
 
 @admin.register(JobRun)
@@ -49,6 +49,14 @@ class StaffUserForm(forms.ModelForm):
         help_text="What the user may do comes only from these roles. A CSR's adjustment "
         "limits are those of the CSR role (Pricing › Adjustment limits).",
     )
+    grants = forms.MultipleChoiceField(
+        choices=[(str(perm), label) for perm, label in GRANTABLE_PERMISSIONS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Also may",
+        help_text="The only permissions given one user on top of their roles. Appeasement "
+        "coupons count against the adjustment limits of the user's roles.",
+    )
     password = forms.CharField(
         widget=forms.PasswordInput(render_value=False),
         required=False,
@@ -65,6 +73,7 @@ class StaffUserForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["roles"].initial = [r.value for r in staff.roles_of(self.instance)]
+            self.fields["grants"].initial = staff.grants_of(self.instance)
             self.fields["username"].disabled = True
         else:
             self.fields["password"].required = True
@@ -94,7 +103,16 @@ class StaffUserAdmin(admin.ModelAdmin):
     list_filter = ["is_active", RoleFilter, "last_login", "date_joined"]
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
-    fields = ["username", "first_name", "last_name", "email", "roles", "is_active", "password"]
+    fields = [
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "roles",
+        "grants",
+        "is_active",
+        "password",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(is_superuser=False).prefetch_related("groups")
@@ -134,6 +152,7 @@ class StaffUserAdmin(admin.ModelAdmin):
                 actor=request.user,
                 user=obj,
                 roles=data["roles"],
+                grants=data["grants"],
                 is_active=data["is_active"],
                 password=data["password"],
                 **profile,
@@ -143,6 +162,7 @@ class StaffUserAdmin(admin.ModelAdmin):
                 actor=request.user,
                 username=data["username"],
                 roles=data["roles"],
+                grants=data["grants"],
                 password=data["password"],
                 **profile,
             )

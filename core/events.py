@@ -105,6 +105,7 @@ class EventType(IntEnum):
     STAFF_ENABLED = 903
     STAFF_PASSWORD_RESET = 904
     STAFF_PROFILE_CHANGED = 905
+    STAFF_GRANTS_SET = 906
     # auctions: 700-799
 
     @property

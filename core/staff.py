@@ -1,12 +1,13 @@
-"""Staff users, as a store admin manages them: create, give the four roles, disable or enable,
-set a new password. Every change is audited (StaffEvent).
+"""Staff users, as a store admin manages them: create, give the four roles (and the few
+permissions core.roles.GRANTABLE_PERMISSIONS lets a store admin give one user), disable or
+enable, set a new password. Every change is audited (StaffEvent).
 
-A store admin never reaches superuser status or single permissions: what a user may do comes
-only from the roles (core.roles), `is_staff` (the Django admin) follows the roles, and
-superusers are out of a store admin's reach altogether.
+A store admin never reaches superuser status or any other single permission: what a user may
+do comes from the roles and those grants only, `is_staff` (the Django admin) follows the roles,
+and superusers are out of a store admin's reach altogether.
 """
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,7 +16,7 @@ from core.errors import DomainError, NotAllowed
 from core.events import EventType
 from core.models import StaffEvent, StaffUser
 from core.permissions import require
-from core.roles import ADMIN_SITE_ROLES, Role, StaffPerm
+from core.roles import ADMIN_SITE_ROLES, GRANTABLE_PERMISSIONS, Role, StaffPerm
 
 PROFILE_FIELDS = ("first_name", "last_name", "email")
 
@@ -34,6 +35,37 @@ def _roles(names) -> list[Role]:
 def roles_of(user) -> list[Role]:
     names = {group.name for group in user.groups.all()}
     return [role for role in Role if role.value in names]
+
+
+def _grants(names) -> list[str]:
+    grants = sorted({str(name) for name in names})
+    refused = set(grants) - {str(p) for p in GRANTABLE_PERMISSIONS}
+    if refused:
+        raise NotAllowed(f"A store admin cannot give {', '.join(sorted(refused))}.")
+    return grants
+
+
+def _permission(spec: str) -> Permission:
+    app_label, codename = spec.split(".", 1)
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def grants_of(user) -> list[str]:
+    """The grantable permissions the user holds on their own (not through a role)."""
+    held = {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in user.user_permissions.select_related("content_type")
+    }
+    return sorted(held & {str(p) for p in GRANTABLE_PERMISSIONS})
+
+
+def _set_grants(user, grants: list[str]) -> None:
+    """The grantable permissions as given; any other permission of the user stays."""
+    for spec in GRANTABLE_PERMISSIONS:
+        if str(spec) in grants:
+            user.user_permissions.add(_permission(spec))
+        else:
+            user.user_permissions.remove(_permission(spec))
 
 
 def _check_password(password: str, user) -> None:
@@ -55,9 +87,10 @@ def _set_roles(user, roles: list[Role]) -> None:
 
 
 @transaction.atomic
-def staff_create(*, actor, username: str, roles, password: str, **profile) -> StaffUser:
+def staff_create(*, actor, username: str, roles, password: str, grants=(), **profile) -> StaffUser:
     require(actor, StaffPerm.MANAGE_STAFF, "add staff users")
     roles = _roles(roles)
+    grants = _grants(grants)
     username = username.strip()
     if not username:
         raise DomainError("Give the user name.", field="username")
@@ -68,12 +101,14 @@ def staff_create(*, actor, username: str, roles, password: str, **profile) -> St
     user.set_password(password)
     user.save()
     _set_roles(user, roles)
+    _set_grants(user, grants)
     _event(
         EventType.STAFF_CREATED,
         actor,
         user,
         username=username,
         roles=[r.value for r in roles],
+        grants=grants,
         **{k: getattr(user, k) for k in PROFILE_FIELDS},
     )
     return user
@@ -81,15 +116,16 @@ def staff_create(*, actor, username: str, roles, password: str, **profile) -> St
 
 @transaction.atomic
 def staff_update(
-    *, actor, user, roles, is_active: bool, password: str = "", **profile
+    *, actor, user, roles, is_active: bool, password: str = "", grants=(), **profile
 ) -> StaffUser:
-    """Roles, active or not, a new password (when given) and name/e-mail: one event per kind
-    of change."""
+    """Roles, grants, active or not, a new password (when given) and name/e-mail: one event
+    per kind of change."""
     require(actor, StaffPerm.MANAGE_STAFF, "change staff users")
     user = StaffUser.objects.select_for_update().get(pk=user.pk)
     if user.is_superuser:
         raise NotAllowed("Superusers are changed by a superuser only.")
     roles = _roles(roles)
+    grants = _grants(grants)
     if user.pk == actor.pk and not is_active:
         raise DomainError("You cannot disable yourself.", field="is_active")
     old_roles = roles_of(user)
@@ -102,6 +138,10 @@ def staff_update(
             old=[r.value for r in old_roles],
             new=[r.value for r in roles],
         )
+    old_grants = grants_of(user)
+    if old_grants != grants:
+        _set_grants(user, grants)
+        _event(EventType.STAFF_GRANTS_SET, actor, user, old=old_grants, new=grants)
     if user.is_active != is_active:
         user.is_active = is_active
         user.save(update_fields=["is_active"])

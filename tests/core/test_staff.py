@@ -110,3 +110,31 @@ def test_only_staff_managers_and_not_oneself_disabled(client, csr, store_admin):
     assert store_admin.has_perm(str(StaffPerm.MANAGE_STAFF))
     client.force_login(csr)
     assert client.get(reverse("admin:core_staffuser_changelist")).status_code == 302
+
+
+def test_the_one_grantable_permission_and_nothing_else(client, store_admin):
+    client.force_login(store_admin)
+    response = client.post(
+        reverse("admin:core_staffuser_add"), _form(grants=["core.issue_appeasement_coupons"])
+    )
+    assert response.status_code == 302
+    casey = User.objects.get(username="casey")
+    assert casey.has_perm("core.issue_appeasement_coupons")
+    assert staff.grants_of(casey) == ["core.issue_appeasement_coupons"]
+    response = client.post(
+        reverse("admin:core_staffuser_add"),
+        _form(username="dana", grants=["core.manage_staff"]),
+    )
+    assert response.status_code == 200  # not a choice
+    assert not User.objects.filter(username="dana").exists()
+    with pytest.raises(NotAllowed):
+        staff.staff_update(
+            actor=store_admin,
+            user=casey,
+            roles=["CSR"],
+            is_active=True,
+            grants=["core.supervise_csrs"],
+        )
+    staff.staff_update(actor=store_admin, user=casey, roles=["CSR"], is_active=True, grants=[])
+    assert not User.objects.get(pk=casey.pk).has_perm("core.issue_appeasement_coupons")
+    assert StaffEvent.objects.filter(user=casey, event_type=EventType.STAFF_GRANTS_SET).exists()

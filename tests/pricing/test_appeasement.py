@@ -4,13 +4,14 @@ within the role's limits; the wallet is in the API; store admins issue to a memb
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from core.errors import NotAllowed
 from core.roles import Role
 from pricing import models as m
 from pricing import services
+from tests.conftest import make_staff
 from tests.customers.factories import CustomerFactory, SegmentFactory
 from tests.pricing.factories import PromotionFactory
 
@@ -29,7 +30,11 @@ def _coupon_promotion(name="Sorry 10 off", amount="10.00"):
 
 
 @pytest.fixture
-def csr_limit(db):
+def csr_limit(db, csr, supervisor):
+    """The CSR role's limits, and a CSR and a supervisor given appeasement coupons."""
+    permission = Permission.objects.get(codename="issue_appeasement_coupons")
+    for user in (csr, supervisor):
+        user.user_permissions.add(permission)
     return m.AdjustmentLimit.objects.create(
         group=Group.objects.get(name=Role.CSR.value), max_percent=10, max_amount=Decimal("15")
     )
@@ -60,8 +65,13 @@ def test_csr_issues_within_the_limit_from_the_customer_page(csr_client, csr, csr
     assert m.Coupon.objects.filter(customer=customer).count() == 1
 
 
-def test_limits_and_rules(csr, supervisor, store_admin, nobody, csr_limit):
+def test_limits_and_rules(csr, supervisor, store_admin, nobody, csr_limit, django_user_model):
     customer = CustomerFactory()
+    untrusted = make_staff(django_user_model, "csr2", Role.CSR)
+    with pytest.raises(NotAllowed, match="issue appeasement coupons"):
+        services.issue_appeasement_coupon(
+            promotion=_coupon_promotion(), customer=customer, actor=untrusted, reason="x"
+        )
     percent = PromotionFactory(
         name="Sorry 20%", percent=Decimal("20"), is_coupon=True, coupon_valid_days=30
     )
