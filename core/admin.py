@@ -39,15 +39,15 @@ class RoleFilter(admin.SimpleListFilter):
 
 
 class StaffUserForm(forms.ModelForm):
-    """Name, e-mail, active, the four roles and a new password; nothing else of a user (no
-    superuser status, no single permissions, no other groups)."""
+    """Name, e-mail, active, the four roles, the grantable permissions and a new password;
+    nothing else of a user (no superuser status, no other permission, no other group)."""
 
     roles = forms.MultipleChoiceField(
         choices=[(role.value, role.value) for role in Role],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="What the user may do comes only from these roles. A CSR's adjustment "
-        "limits are those of the CSR role (Pricing › Adjustment limits).",
+        help_text="What the user may do comes from these roles. A CSR's adjustment limits "
+        "are those of the CSR role (Pricing › Adjustment limits).",
     )
     grants = forms.MultipleChoiceField(
         choices=[(str(perm), label) for perm, label in GRANTABLE_PERMISSIONS.items()],

@@ -25,16 +25,19 @@ def _event(event_type: EventType, actor, user, **data) -> None:
     StaffEvent.objects.create(event_type=int(event_type), actor=actor, user=user, data=data)
 
 
+def _in_role_order(names) -> list[Role]:
+    return [role for role in Role if role.value in set(names)]
+
+
 def _roles(names) -> list[Role]:
-    try:
-        return sorted({Role(name) for name in names})
-    except ValueError:
-        raise DomainError(f"Roles are {', '.join(r.value for r in Role)}.", field="roles") from None
+    names = [str(name) for name in names]
+    if set(names) - {role.value for role in Role}:
+        raise DomainError(f"Roles are {', '.join(r.value for r in Role)}.", field="roles")
+    return _in_role_order(names)
 
 
 def roles_of(user) -> list[Role]:
-    names = {group.name for group in user.groups.all()}
-    return [role for role in Role if role.value in names]
+    return _in_role_order(group.name for group in user.groups.all())
 
 
 def _grants(names) -> list[str]:
