@@ -121,8 +121,29 @@ class DescriptiveValueInline(admin.TabularInline):
     autocomplete_fields = ["attribute"]
 
 
+class SKUInlineFormSet(forms.BaseInlineFormSet):
+    """A SKU added here has no attribute values: the combination rule refuses it for a product
+    with defining attributes (add those on the SKU page, or generate them)."""
+
+    def clean(self):
+        super().clean()
+        adding = [
+            form
+            for form in self.extra_forms
+            if form.has_changed() and not self._should_delete_form(form)
+        ]
+        if adding:
+            try:
+                services.sku_combination_key(product=self.instance, values=[])
+            except DomainError as exc:
+                raise forms.ValidationError(
+                    f"{exc.message} Add such a SKU on the SKU page or generate the missing SKUs."
+                ) from None
+
+
 class SKUInline(admin.TabularInline):
     model = SKU
+    formset = SKUInlineFormSet
     extra = 0
     fields = ["code", "name", "kind", "weight_kg", "is_active", "variant_key"]
     readonly_fields = ["variant_key"]
@@ -195,6 +216,11 @@ class ProductAdmin(ImportExportModelAdmin):
         ),
     ]
     inlines = [ProductAxisInline, DescriptiveValueInline, SKUInline]
+
+    def get_inlines(self, request, obj):
+        # SKUs follow the defining attributes, which a new product gets in the same save.
+        return self.inlines if obj else [ProductAxisInline, DescriptiveValueInline]
+
     actions = ["generate_missing_skus", "discontinue_now"]
 
     def get_queryset(self, request):

@@ -144,3 +144,34 @@ def test_admin_sku_form_keeps_the_same_rule(client, store_admin):
     response = client.post(reverse("admin:catalog_sku_add"), data)
     assert response.status_code == 302
     assert SKU.objects.get(code="NEW-SKU-X").variant_key
+
+
+def test_the_product_page_adds_no_sku_outside_the_combinations(client, store_admin):
+    from django.urls import reverse
+
+    product = _catalog()
+    client.force_login(store_admin)
+    data = {
+        "code": product.code,
+        "name": product.name,
+        "category": product.category_id,
+        "tax_code": "standard",
+        "available_from_0": "2020-01-01",
+        "available_from_1": "00:00",
+        # the existing rows are left as they are (no initial forms posted)
+        "axes-TOTAL_FORMS": "0",
+        "axes-INITIAL_FORMS": "0",
+        "descriptions-TOTAL_FORMS": "0",
+        "descriptions-INITIAL_FORMS": "0",
+        "skus-TOTAL_FORMS": "1",
+        "skus-INITIAL_FORMS": "0",
+        "skus-0-code": "NEW-SKU-X",
+        "skus-0-name": "Ring binder X",
+        "skus-0-kind": "item",
+        "skus-0-weight_kg": "0.450",
+        "skus-0-is_active": "on",
+    }
+    response = client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
+    assert response.status_code == 200
+    assert "exactly one Colour" in response.content.decode()
+    assert not SKU.objects.filter(code="NEW-SKU-X").exists()
