@@ -26,7 +26,8 @@ def _event(event_type: EventType, actor, user, **data) -> None:
 
 
 def _in_role_order(names) -> list[Role]:
-    return [role for role in Role if role.value in set(names)]
+    names = set(names)
+    return [role for role in Role if role.value in names]
 
 
 def _roles(names) -> list[Role]:

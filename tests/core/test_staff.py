@@ -138,3 +138,21 @@ def test_the_one_grantable_permission_and_nothing_else(client, store_admin):
     staff.staff_update(actor=store_admin, user=casey, roles=["CSR"], is_active=True, grants=[])
     assert not User.objects.get(pk=casey.pk).has_perm("core.issue_appeasement_coupons")
     assert StaffEvent.objects.filter(user=casey, event_type=EventType.STAFF_GRANTS_SET).exists()
+
+
+def test_saving_an_unchanged_user_writes_no_event(store_admin, django_user_model):
+    both = staff.staff_create(
+        actor=store_admin,
+        username="ops-admin",
+        roles=[Role.OPERATIONS.value, Role.STORE_ADMIN.value],
+        password=PASSWORD,
+    )
+    assert User.objects.get(pk=both.pk).is_staff  # the admin site's roles open the admin
+    before = StaffEvent.objects.count()
+    staff.staff_update(
+        actor=store_admin,
+        user=both,
+        roles=[Role.STORE_ADMIN.value, Role.OPERATIONS.value],
+        is_active=True,
+    )
+    assert StaffEvent.objects.count() == before
