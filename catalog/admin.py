@@ -5,6 +5,7 @@ List pages select their related rows up front (list_select_related / annotations
 costs the same number of queries whatever its length.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
@@ -25,7 +26,14 @@ from catalog.models import (
     ProductState,
     buyable_q,
 )
-from catalog.resources import ProductResource, SKUResource
+from catalog.resources import (
+    AssociationResource,
+    AttributeResource,
+    CategoryResource,
+    KitComponentResource,
+    ProductResource,
+    SKUResource,
+)
 from core.errors import DomainError
 
 
@@ -37,7 +45,8 @@ def _report(request, exc: DomainError) -> None:
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ImportExportModelAdmin):
+    resource_classes = [CategoryResource]
     list_display = ["indented_name", "code", "parent", "depth", "product_count"]
     list_select_related = ["parent"]
     search_fields = ["name", "code"]
@@ -68,7 +77,8 @@ class AttributeValueInline(admin.TabularInline):
 
 
 @admin.register(Attribute)
-class AttributeAdmin(admin.ModelAdmin):
+class AttributeAdmin(ImportExportModelAdmin):
+    resource_classes = [AttributeResource]
     list_display = ["name", "code", "value_count"]
     search_fields = ["name", "code"]
     inlines = [AttributeValueInline]
@@ -111,8 +121,29 @@ class DescriptiveValueInline(admin.TabularInline):
     autocomplete_fields = ["attribute"]
 
 
+class SKUInlineFormSet(forms.BaseInlineFormSet):
+    """A SKU added here has no attribute values: the combination rule refuses it for a product
+    with defining attributes (add those on the SKU page, or generate them)."""
+
+    def clean(self):
+        super().clean()
+        adding = [
+            form
+            for form in self.extra_forms
+            if form.has_changed() and not self._should_delete_form(form)
+        ]
+        if adding:
+            try:
+                services.sku_combination_key(product=self.instance, values=[])
+            except DomainError as exc:
+                raise forms.ValidationError(
+                    f"{exc.message} Add such a SKU on the SKU page or generate the missing SKUs."
+                ) from None
+
+
 class SKUInline(admin.TabularInline):
     model = SKU
+    formset = SKUInlineFormSet
     extra = 0
     fields = ["code", "name", "kind", "weight_kg", "is_active", "variant_key"]
     readonly_fields = ["variant_key"]
@@ -165,7 +196,7 @@ class ProductAdmin(ImportExportModelAdmin):
         "sku_count",
     ]
     list_select_related = ["category"]
-    list_filter = [StateFilter, "category", "tax_code"]
+    list_filter = [StateFilter, "category", "tax_code", "available_from", "discontinued_at"]
     search_fields = ["code", "name", "=skus__code"]
     autocomplete_fields = ["category"]
     readonly_fields = ["state"]
@@ -185,6 +216,11 @@ class ProductAdmin(ImportExportModelAdmin):
         ),
     ]
     inlines = [ProductAxisInline, DescriptiveValueInline, SKUInline]
+
+    def get_inlines(self, request, obj):
+        # SKUs follow the defining attributes, which a new product gets in the same save.
+        return self.inlines if obj else [ProductAxisInline, DescriptiveValueInline]
+
     actions = ["generate_missing_skus", "discontinue_now"]
 
     def get_queryset(self, request):
@@ -252,8 +288,45 @@ class BuyableFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SKUForm(forms.ModelForm):
+    """The SKU with its combination of defining attribute values, checked by the same rule as
+    the import (catalog.services.sku_combination_key)."""
+
+    combination = forms.ModelMultipleChoiceField(
+        AttributeValue.objects.select_related("attribute"),
+        required=False,
+        help_text="One value of each of the product's defining attributes (none if it has none).",
+    )
+
+    class Meta:
+        model = SKU
+        fields = ["code", "product", "name", "kind", "service_type", "weight_kg", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["combination"].initial = list(
+                self.instance.values.values_list("value_id", flat=True)
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        product = cleaned.get("product")
+        if product is not None:
+            try:
+                services.sku_combination_key(
+                    product=product,
+                    values=cleaned.get("combination") or [],
+                    sku=self.instance if self.instance.pk else None,
+                )
+            except DomainError as exc:
+                self.add_error("combination", exc.message)
+        return cleaned
+
+
 @admin.register(SKU)
 class SKUAdmin(ImportExportModelAdmin):
+    form = SKUForm
     resource_classes = [SKUResource]
     list_display = ["code", "name", "product", "category", "kind", "is_active", "buyable_now"]
     list_select_related = ["product", "product__category"]
@@ -269,9 +342,16 @@ class SKUAdmin(ImportExportModelAdmin):
         "service_type",
         "weight_kg",
         "is_active",
+        "combination",
         "variant_key",
     ]
     inlines = [KitComponentInline, AssociationInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.sku_set_combination(
+            sku=obj, values=form.cleaned_data["combination"], actor=request.user
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_buyable()
@@ -290,17 +370,20 @@ class SKUAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Association)
-class AssociationAdmin(admin.ModelAdmin):
+class AssociationAdmin(ImportExportModelAdmin):
+    resource_classes = [AssociationResource]
     list_display = ["source", "kind", "target", "rank", "note"]
     list_select_related = ["source", "target"]
-    list_filter = ["kind"]
+    list_filter = ["kind", "source__product__category"]
     search_fields = ["^source__code", "^target__code", "source__name", "target__name"]
     autocomplete_fields = ["source", "target"]
 
 
 @admin.register(KitComponent)
-class KitComponentAdmin(admin.ModelAdmin):
+class KitComponentAdmin(ImportExportModelAdmin):
+    resource_classes = [KitComponentResource]
     list_display = ["kit", "component", "quantity"]
+    list_filter = ["kit__is_active", "kit__product__category"]
     list_select_related = ["kit", "component"]
     search_fields = ["^kit__code", "^component__code", "kit__name"]
     autocomplete_fields = ["kit", "component"]
@@ -310,7 +393,7 @@ class KitComponentAdmin(admin.ModelAdmin):
 class CatalogEventAdmin(admin.ModelAdmin):
     list_display = ["occurred_at", "event_label", "actor", "product", "sku"]
     list_select_related = ["actor", "product", "sku"]
-    list_filter = ["event_type"]
+    list_filter = ["event_type", "occurred_at"]
     search_fields = ["product__code", "sku__code"]
 
     def has_add_permission(self, request):

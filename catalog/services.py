@@ -184,6 +184,71 @@ def generate_skus(*, product: Product, actor=None, weight_kg=None) -> list[SKU]:
     return created
 
 
+def sku_combination_key(*, product: Product, values, sku: SKU | None = None) -> str:
+    """The variant key of a SKU of `product` with these attribute values, refused unless it is
+    one value of each of the product's defining attributes, from the values it comes in, that no
+    other SKU of the product has (one SKU per combination). A product without defining
+    attributes takes SKUs without values. The admin's SKU form and the SKU import both ask this.
+    """
+    axes = list(product.axes.select_related("attribute").prefetch_related("values"))
+    values = list(values)
+    if not axes:
+        if values:
+            raise DomainError(
+                f"{product.code} has no defining attributes, so its SKUs have no attribute values.",
+                field="attribute_values",
+            )
+        return ""
+    by_attribute: dict[int, list] = {}
+    for value in values:
+        by_attribute.setdefault(value.attribute_id, []).append(value)
+    names = ", ".join(axis.attribute.name for axis in axes)
+    for axis in axes:
+        chosen = by_attribute.pop(axis.attribute_id, [])
+        if len(chosen) != 1:
+            raise DomainError(
+                f"{product.code} comes in {names}: give the SKU exactly one "
+                f"{axis.attribute.name} (it has {len(chosen)}).",
+                field="attribute_values",
+            )
+        if chosen[0] not in axis.values.all():
+            raise DomainError(
+                f"{product.code} does not come in {axis.attribute.name} {chosen[0].value}.",
+                field="attribute_values",
+            )
+    if by_attribute:
+        strangers = ", ".join(v.value for chosen in by_attribute.values() for v in chosen)
+        raise DomainError(
+            f"{strangers}: not a value of a defining attribute of {product.code} ({names}).",
+            field="attribute_values",
+        )
+    key = variant_key(value.pk for value in values)
+    taken = product.skus.filter(variant_key=key).exclude(pk=sku.pk if sku else None).first()
+    if taken:
+        raise DomainError(
+            f"{taken.code} already is {', '.join(v.value for v in values)} of {product.code} "
+            "(one SKU per combination).",
+            field="attribute_values",
+        )
+    return key
+
+
+@transaction.atomic
+def sku_set_combination(*, sku: SKU, values, actor=None) -> SKU:
+    """Give `sku` its combination of defining attribute values (checked as above)."""
+    _require_admin(actor, "change SKUs")
+    values = list(values)
+    key = sku_combination_key(product=sku.product, values=values, sku=sku)
+    sku.values.all().delete()
+    SKUAttributeValue.objects.bulk_create(
+        SKUAttributeValue(sku=sku, attribute_id=value.attribute_id, value=value) for value in values
+    )
+    if sku.variant_key != key:
+        sku.variant_key = key
+        sku.save(update_fields=["variant_key"])
+    return sku
+
+
 # --- lifecycle ----------------------------------------------------------------------------------
 
 

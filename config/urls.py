@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core import favicon
 from core import views as core_views
 
 # Each app keeps its screens in `<app>/urls.py` (namespaced) and its API in `<app>/urls_api.py`.
@@ -24,6 +25,7 @@ urlpatterns = [
     path("security/", core_views.security, name="security"),
     path("security/unlock/", core_views.unlock, name="security-unlock"),
     path("security/sessions/end/", core_views.end_session, name="security-end-session"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     *(path(f"{app}/", include(f"{app}.urls")) for app in DESK_APPS),
     path("api/v1/", include(api_v1)),

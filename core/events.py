@@ -98,6 +98,14 @@ class EventType(IntEnum):
     BACKORDERS_DROPPED = 517
     CART_ALLOCATION_REFRESHED = 518
     # returns: 600-699
+    # core (staff): 900-999
+    STAFF_CREATED = 900
+    STAFF_ROLES_SET = 901
+    STAFF_DISABLED = 902
+    STAFF_ENABLED = 903
+    STAFF_PASSWORD_RESET = 904
+    STAFF_PROFILE_CHANGED = 905
+    STAFF_GRANTS_SET = 906
     # auctions: 700-799
 
     @property

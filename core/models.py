@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
@@ -17,6 +18,8 @@ class Desk(models.Model):
             ("supervise_csrs", "Can approve adjustments over a CSR's limit"),
             ("manage_store", "Can manage catalog, prices and promotions"),
             ("run_operations", "Can run and watch the scheduled jobs"),
+            ("manage_staff", "Can add staff users, give them roles, disable them"),
+            ("issue_appeasement_coupons", "Can put a coupon in a caller's wallet, within limits"),
         ]
 
     def __str__(self) -> str:
@@ -124,3 +127,30 @@ class JobRun(models.Model):
     def summary(self) -> str:
         shown = {k: v for k, v in self.counts.items() if k != "seconds"}
         return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown.items())
+
+
+class StaffUser(User):
+    """Staff users as a store admin sees them (core.staff, core.admin): name, roles, active,
+    password; never superuser status or single permissions."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = "staff user"
+
+    def __str__(self) -> str:
+        return self.get_username()
+
+
+class StaffEvent(AuditEvent):
+    """Audit rows for staff changes (created, roles, disabled or enabled, password reset)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_events"
+    )
+
+    class Meta(AuditEvent.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.event_label}: {self.user_id}"

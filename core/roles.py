@@ -45,6 +45,24 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 ROLE_PERMISSIONS[Role.STORE_ADMIN] = [*ROLE_PERMISSIONS[Role.STORE_ADMIN], "returns.*"]
 
 
+# Staff management and appeasement coupons (issue 23), on top of the table above.
+class StaffPerm(StrEnum):
+    MANAGE_STAFF = "core.manage_staff"
+    ISSUE_APPEASEMENT = "core.issue_appeasement_coupons"
+
+
+ROLE_PERMISSIONS[Role.STORE_ADMIN] += [StaffPerm.MANAGE_STAFF, StaffPerm.ISSUE_APPEASEMENT]
+
+# The only permissions a store admin may give one user on top of their roles (core.staff):
+# appeasement coupons go to the CSRs and supervisors the store trusts with them.
+GRANTABLE_PERMISSIONS: dict[StaffPerm, str] = {
+    StaffPerm.ISSUE_APPEASEMENT: "Issue appeasement coupons (within the role's limits)",
+}
+
+# Roles that work in the Django admin (it needs is_staff): kept in step with the roles.
+ADMIN_SITE_ROLES = frozenset({Role.STORE_ADMIN, Role.OPERATIONS})
+
+
 def _resolve(permission_model, spec: str):
     app_label, codename = spec.split(".", 1)
     found = permission_model.objects.filter(content_type__app_label=app_label)

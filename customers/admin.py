@@ -92,7 +92,7 @@ class CustomerAdmin(ImportExportModelAdmin):
         "is_enabled",
         "created_at",
     ]
-    list_filter = ["is_enabled", "must_change_password", "segments", "organization"]
+    list_filter = ["is_enabled", "must_change_password", "segments", "organization", "created_at"]
     search_fields = ["^logon_id", "^last_name", "^first_name", "^email", "phone_digits"]
     search_help_text = "Logon ID, last or first name, e-mail (starts with), or phone digits."
     list_select_related = ["organization"]
@@ -176,7 +176,7 @@ class PaymentMethodAdmin(admin.ModelAdmin):
 class CustomerEventAdmin(admin.ModelAdmin):
     list_display = ["occurred_at", "customer", "event_label", "actor", "summary"]
     list_select_related = ["customer", "actor"]
-    list_filter = ["event_type"]
+    list_filter = ["event_type", "occurred_at"]
     search_fields = ["^customer__logon_id"]
     show_full_result_count = False
 

@@ -162,11 +162,14 @@ def create(request):
     )
 
 
-def _order_urls(customer) -> dict:
+def _linked_urls(customer) -> dict:
+    """Screens of the apps above customers (orders, pricing) by URL name: customers cannot
+    import them."""
     urls = {}
     for key, name in (
         ("new_order_url", "orders:cart_new_for_customer"),
         ("orders_url", "orders:customer_orders"),
+        ("wallet_url", "pricing:customer_wallet"),
     ):
         try:
             urls[key] = reverse(name, args=[customer.pk])
@@ -199,7 +202,7 @@ def _detail(request, customer, *, status=200, **overrides):
         "edit_address": None,
         "open_dialog": "",
         "phone_display": services.format_phone(customer.phone),
-        **_order_urls(customer),
+        **_linked_urls(customer),
     }
     context.update(overrides)
     return render(request, "customers/detail.html", context, status=status)

@@ -5,9 +5,11 @@ through the services (adjust, receive, allocate), which lock, check and audit.
 """
 
 from django.contrib import admin, messages
+from import_export.admin import ImportExportMixin
 
 from core.errors import DomainError
 from fulfillment import models as _models
+from fulfillment import resources
 from fulfillment.inventory import stock
 from fulfillment.models import (
     ExpectedInventory,
@@ -28,7 +30,8 @@ class ArrangementInline(admin.TabularInline):
 
 
 @admin.register(FulfillmentCenter)
-class CenterAdmin(admin.ModelAdmin):
+class CenterAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.FulfillmentCenterResource]
     list_display = [
         "code",
         "name",
@@ -39,6 +42,7 @@ class CenterAdmin(admin.ModelAdmin):
         "precedence",
         "is_active",
     ]
+    list_filter = ["is_active", "country", "region"]
     list_editable = ["precedence", "is_active"]
     search_fields = ["code", "name", "city"]
     inlines = [ArrangementInline]
@@ -47,13 +51,15 @@ class CenterAdmin(admin.ModelAdmin):
 @admin.register(ShippingArrangement)
 class ArrangementAdmin(admin.ModelAdmin):
     list_display = ["center", "shipping_method", "country", "region", "postal_prefix", "precedence"]
+    search_fields = ["center__code", "shipping_method__code", "region", "^postal_prefix"]
     list_filter = ["center", "shipping_method", "country"]
 
 
 @admin.register(Inventory)
-class InventoryAdmin(admin.ModelAdmin):
+class InventoryAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.InventoryResource]
     list_display = ["sku", "center", "on_hand", "allocated", "available", "updated_at"]
-    list_filter = ["center"]
+    list_filter = ["center", "sku__product__category", "updated_at"]
     search_fields = ["sku__code", "sku__name"]
     list_select_related = ["sku", "center"]
     readonly_fields = ["on_hand", "allocated", "updated_at"]
@@ -75,7 +81,7 @@ class AdjustmentAdmin(admin.ModelAdmin):
         "on_hand_after",
         "actor",
     ]
-    list_filter = ["reason", "inventory__center"]
+    list_filter = ["reason", "inventory__center", "occurred_at"]
     search_fields = ["inventory__sku__code", "note"]
     list_select_related = ["inventory__sku", "inventory__center", "actor"]
 
@@ -90,7 +96,8 @@ class AdjustmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.VendorResource]
     list_display = ["code", "name", "email"]
     search_fields = ["code", "name"]
 
@@ -110,7 +117,8 @@ def receive_all(modeladmin, request, queryset):
 
 
 @admin.register(ExpectedInventory)
-class ExpectedAdmin(admin.ModelAdmin):
+class ExpectedAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.ExpectedInventoryResource]
     list_display = [
         "expected_date",
         "sku",
@@ -121,7 +129,7 @@ class ExpectedAdmin(admin.ModelAdmin):
         "received_quantity",
         "promised_quantity",
     ]
-    list_filter = ["center", "vendor"]
+    list_filter = ["center", "vendor", "expected_date"]
     search_fields = ["sku__code", "reference"]
     readonly_fields = ["received_quantity", "promised_quantity", "created_at"]
     raw_id_fields = ["sku"]
@@ -150,7 +158,8 @@ class ExpectedAdmin(admin.ModelAdmin):
 @admin.register(LineAllocation)
 class LineAllocationAdmin(admin.ModelAdmin):
     list_display = ["line", "kind", "quantity", "center", "expected_date", "allocated_at"]
-    list_filter = ["kind", "center"]
+    search_fields = ["^sku__code"]
+    list_filter = ["kind", "center", "allocated_at", "expected_date"]
     raw_id_fields = ["line", "inventory", "expected"]
 
     def has_add_permission(self, request):
@@ -171,6 +180,8 @@ class SettingsAdmin(admin.ModelAdmin):
 @admin.register(FulfillmentEvent)
 class FulfillmentEventAdmin(admin.ModelAdmin):
     list_display = ["occurred_at", "event_type", "object_type", "object_id", "actor"]
+    search_fields = ["object_type"]
+    list_filter = ["event_type", "object_type", "occurred_at"]
 
     def has_add_permission(self, request):
         return False
@@ -208,7 +219,7 @@ class ReleaseLineInline(admin.TabularInline):
 @admin.register(_models.Release)
 class ReleaseAdmin(_ReadOnly):
     list_display = ["number", "order", "center", "shipping_method", "status", "created_at"]
-    list_filter = ["status", "center"]
+    list_filter = ["status", "center", "created_at"]
     search_fields = ["number", "order__number"]
     raw_id_fields = ["order", "ship_to"]
     inlines = [ReleaseLineInline]
@@ -217,6 +228,6 @@ class ReleaseAdmin(_ReadOnly):
 @admin.register(_models.Shipment)
 class ShipmentAdmin(_ReadOnly):
     list_display = ["tracking_number", "carrier", "release", "amount", "capture_status"]
-    list_filter = ["capture_status", "carrier"]
+    list_filter = ["capture_status", "carrier", "shipped_at"]
     search_fields = ["tracking_number", "release__number", "order__number"]
     raw_id_fields = ["release", "order"]

@@ -11,15 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
+from import_export.admin import ImportExportMixin
 
 from core.errors import DomainError
-from customers.models import Customer
+from core.roles import Role
+from customers.models import Customer, Segment
 from pricing import models as m
-from pricing import selectors, services
+from pricing import resources, selectors, services
 
 
 class RuleAdmin(admin.ModelAdmin):
@@ -61,9 +65,10 @@ class CategoryPriceAdjustmentInline(admin.TabularInline):
 
 
 @admin.register(m.PriceList)
-class PriceListAdmin(RuleAdmin):
+class PriceListAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.PriceListResource]
     list_display = ["name", "currency", "kind", "segment", "organization", "priority", "is_active"]
-    list_filter = ["currency", "kind", "is_active"]
+    list_filter = ["currency", "kind", "is_active", "segment", "starts_at", "ends_at"]
     search_fields = ["name"]
     raw_id_fields = ["organization"]
     inlines = [CategoryPriceAdjustmentInline, PriceListEntryInline]
@@ -109,9 +114,23 @@ class PromotionForm(forms.ModelForm):
         return data
 
 
+@admin.register(m.PriceListEntry)
+class PriceListEntryAdmin(ImportExportMixin, RuleAdmin):
+    """Every price of every list, one row per quantity tier (also edited inline on the list)."""
+
+    resource_classes = [resources.PriceListEntryResource]
+    list_display = ["price_list", "sku", "min_quantity", "price"]
+    list_select_related = ["price_list", "sku"]
+    list_filter = ["price_list__currency", "price_list__kind", "price_list"]
+    search_fields = ["^sku__code", "sku__name", "price_list__name"]
+    raw_id_fields = ["sku"]
+
+
 @admin.register(m.Promotion)
-class PromotionAdmin(RuleAdmin):
+class PromotionAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.PromotionResource]
     form = PromotionForm
+    change_form_template = "admin/pricing/promotion/change_form.html"
     change_list_template = "admin/pricing/promotion/change_list.html"
     list_display = [
         "name",
@@ -125,7 +144,16 @@ class PromotionAdmin(RuleAdmin):
         "is_active",
         "uses",
     ]
-    list_filter = ["reward", "is_active", "exclusive", "is_coupon"]
+    list_filter = [
+        "reward",
+        "is_active",
+        "exclusive",
+        "is_coupon",
+        "segments",
+        "categories",
+        "starts_at",
+        "ends_at",
+    ]
     search_fields = ["name", "code"]
     raw_id_fields = ["skus", "get_skus", "gift_sku"]
     filter_horizontal = ["segments", "categories", "shipping_methods"]
@@ -165,6 +193,38 @@ class PromotionAdmin(RuleAdmin):
         ("Limits", {"fields": ["limit_per_order", "limit_per_customer", "limit_overall", "uses"]}),
     ]
 
+    actions = ["issue_to_member_group"]
+
+    @admin.action(description="Issue coupons to a member group")
+    def issue_to_member_group(self, request, queryset):
+        """Each selected coupon promotion to every member of the chosen segment who has no
+        usable coupon of it yet (services.issue_coupons_to_segment); asks for the segment
+        first."""
+        form = SegmentChoiceForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            segment = form.cleaned_data["segment"]
+            for promotion in queryset:
+                try:
+                    issued = services.issue_coupons_to_segment(
+                        promotion=promotion, segment=segment, actor=request.user
+                    )
+                except DomainError as exc:
+                    self.message_user(request, exc.message, level=messages.ERROR)
+                else:
+                    self.message_user(
+                        request, f"{len(issued)} coupon(s) of “{promotion}” issued to {segment}."
+                    )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Issue coupons to a member group",
+            "form": form,
+            "promotions": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/pricing/promotion/issue_to_segment.html", context)
+
     @admin.display(description="Final uses")
     def uses(self, obj):
         counter = m.PromotionCounter.objects.filter(promotion=obj).first()
@@ -180,8 +240,24 @@ class PromotionAdmin(RuleAdmin):
             *super().get_urls(),
         ]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        promotion = self.get_object(request, object_id)
+        if promotion is not None:
+            extra_context = {**(extra_context or {}), "preview_url": self._preview_url(promotion)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _preview_url(promotion: m.Promotion) -> str:
+        """The preview, filled in with a cart this promotion is about (its SKUs at its minimum
+        quantity, its code)."""
+        quantity = max(1, promotion.min_quantity)
+        items = "\n".join(f"{sku.code} {quantity}" for sku in promotion.skus.all()[:5])
+        query = urlencode({"items": items, "codes": promotion.code})
+        return f"{reverse('admin:pricing_promotion_preview')}?{query}"
+
     def preview_view(self, request):
-        form = PreviewForm(request.POST or None)
+        # A GET from a promotion's page arrives filled in (_preview_url).
+        form = PreviewForm(request.POST or None, initial=request.GET.dict())
         priced = None
         if request.method == "POST" and form.is_valid():
             try:
@@ -196,6 +272,12 @@ class PromotionAdmin(RuleAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/pricing/preview.html", context)
+
+
+class SegmentChoiceForm(forms.Form):
+    segment = forms.ModelChoiceField(
+        queryset=Segment.objects.order_by("name"), label="Member group"
+    )
 
 
 class PreviewForm(forms.Form):
@@ -267,9 +349,10 @@ class PreviewForm(forms.Form):
 
 
 @admin.register(m.Coupon)
-class CouponAdmin(admin.ModelAdmin):
+class CouponAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.CouponResource]
     list_display = ["code", "promotion", "customer", "status", "issued_at", "expires_at", "order"]
-    list_filter = ["status", "promotion"]
+    list_filter = ["status", "promotion", "issued_at", "expires_at", "customer__segments"]
     search_fields = ["code", "customer__logon_id"]
     raw_id_fields = ["customer", "order"]
     readonly_fields = ["consumed_at"]
@@ -295,7 +378,8 @@ class CouponAdmin(admin.ModelAdmin):
 @admin.register(m.PromotionUsage)
 class PromotionUsageAdmin(admin.ModelAdmin):
     list_display = ["promotion", "order", "customer", "status", "amount", "modified_at"]
-    list_filter = ["status", "promotion"]
+    search_fields = ["promotion__name", "=order__number", "^customer__logon_id"]
+    list_filter = ["status", "promotion", "created_at"]
     raw_id_fields = ["order", "customer"]
 
     def has_add_permission(self, request):
@@ -316,7 +400,8 @@ class OrderAdjustmentAdmin(admin.ModelAdmin):
         "requested_by",
         "approved_by",
     ]
-    list_filter = ["status", "kind", "reason_code"]
+    search_fields = ["=order__number", "comment", "requested_by__username"]
+    list_filter = ["status", "kind", "reason_code", "created_at", "decided_at"]
     raw_id_fields = ["order", "line"]
 
     def has_add_permission(self, request):
@@ -328,13 +413,23 @@ class OrderAdjustmentAdmin(admin.ModelAdmin):
 
 @admin.register(m.AdjustmentLimit)
 class AdjustmentLimitAdmin(RuleAdmin):
+    """What each role may give away without a supervisor: CSR adjustments, and appeasement
+    coupons (a coupon's percentage or amount off counts against the same limits)."""
+
     list_display = ["group", "max_percent", "max_amount"]
+    search_fields = ["group__name"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "group":
+            kwargs["queryset"] = Group.objects.filter(name__in=[role.value for role in Role])
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(m.PricingEvent)
 class PricingEventAdmin(admin.ModelAdmin):
     list_display = ["occurred_at", "event_label", "subject", "order", "actor"]
-    list_filter = ["event_type"]
+    search_fields = ["subject", "=order__number", "actor__username"]
+    list_filter = ["event_type", "occurred_at"]
     raw_id_fields = ["order"]
 
     def has_add_permission(self, request):
@@ -356,9 +451,11 @@ class ShippingRateBandInline(admin.TabularInline):
 
 
 @admin.register(m.ShippingRate)
-class ShippingRateAdmin(RuleAdmin):
+class ShippingRateAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.ShippingRateResource]
     list_display = ["method", "currency", "country", "basis", "amount"]
-    list_filter = ["method", "currency", "basis"]
+    search_fields = ["method__code", "method__name"]
+    list_filter = ["method", "currency", "basis", "country"]
     inlines = [ShippingRateBandInline]
 
 
@@ -370,8 +467,11 @@ class ShippingRateInline(admin.TabularInline):
 
 
 @admin.register(m.ShippingMethod)
-class ShippingMethodAdmin(RuleAdmin):
+class ShippingMethodAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.ShippingMethodResource]
     list_display = ["name", "code", "carrier", "is_active"]
+    search_fields = ["code", "name", "carrier"]
+    list_filter = ["is_active", "carrier"]
     inlines = [ShippingRateInline]
 
 
@@ -381,12 +481,16 @@ class TaxRateInline(admin.TabularInline):
 
 
 @admin.register(m.TaxCategory)
-class TaxCategoryAdmin(RuleAdmin):
+class TaxCategoryAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.TaxCategoryResource]
     list_display = ["code", "name"]
+    search_fields = ["code", "name"]
     inlines = [TaxRateInline]
 
 
 @admin.register(m.TaxRate)
-class TaxRateAdmin(RuleAdmin):
+class TaxRateAdmin(ImportExportMixin, RuleAdmin):
+    resource_classes = [resources.TaxRateResource]
     list_display = ["name", "category", "country", "region", "postal_prefix", "rate"]
+    search_fields = ["name", "^postal_prefix", "category__code"]
     list_filter = ["category", "country", "region"]

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from pricing import api
+from pricing import api, api_wallet
 
 router = SimpleRouter(use_regex_path=False)  # path converters: a non-integer id is a 404
 router.register("pricing/price-lists", api.PriceListViewSet, basename="pricing-price-list")
@@ -12,5 +12,10 @@ router.register("pricing/coupons", api.CouponViewSet, basename="pricing-coupon")
 
 urlpatterns = [
     path("pricing/quote", api.QuoteView.as_view(), name="pricing-quote"),
+    path(
+        "pricing/customers/<int:customer_id>/wallet",
+        api_wallet.WalletView.as_view(),
+        name="pricing-customer-wallet",
+    ),
     *router.urls,
 ]

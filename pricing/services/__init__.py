@@ -4,7 +4,8 @@
   at submit and release it on cancel (orders writes the priced result onto its own rows);
 - `codes`: promotion codes and coupons on an order;
 - `adjustments`: CSR price adjustments, role limits and approvals;
-- `rules`: price lists and the rules version.
+- `rules`: price lists and the rules version;
+- `appeasement`: coupons CSRs give callers within their limit, and coupons for a member group.
 
 Every function takes keyword arguments and the acting staff user, runs in one transaction,
 checks permissions with `core.permissions.require` and writes a PricingEvent for every change a
@@ -17,6 +18,11 @@ from pricing.services.adjustments import (
     adjustment_limit_for,
     approve_adjustment,
     reject_adjustment,
+)
+from pricing.services.appeasement import (
+    appeasement_limit_problem,
+    issue_appeasement_coupon,
+    issue_coupons_to_segment,
 )
 from pricing.services.codes import (
     enter_promotion_code,
@@ -40,10 +46,13 @@ __all__ = [
     "PricingChanged",
     "add_adjustment",
     "adjustment_limit_for",
+    "appeasement_limit_problem",
     "approve_adjustment",
     "enter_promotion_code",
     "finalize_order_pricing",
+    "issue_appeasement_coupon",
     "issue_coupon",
+    "issue_coupons_to_segment",
     "price_list_create",
     "price_list_update",
     "price_order",
