@@ -8,6 +8,7 @@ order has none.
 
 from django.contrib.auth import get_user_model
 
+from core.app_data import DemoData
 from orders.models import Order, OrderStatus
 from returns import selectors, services
 from returns.models import ReturnPolicy, ReturnReason, ReturnRequest
@@ -50,3 +51,7 @@ def load(log) -> None:
     services.submit_return(actor=csr, return_request=rr)
     rr.refresh_from_db()
     log(f"  return {rr.rma_number} of order {order.number}: {rr.get_status_display().lower()}")
+
+
+# Returns one item of the shipped demo order (fulfillment ships it).
+DEMO = DemoData(load=load, after=("fulfillment",))

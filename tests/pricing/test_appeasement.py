@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from core.errors import NotAllowed
+from core.errors import DomainError, NotAllowed
 from core.roles import Role
 from pricing import models as m
 from pricing import services
@@ -83,7 +83,7 @@ def test_limits_and_rules(csr, supervisor, store_admin, nobody, csr_limit, djang
         services.issue_appeasement_coupon(
             promotion=percent, customer=customer, actor=nobody, reason="x"
         )
-    with pytest.raises(services.DomainError, match="Say why"):
+    with pytest.raises(DomainError, match="Say why"):
         services.issue_appeasement_coupon(
             promotion=percent, customer=customer, actor=supervisor, reason=" "
         )
