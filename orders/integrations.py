@@ -6,10 +6,14 @@ it uses of them, so the order services read as one flow and the dependencies are
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
+from catalog.models import SKU, normalize_code
+from customers import phones
 from customers import services as customer_services
-from customers.models import PaymentMethod
+from customers.models import Customer, PaymentMethod
 from fulfillment import selectors as fulfillment_selectors
 from fulfillment import services as fulfillment_services
 from pricing import selectors as pricing_selectors
@@ -19,6 +23,31 @@ from pricing.models import OrderAdjustment
 # --- customers -------------------------------------------------------------------------------
 
 ensure_can_order = customer_services.ensure_can_order
+normalize_phone = phones.normalize_phone
+
+
+def customer_ids_matching(
+    *,
+    logon_id: str = "",
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    phone_digits: str = "",
+) -> QuerySet:
+    """Ids of the customers matching every field given, as a subquery for the order search.
+    Each lookup is one that customers' search indexes serve (customers migration 0003)."""
+    qs = Customer.objects.order_by()
+    if logon_id:
+        qs = qs.filter(logon_id__iexact=logon_id)
+    if email:
+        qs = qs.filter(email__iexact=email)
+    if first_name:
+        qs = qs.filter(first_name__istartswith=first_name)
+    if last_name:
+        qs = qs.filter(last_name__istartswith=last_name)
+    if phone_digits:
+        qs = qs.filter(phone_digits__contains=phone_digits)
+    return qs.values("pk")
 
 
 def stored_payment_methods(customer) -> list:
@@ -47,6 +76,11 @@ def save_address_to_book(*, actor, customer, data: dict) -> None:
 # --- catalog ---------------------------------------------------------------------------------
 
 ensure_buyable = catalog_services.ensure_buyable
+
+
+def sku_ids_with_code(code: str) -> QuerySet:
+    """The SKU with this code (codes are stored upper case), as a subquery."""
+    return SKU.objects.filter(code=normalize_code(code)).values("pk")
 
 
 def find_items(query: str, limit: int = 8) -> list:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Replace, Upper
+from django.utils import timezone
 
 from orders import integrations as ext
 from orders.models import (
@@ -19,7 +22,105 @@ from orders.models import (
     OrderPayment,
     OrderStatus,
     PaymentStatus,
+    order_number,
 )
+
+PHONE_LIKE = re.compile(r"^[\d\s().+\-/]+$")
+MIN_PHONE_DIGITS = 4
+POSTAL_NOISE = (" ", "-")
+
+
+def postal_code_key(expression="postal_code"):
+    """'m5k 9b2' -> 'M5K9B2' in SQL: what a postal code is searched by. The same expression is
+    indexed on PostgreSQL (migration 0005), so a compact or spaced ZIP finds it by index."""
+    for noise in POSTAL_NOISE:
+        expression = Replace(expression, Value(noise), Value(""))
+    return Upper(expression)
+
+
+def _postal_text(text: str) -> str:
+    for noise in POSTAL_NOISE:
+        text = text.replace(noise, "")
+    return text.upper()
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _recent_ids(qs: QuerySet[Order], limit: int | None) -> QuerySet:
+    """The ids of `qs`, cut to the `limit` most recently changed when a page is all we show."""
+    ids = qs.order_by("-modified_at", "-id").values("pk")
+    return ids[:limit] if limit else ids
+
+
+def _any_of(branches: list[QuerySet[Order]], limit: int | None) -> Q:
+    """Orders in any branch. A UNION of one query per branch, not an OR: an OR across tables
+    (a guest column or a customer's) leaves PostgreSQL only a scan of every order, while each
+    branch alone uses its own index and, cut at the page end, stays small."""
+    first, *rest = [_recent_ids(b, limit) for b in branches]
+    return Q(pk__in=first.union(*rest) if rest else first)
+
+
+def _customer_or_guest(limit: int | None, **fields) -> Q:
+    """Registered customers' orders matching `fields` on the customer, or guest orders
+    matching them on the order's guest columns."""
+    guest = Q()
+    if fields.get("first_name"):
+        guest &= Q(guest_first_name__istartswith=fields["first_name"])
+    if fields.get("last_name"):
+        guest &= Q(guest_last_name__istartswith=fields["last_name"])
+    if fields.get("email"):
+        guest &= Q(guest_email__iexact=fields["email"])
+    if fields.get("phone_digits"):
+        guest &= Q(guest_phone__contains=fields["phone_digits"])
+    customers = Order.objects.filter(customer_id__in=ext.customer_ids_matching(**fields))
+    return _any_of([customers, Order.objects.filter(guest)], limit)
+
+
+def _number_q(text: str) -> Q:
+    """An order number as typed ('nw-000123'), or its digits alone ('123')."""
+    q = Q(number=text.upper())
+    if text.isdigit():
+        q |= Q(number=order_number(int(text)))
+    return q
+
+
+def _quick_q(text: str, limit: int | None) -> Q:
+    """The quick box: an order number or cart id, logon ID, e-mail, last name, phone or ZIP."""
+    branches = [Order.objects.filter(_number_q(text))]
+    if text.isdigit() and len(text) < 10:
+        branches.append(Order.objects.filter(pk=int(text)))
+    customer_lookups = [{"logon_id": text}, {"email": text}]
+    guest_conditions = [Q(guest_email__iexact=text)]
+    if any(ch.isalpha() for ch in text) and "@" not in text:
+        customer_lookups.append({"last_name": text})
+        guest_conditions.append(Q(guest_last_name__istartswith=text))
+    digits = _digits(text)
+    if len(digits) >= MIN_PHONE_DIGITS and PHONE_LIKE.match(text):
+        customer_lookups.append({"phone_digits": digits})
+        guest_conditions.append(Q(guest_phone__contains=digits))
+    branches += [
+        Order.objects.filter(customer_id__in=ext.customer_ids_matching(**lookup))
+        for lookup in customer_lookups
+    ]
+    branches += [Order.objects.filter(condition) for condition in guest_conditions]
+    postal = _postal_text(text)
+    if 2 <= len(postal) <= 10 and postal.isalnum():
+        branches.append(Order.objects.filter(pk__in=_orders_at_postal_code(postal)))
+    return _any_of(branches, limit)
+
+
+def _orders_at_postal_code(postal: str) -> QuerySet:
+    return (
+        OrderAddress.objects.annotate(postal_key=postal_code_key())
+        .filter(postal_key=postal)
+        .values("order_id")
+    )
 
 
 def order_search(
@@ -32,67 +133,71 @@ def order_search(
     email: str | None = None,
     phone: str | None = None,
     postal_code: str | None = None,
+    street: str | None = None,
+    city: str | None = None,
+    sku: str | None = None,
     status: str | None = None,
     created_from: dt.date | None = None,
     created_to: dt.date | None = None,
     modified_from: dt.date | None = None,
     modified_to: dt.date | None = None,
     customer_id: int | None = None,
+    limit: int | None = None,
 ) -> QuerySet[Order]:
-    """Find orders and pending carts. `query` matches number, logon ID, name, e-mail, phone."""
+    """Find orders and pending carts, most recently changed first; every field given must match.
+
+    `query` (the quick box) matches an order number, logon ID, e-mail, last name, phone or ZIP.
+    A phone matches any formatting or fragment of four digits or more, on a registered customer
+    or a guest ('213-555-2553', '(213) 555-2553', '555-2553'); a ZIP ignores case, spaces and
+    dashes; `street` is any part of an address line, `city` a prefix; `sku` an item's code.
+    `limit` is the number of rows the caller reads at most: each branch of a name, phone or
+    quick-box search stops there, which keeps broad ones fast on millions of orders.
+    """
     qs = Order.objects.select_related("customer", "created_by")
+    query = (query or "").strip()
     if query:
-        q = query.strip()
-        cond = (
-            Q(number__iexact=q)
-            | Q(customer__logon_id__iexact=q)
-            | Q(customer__email__iexact=q)
-            | Q(guest_email__iexact=q)
-            | Q(customer__last_name__istartswith=q)
-            | Q(guest_last_name__istartswith=q)
-            | Q(customer__phone__contains=q)
-            | Q(guest_phone__contains=q)
-            | Q(addresses__postal_code__iexact=q)
-        )
-        if q.isdigit():
-            cond |= Q(pk=int(q)) | Q(number__endswith=q.zfill(6))
-        qs = qs.filter(cond).distinct()
+        qs = qs.filter(_quick_q(query, limit))
     if number:
-        n = number.strip()
+        qs = qs.filter(_number_q(number.strip()))
+    if logon_id or first_name or last_name or email:
         qs = qs.filter(
-            Q(number__iexact=n) | Q(number__endswith=n.zfill(6))
-            if n.isdigit()
-            else Q(number__iexact=n)
+            _customer_or_guest(
+                limit,
+                logon_id=(logon_id or "").strip(),
+                first_name=(first_name or "").strip(),
+                last_name=(last_name or "").strip(),
+                email=(email or "").strip(),
+            )
         )
-    if logon_id:
-        qs = qs.filter(customer__logon_id__iexact=logon_id.strip())
-    if first_name:
-        qs = qs.filter(
-            Q(customer__first_name__istartswith=first_name)
-            | Q(guest_first_name__istartswith=first_name)
-        )
-    if last_name:
-        qs = qs.filter(
-            Q(customer__last_name__istartswith=last_name)
-            | Q(guest_last_name__istartswith=last_name)
-        )
-    if email:
-        qs = qs.filter(Q(customer__email__iexact=email) | Q(guest_email__iexact=email))
     if phone:
-        digits = "".join(c for c in phone if c.isdigit())
-        qs = qs.filter(Q(customer__phone__contains=digits) | Q(guest_phone__contains=digits))
+        digits = _digits(phone)
+        qs = qs.filter(_customer_or_guest(limit, phone_digits=digits) if digits else Q(pk=None))
     if postal_code:
-        qs = qs.filter(addresses__postal_code__iexact=postal_code.strip()).distinct()
+        qs = qs.filter(pk__in=_orders_at_postal_code(_postal_text(postal_code.strip())))
+    if street:
+        qs = qs.filter(
+            pk__in=OrderAddress.objects.filter(line1__icontains=street.strip()).values("order_id")
+        )
+    if city:
+        qs = qs.filter(
+            pk__in=OrderAddress.objects.filter(city__istartswith=city.strip()).values("order_id")
+        )
+    if sku:
+        qs = qs.filter(
+            pk__in=OrderLine.objects.filter(sku_id__in=ext.sku_ids_with_code(sku)).values(
+                "order_id"
+            )
+        )
     if status:
         qs = qs.filter(status=status)
     if created_from:
-        qs = qs.filter(created_at__date__gte=created_from)
+        qs = qs.filter(created_at__gte=_start_of(created_from))
     if created_to:
-        qs = qs.filter(created_at__date__lte=created_to)
+        qs = qs.filter(created_at__lt=_start_of(created_to + dt.timedelta(days=1)))
     if modified_from:
-        qs = qs.filter(modified_at__date__gte=modified_from)
+        qs = qs.filter(modified_at__gte=_start_of(modified_from))
     if modified_to:
-        qs = qs.filter(modified_at__date__lte=modified_to)
+        qs = qs.filter(modified_at__lt=_start_of(modified_to + dt.timedelta(days=1)))
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
     return qs.order_by("-modified_at", "-id")

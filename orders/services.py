@@ -43,6 +43,7 @@ from orders.models import (
     OrderStatus,
     PaymentStatus,
     SubmitAttempt,
+    order_number,
 )
 from orders.workflow import check_order_transition
 
@@ -222,6 +223,14 @@ def _default_shipping_method():
 # --- carts -----------------------------------------------------------------------------------
 
 
+def _guest_phone(raw: str | None) -> str:
+    """A guest's phone as E.164, like a customer's, so a search by any formatting finds it."""
+    try:
+        return ext.normalize_phone(raw or "")
+    except ValueError as error:
+        raise DomainError(str(error), field="phone") from None
+
+
 @transaction.atomic
 def cart_create(*, actor, customer=None, guest: dict | None = None) -> Order:
     """A new cart (a pending Order) for a registered customer or a guest.
@@ -238,7 +247,7 @@ def cart_create(*, actor, customer=None, guest: dict | None = None) -> Order:
         guest_first_name=(guest.get("first_name") or "").strip(),
         guest_last_name=(guest.get("last_name") or "").strip(),
         guest_email=(guest.get("email") or "").strip(),
-        guest_phone=(guest.get("phone") or "").strip(),
+        guest_phone=_guest_phone(guest.get("phone")),
         currency=settings.STORE_CURRENCY,
         created_by=actor,
     )
@@ -299,7 +308,7 @@ def cart_set_guest(
         "first_name": (first_name or "").strip(),
         "last_name": (last_name or "").strip(),
         "email": (email or "").strip(),
-        "phone": (phone or "").strip(),
+        "phone": _guest_phone(phone),
     }
     if not new["last_name"]:
         raise DomainError("Enter the guest's last name.", field="last_name")
@@ -871,9 +880,7 @@ def _billing_dict(order: Order) -> dict | None:
 
 
 def _next_number(order: Order) -> str:
-    counter = OrderNumber.objects.create(order=order)
-    prefix = getattr(settings, "ORDERS_NUMBER_PREFIX", "NW")
-    return f"{prefix}-{counter.pk:06d}"
+    return order_number(OrderNumber.objects.create(order=order).pk)
 
 
 def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=None) -> SubmitResult:
