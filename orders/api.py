@@ -591,6 +591,9 @@ TEXT_FILTERS = (
     "email",
     "phone",
     "postal_code",
+    "street",
+    "city",
+    "sku",
     "status",
 )
 

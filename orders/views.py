@@ -476,12 +476,18 @@ FIND_FIELDS = (
     "email",
     "phone",
     "postal_code",
+    "street",
+    "city",
+    "sku",
     "status",
     "created_from",
     "created_to",
     "modified_from",
     "modified_to",
 )
+
+
+FIND_PAGE = 50
 
 
 @desk_view(Perm.USE_DESK)
@@ -503,7 +509,7 @@ def find(request):
         kwargs = {k: v for k, v in params.items() if v and k not in dates}
         kwargs["query"] = kwargs.pop("q", None)
         kwargs.update(dates)
-        results = list(selectors.order_search(**kwargs)[:50])
+        results = list(selectors.order_search(limit=FIND_PAGE, **kwargs)[:FIND_PAGE])
     return render(
         request,
         "orders/find.html",
@@ -513,6 +519,7 @@ def find(request):
             "results": results,
             "searched": searched,
             "statuses": OrderStatus.choices,
+            "page_size": FIND_PAGE,
             "advanced": any(params[k] for k in FIND_FIELDS[1:]),
         },
     )
