@@ -68,7 +68,7 @@ def test_cart_set_guest_normalizes_the_phone(guest_cart, csr):
     "typed", ["2135552553", "213-555-2553", "(213) 555-2553", "555-2553", "+1 213 555 2553"]
 )
 def test_any_phone_formatting_finds_the_customer_order(caller, typed):
-    registered, guest = caller
+    registered, _guest = caller
     assert _found(query=typed) == {registered.pk}
     assert _found(phone=typed) == {registered.pk}
 
