@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
+from orders import home
 
 # Each app keeps its screens in `<app>/urls.py` (namespaced) and its API in `<app>/urls_api.py`.
 DESK_APPS = ["customers", "catalog", "pricing", "orders", "fulfillment", "returns", "auctions"]
@@ -14,7 +15,7 @@ for app in DESK_APPS:
     api_v1.append(path("", include(f"{app}.urls_api")))
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", home.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -18,11 +18,6 @@ from core.api import error_body
 logger = logging.getLogger(__name__)
 
 
-def home(request):
-    """The desk's landing screen: what this user can do, with the keys that do it."""
-    return render(request, "core/home.html")
-
-
 def _database_status() -> str:
     try:
         with connection.cursor() as cursor:

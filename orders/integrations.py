@@ -12,6 +12,7 @@ from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import SKU, normalize_code
 from customers import phones
+from customers import selectors as customer_selectors
 from customers import services as customer_services
 from customers.models import Customer, PaymentMethod
 from fulfillment import selectors as fulfillment_selectors
@@ -48,6 +49,19 @@ def customer_ids_matching(
     if phone_digits:
         qs = qs.filter(phone_digits__contains=phone_digits)
     return qs.values("pk")
+
+
+def customers_found(query: str, *, limit: int) -> list:
+    """The first customers the "Find customer" quick search finds for `query`."""
+    return list(
+        customer_selectors.for_result_list(
+            customer_selectors.find_customers(query=query, limit=limit)
+        )[:limit]
+    )
+
+
+def customers_by_id(ids) -> list:
+    return list(Customer.objects.filter(pk__in=list(ids)).select_related("organization"))
 
 
 def stored_payment_methods(customer) -> list:
