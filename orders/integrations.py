@@ -14,7 +14,7 @@ from catalog.models import SKU, normalize_code
 from customers import phones
 from customers import selectors as customer_selectors
 from customers import services as customer_services
-from customers.models import Customer, PaymentMethod
+from customers.models import Customer, PaymentMethod, Segment
 from fulfillment import selectors as fulfillment_selectors
 from fulfillment import services as fulfillment_services
 from pricing import selectors as pricing_selectors
@@ -62,6 +62,14 @@ def customers_found(query: str, *, limit: int) -> list:
 
 def customers_by_id(ids) -> list:
     return list(Customer.objects.filter(pk__in=list(ids)).select_related("organization"))
+
+
+def pinned_notes(customer_id: int) -> list:
+    return list(customer_selectors.customer_notes(customer_id, pinned_only=True))
+
+
+def segments_of(customer_id: int) -> list:
+    return list(Segment.objects.filter(customers__pk=customer_id))
 
 
 def stored_payment_methods(customer) -> list:

@@ -22,6 +22,7 @@ from core.permissions import desk_view
 from core.roles import Perm
 from orders import integrations as ext
 from orders import selectors, services
+from orders.customer_context import customer_context
 from orders.forms import PANELS, form_errors
 from orders.models import AvailabilityChoice, Order, OrderStatus
 
@@ -212,7 +213,11 @@ def order_screen(request, pk: int):
         messages.warning(request, change)
     if changes:
         order = _order(pk)
-    return render(request, "orders/order_screen.html", _context(order))
+    return render(
+        request,
+        "orders/order_screen.html",
+        _context(order, customer_context=customer_context(order)),
+    )
 
 
 @desk_view(Perm.USE_DESK)
@@ -414,6 +419,7 @@ def placed(request, pk: int):
 def order_detail(request, order: Order):
     context = selectors.order_detail(order)
     context["detail"] = order.pricing_detail or {}
+    context["customer_context"] = customer_context(order)
     context["has_backorders"] = any(
         line.inventory_status == "backordered" for line in context["lines"]
     ) and order.status in (OrderStatus.AUTHORIZED, OrderStatus.BACKORDERED)
