@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import SKU, normalize_code
+from core.errors import NotFound
 from customers import phones
 from customers import selectors as customer_selectors
 from customers import services as customer_services
@@ -19,7 +20,7 @@ from fulfillment import selectors as fulfillment_selectors
 from fulfillment import services as fulfillment_services
 from pricing import selectors as pricing_selectors
 from pricing import services as pricing_services
-from pricing.models import OrderAdjustment
+from pricing.models import Coupon, OrderAdjustment
 
 # --- customers -------------------------------------------------------------------------------
 
@@ -159,6 +160,21 @@ def wallet(customer) -> list:
 
 def order_codes(order) -> list:
     return list(pricing_selectors.order_codes(order=order))
+
+
+def order_adjustment(*, order, adjustment_id):
+    adjustment = OrderAdjustment.objects.filter(pk=adjustment_id, order_id=order.pk).first()
+    if adjustment is None:
+        raise NotFound("That adjustment is not on this order.", field="adjustment")
+    return adjustment
+
+
+def order_adjustments(order) -> list:
+    return list(pricing_selectors.order_adjustments(order=order))
+
+
+def order_coupons(order) -> list:
+    return list(Coupon.objects.filter(order_id=order.pk).order_by("id"))
 
 
 def adjustment_choices() -> tuple[list, list]:

@@ -333,3 +333,10 @@ def order_detail(order: Order) -> dict:
     context["comments"] = list(OrderComment.objects.filter(order=order).select_related("author"))
     context["payments"] = list(OrderPayment.objects.filter(order=order))
     return context
+
+
+def order_history(order: Order) -> QuerySet[OrderEvent]:
+    """The order's timeline, oldest first, with who did each thing."""
+    return (
+        OrderEvent.objects.filter(order=order).select_related("actor").order_by("occurred_at", "id")
+    )

@@ -736,6 +736,29 @@ def coupon_redeem(*, actor, order: Order, coupon_id, version=None) -> Order:
 
 
 @transaction.atomic
+def coupon_remove(*, actor, order: Order, coupon_id, version=None) -> Order:
+    """Take a coupon off the cart: it goes back to the customer's wallet."""
+    require(actor, Perm.USE_DESK, "change orders")
+    order = _claim(order, version)
+    ext.pricing_call("remove_coupon", order=order, coupon_id=coupon_id, actor=actor)
+    _event(order, E.ORDER_COUPON_REMOVED, actor, coupon=coupon_id)
+    _reprice(order, actor)
+    return order
+
+
+@transaction.atomic
+def adjustment_remove(*, actor, order: Order, adjustment_id, version=None) -> Order:
+    """Remove a CSR adjustment from the cart (pricing refuses once the order is placed)."""
+    require(actor, Perm.USE_DESK, "change orders")
+    order = _claim(order, version)
+    adjustment = ext.order_adjustment(order=order, adjustment_id=adjustment_id)
+    ext.pricing_call("remove_adjustment", adjustment=adjustment, actor=actor)
+    _event(order, E.ORDER_ADJUSTMENT_REMOVED, actor, adjustment=adjustment_id)
+    _reprice(order, actor)
+    return order
+
+
+@transaction.atomic
 def adjustment_add(
     *,
     actor,

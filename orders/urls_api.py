@@ -7,4 +7,6 @@ from orders import api
 router = SimpleRouter()
 router.register("carts", api.CartViewSet, basename="cart")
 router.register("orders", api.OrderViewSet, basename="order")
+router.register("orders", api.OrderActionViewSet, basename="order-action")
+router.register("carts", api.CartDiscountViewSet, basename="cart-discount")
 urlpatterns = router.urls
