@@ -7,7 +7,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet, Value
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Replace, Upper
 from django.utils import timezone
 
@@ -52,21 +52,45 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def _recent_ids(qs: QuerySet[Order], limit: int | None) -> QuerySet:
-    """The ids of `qs`, cut to the `limit` most recently changed when a page is all we show."""
-    ids = qs.order_by("-modified_at", "-id").values("pk")
-    return ids[:limit] if limit else ids
+# A branch matching at most this many orders is fetched whole through its own index and its
+# ids handed to the outer query, which then reads and sorts only those. PostgreSQL, left to
+# order the outer query itself, may walk every order by `modified_at` looking for matches of
+# a branch it guesses to be common (a name, a day, a ZIP): seconds on millions of orders.
+FEW_MATCHES = 5000
+UNCHANGED = Value(dt.timedelta(0))
 
 
-def _any_of(branches: list[QuerySet[Order]], limit: int | None) -> Q:
-    """Orders in any branch. A UNION of one query per branch, not an OR: an OR across tables
-    (a guest column or a customer's) leaves PostgreSQL only a scan of every order, while each
-    branch alone uses its own index and, cut at the page end, stays small."""
-    first, *rest = [_recent_ids(b, limit) for b in branches]
-    return Q(pk__in=first.union(*rest) if rest else first)
+def _branch_ids(qs: QuerySet[Order], limit: int | None) -> list[int] | QuerySet:
+    """The ids of `qs`: all of them when they are few; otherwise a subquery of the `limit`
+    most recently changed, which a walk in `modified_at` order answers quickly."""
+    few = list(qs.order_by().values_list("pk", flat=True)[: FEW_MATCHES + 1])
+    if len(few) <= FEW_MATCHES:
+        return few
+    recent = qs.order_by("-modified_at", "-id").values("pk")
+    return recent[:limit] if limit else recent
 
 
-def _customer_or_guest(limit: int | None, **fields) -> Q:
+def _any_of(branches: list[QuerySet[Order]], limit: int | None) -> tuple[Q, bool]:
+    """Orders in any branch. One query per branch, not an OR: an OR across tables (a guest
+    column or a customer's) leaves PostgreSQL only a scan of every order, while each branch
+    alone uses its own index. Broad branches are combined in a UNION, each cut at the page
+    end; few matches are passed as ids. Returns the condition and whether its matches are few."""
+    ids: set[int] = set()
+    broad: list[QuerySet] = []
+    for branch in branches:
+        found = _branch_ids(branch, limit)
+        if isinstance(found, list):
+            ids.update(found)
+        else:
+            broad.append(found)
+    q = Q(pk__in=sorted(ids))
+    if broad:
+        first, *rest = broad
+        q |= Q(pk__in=first.union(*rest) if rest else first)
+    return q, not broad
+
+
+def _customer_or_guest(limit: int | None, **fields) -> tuple[Q, bool]:
     """Registered customers' orders matching `fields` on the customer, or guest orders
     matching them on the order's guest columns."""
     guest = Q()
@@ -78,8 +102,10 @@ def _customer_or_guest(limit: int | None, **fields) -> Q:
         guest &= Q(guest_email__iexact=fields["email"])
     if fields.get("phone_digits"):
         guest &= Q(guest_phone__contains=fields["phone_digits"])
-    customers = Order.objects.filter(customer_id__in=ext.customer_ids_matching(**fields))
-    return _any_of([customers, Order.objects.filter(guest)], limit)
+    branches = [Order.objects.filter(customer_id__in=ext.customer_ids_matching(**fields))]
+    if guest:  # a logon ID alone has no guest column
+        branches.append(Order.objects.filter(guest))
+    return _any_of(branches, limit)
 
 
 def _number_q(text: str) -> Q:
@@ -90,7 +116,7 @@ def _number_q(text: str) -> Q:
     return q
 
 
-def _quick_q(text: str, limit: int | None) -> Q:
+def _quick_q(text: str, limit: int | None) -> tuple[Q, bool]:
     """The quick box: an order number or cart id, logon ID, e-mail, last name, phone or ZIP."""
     branches = [Order.objects.filter(_number_q(text))]
     if text.isdigit() and len(text) < 10:
@@ -154,13 +180,14 @@ def order_search(
     quick-box search stops there, which keeps broad ones fast on millions of orders.
     """
     qs = Order.objects.select_related("customer", "created_by")
+    matches: list[tuple[Q, bool]] = []
     query = (query or "").strip()
     if query:
-        qs = qs.filter(_quick_q(query, limit))
+        matches.append(_quick_q(query, limit))
     if number:
-        qs = qs.filter(_number_q(number.strip()))
+        matches.append((_number_q(number.strip()), True))
     if logon_id or first_name or last_name or email:
-        qs = qs.filter(
+        matches.append(
             _customer_or_guest(
                 limit,
                 logon_id=(logon_id or "").strip(),
@@ -171,35 +198,46 @@ def order_search(
         )
     if phone:
         digits = _digits(phone)
-        qs = qs.filter(_customer_or_guest(limit, phone_digits=digits) if digits else Q(pk=None))
+        matches.append(
+            _customer_or_guest(limit, phone_digits=digits) if digits else (Q(pk=None), True)
+        )
     if postal_code:
-        qs = qs.filter(pk__in=_orders_at_postal_code(_postal_text(postal_code.strip())))
+        at_postal_code = _orders_at_postal_code(_postal_text(postal_code.strip()))
+        matches.append(_any_of([Order.objects.filter(pk__in=at_postal_code)], limit))
     if street:
-        qs = qs.filter(
-            pk__in=OrderAddress.objects.filter(line1__icontains=street.strip()).values("order_id")
-        )
+        lines = OrderAddress.objects.filter(line1__icontains=street.strip())
+        matches.append(_any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit))
     if city:
-        qs = qs.filter(
-            pk__in=OrderAddress.objects.filter(city__istartswith=city.strip()).values("order_id")
-        )
+        cities = OrderAddress.objects.filter(city__istartswith=city.strip())
+        matches.append(_any_of([Order.objects.filter(pk__in=cities.values("order_id"))], limit))
     if sku:
-        qs = qs.filter(
-            pk__in=OrderLine.objects.filter(sku_id__in=ext.sku_ids_with_code(sku)).values(
-                "order_id"
-            )
-        )
+        lines = OrderLine.objects.filter(sku_id__in=ext.sku_ids_with_code(sku))
+        matches.append(_any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit))
+    if created_from or created_to:
+        created = Q()
+        if created_from:
+            created &= Q(created_at__gte=_start_of(created_from))
+        if created_to:
+            created &= Q(created_at__lt=_start_of(created_to + dt.timedelta(days=1)))
+        matches.append(_any_of([Order.objects.filter(created)], limit))
+    for condition, _few in matches:
+        qs = qs.filter(condition)
     if status:
         qs = qs.filter(status=status)
-    if created_from:
-        qs = qs.filter(created_at__gte=_start_of(created_from))
-    if created_to:
-        qs = qs.filter(created_at__lt=_start_of(created_to + dt.timedelta(days=1)))
     if modified_from:
         qs = qs.filter(modified_at__gte=_start_of(modified_from))
     if modified_to:
         qs = qs.filter(modified_at__lt=_start_of(modified_to + dt.timedelta(days=1)))
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
+    if any(few for _condition, few in matches):
+        # The matches are a known, short list of ids: read those and sort them. Ordered by
+        # the bare column, PostgreSQL may instead walk the `modified_at` index over every
+        # order, testing each against the list (it cannot tell the list is short).
+        return qs.order_by(
+            ExpressionWrapper(F("modified_at") + UNCHANGED, output_field=DateTimeField()).desc(),
+            "-id",
+        )
     return qs.order_by("-modified_at", "-id")
 
 
