@@ -115,6 +115,7 @@ def _searches(orders: list[Order]) -> dict[str, list[dict]]:
     }
 
 
+@pytest.mark.django_db
 def test_order_search_each_field(size):
     searches = _searches(_sample_orders(SAMPLES * 4))
     print(f"\n  find orders, first page of {FIND_PAGE}, {size:,} orders:")
