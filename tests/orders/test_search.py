@@ -161,3 +161,15 @@ def test_the_data_migration_normalizes_typed_guest_phones(db):
     typed.refresh_from_db()
     odd.refresh_from_db()
     assert (typed.guest_phone, odd.guest_phone) == ("+12135552553", "ext. 4")
+
+
+def test_a_broad_field_with_another_still_finds_older_orders(caller, monkeypatch):
+    """Each field may match more than a page; together they must still find every match."""
+    registered, guest = caller
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 0)  # every branch counts as broad
+    Order.objects.filter(pk=guest.pk).update(modified_at=timezone.now() - dt.timedelta(days=9))
+    services.cart_create(
+        actor=registered.created_by, guest={"last_name": "Newer", "email": "n@example.com"}
+    )
+    found = selectors.order_search(last_name="Walker", created_from=timezone.localdate(), limit=1)
+    assert list(found) == [guest]
