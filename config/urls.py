@@ -4,8 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config import audit
 from core import favicon
 from core import views as core_views
+from orders import home
 
 # Each app keeps its screens in `<app>/urls.py` (namespaced) and its API in `<app>/urls_api.py`.
 DESK_APPS = ["customers", "catalog", "pricing", "orders", "fulfillment", "returns", "auctions"]
@@ -18,7 +20,7 @@ for app in DESK_APPS:
     api_v1.append(path("", include(f"{app}.urls_api")))
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", home.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", core_views.healthz, name="healthz"),
@@ -27,6 +29,7 @@ urlpatterns = [
     path("security/sessions/end/", core_views.end_session, name="security-end-session"),
     path("favicon.ico", favicon.favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    path("audit/", audit.audit, name="audit"),
     *(path(f"{app}/", include(f"{app}.urls")) for app in DESK_APPS),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

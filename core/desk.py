@@ -29,6 +29,7 @@ NAV_ITEMS: list[NavItem] = [
     ),
     NavItem("Find orders", "orders:find", "O", Perm.USE_DESK, "Orders and parked carts"),
     NavItem("Approvals", "pricing:approvals", "V", Perm.SUPERVISE, "Adjustments over a CSR limit"),
+    NavItem("Audit", "audit", "U", Perm.SUPERVISE, "Every change across the desk, by whom"),
     NavItem("Inventory", "fulfillment:inventory", "I", Perm.RUN_OPERATIONS, "Stock, receiving"),
     NavItem("Operations", "fulfillment:ops", "J", Perm.RUN_OPERATIONS, "Jobs, releases, shipping"),
     NavItem("Store admin", "admin:index", "M", Perm.MANAGE_STORE, "Catalog, prices, promotions"),

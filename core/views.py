@@ -32,11 +32,6 @@ from core.roles import Perm
 logger = logging.getLogger(__name__)
 
 
-def home(request):
-    """The desk's landing screen: what this user can do, with the keys that do it."""
-    return render(request, "core/home.html")
-
-
 def _database_status() -> str:
     try:
         with connection.cursor() as cursor:

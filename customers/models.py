@@ -253,6 +253,24 @@ class PaymentMethod(models.Model):
         return (self.exp_year, self.exp_month) < (today.year, today.month)
 
 
+class CustomerNote(models.Model):
+    """A CSR's note on a customer ("calls after 5 pm; ask for the PO number"). Pinned notes are
+    shown on every order of the customer's, so the next CSR sees them while taking the call."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=2000)
+    is_pinned = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_pinned", "-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="customer_note_recent")]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
 class CustomerEvent(AuditEvent):
     """Audit row: who changed what on a customer (old and new values in `data`)."""
 

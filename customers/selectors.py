@@ -28,6 +28,7 @@ from customers.models import (
     Address,
     Customer,
     CustomerEvent,
+    CustomerNote,
     Organization,
     PaymentMethod,
     digits_only,
@@ -437,3 +438,9 @@ def customer_detail(pk: int) -> Customer | None:
 
 def customer_history(customer: Customer, *, limit: int = 50) -> QuerySet:
     return CustomerEvent.objects.filter(customer=customer).select_related("actor")[:limit]
+
+
+def customer_notes(customer_id: int, *, pinned_only: bool = False) -> QuerySet[CustomerNote]:
+    """The customer's notes, pinned first, newest first, with their authors."""
+    notes = CustomerNote.objects.filter(customer_id=customer_id).select_related("author")
+    return notes.filter(is_pinned=True) if pinned_only else notes

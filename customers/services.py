@@ -34,6 +34,7 @@ from customers.models import (
     CardBrand,
     Customer,
     CustomerEvent,
+    CustomerNote,
     Gender,
     IncomeBand,
     Organization,
@@ -965,3 +966,55 @@ def payment_method_set_default(*, actor, payment_method: PaymentMethod) -> Payme
         payment_method_id=payment_method.pk,
     )
     return payment_method
+
+
+# --- notes -----------------------------------------------------------------------------------
+
+NOTE_MAX_LENGTH = 2000
+
+
+@transaction.atomic
+def note_add(*, actor, customer: Customer, text: str, is_pinned: bool = False) -> CustomerNote:
+    """A CSR's note on the customer; a pinned one shows on the customer's orders."""
+    _require_desk(actor, "add customer notes")
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Write the note first.", field="text")
+    if len(text) > NOTE_MAX_LENGTH:
+        raise DomainError(
+            f"Keep the note under {NOTE_MAX_LENGTH} characters ({len(text)} now).", field="text"
+        )
+    note = CustomerNote.objects.create(
+        customer=customer, author=actor, text=text, is_pinned=is_pinned
+    )
+    _event(
+        customer,
+        EventType.CUSTOMER_NOTE_ADDED,
+        actor,
+        f"Note{' (pinned)' if is_pinned else ''}: {text}",
+        note=note.pk,
+        text=text,
+        is_pinned=is_pinned,
+    )
+    return note
+
+
+@transaction.atomic
+def note_set_pinned(*, actor, note: CustomerNote, is_pinned: bool) -> CustomerNote:
+    """Pin a note to the customer's orders, or take it off them."""
+    _require_desk(actor, "pin customer notes")
+    note = CustomerNote.objects.select_for_update().get(pk=note.pk)
+    if note.is_pinned == is_pinned:
+        return note
+    note.is_pinned = is_pinned
+    note.save(update_fields=["is_pinned"])
+    _event(
+        note.customer,
+        EventType.CUSTOMER_NOTE_PINNED if is_pinned else EventType.CUSTOMER_NOTE_UNPINNED,
+        actor,
+        f"{'Pinned' if is_pinned else 'Unpinned'} note: {note.text}",
+        note=note.pk,
+        old=not is_pinned,
+        new=is_pinned,
+    )
+    return note

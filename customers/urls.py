@@ -28,6 +28,8 @@ urlpatterns = [
     path("<int:pk>/cards/<int:method_id>/default/", views.card_default, name="card_default"),
     path("<int:pk>/enabled/", views.toggle_enabled, name="toggle_enabled"),
     path("<int:pk>/reset-password/", views.reset_password, name="reset_password"),
+    path("<int:pk>/notes/", views.note_add, name="note_add"),
+    path("<int:pk>/notes/<int:note_id>/pin/", views.note_pin, name="note_pin"),
     # The customer's own page, from the e-mailed link (no desk login).
     path("set-password/<uidb64>/<token>/", views.set_password, name="set_password"),
 ]

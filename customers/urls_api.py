@@ -4,9 +4,11 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from customers.api import CustomerAddressViewSet, CustomerViewSet
+from customers.api_actions import CustomerActionViewSet
 
 router = SimpleRouter(use_regex_path=False)  # path converters: a non-integer id is a 404
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("customers", CustomerActionViewSet, basename="customer-action")
 
 addresses = CustomerAddressViewSet.as_view({"get": "list", "post": "create"})
 address = CustomerAddressViewSet.as_view(

@@ -28,7 +28,7 @@ from customers.forms import (
     SetPasswordForm,
     country_choices,
 )
-from customers.models import Address, PaymentMethod, Segment
+from customers.models import Address, CustomerNote, PaymentMethod, Segment
 
 ADVANCED = (
     "logon_id",
@@ -186,6 +186,7 @@ def _detail(request, customer, *, status=200, **overrides):
         "payment_methods": list(customer.payment_methods.all()),
         "segments_in": list(customer.segments.all()),
         "history": selectors.customer_history(customer),
+        "notes": list(selectors.customer_notes(customer.pk)),
         "all_segments": Segment.objects.all(),
         "countries": country_choices(),
         "profile_form": ProfileForm.for_customer(customer),
@@ -471,3 +472,23 @@ def set_password(request, uidb64, token):
         else:
             return render(request, "customers/set_password.html", {"done": True})
     return render(request, "customers/set_password.html", {"form": form, "customer": customer})
+
+
+@_customer_action
+def note_add(request, pk):
+    customer = _get_customer(pk)
+    services.note_add(
+        actor=request.user,
+        customer=customer,
+        text=request.POST.get("text", ""),
+        is_pinned=request.POST.get("is_pinned") == "1",
+    )
+    return _done(request, customer, "Note added.")
+
+
+@_customer_action
+def note_pin(request, pk, note_id):
+    customer, note = _customer_and_own(pk, CustomerNote, note_id)
+    pinned = request.POST.get("is_pinned") == "1"
+    services.note_set_pinned(actor=request.user, note=note, is_pinned=pinned)
+    return _done(request, customer, "Note pinned." if pinned else "Note unpinned.")

@@ -1,8 +1,9 @@
 """API of the fulfillment app, under /api/v1/."""
 
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from fulfillment import api, api_releases
+from fulfillment import api, api_attention, api_releases
 
 urlpatterns: list = [
     path("inventory/", api.InventoryList.as_view(), name="inventory-list"),
@@ -32,3 +33,9 @@ urlpatterns: list = [
         name="shipment-retry-capture",
     ),
 ]
+
+router = SimpleRouter()
+router.register(
+    "payment-attention", api_attention.PaymentAttentionViewSet, basename="payment-attention"
+)
+urlpatterns += router.urls

@@ -26,8 +26,17 @@ from core.errors import DomainError, NotFound
 from core.permissions import HasPerm
 from core.roles import Perm
 from customers.models import Customer
+from orders import integrations as ext
 from orders import selectors, services
-from orders.models import Order, OrderAddress, OrderLine, OrderPayment, OrderStatus, PaymentStatus
+from orders.models import (
+    Order,
+    OrderAddress,
+    OrderEvent,
+    OrderLine,
+    OrderPayment,
+    OrderStatus,
+    PaymentStatus,
+)
 from pricing.models import OrderAdjustment, Promotion, ShippingMethod
 
 # --- input -----------------------------------------------------------------------------------
@@ -660,6 +669,9 @@ class OrderFilterIn(serializers.Serializer):
     email = _text_filter("E-mail")
     phone = _text_filter("Phone")
     postal_code = _text_filter("Postal code")
+    street = _text_filter("Street (ship-to or billing address)")
+    city = _text_filter("City")
+    sku = _text_filter("SKU code on one of the order's lines")
     status = _text_filter(ORDER_STATUS_HELP)
     created_from = serializers.DateField(required=False)
     created_to = serializers.DateField(required=False)
@@ -688,3 +700,151 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=[OrderFilterIn])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
+
+
+# --- after submit: cancel, reorder, split backorders, history; a cart's discounts -----------
+
+
+class CancelIn(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+class EventOut(serializers.ModelSerializer):
+    event = serializers.CharField(source="event_label")
+    actor = serializers.CharField(source="actor_label")
+
+    class Meta:
+        model = OrderEvent
+        fields = ["id", "event_type", "event", "actor", "occurred_at", "data"]
+
+
+class AdjustmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    reason_code = serializers.CharField()
+    comment = serializers.CharField()
+    status = serializers.CharField(help_text="pending | approved | rejected")
+    line = serializers.IntegerField(source="line_id", allow_null=True)
+
+
+class CouponOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    status = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class DiscountsOut(serializers.Serializer):
+    adjustments = AdjustmentOut(many=True)
+    coupons = CouponOut(many=True)
+
+
+def _order_or_404(pk) -> Order:
+    order = Order.objects.filter(pk=pk).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+class OrderActionViewSet(viewsets.GenericViewSet):
+    """What is done to an order after submit: cancel, reorder, split backorders; its history."""
+
+    lookup_value_converter = "int"  # a non-integer id is a 404, not a 500
+
+    permission_classes = [HasPerm.of(Perm.USE_DESK)]
+    serializer_class = OrderOut
+
+    def get_queryset(self):
+        return _order_queryset()
+
+    @extend_schema(request=CancelIn, responses={200: OrderOut}, summary="Cancel an order")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = _valid(CancelIn, request.data)
+        order = services.cancel_order(
+            actor=request.user, order=_order_or_404(pk), reason=data["reason"]
+        )
+        return _out(order.pk)
+
+    @extend_schema(
+        request=None, responses={201: OrderOut}, summary="Create a cart from an order (reorder)"
+    )
+    @action(detail=True, methods=["post"])
+    def reorder(self, request, pk=None):
+        cart = services.reorder(actor=request.user, order=_order_or_404(pk))
+        return _out(cart.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={201: OrderOut},
+        summary="Move the backordered quantities to a new order",
+    )
+    @action(detail=True, methods=["post"], url_path="split-backorders")
+    def split_backorders(self, request, pk=None):
+        new_order = services.backorders_move(actor=request.user, order=_order_or_404(pk))
+        return _out(new_order.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: EventOut(many=True)}, summary="The order's history")
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        events = selectors.order_history(_order_or_404(pk))
+        return Response(EventOut(events, many=True).data)
+
+
+class CartDiscountViewSet(viewsets.GenericViewSet):
+    """A cart's CSR adjustments and coupons: list them, remove one (the cart is repriced)."""
+
+    lookup_value_converter = "int"  # a non-integer id is a 404, not a 500
+
+    permission_classes = [HasPerm.of(Perm.USE_DESK)]
+    serializer_class = DiscountsOut
+
+    def get_queryset(self):
+        return Order.objects.filter(status=OrderStatus.PENDING)
+
+    @extend_schema(responses={200: DiscountsOut}, summary="A cart's adjustments and coupons")
+    @action(detail=True, methods=["get"])
+    def discounts(self, request, pk=None):
+        order = _order_or_404(pk)
+        body = {"adjustments": ext.order_adjustments(order), "coupons": ext.order_coupons(order)}
+        return Response(DiscountsOut(body).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: OrderOut},
+        parameters=[OpenApiParameter("version", OpenApiTypes.INT)],
+        summary="Remove a CSR adjustment from a cart",
+    )
+    @action(detail=True, methods=["delete"], url_path="adjustments/<int:adjustment_id>")
+    def adjustment(self, request, pk=None, adjustment_id=None):
+        order = services.adjustment_remove(
+            actor=request.user,
+            order=_order_or_404(pk),
+            adjustment_id=int(adjustment_id),
+            version=_version(request),
+        )
+        return _out(order.pk)
+
+    @extend_schema(
+        request=None,
+        responses={200: OrderOut},
+        parameters=[OpenApiParameter("version", OpenApiTypes.INT)],
+        summary="Take a coupon off a cart",
+    )
+    @action(detail=True, methods=["delete"], url_path="coupons/<int:coupon_id>")
+    def coupon(self, request, pk=None, coupon_id=None):
+        order = services.coupon_remove(
+            actor=request.user,
+            order=_order_or_404(pk),
+            coupon_id=int(coupon_id),
+            version=_version(request),
+        )
+        return _out(order.pk)
+
+
+def _version(request) -> int | None:
+    raw = request.query_params.get("version", "")
+    if raw and not raw.isdigit():
+        raise DomainError("The version is a whole number.", field="version")
+    return int(raw) if raw else None

@@ -6,19 +6,69 @@ it uses of them, so the order services read as one flow and the dependencies are
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
-from catalog.models import buyable_q
+from catalog.models import SKU, buyable_q, normalize_code
+from customers import phones
+from customers import selectors as customer_selectors
 from customers import services as customer_services
-from customers.models import PaymentMethod
+from customers.models import Customer, PaymentMethod, Segment
 from fulfillment.inventory import selectors as inventory_selectors
 from pricing import selectors as pricing_selectors
 from pricing import services as pricing_services
-from pricing.models import OrderAdjustment
+from pricing.models import Coupon, OrderAdjustment
 
 # --- customers -------------------------------------------------------------------------------
 
 ensure_can_order = customer_services.ensure_can_order
+normalize_phone = phones.normalize_phone
+
+
+def customer_ids_matching(
+    *,
+    logon_id: str = "",
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    phone_digits: str = "",
+) -> QuerySet:
+    """Ids of the customers matching every field given, as a subquery for the order search.
+    Each lookup is one that customers' search indexes serve (customers migration 0003)."""
+    qs = Customer.objects.order_by()
+    if logon_id:
+        qs = qs.filter(logon_id__iexact=logon_id)
+    if email:
+        qs = qs.filter(email__iexact=email)
+    if first_name:
+        qs = qs.filter(first_name__istartswith=first_name)
+    if last_name:
+        qs = qs.filter(last_name__istartswith=last_name)
+    if phone_digits:
+        qs = qs.filter(phone_digits__contains=phone_digits)
+    return qs.values("pk")
+
+
+def customers_found(query: str, *, limit: int) -> list:
+    """The first customers the "Find customer" quick search finds for `query`."""
+    return list(
+        customer_selectors.for_result_list(
+            customer_selectors.find_customers(query=query, limit=limit)
+        )[:limit]
+    )
+
+
+def customers_by_id(ids) -> list:
+    return list(Customer.objects.filter(pk__in=list(ids)).select_related("organization"))
+
+
+def pinned_notes(customer_id: int) -> list:
+    return list(customer_selectors.customer_notes(customer_id, pinned_only=True))
+
+
+def segments_of(customer_id: int) -> list:
+    return list(Segment.objects.filter(customers__pk=customer_id))
 
 
 def stored_payment_methods(customer) -> list:
@@ -47,6 +97,11 @@ def save_address_to_book(*, actor, customer, data: dict) -> None:
 # --- catalog ---------------------------------------------------------------------------------
 
 ensure_buyable = catalog_services.ensure_buyable
+
+
+def sku_ids_with_code(code: str) -> QuerySet:
+    """The SKU with this code (codes are stored upper case), as a subquery."""
+    return SKU.objects.filter(code=normalize_code(code)).values("pk")
 
 
 def find_items(query: str, limit: int = 8) -> list:
@@ -88,6 +143,8 @@ release_order_pricing = pricing_services.release_order_pricing
 enter_promotion_code = pricing_services.enter_promotion_code
 remove_promotion_code = pricing_services.remove_promotion_code
 redeem_coupon = pricing_services.redeem_coupon
+remove_coupon = pricing_services.remove_coupon
+remove_adjustment = pricing_services.remove_adjustment
 add_adjustment = pricing_services.add_adjustment
 approve_adjustment = pricing_services.approve_adjustment
 adjustment = pricing_selectors.adjustment
@@ -100,6 +157,14 @@ def wallet(customer) -> list:
 
 def order_codes(order) -> list:
     return list(pricing_selectors.order_codes(order=order))
+
+
+def order_adjustments(order) -> list:
+    return list(pricing_selectors.order_adjustments(order=order))
+
+
+def order_coupons(order) -> list:
+    return list(Coupon.objects.filter(order_id=order.pk).order_by("id"))
 
 
 def adjustment_choices() -> tuple[list, list]:

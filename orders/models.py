@@ -207,6 +207,12 @@ class OrderComment(models.Model):
         return self.text[:40]
 
 
+def order_number(counter: int) -> str:
+    """The readable number of the order with this counter: 'NW-000123'."""
+    prefix = getattr(settings, "ORDERS_NUMBER_PREFIX", "NW")
+    return f"{prefix}-{counter:06d}"
+
+
 class OrderNumber(models.Model):
     """The readable order number's counter: the row id is the number (sequence-safe)."""
 

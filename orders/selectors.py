@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Replace, Upper
+from django.utils import timezone
 
 from fulfillment.inventory.selectors import Availability
 from orders import integrations as ext
@@ -20,7 +34,131 @@ from orders.models import (
     OrderPayment,
     OrderStatus,
     PaymentStatus,
+    order_number,
 )
+
+PHONE_LIKE = re.compile(r"^[\d\s().+\-/]+$")
+MIN_PHONE_DIGITS = 4
+POSTAL_NOISE = (" ", "-")
+
+
+def postal_code_key(expression="postal_code"):
+    """'m5k 9b2' -> 'M5K9B2' in SQL: what a postal code is searched by. The same expression is
+    indexed on PostgreSQL (migration 0005), so a compact or spaced ZIP finds it by index."""
+    for noise in POSTAL_NOISE:
+        expression = Replace(expression, Value(noise), Value(""))
+    return Upper(expression)
+
+
+def _postal_text(text: str) -> str:
+    for noise in POSTAL_NOISE:
+        text = text.replace(noise, "")
+    return text.upper()
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+# A branch matching at most this many orders is fetched whole through its own index and its
+# ids handed to the outer query, which then reads and sorts only those. PostgreSQL, left to
+# order the outer query itself, may walk every order by `modified_at` looking for matches of
+# a branch it guesses to be common (a name, a day, a ZIP): seconds on millions of orders.
+FEW_MATCHES = 5000
+UNCHANGED = Value(dt.timedelta(0))
+
+
+def _branch_ids(qs: QuerySet[Order], limit: int | None) -> list[int] | QuerySet:
+    """The ids of `qs`: all of them when they are few; otherwise a subquery of the `limit`
+    most recently changed, which a walk in `modified_at` order answers quickly."""
+    few = list(qs.order_by().values_list("pk", flat=True)[: FEW_MATCHES + 1])
+    if len(few) <= FEW_MATCHES:
+        return few
+    recent = qs.order_by("-modified_at", "-id").values("pk")
+    return recent[:limit] if limit else recent
+
+
+def _any_of(branches: list[QuerySet[Order]], limit: int | None) -> tuple[Q, bool]:
+    """Orders in any branch. One query per branch, not an OR: an OR across tables (a guest
+    column or a customer's) leaves PostgreSQL only a scan of every order, while each branch
+    alone uses its own index. Broad branches are combined in a UNION, each cut at the page
+    end; few matches are passed as ids. Returns the condition and whether its matches are few."""
+    ids: set[int] = set()
+    broad: list[QuerySet] = []
+    for branch in branches:
+        found = _branch_ids(branch, limit)
+        if isinstance(found, list):
+            ids.update(found)
+        else:
+            broad.append(found)
+    q = Q(pk__in=sorted(ids))
+    if broad:
+        first, *rest = broad
+        q |= Q(pk__in=first.union(*rest) if rest else first)
+    return q, not broad
+
+
+def _customer_or_guest(limit: int | None, **fields) -> tuple[Q, bool]:
+    """Registered customers' orders matching `fields` on the customer, or guest orders
+    matching them on the order's guest columns."""
+    guest = Q()
+    if fields.get("first_name"):
+        guest &= Q(guest_first_name__istartswith=fields["first_name"])
+    if fields.get("last_name"):
+        guest &= Q(guest_last_name__istartswith=fields["last_name"])
+    if fields.get("email"):
+        guest &= Q(guest_email__iexact=fields["email"])
+    if fields.get("phone_digits"):
+        guest &= Q(guest_phone__contains=fields["phone_digits"])
+    branches = [Order.objects.filter(customer_id__in=ext.customer_ids_matching(**fields))]
+    if guest:  # a logon ID alone has no guest column
+        branches.append(Order.objects.filter(guest))
+    return _any_of(branches, limit)
+
+
+def _number_q(text: str) -> Q:
+    """An order number as typed ('nw-000123'), or its digits alone ('123')."""
+    q = Q(number=text.upper())
+    if text.isdigit():
+        q |= Q(number=order_number(int(text)))
+    return q
+
+
+def _quick_q(text: str, limit: int | None) -> tuple[Q, bool]:
+    """The quick box: an order number or cart id, logon ID, e-mail, last name, phone or ZIP."""
+    branches = [Order.objects.filter(_number_q(text))]
+    if text.isdigit() and len(text) < 10:
+        branches.append(Order.objects.filter(pk=int(text)))
+    customer_lookups = [{"logon_id": text}, {"email": text}]
+    guest_conditions = [Q(guest_email__iexact=text)]
+    if any(ch.isalpha() for ch in text) and "@" not in text:
+        customer_lookups.append({"last_name": text})
+        guest_conditions.append(Q(guest_last_name__istartswith=text))
+    digits = _digits(text)
+    if len(digits) >= MIN_PHONE_DIGITS and PHONE_LIKE.match(text):
+        customer_lookups.append({"phone_digits": digits})
+        guest_conditions.append(Q(guest_phone__contains=digits))
+    branches += [
+        Order.objects.filter(customer_id__in=ext.customer_ids_matching(**lookup))
+        for lookup in customer_lookups
+    ]
+    branches += [Order.objects.filter(condition) for condition in guest_conditions]
+    postal = _postal_text(text)
+    if 2 <= len(postal) <= 10 and postal.isalnum():
+        branches.append(Order.objects.filter(pk__in=_orders_at_postal_code(postal)))
+    return _any_of(branches, limit)
+
+
+def _orders_at_postal_code(postal: str) -> QuerySet:
+    return (
+        OrderAddress.objects.annotate(postal_key=postal_code_key())
+        .filter(postal_key=postal)
+        .values("order_id")
+    )
 
 
 def order_search(
@@ -33,69 +171,103 @@ def order_search(
     email: str | None = None,
     phone: str | None = None,
     postal_code: str | None = None,
+    street: str | None = None,
+    city: str | None = None,
+    sku: str | None = None,
     status: str | None = None,
     created_from: dt.date | None = None,
     created_to: dt.date | None = None,
     modified_from: dt.date | None = None,
     modified_to: dt.date | None = None,
     customer_id: int | None = None,
+    limit: int | None = None,
 ) -> QuerySet[Order]:
-    """Find orders and pending carts. `query` matches number, logon ID, name, e-mail, phone."""
+    """Find orders and pending carts, most recently changed first; every field given must match.
+
+    `query` (the quick box) matches an order number, logon ID, e-mail, last name, phone or ZIP.
+    A phone matches any formatting or fragment of four digits or more, on a registered customer
+    or a guest ('213-555-2553', '(213) 555-2553', '555-2553'); a ZIP ignores case, spaces and
+    dashes; `street` is any part of an address line, `city` a prefix; `sku` an item's code.
+    `limit` is the number of rows the caller reads at most: each branch of a name, phone or
+    quick-box search stops there, which keeps broad ones fast on millions of orders.
+    """
     qs = Order.objects.select_related("customer", "created_by")
+    given = [
+        query,
+        number,
+        logon_id or first_name or last_name or email,
+        phone,
+        postal_code,
+        street,
+        city,
+        sku,
+        status,
+        created_from or created_to,
+        modified_from,
+        modified_to,
+        customer_id,
+    ]
+    if sum(bool(value) for value in given) > 1:
+        # A branch cut at the page end is only right when nothing else narrows the result.
+        limit = None
+    matches: list[tuple[Q, bool]] = []
+    query = (query or "").strip()
     if query:
-        q = query.strip()
-        cond = (
-            Q(number__iexact=q)
-            | Q(customer__logon_id__iexact=q)
-            | Q(customer__email__iexact=q)
-            | Q(guest_email__iexact=q)
-            | Q(customer__last_name__istartswith=q)
-            | Q(guest_last_name__istartswith=q)
-            | Q(customer__phone__contains=q)
-            | Q(guest_phone__contains=q)
-            | Q(addresses__postal_code__iexact=q)
-        )
-        if q.isdigit():
-            cond |= Q(pk=int(q)) | Q(number__endswith=q.zfill(6))
-        qs = qs.filter(cond).distinct()
+        matches.append(_quick_q(query, limit))
     if number:
-        n = number.strip()
-        qs = qs.filter(
-            Q(number__iexact=n) | Q(number__endswith=n.zfill(6))
-            if n.isdigit()
-            else Q(number__iexact=n)
+        matches.append((_number_q(number.strip()), True))
+    if logon_id or first_name or last_name or email:
+        matches.append(
+            _customer_or_guest(
+                limit,
+                logon_id=(logon_id or "").strip(),
+                first_name=(first_name or "").strip(),
+                last_name=(last_name or "").strip(),
+                email=(email or "").strip(),
+            )
         )
-    if logon_id:
-        qs = qs.filter(customer__logon_id__iexact=logon_id.strip())
-    if first_name:
-        qs = qs.filter(
-            Q(customer__first_name__istartswith=first_name)
-            | Q(guest_first_name__istartswith=first_name)
-        )
-    if last_name:
-        qs = qs.filter(
-            Q(customer__last_name__istartswith=last_name)
-            | Q(guest_last_name__istartswith=last_name)
-        )
-    if email:
-        qs = qs.filter(Q(customer__email__iexact=email) | Q(guest_email__iexact=email))
     if phone:
-        digits = "".join(c for c in phone if c.isdigit())
-        qs = qs.filter(Q(customer__phone__contains=digits) | Q(guest_phone__contains=digits))
+        digits = _digits(phone)
+        matches.append(
+            _customer_or_guest(limit, phone_digits=digits) if digits else (Q(pk=None), True)
+        )
     if postal_code:
-        qs = qs.filter(addresses__postal_code__iexact=postal_code.strip()).distinct()
+        at_postal_code = _orders_at_postal_code(_postal_text(postal_code.strip()))
+        matches.append(_any_of([Order.objects.filter(pk__in=at_postal_code)], limit))
+    if street:
+        lines = OrderAddress.objects.filter(line1__icontains=street.strip())
+        matches.append(_any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit))
+    if city:
+        cities = OrderAddress.objects.filter(city__istartswith=city.strip())
+        matches.append(_any_of([Order.objects.filter(pk__in=cities.values("order_id"))], limit))
+    if sku:
+        lines = OrderLine.objects.filter(sku_id__in=ext.sku_ids_with_code(sku))
+        matches.append(_any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit))
+    if created_from or created_to:
+        created = Q()
+        if created_from:
+            created &= Q(created_at__gte=_start_of(created_from))
+        if created_to:
+            created &= Q(created_at__lt=_start_of(created_to + dt.timedelta(days=1)))
+        matches.append(_any_of([Order.objects.filter(created)], limit))
+    for condition, _few in matches:
+        qs = qs.filter(condition)
     if status:
         qs = qs.filter(status=status)
-    if created_from:
-        qs = qs.filter(created_at__date__gte=created_from)
-    if created_to:
-        qs = qs.filter(created_at__date__lte=created_to)
     if modified_from:
-        qs = qs.filter(modified_at__date__gte=modified_from)
+        qs = qs.filter(modified_at__gte=_start_of(modified_from))
     if modified_to:
-        qs = qs.filter(modified_at__date__lte=modified_to)
+        qs = qs.filter(modified_at__lt=_start_of(modified_to + dt.timedelta(days=1)))
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
+    if any(few for _condition, few in matches):
+        # The matches are a known, short list of ids: read those and sort them. Ordered by
+        # the bare column, PostgreSQL may instead walk the `modified_at` index over every
+        # order, testing each against the list (it cannot tell the list is short).
+        return qs.order_by(
+            ExpressionWrapper(F("modified_at") + UNCHANGED, output_field=DateTimeField()).desc(),
+            "-id",
+        )
     return qs.order_by("-modified_at", "-id")
 
 
@@ -309,4 +481,11 @@ def orders_requiring_payment_attention(*, capture_failed: QuerySet) -> QuerySet[
         )
         .select_related("customer")
         .order_by("-modified_at", "-id")
+    )
+
+
+def order_history(order: Order) -> QuerySet[OrderEvent]:
+    """The order's timeline, oldest first, with who did each thing."""
+    return (
+        OrderEvent.objects.filter(order=order).select_related("actor").order_by("occurred_at", "id")
     )

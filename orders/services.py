@@ -47,6 +47,7 @@ from orders.models import (
     OrderStatus,
     PaymentStatus,
     SubmitAttempt,
+    order_number,
 )
 from orders.status import transition_order
 from orders.workflow import check_order_transition
@@ -188,6 +189,14 @@ def _default_shipping_method():
 # --- carts -----------------------------------------------------------------------------------
 
 
+def _guest_phone(raw: str | None) -> str:
+    """A guest's phone as E.164, like a customer's, so a search by any formatting finds it."""
+    try:
+        return ext.normalize_phone(raw or "")
+    except ValueError as error:
+        raise DomainError(str(error), field="phone") from None
+
+
 @transaction.atomic
 def cart_create(*, actor, customer=None, guest: dict | None = None) -> Order:
     """A new cart (a pending Order) for a registered customer or a guest.
@@ -204,7 +213,7 @@ def cart_create(*, actor, customer=None, guest: dict | None = None) -> Order:
         guest_first_name=(guest.get("first_name") or "").strip(),
         guest_last_name=(guest.get("last_name") or "").strip(),
         guest_email=(guest.get("email") or "").strip(),
-        guest_phone=(guest.get("phone") or "").strip(),
+        guest_phone=_guest_phone(guest.get("phone")),
         currency=settings.STORE_CURRENCY,
         created_by=actor,
     )
@@ -263,7 +272,7 @@ def cart_set_guest(
         "first_name": (first_name or "").strip(),
         "last_name": (last_name or "").strip(),
         "email": (email or "").strip(),
-        "phone": (phone or "").strip(),
+        "phone": _guest_phone(phone),
     }
     if not new["last_name"]:
         raise DomainError("Enter the guest's last name.", field="last_name")
@@ -691,6 +700,28 @@ def coupon_redeem(*, actor, order: Order, coupon_id, version=None) -> Order:
 
 
 @transaction.atomic
+def coupon_remove(*, actor, order: Order, coupon_id, version=None) -> Order:
+    """Take a coupon off the cart: it goes back to the customer's wallet."""
+    require(actor, Perm.USE_DESK, "change orders")
+    order = _claim(order, version)
+    ext.remove_coupon(order_id=order.pk, coupon_id=coupon_id, actor=actor)
+    _event(order, E.ORDER_COUPON_REMOVED, actor, coupon=coupon_id)
+    _reprice(order, actor)
+    return order
+
+
+@transaction.atomic
+def adjustment_remove(*, actor, order: Order, adjustment_id, version=None) -> Order:
+    """Remove a CSR adjustment from the cart (pricing refuses once the order is placed)."""
+    require(actor, Perm.USE_DESK, "change orders")
+    order = _claim(order, version)
+    ext.remove_adjustment(order_id=order.pk, adjustment_id=adjustment_id, actor=actor)
+    _event(order, E.ORDER_ADJUSTMENT_REMOVED, actor, adjustment=adjustment_id)
+    _reprice(order, actor)
+    return order
+
+
+@transaction.atomic
 def adjustment_add(
     *,
     actor,
@@ -853,9 +884,7 @@ def _billing_dict(order: Order) -> dict | None:
 
 
 def _next_number(order: Order) -> str:
-    counter = OrderNumber.objects.create(order=order)
-    prefix = getattr(settings, "ORDERS_NUMBER_PREFIX", "NW")
-    return f"{prefix}-{counter.pk:06d}"
+    return order_number(OrderNumber.objects.create(order=order).pk)
 
 
 def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=None) -> SubmitResult:

@@ -23,6 +23,7 @@ from core.roles import Perm
 from customers.models import Customer
 from orders import integrations as ext
 from orders import selectors, services
+from orders.customer_context import customer_context
 from orders.forms import PANELS, form_errors
 from orders.models import AvailabilityChoice, Order, OrderStatus
 from pricing.models import ShippingMethod
@@ -210,7 +211,11 @@ def order_screen(request, pk: int):
         messages.warning(request, change)
     if changes:
         order = _order(pk)
-    return render(request, "orders/order_screen.html", _context(order))
+    return render(
+        request,
+        "orders/order_screen.html",
+        _context(order, customer_context=customer_context(order)),
+    )
 
 
 @desk_view(Perm.USE_DESK)
@@ -406,6 +411,7 @@ def placed(request, pk: int):
 def order_detail(request, order: Order):
     context = selectors.order_detail(order)
     context["detail"] = order.pricing_detail or {}
+    context["customer_context"] = customer_context(order)
     context["has_backorders"] = any(
         line.inventory_status == "backordered" for line in context["lines"]
     ) and order.status in (OrderStatus.AUTHORIZED, OrderStatus.BACKORDERED)
@@ -468,12 +474,18 @@ FIND_FIELDS = (
     "email",
     "phone",
     "postal_code",
+    "street",
+    "city",
+    "sku",
     "status",
     "created_from",
     "created_to",
     "modified_from",
     "modified_to",
 )
+
+
+FIND_PAGE = 50
 
 
 @desk_view(Perm.USE_DESK)
@@ -495,7 +507,7 @@ def find(request):
         kwargs = {k: v for k, v in params.items() if v and k not in dates}
         kwargs["query"] = kwargs.pop("q", None)
         kwargs.update(dates)
-        results = list(selectors.order_search(**kwargs)[:50])
+        results = list(selectors.order_search(limit=FIND_PAGE, **kwargs)[:FIND_PAGE])
     return render(
         request,
         "orders/find.html",
@@ -505,6 +517,7 @@ def find(request):
             "results": results,
             "searched": searched,
             "statuses": OrderStatus.choices,
+            "page_size": FIND_PAGE,
             "advanced": any(params[k] for k in FIND_FIELDS[1:]),
         },
     )

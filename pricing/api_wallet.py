@@ -44,6 +44,7 @@ class WalletView(generics.ListAPIView):
     permission_classes = [HasPerm.of(Perm.USE_DESK)]
     serializer_class = WalletCouponSerializer
     pagination_class = None
+    queryset = m.Coupon.objects.none()  # the schema's model; get_queryset gives the rows
 
     def get_queryset(self):
         customer = get_object_or_404(Customer, pk=self.kwargs["customer_id"])

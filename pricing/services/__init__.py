@@ -18,6 +18,7 @@ from pricing.services.adjustments import (
     adjustment_limit_for,
     approve_adjustment,
     reject_adjustment,
+    remove_adjustment,
 )
 from pricing.services.appeasement import (
     appeasement_limit_problem,
@@ -59,6 +60,7 @@ __all__ = [
     "redeem_coupon",
     "reject_adjustment",
     "release_order_pricing",
+    "remove_adjustment",
     "remove_coupon",
     "remove_promotion_code",
     "reprice_order",

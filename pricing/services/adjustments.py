@@ -12,7 +12,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import DomainError, NotAllowed
+from core.errors import DomainError, NotAllowed, NotFound
 from core.events import EventType as E
 from core.middleware import current_request
 from core.money import ZERO, quantize
@@ -257,3 +257,25 @@ def reject_adjustment(*, adjustment_id: int, actor, comment: str = "") -> m.Orde
         comment=comment,
     )
     return adj
+
+
+@transaction.atomic
+def remove_adjustment(*, order_id: int, adjustment_id, actor) -> None:
+    """Take a CSR adjustment off a cart (orders asks only while the order is a cart)."""
+    require(actor, Perm.USE_DESK, "remove price adjustments")
+    adjustment = (
+        m.OrderAdjustment.objects.select_for_update()
+        .filter(pk=adjustment_id, order_id=order_id)
+        .first()
+    )
+    if adjustment is None:
+        raise NotFound("That adjustment is not on this order.", field="adjustment")
+    event(
+        E.ADJUSTMENT_REMOVED,
+        actor,
+        order_id=order_id,
+        subject=str(adjustment),
+        adjustment=adjustment.pk,
+        old=str(adjustment.value),
+    )
+    adjustment.delete()

@@ -14,7 +14,9 @@ def test_every_app_with_demo_data_is_found_each_after_what_it_needs():
     order = [label for label, _ in demo_data()]
     assert order[:4] == ["core", "customers", "catalog", "pricing"]
     assert order.index("fulfillment") < order.index("orders")
-    assert {volume.option for _, volume in volumes()} == {"customers", "skus"}
+    options = [volume.option for _, volume in volumes()]
+    assert set(options) == {"customers", "skus", "orders"}
+    assert options.index("orders") > max(options.index("customers"), options.index("skus"))
 
 
 def test_installed_apps_order_holds_unless_a_module_says_after():

@@ -1,0 +1,175 @@
+"""Order search as a call center uses it: a phone in any formatting, on a registered customer
+or a guest; a ZIP typed compact; street, city, SKU; date ranges."""
+
+import datetime as dt
+import importlib
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from core.errors import DomainError
+from orders import selectors, services
+from orders.models import Order
+from tests.orders.conftest import ADDRESS
+
+
+@pytest.fixture
+def caller(db, csr, customer):
+    """A registered customer's cart (phone +1 213 555 2553) and a guest's (typed formatted)."""
+    customer.phone = "+12135552553"
+    customer.save(update_fields=["phone"])
+    registered = services.cart_create(actor=csr, customer=customer)
+    guest = services.cart_create(
+        actor=csr,
+        guest={
+            "first_name": "Gus",
+            "last_name": "Walker",
+            "email": "gus@example.com",
+            "phone": "(416) 555-0199",
+        },
+    )
+    services.ship_to_add(
+        actor=csr, order=guest, address={**ADDRESS, "postal_code": "M5K 9B2", "city": "Toronto"}
+    )
+    return registered, guest
+
+
+def _found(**fields) -> set[int]:
+    return set(selectors.order_search(**fields).values_list("pk", flat=True))
+
+
+def test_a_guest_phone_is_stored_as_e164(caller):
+    _registered, guest = caller
+    assert guest.guest_phone == "+14165550199"
+
+
+def test_a_guest_phone_that_is_no_phone_number_is_refused(csr):
+    with pytest.raises(DomainError) as refused:
+        services.cart_create(
+            actor=csr, guest={"last_name": "X", "email": "x@example.com", "phone": "12"}
+        )
+    assert refused.value.field == "phone"
+
+
+def test_cart_set_guest_normalizes_the_phone(guest_cart, csr):
+    order = services.cart_set_guest(
+        actor=csr,
+        order=guest_cart,
+        first_name="Gail",
+        last_name="Guest",
+        email="gail@example.com",
+        phone="613.555.0100",
+    )
+    assert order.guest_phone == "+16135550100"
+
+
+@pytest.mark.parametrize(
+    "typed", ["2135552553", "213-555-2553", "(213) 555-2553", "555-2553", "+1 213 555 2553"]
+)
+def test_any_phone_formatting_finds_the_customer_order(caller, typed):
+    registered, _guest = caller
+    assert _found(query=typed) == {registered.pk}
+    assert _found(phone=typed) == {registered.pk}
+
+
+@pytest.mark.parametrize("typed", ["416-555-0199", "(416) 555-0199", "555 0199", "4165550199"])
+def test_any_phone_formatting_finds_the_guest_order(caller, typed):
+    _registered, guest = caller
+    assert _found(query=typed) == {guest.pk}
+    assert _found(phone=typed) == {guest.pk}
+
+
+@pytest.mark.parametrize("typed", ["m5k9b2", "M5K 9B2", "m5k-9b2"])
+def test_a_zip_is_found_compact_or_spaced(caller, typed):
+    _registered, guest = caller
+    assert guest.pk in _found(query=typed)
+    assert _found(postal_code=typed) == {guest.pk}
+
+
+def test_street_city_and_sku(caller, csr, sku):
+    registered, guest = caller
+    services.line_add(actor=csr, order=registered, sku_code=sku.code, quantity=1)
+    assert guest.pk in _found(street="king st")
+    assert registered.pk in _found(city="toron")
+    assert _found(city="Ottawa") == set()
+    assert _found(sku=sku.code.lower()) == {registered.pk}
+
+
+def test_names_and_emails_of_guests_and_customers(caller):
+    registered, guest = caller
+    assert _found(last_name="wal") == {guest.pk}
+    assert _found(last_name="roe") == {registered.pk}
+    assert _found(email="JANE@example.com") == {registered.pk}
+    assert _found(query="gus@example.com") == {guest.pk}
+    assert _found(query="Roe") == {registered.pk}
+
+
+def test_order_number_by_its_digits(ready_cart, csr):
+    ready_cart.number = "NW-000123"
+    ready_cart.save(update_fields=["number"])
+    assert _found(query="123") == {ready_cart.pk}
+    assert _found(number="nw-000123") == {ready_cart.pk}
+
+
+def test_date_ranges_are_whole_local_days(caller):
+    registered, guest = caller
+    today = timezone.localdate()
+    Order.objects.filter(pk=guest.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=3),
+        modified_at=timezone.now() - dt.timedelta(days=3),
+    )
+    assert _found(created_from=today, created_to=today) == {registered.pk}
+    assert _found(modified_to=today - dt.timedelta(days=1)) == {guest.pk}
+
+
+def test_limit_keeps_the_most_recent(caller):
+    registered, guest = caller
+    assert _found(phone="555") == {registered.pk, guest.pk}
+    assert list(selectors.order_search(phone="555", limit=1)[:1]) == [guest]
+
+
+def test_find_screen_searches_street_city_and_sku(csr_client, caller):
+    _registered, guest = caller
+    page = csr_client.get(reverse("orders:find"), {"phone": "(416) 555-0199"}).content.decode()
+    assert str(guest) in page
+    page = csr_client.get(reverse("orders:find"), {"street": "King"}).content.decode()
+    assert str(guest) in page and 'name="sku"' in page
+
+
+def test_api_filters_by_phone_and_zip(caller, csr):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(csr)
+    _registered, guest = caller
+    found = api.get("/api/v1/orders/", {"phone": "416.555.0199"}).json()["results"]
+    assert [o["id"] for o in found] == [guest.pk]
+    found = api.get("/api/v1/orders/", {"postal_code": "m5k9b2"}).json()["results"]
+    assert [o["id"] for o in found] == [guest.pk]
+
+
+def test_the_data_migration_normalizes_typed_guest_phones(db):
+    from django.apps import apps
+
+    from tests.orders.factories import OrderFactory
+
+    typed = OrderFactory(guest_phone="(213) 555-2553")
+    odd = OrderFactory(guest_phone="ext. 4")
+    migration = importlib.import_module("orders.migrations.0005_order_search")
+    migration.normalize_guest_phones(apps, None)
+    typed.refresh_from_db()
+    odd.refresh_from_db()
+    assert (typed.guest_phone, odd.guest_phone) == ("+12135552553", "ext. 4")
+
+
+def test_a_broad_field_with_another_still_finds_older_orders(caller, monkeypatch):
+    """Each field may match more than a page; together they must still find every match."""
+    registered, guest = caller
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 0)  # every branch counts as broad
+    Order.objects.filter(pk=guest.pk).update(modified_at=timezone.now() - dt.timedelta(days=9))
+    services.cart_create(
+        actor=registered.created_by, guest={"last_name": "Newer", "email": "n@example.com"}
+    )
+    found = selectors.order_search(last_name="Walker", created_from=timezone.localdate(), limit=1)
+    assert list(found) == [guest]
