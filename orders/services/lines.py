@@ -1,0 +1,136 @@
+"""Order lines: add, change, remove; a parked cart reopened (its allocation refreshed)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from catalog.models import SKU, normalize_code
+from core.errors import DomainError, NotFound
+from core.events import EventType as E
+from core.permissions import require
+from core.roles import Perm
+from orders import allocation
+from orders import integrations as ext
+from orders.models import (
+    Order,
+    OrderAddress,
+    OrderLine,
+)
+from orders.services._common import MAX_QUANTITY, _claim, _event, _line, _quantity, _reprice
+
+# --- lines -----------------------------------------------------------------------------------
+
+
+def _find_sku(sku_code: str):
+    code = (sku_code or "").strip()
+    if not code:
+        raise DomainError("Type a SKU or part of a name, then pick an item.", field="sku")
+    qs = SKU.objects.select_related("product").with_buyable()  # `is_buyable` needs no query
+    # Codes are stored upper case (catalog.models.normalize_code): the exact match uses the
+    # unique index; the case-insensitive scan is only the fallback for a miss.
+    sku = qs.filter(code=normalize_code(code)).first() or qs.filter(code__iexact=code).first()
+    if sku is None:
+        raise NotFound(
+            f"No SKU {code!r}; type part of the name and pick from the suggestions.", field="sku"
+        )
+    return sku
+
+
+@transaction.atomic
+def cart_reopen(*, actor, order: Order) -> list[str]:
+    """A CSR opens a parked cart: lines whose stock was swept, or whose allocation no longer
+    fits the line, are allocated again; returns what changed, one sentence per line."""
+    require(actor, Perm.USE_DESK, "open carts")
+    return allocation.refresh_cart_allocation(order=order, actor=actor)
+
+
+@transaction.atomic
+def line_add(
+    *, actor, order: Order, sku_code: str, quantity=1, ship_to_id=None, version=None
+) -> OrderLine:
+    """Add a SKU (by code) to the cart, or add to the quantity of its line for that ship-to."""
+    require(actor, Perm.USE_DESK, "change orders")
+    qty = _quantity(quantity)
+    sku = _find_sku(sku_code)
+    try:
+        if not ext.is_buyable(sku):
+            ext.ensure_buyable(sku)  # raises with the reason a CSR can repeat
+            raise DomainError(f"{sku.code} cannot be sold now; pick another item.")
+    except DomainError as exc:
+        exc.field = exc.field or "sku"
+        raise
+    order = _claim(order, version)
+    ship_to = ship_to_id or order.current_ship_to_id
+    if ship_to_id and not OrderAddress.objects.filter(order=order, pk=ship_to).exists():
+        raise NotFound("That ship-to address is not on this order.", field="ship_to")
+    line = OrderLine.objects.filter(order=order, sku=sku, ship_to_id=ship_to, is_gift=False).first()
+    if line is not None:
+        old = line.quantity
+        if old + qty > MAX_QUANTITY:
+            raise DomainError(f"The quantity can be at most {MAX_QUANTITY}.", field="quantity")
+        line.quantity = old + qty
+        line.save(update_fields=["quantity"])
+        _event(order, E.ORDER_LINE_CHANGED, actor, sku=sku.code, old=old, new=line.quantity)
+    else:
+        line = OrderLine.objects.create(order=order, sku=sku, quantity=qty, ship_to_id=ship_to)
+        _event(order, E.ORDER_LINE_ADDED, actor, sku=sku.code, quantity=qty, line=line.pk)
+    line.sku = sku
+    allocation.allocate_cart_line(line=line, actor=actor)
+    _reprice(order, actor)
+    line.order = order
+    return line
+
+
+@transaction.atomic
+def line_update(
+    *, actor, order: Order, line_id, quantity=None, ship_to_id=None, version=None
+) -> OrderLine:
+    require(actor, Perm.USE_DESK, "change orders")
+    order = _claim(order, version)
+    line = _line(order, line_id)
+    if line.is_gift:
+        raise DomainError("A free gift follows its promotion; change the qualifying items.")
+    changes = {}
+    if quantity is not None:
+        qty = _quantity(quantity)
+        if qty != line.quantity:
+            changes["quantity"] = (line.quantity, qty)
+            line.quantity = qty
+    if ship_to_id is not None and int(ship_to_id) != line.ship_to_id:
+        if not OrderAddress.objects.filter(order=order, pk=ship_to_id).exists():
+            raise NotFound("That ship-to address is not on this order.", field="ship_to")
+        changes["ship_to"] = (line.ship_to_id, int(ship_to_id))
+        line.ship_to_id = int(ship_to_id)
+    if changes:
+        line.save(update_fields=["quantity", "ship_to"])
+        _event(
+            order,
+            E.ORDER_LINE_CHANGED,
+            actor,
+            sku=line.sku.code,
+            line=line.pk,
+            old={k: v[0] for k, v in changes.items()},
+            new={k: v[1] for k, v in changes.items()},
+        )
+        if "ship_to" in changes:
+            allocation.deallocate_line(line=line, actor=actor)
+        allocation.allocate_cart_line(line=line, actor=actor)
+        _reprice(order, actor)
+    line.order = order
+    return line
+
+
+@transaction.atomic
+def line_remove(*, actor, order: Order, line_id, version=None) -> Order:
+    require(actor, Perm.USE_DESK, "change orders")
+    order = _claim(order, version)
+    line = _line(order, line_id)
+    if line.is_gift:
+        raise DomainError("A free gift follows its promotion; change the qualifying items.")
+    allocation.deallocate_line(line=line, actor=actor)
+    _event(
+        order, E.ORDER_LINE_REMOVED, actor, sku=line.sku.code, quantity=line.quantity, line=line.pk
+    )
+    line.delete()
+    _reprice(order, actor)
+    return order
