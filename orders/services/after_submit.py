@@ -23,7 +23,7 @@ from orders.models import (
 )
 from orders.services._common import ADDRESS_FIELDS, _event, _reprice
 from orders.services.carts import cart_create
-from orders.status import transition_order
+from orders.status import transition_lines, transition_order
 from orders.workflow import check_order_transition
 
 # --- after submit ----------------------------------------------------------------------------
@@ -36,9 +36,12 @@ def cancel_order(*, actor, order: Order, reason: str = "") -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     check_order_transition(order.status, OrderStatus.CANCELED)
     order_pricing.release_pricing(order=order, actor=actor)
-    for line in OrderLine.objects.filter(order=order).select_related("sku"):
+    lines = list(OrderLine.objects.filter(order=order).select_related("sku"))
+    for line in lines:
         allocation.deallocate_line(line=line, actor=actor)
-    OrderLine.objects.filter(order=order).update(inventory_status=LineInventoryStatus.CANCELED)
+    transition_lines(
+        {line.pk: line.inventory_status for line in lines}, LineInventoryStatus.CANCELED
+    )
     authorized = OrderPayment.objects.filter(
         order=order, status__in=[PaymentStatus.AUTHORIZED, PaymentStatus.REVIEW]
     )
