@@ -78,15 +78,22 @@ def ship_to_add(
     if make_current:
         Order.objects.filter(pk=order.pk).update(current_ship_to=addr)
         order.current_ship_to = addr
+    # Lines are (re)allocated one by one in SKU order: each takes its SKU's inventory row locks,
+    # and two carts taking them in the same order cannot deadlock (a load test found two carts
+    # with the same SKUs in different line order deadlocking here).
     if assign_lines:
-        lines = list(OrderLine.objects.filter(order=order).exclude(ship_to=addr))
+        lines = list(
+            OrderLine.objects.filter(order=order).exclude(ship_to=addr).order_by("sku_id", "pk")
+        )
         OrderLine.objects.filter(order=order).update(ship_to=addr)
         for line in lines:
             line.ship_to = addr
             allocation.deallocate_line(line=line, actor=actor)
             allocation.allocate_cart_line(line=line, actor=actor)
     # Lines without a ship-to go to the first one, and can now be allocated.
-    waiting = list(OrderLine.objects.filter(order=order, ship_to__isnull=True))
+    waiting = list(
+        OrderLine.objects.filter(order=order, ship_to__isnull=True).order_by("sku_id", "pk")
+    )
     if waiting:
         OrderLine.objects.filter(pk__in=[line.pk for line in waiting]).update(ship_to=addr)
         for line in waiting:
