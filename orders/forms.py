@@ -22,6 +22,7 @@ class PanelForm(forms.Form):
     """`success` is the message shown when `save` went through."""
 
     success = ""
+    level = "success"  # of the message: "warning" when it went through but not as hoped
     closes_panel = True
     awaits_approval = False
     version = forms.IntegerField(required=False, min_value=0)
@@ -139,9 +140,15 @@ class PromoForm(PanelForm):
         if data["coupon_id"]:
             self.success = "Coupon redeemed."
             return services.coupon_redeem(actor=actor, order=order, coupon_id=data["coupon_id"])
-        self.success = "Code applied."
-        return services.promotion_code_enter(
+        refusal = services.promotion_code_enter(
             actor=actor, order=order, code=data["code"], version=data["version"]
+        )
+        code = data["code"].strip().upper()
+        self.level = "warning" if refusal else "success"
+        self.success = (
+            f"{code} is on the order but does not apply: {refusal}"
+            if refusal
+            else f"{code} applied."
         )
 
 

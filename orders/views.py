@@ -91,6 +91,7 @@ def _act(
     panel: str | None = None,
     success: str | Callable[[], str] | None = None,
     returns_line: bool = False,
+    level: Callable[[], str] = lambda: "success",
 ):
     """Run a service; on success re-render the cart; on error show it at the field.
 
@@ -115,7 +116,7 @@ def _act(
         return _render_cart(request, order, errors=_error_fields(exc), message=exc.message)
     fresh = result.order if returns_line else None
     message = success() if callable(success) else success
-    response = _render_cart(request, order, message=message, level="success", fresh=fresh)
+    response = _render_cart(request, order, message=message, level=level(), fresh=fresh)
     if panel:
         response["HX-Trigger"] = "cart-updated, panel-close"
     return response
@@ -351,6 +352,7 @@ def panel(request, pk: int, name: str):
         lambda: form.save(actor=request.user, order=order),
         panel=name if form.closes_panel else None,
         success=lambda: form.success,
+        level=lambda: form.level,
     )
     if form.awaits_approval:
         return _pending(request, order)

@@ -20,18 +20,24 @@ from orders.services._common import _claim, _event, _line, _reprice
 
 
 @transaction.atomic
-def promotion_code_enter(*, actor, order: Order, code: str, version=None) -> Order:
+def promotion_code_enter(*, actor, order: Order, code: str, version=None) -> str:
+    """Put the code the caller quoted on the cart. Returns why its promotion does not apply to
+    the cart now ("" when it does): the code stays on the cart (it may apply after a change),
+    and the CSR tells the caller the reason rather than "applied"."""
     require(actor, Perm.USE_DESK, "change orders")
     code = (code or "").strip()
     if not code:
         raise DomainError("Type the promotion code the customer gave you.", field="code")
     order = _claim(order, version)
-    ext.enter_promotion_code(
+    entered = ext.enter_promotion_code(
         order_id=order.pk, customer_id=order.customer_id, code=code, actor=actor
     )
     _event(order, E.ORDER_PROMOTION_CODE_ENTERED, actor, code=code)
-    _reprice(order, actor)
-    return order
+    priced = _reprice(order, actor)
+    refused = [
+        n.message for n in priced.explanation.not_applied if n.promotion_id == entered.promotion_id
+    ]
+    return refused[0] if refused else ""
 
 
 @transaction.atomic

@@ -190,3 +190,23 @@ def test_a_reprice_that_changes_nothing_does_not_rewrite_the_pricing_detail(
     with CaptureQueriesContext(connection) as queries:
         _reprice(order, csr)
     assert not [q for q in queries.captured_queries if "pricing_detail" in q["sql"]]
+
+
+def test_a_code_whose_promotion_does_not_apply_says_why_instead_of_applied(
+    csr_client, guest_cart, csr, sku, prices, ground
+):
+    from django.urls import reverse
+
+    from tests.pricing.factories import PromotionFactory
+
+    PromotionFactory(name="Big order", code="BIG100", percent=Decimal("10"), min_amount=100)
+    services.line_add(actor=csr, order=guest_cart, sku_code=sku.code, quantity=2)
+    cart = Order.objects.get(pk=guest_cart.pk)
+    response = csr_client.post(
+        reverse("orders:panel", args=[cart.pk, "promo"]),
+        {"code": "big100", "version": cart.version},
+        HTTP_HX_REQUEST="true",
+    )
+    page = response.content.decode()
+    assert "BIG100 is on the order but does not apply:" in page
+    assert "BIG100 applied" not in page and "msg-warning" in page
