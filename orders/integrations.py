@@ -148,6 +148,8 @@ remove_adjustment = pricing_services.remove_adjustment
 add_adjustment = pricing_services.add_adjustment
 approve_adjustment = pricing_services.approve_adjustment
 adjustment = pricing_selectors.adjustment
+awaiting_approval = pricing_selectors.awaiting_approval
+ApprovalNeeded = pricing_services.ApprovalNeeded
 list_prices = pricing_selectors.list_prices
 
 

@@ -61,6 +61,13 @@ def pending_adjustments() -> QuerySet[m.OrderAdjustment]:
     )
 
 
+def awaiting_approval(*, order_id: int) -> int:
+    """How many of the order's adjustments wait for a supervisor."""
+    return m.OrderAdjustment.objects.filter(
+        order_id=order_id, status=m.OrderAdjustment.Status.PENDING
+    ).count()
+
+
 def order_adjustments(*, order) -> QuerySet[m.OrderAdjustment]:
     return m.OrderAdjustment.objects.filter(order_id=order.pk).select_related(
         "line__sku", "requested_by", "approved_by"

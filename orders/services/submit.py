@@ -18,6 +18,7 @@ from core.money import quantize
 from core.permissions import require
 from core.roles import Perm
 from orders import allocation
+from orders import integrations as ext
 from orders import pricing as order_pricing
 from orders.models import (
     LineInventoryStatus,
@@ -127,6 +128,14 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
                 raise SubmitIncomplete(
                     "Before submitting: " + " ".join(problems.values()),
                     extra={"problems": problems},
+                )
+            # Checked before the card is touched: an order that cannot be placed is never
+            # authorized and voided.
+            if ext.awaiting_approval(order_id=locked.pk):
+                raise ext.ApprovalNeeded(
+                    "An adjustment on this order waits for a supervisor's approval: ask a "
+                    "supervisor to approve it (Approvals, V) or remove it, then submit.",
+                    field="adjustment",
                 )
             old_total = locked.total
             _reprice(locked, actor)

@@ -210,3 +210,23 @@ def test_a_code_whose_promotion_does_not_apply_says_why_instead_of_applied(
     page = response.content.decode()
     assert "BIG100 is on the order but does not apply:" in page
     assert "BIG100 applied" not in page and "msg-warning" in page
+
+
+def test_an_order_waiting_for_approval_is_refused_before_the_card_is_touched(
+    guest_cart, csr, sku, prices, ground, csr_limit, monkeypatch
+):
+    from core.payments import SandboxGateway
+    from pricing.services import ApprovalNeeded
+
+    cart = make_ready(guest_cart, csr, sku, qty=5)
+    services.adjustment_add(
+        actor=csr, order=cart, kind="order_amount", value="8.00", reason_code="appeasement"
+    )
+    touched = []
+    monkeypatch.setattr(SandboxGateway, "authorize", lambda *a, **k: touched.append("auth"))
+    monkeypatch.setattr(SandboxGateway, "void", lambda *a, **k: touched.append("void"))
+    with pytest.raises(ApprovalNeeded, match="waits for a supervisor's approval") as refused:
+        services.submit_order(actor=csr, order=cart, idempotency_key="k")
+    assert refused.value.code == "approval_needed" and refused.value.http_status == 409
+    assert touched == []
+    assert Order.objects.get(pk=cart.pk).status == OrderStatus.PENDING
