@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from core.permissions import HasPerm
 from core.roles import Perm
 from fulfillment import attention
+from orders import payment_capture
 
 
 class AttentionOrderOut(serializers.Serializer):
@@ -61,7 +62,7 @@ class PaymentAttentionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def _set(self, request, pk, *, authorized: bool) -> Response:
         reason = _valid(PaymentStatusIn, request.data)["reason"]
-        order = attention.set_payment_status(
+        order = payment_capture.set_payment_status(
             actor=request.user, order_id=int(pk), authorized=authorized, reason=reason
         )
         return Response(AttentionOrderOut(order).data)
