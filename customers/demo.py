@@ -4,6 +4,7 @@ logon ID, segment code and account number, so a second run adds nothing."""
 
 import random
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
@@ -87,7 +88,7 @@ def load(log) -> None:
             last_name=last,
             email=f"{logon}@example.com",
             phone=phone,
-            preferred_currency="CAD" if canadian else "USD",
+            preferred_currency=settings.STORE_CURRENCY,  # the store prices in one currency
             organization=organizations.get(org),
             is_enabled=enabled,
             disabled_reason=reason,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
@@ -146,7 +147,7 @@ def _rows(
             email,
             phone,
             digits_only(phone),
-            "CAD" if canadian else "USD",
+            settings.STORE_CURRENCY,  # the store prices in one currency
             "en",
             "",
             "",
