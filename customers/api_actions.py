@@ -93,7 +93,7 @@ class CustomerActionViewSet(viewsets.GenericViewSet):
         responses={201: PaymentMethodSerializer},
         summary="Store a card (tokenized by the gateway)",
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # the whole list
     def cards(self, request, pk=None):
         customer = self._customer(pk)
         if request.method == "GET":
@@ -123,7 +123,7 @@ class CustomerActionViewSet(viewsets.GenericViewSet):
     @extend_schema(
         methods=["post"], request=SegmentIn, responses={200: SegmentOut(many=True)}, summary="Join"
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # the whole list
     def segments(self, request, pk=None):
         customer = self._customer(pk)
         if request.method == "POST":

@@ -34,7 +34,7 @@ urlpatterns: list = [
     ),
 ]
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)  # path converters: a non-integer id is a 404
 router.register(
     "payment-attention", api_attention.PaymentAttentionViewSet, basename="payment-attention"
 )

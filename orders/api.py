@@ -786,7 +786,7 @@ class OrderActionViewSet(viewsets.GenericViewSet):
         return _out(new_order.pk, status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: EventOut(many=True)}, summary="The order's history")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the whole timeline
     def history(self, request, pk=None):
         events = selectors.order_history(_order_or_404(pk))
         return Response(EventOut(events, many=True).data)

@@ -15,10 +15,10 @@ class WalletCouponSerializer(serializers.ModelSerializer):
     promotion_name = serializers.CharField(source="promotion.name", read_only=True)
     reward = serializers.CharField(source="promotion.reward", read_only=True)
     percent = serializers.DecimalField(
-        source="promotion.percent", max_digits=6, decimal_places=3, read_only=True
+        source="promotion.percent", max_digits=6, decimal_places=3, read_only=True, allow_null=True
     )
     amount = serializers.DecimalField(
-        source="promotion.amount", max_digits=14, decimal_places=2, read_only=True
+        source="promotion.amount", max_digits=14, decimal_places=2, read_only=True, allow_null=True
     )
 
     class Meta:

@@ -5,7 +5,7 @@ services check the roles again (the same checks as the screens).
 """
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -103,7 +103,7 @@ class ReturnListSerializer(serializers.ModelSerializer):
     order = serializers.CharField(source="order.number", read_only=True, default=None)
     contact = serializers.CharField(source="contact_name", read_only=True)
     refund_total = serializers.DecimalField(
-        max_digits=14, decimal_places=2, read_only=True, default=None
+        max_digits=14, decimal_places=2, read_only=True, default=None, allow_null=True
     )
 
     class Meta:
@@ -244,6 +244,16 @@ def _detail(pk, code=status.HTTP_200_OK) -> Response:
     return Response(ReturnDetailSerializer(_return(pk)).data, status=code)
 
 
+class ReturnFilterIn(serializers.Serializer):
+    # Typed filters: a malformed value is a 400 with the field, not a database error.
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    status = serializers.ChoiceField(
+        choices=ReturnStatus.values, required=False, allow_blank=True, default=""
+    )
+    order = serializers.IntegerField(required=False, min_value=1)
+    customer = serializers.IntegerField(required=False, min_value=1)
+
+
 class ReturnListCreate(generics.ListAPIView):
     """Find returns (RMA, order number, name, e-mail; by status) or create one: from an order,
     for a registered customer, or for a guest with contact details."""
@@ -251,24 +261,19 @@ class ReturnListCreate(generics.ListAPIView):
     permission_classes = [DeskOrOperations]
     serializer_class = ReturnListSerializer
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, description="RMA, order number, last name or e-mail"),
-            OpenApiParameter("status", str, enum=ReturnStatus.values),
-            OpenApiParameter("order", int),
-            OpenApiParameter("customer", int),
-        ]
-    )
+    @extend_schema(parameters=[ReturnFilterIn])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
+        filters = ReturnFilterIn(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        found = filters.validated_data
         return selectors.return_list(
-            query=params.get("q", ""),
-            status=params.get("status", ""),
-            order_id=params.get("order"),
-            customer_id=params.get("customer"),
+            query=found["q"],
+            status=found["status"],
+            order_id=found.get("order"),
+            customer_id=found.get("customer"),
         )
 
     @extend_schema(request=ReturnCreateInput, responses={201: ReturnDetailSerializer})
