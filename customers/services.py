@@ -142,7 +142,7 @@ def _plain(value):
     return str(value)
 
 
-def _clean_customer_fields(data: dict, errors: _Errors, *, instance: Customer | None) -> dict:
+def _clean_customer_fields(data: dict, errors: _Errors, *, instance: Customer | None) -> dict:  # noqa: C901, PLR0912, PLR0915 (complexity debt, listed in docs/architecture.md)
     """Validate and normalise the profile fields present in `data`; returns the clean values."""
     clean: dict = {}
     for key in ("first_name", "last_name", "challenge_question", "preferred_language"):
@@ -229,7 +229,7 @@ def _clean_customer_fields(data: dict, errors: _Errors, *, instance: Customer | 
     return clean
 
 
-def _clean_address_fields(
+def _clean_address_fields(  # noqa: C901, PLR0912 (complexity debt, listed in docs/architecture.md)
     data: dict, errors: _Errors, *, prefix: str = "", partial: bool = False
 ) -> dict:
     clean: dict = {}
@@ -820,7 +820,7 @@ def _brand(value: str) -> str:
 
 
 @transaction.atomic
-def payment_method_add(
+def payment_method_add(  # noqa: C901 (complexity debt, listed in docs/architecture.md)
     *,
     actor,
     customer: Customer,
