@@ -28,6 +28,7 @@ NAV_ITEMS: list[NavItem] = [
         "Guest order", "orders:cart_new_guest", "G", Perm.USE_DESK, "Take an order for a guest"
     ),
     NavItem("Find orders", "orders:find", "O", Perm.USE_DESK, "Orders and parked carts"),
+    NavItem("Returns", "returns:find", "Z", Perm.USE_DESK, "Return requests (RMA) and refunds"),
     NavItem("Approvals", "pricing:approvals", "V", Perm.SUPERVISE, "Adjustments over a CSR limit"),
     NavItem("Audit", "audit", "U", Perm.SUPERVISE, "Every change across the desk, by whom"),
     NavItem("Inventory", "fulfillment:inventory", "I", Perm.RUN_OPERATIONS, "Stock, receiving"),
