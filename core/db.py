@@ -8,10 +8,39 @@ builds its own `Statement`; `execute_together` sends them as one PostgreSQL stat
 
 from __future__ import annotations
 
+import functools
+import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import OperationalError, connection
+
+DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE for "deadlock detected"
+
+
+def retry_on_deadlock(func: Callable, attempts: int = 3) -> Callable:
+    """Run `func` (itself `@transaction.atomic`) again when PostgreSQL broke a deadlock by
+    aborting it, as PostgreSQL's manual advises: the aborted attempt left nothing behind.
+
+    Only where `func` is the outermost transaction: inside a caller's transaction the caller's
+    work is lost with it, so the error goes up. Not for steps with outside effects (a payment).
+    """
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        if connection.in_atomic_block:
+            return func(*args, **kwargs)
+        for attempt in range(1, attempts + 1):
+            try:
+                return func(*args, **kwargs)
+            except OperationalError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK or attempt == attempts:
+                    raise
+            time.sleep(random.uniform(0.005, 0.02) * attempt)  # let the other one finish
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return run
 
 
 @dataclass(frozen=True)

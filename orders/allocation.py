@@ -128,6 +128,20 @@ def allocate_line(*, line: OrderLine, actor=None) -> LineResult:
     return result
 
 
+@transaction.atomic(savepoint=False)
+def allocate_cart_lines(*, lines: list[OrderLine], actor=None) -> None:
+    """(Re-)allocate these cart lines in one pass, each giving back what it held first: the
+    inventory rows are locked in one ordered statement, so two carts that share SKUs cannot
+    deadlock as they could line by line. Lines without a ship-to wait for one."""
+    locked = lock_lines([line.pk for line in lines if line.ship_to_id is not None])
+    if not locked:
+        return
+    _allocate_locked(locked, actor=actor)
+    status = {line.pk: line.inventory_status for line in locked}
+    for line in lines:
+        line.inventory_status = status.get(line.pk, line.inventory_status)
+
+
 def allocate_cart_line(*, line: OrderLine, actor=None) -> None:
     """Allocation depends on where the line ships: a line without a ship-to waits for one."""
     if line.ship_to_id is not None:

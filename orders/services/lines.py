@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from catalog.models import SKU, normalize_code
+from core.db import retry_on_deadlock
 from core.errors import DomainError, NotFound
 from core.events import EventType as E
 from core.permissions import require
@@ -44,6 +45,7 @@ def cart_reopen(*, actor, order: Order) -> list[str]:
     return allocation.refresh_cart_allocation(order=order, actor=actor)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def line_add(
     *, actor, order: Order, sku_code: str, quantity=1, ship_to_id=None, version=None
@@ -81,6 +83,7 @@ def line_add(
     return line
 
 
+@retry_on_deadlock
 @transaction.atomic
 def line_update(
     *, actor, order: Order, line_id, quantity=None, ship_to_id=None, version=None
