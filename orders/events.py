@@ -7,8 +7,10 @@ a batch (a release run, an allocation of many lines) in one statement on Postgre
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -18,12 +20,34 @@ from orders.models import OrderEvent
 
 # (order id, event type, data)
 EventRow = tuple[int, EventType | int, dict]
+_pending = threading.local()  # events of a `batched()` block, not yet written
 
 
 def record(order_id: int, event_type: EventType, actor, **data) -> OrderEvent:
-    return OrderEvent.objects.create(
-        order_id=order_id, event_type=int(event_type), actor=actor, data=data
-    )
+    event = OrderEvent(order_id=order_id, event_type=int(event_type), actor=actor, data=data)
+    batch = getattr(_pending, "events", None)
+    if batch is None:
+        event.save(force_insert=True)
+    else:
+        batch.append(event)
+    return event
+
+
+@contextlib.contextmanager
+def batched() -> Iterator[None]:
+    """The events recorded inside are written in one INSERT when the block ends (each keeps
+    the time it was recorded). Use it inside the transaction whose steps the events record: if
+    the block fails, nothing is written, exactly as the steps' own rows."""
+    outer = getattr(_pending, "events", None)
+    if outer is not None:  # already batching: the outermost block writes them
+        yield
+        return
+    _pending.events = []
+    try:
+        yield
+        OrderEvent.objects.bulk_create(_pending.events)
+    finally:
+        _pending.events = None
 
 
 def status_changed(order_id: int, old: str, new: str, actor, **data) -> OrderEvent:

@@ -26,12 +26,15 @@ from orders.models import OrderStatus as S
 from orders.workflow import check_line_transition, check_order_transition
 
 
-def transition_order(order: Order, target: str, *, actor, **data) -> None:
-    """Move one order (as read under its row lock) to `target`; `data` goes into the event."""
+def transition_order(
+    order: Order, target: str, *, actor, set_fields: dict | None = None, **data
+) -> None:
+    """Move one order (as read under its row lock) to `target`; `data` goes into the event.
+    `set_fields`: other columns the same step sets (written in the same UPDATE)."""
     check_order_transition(order.status, target)
     old = order.status
     Order.objects.filter(pk=order.pk).update(
-        status=target, version=F("version") + 1, modified_at=timezone.now()
+        status=target, version=F("version") + 1, modified_at=timezone.now(), **(set_fields or {})
     )
     order.status = target
     order.version += 1

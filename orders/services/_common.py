@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.errors import DomainError, NotFound, StaleVersion
 from core.events import EventType as E
 from customers.models import Address
+from orders import events
 from orders import pricing as order_pricing
 from orders.models import (
     Order,
@@ -67,7 +68,7 @@ class SubmitResult:
 
 
 def _event(order: Order, event_type: E, actor, **data) -> OrderEvent:
-    return OrderEvent.objects.create(order=order, event_type=event_type, actor=actor, data=data)
+    return events.record(order.pk, event_type, actor, **data)
 
 
 def _claim(order: Order | int, version: int | None) -> Order:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -17,7 +18,7 @@ from core.events import EventType as E
 from core.money import quantize
 from core.permissions import require
 from core.roles import Perm
-from orders import allocation
+from orders import allocation, events
 from orders import integrations as ext
 from orders import pricing as order_pricing
 from orders.models import (
@@ -26,6 +27,7 @@ from orders.models import (
     OrderAddress,
     OrderLine,
     OrderNumber,
+    OrderPayment,
     OrderStatus,
     PaymentStatus,
     SubmitAttempt,
@@ -41,8 +43,34 @@ logger = logging.getLogger(__name__)
 # --- submit ----------------------------------------------------------------------------------
 
 
-def submit_problems(order: Order) -> dict[str, str]:
+@dataclass(frozen=True)
+class Checkout:
+    """What a submit reads of the cart besides its lines: the billing address and the card."""
+
+    billing: OrderAddress | None
+    payment: OrderPayment | None
+
+    @classmethod
+    def of(cls, order: Order) -> Checkout:
+        billing = OrderAddress.objects.filter(order=order, kind=OrderAddress.Kind.BILLING).first()
+        return cls(billing, _current_payment(order))
+
+    def billing_dict(self) -> dict | None:
+        """The billing address as the gateway's address check reads it."""
+        addr = self.billing
+        if addr is None:
+            return None
+        return {
+            "line1": addr.line1,
+            "postal_code": addr.postal_code,
+            "country": str(addr.country),
+            "name": f"{addr.first_name} {addr.last_name}",
+        }
+
+
+def submit_problems(order: Order, checkout: Checkout | None = None) -> dict[str, str]:
     """What must be fixed before submit, by field; empty when the order can be submitted."""
+    checkout = checkout or Checkout.of(order)
     problems: dict[str, str] = {}
     lines = list(OrderLine.objects.filter(order=order))
     if not lines:
@@ -55,25 +83,13 @@ def submit_problems(order: Order) -> dict[str, str]:
         and OrderAddress.objects.filter(pk__in=ship_to_ids, shipping_method__isnull=True).exists()
     ):
         problems["shipping_method"] = "Choose a shipping method for every ship-to (S)."
-    if not OrderAddress.objects.filter(order=order, kind=OrderAddress.Kind.BILLING).exists():
+    if checkout.billing is None:
         problems["billing"] = "Enter the billing address (B)."
-    if _current_payment(order) is None:
+    if checkout.payment is None:
         problems["payment"] = "Choose a stored card or enter a card (B)."
     if order.customer_id is None and (not order.guest_last_name or not order.guest_email):
         problems["guest"] = "Enter the guest's name and e-mail address."
     return problems
-
-
-def _billing_dict(order: Order) -> dict | None:
-    addr = OrderAddress.objects.filter(order=order, kind=OrderAddress.Kind.BILLING).first()
-    if addr is None:
-        return None
-    return {
-        "line1": addr.line1,
-        "postal_code": addr.postal_code,
-        "country": str(addr.country),
-        "name": f"{addr.first_name} {addr.last_name}",
-    }
 
 
 def _next_number(order: Order) -> str:
@@ -107,7 +123,7 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
 
     changed_total = None
     try:
-        with transaction.atomic():
+        with transaction.atomic(), events.batched():
             locked = Order.objects.select_for_update().get(pk=order.pk)
             attempt = SubmitAttempt.objects.filter(key=key).first()
             if attempt is not None:
@@ -123,7 +139,8 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
                 raise DomainError(
                     f"Order {locked} is already {locked.get_status_display().lower()}."
                 )
-            problems = submit_problems(locked)
+            checkout = Checkout.of(locked)
+            problems = submit_problems(locked, checkout)
             if problems:
                 raise SubmitIncomplete(
                     "Before submitting: " + " ".join(problems.values()),
@@ -171,19 +188,22 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
             extra={"total": str(new), "previous_total": str(old)},
         )
 
-    return _authorize_and_place(locked, attempt, actor)
+    return _authorize_and_place(locked, attempt, actor, checkout)
 
 
-def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitResult:
+def _authorize_and_place(
+    order: Order, attempt: SubmitAttempt, actor, checkout: Checkout | None = None
+) -> SubmitResult:
     """Steps 2 and 3 of a submit, for an order marked `submitted` under this attempt."""
-    payment = _current_payment(order)
+    checkout = checkout or Checkout.of(order)
+    payment = checkout.payment
     gateway = payments.get_gateway()
     try:
         auth = gateway.authorize(
             token=payment.gateway_token,
             amount=order.total,
             currency=order.currency,
-            billing_address=_billing_dict(order),
+            billing_address=checkout.billing_dict(),
             reference=attempt.key,
         )
     except Exception:
@@ -197,21 +217,16 @@ def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitR
         return _submit_refused(order, attempt, payment, auth, actor)
 
     try:
-        with transaction.atomic():
+        with transaction.atomic(), events.batched():
             placed = Order.objects.select_for_update().get(pk=order.pk)
             if placed.status != OrderStatus.SUBMITTED:
                 # Another process (a resumed submit) finished this attempt meanwhile.
                 return _finished_elsewhere(placed, attempt)
             order_pricing.finalize_pricing(order=placed, actor=actor)
-            allocation.allocate_order(order=placed, actor=actor)
+            allocated = allocation.allocate_order(order=placed, actor=actor)
             placed.number = _next_number(placed)
             placed.submitted_at = timezone.now()
             placed.attention = auth.reason if auth.outcome == payments.Outcome.AVS_MISMATCH else ""
-            Order.objects.filter(pk=placed.pk).update(
-                number=placed.number,
-                submitted_at=placed.submitted_at,
-                attention=placed.attention,
-            )
             payment.status = (
                 PaymentStatus.REVIEW
                 if auth.outcome == payments.Outcome.AVS_MISMATCH
@@ -226,9 +241,10 @@ def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitR
                 target = OrderStatus.PAYMENT_REVIEW
                 _event(placed, E.ORDER_PAYMENT_REVIEW, actor, reason=auth.reason, avs=auth.avs_code)
             else:
-                backordered = OrderLine.objects.filter(
-                    order=placed, inventory_status=LineInventoryStatus.BACKORDERED
-                ).exists()
+                backordered = any(
+                    result.status == LineInventoryStatus.BACKORDERED
+                    for result in allocated.values()
+                )
                 target = OrderStatus.BACKORDERED if backordered else OrderStatus.AUTHORIZED
                 _event(
                     placed,
@@ -237,7 +253,16 @@ def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitR
                     amount=str(placed.total),
                     card=payment.label,
                 )
-            transition_order(placed, target, actor=actor)
+            transition_order(
+                placed,
+                target,
+                actor=actor,
+                set_fields={
+                    "number": placed.number,
+                    "submitted_at": placed.submitted_at,
+                    "attention": placed.attention,
+                },
+            )
             _event(placed, E.ORDER_PLACED, actor, number=placed.number, total=str(placed.total))
             SubmitAttempt.objects.filter(pk=attempt.pk).update(
                 outcome=SubmitAttempt.Outcome.PLACED, message=f"Order {placed.number} placed."
@@ -259,7 +284,6 @@ def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitR
             logger.warning("void failed for order %s", order.pk)
         failed = payments.AuthResult(payments.Outcome.DECLINED, reason)
         return _submit_refused(order, attempt, payment, failed, actor, voided=True)
-    placed.refresh_from_db()
     return SubmitResult(placed, placed=True, message=f"Order {placed.number} placed.")
 
 

@@ -120,7 +120,7 @@ def finalize_order_pricing(*, order: OrderFacts, actor) -> PricedOrder:
     priced = engine.price(as_seen, loaded.rules)
     applied = _applied_amounts(priced)
     _take_limited_uses(order, loaded, priced, applied, actor)
-    _finalize_usage(order, applied)
+    _finalize_usage(order, loaded.usages, applied)
     _consume_coupons(order.order_id, applied, actor)
     event(
         E.PRICING_FINALIZED,
@@ -154,11 +154,8 @@ def _take_limited_uses(
         if p.id in applied and (p.limit_overall is not None or p.limit_per_customer is not None)
     }
     counters = _lock_counters(limited)
-    own_final = set(
-        m.PromotionUsage.objects.filter(
-            order_id=order.order_id, status=m.UsageStatus.FINAL, promotion_id__in=list(limited)
-        ).values_list("promotion_id", flat=True)
-    )
+    # The order's own usage rows change only under its row lock, which the caller holds.
+    own_final = {u.promotion_id for u in loaded.usages if u.status == m.UsageStatus.FINAL}
     lost = [
         p
         for pid, p in limited.items()
@@ -166,9 +163,9 @@ def _take_limited_uses(
     ]
     if lost:
         _refuse_lost(order, loaded, priced, lost, actor)
-    for pid in limited:
-        if pid not in own_final:
-            m.PromotionCounter.objects.filter(promotion_id=pid).update(used=F("used") + 1)
+    taken = [pid for pid in limited if pid not in own_final]
+    if taken:  # one UPDATE for every counter (all locked above)
+        m.PromotionCounter.objects.filter(promotion_id__in=taken).update(used=F("used") + 1)
 
 
 def _ran_out(p: engine.PromotionRule, counter: m.PromotionCounter, order: OrderFacts) -> bool:
@@ -208,23 +205,34 @@ def _refuse_lost(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, 
     )
 
 
-def _finalize_usage(order: OrderFacts, applied: dict[int, Decimal]) -> None:
+def _finalize_usage(order: OrderFacts, usages, applied: dict[int, Decimal]) -> None:
     """The uses of the promotions applied become final; pending ones not applied go; final
-    ones no longer earned (a submitted order changed) go back to the pool."""
-    rows = {u.promotion_id: u for u in m.PromotionUsage.objects.filter(order_id=order.order_id)}
-    for pid, amount in applied.items():
-        row = rows.get(pid)
-        if row is None:
-            m.PromotionUsage.objects.create(
+    ones no longer earned (a submitted order changed) go back to the pool. `usages`: the
+    order's usage rows as the loader read them."""
+    rows = {u.promotion_id: u for u in usages}
+    now = timezone.now()
+    m.PromotionUsage.objects.bulk_create(
+        [
+            m.PromotionUsage(
                 promotion_id=pid,
                 order_id=order.order_id,
                 customer_id=order.customer_id,
                 status=m.UsageStatus.FINAL,
                 amount=amount,
             )
-        else:
-            row.status, row.amount = m.UsageStatus.FINAL, amount
-            row.save(update_fields=["status", "amount", "modified_at"])
+            for pid, amount in applied.items()
+            if pid not in rows
+        ]
+    )
+    update_rows(  # one UPDATE for every use that was pending (or final, on a change)
+        m.PromotionUsage,
+        ["status", "amount", "modified_at"],
+        [
+            (rows[pid].pk, m.UsageStatus.FINAL.value, amount, now)
+            for pid, amount in applied.items()
+            if pid in rows
+        ],
+    )
     m.PromotionUsage.objects.filter(order_id=order.order_id, status=m.UsageStatus.PENDING).exclude(
         promotion_id__in=list(applied)
     ).delete()
@@ -273,10 +281,11 @@ def release_order_pricing(*, order_id: int, actor) -> None:
         m.PromotionUsage.objects.filter(order_id=order_id).exclude(status=m.UsageStatus.RELEASED)
     )
     final_ids = [u.promotion_id for u in usages if u.status == m.UsageStatus.FINAL]
-    counters = _lock_counters(final_ids)
-    for pid in final_ids:
-        if counters[pid].used > 0:
-            m.PromotionCounter.objects.filter(promotion_id=pid).update(used=F("used") - 1)
+    if final_ids:
+        _lock_counters(final_ids)
+        m.PromotionCounter.objects.filter(promotion_id__in=final_ids, used__gt=0).update(
+            used=F("used") - 1
+        )
     if usages:
         m.PromotionUsage.objects.filter(pk__in=[u.pk for u in usages]).update(
             status=m.UsageStatus.RELEASED, modified_at=timezone.now()

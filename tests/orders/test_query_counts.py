@@ -1,0 +1,84 @@
+"""The submit and the add-line paths run a fixed number of queries, whatever the number of lines
+and of promotions that apply: no statement per line, per promotion or per event."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from orders import services
+from orders.models import Order
+from tests.catalog.factories import SKUFactory
+from tests.orders.conftest import ADDRESS
+from tests.pricing.factories import PriceListEntryFactory, PriceListFactory, PromotionFactory
+
+SIZES = [(5, 0), (5, 50), (30, 0), (30, 50)]
+
+
+def priced_skus(count: int, promotions: int) -> list:
+    """`count` priced SKUs and `promotions` product promotions over them, every other one
+    limited (so its counter is taken at submit)."""
+    from pricing.loader import bump_rules_version
+
+    price_list = PriceListFactory(name="Base")
+    skus = [SKUFactory() for _ in range(count)]
+    for sku in skus:
+        PriceListEntryFactory(price_list=price_list, sku=sku, price=Decimal("10.00"))
+    for i in range(promotions):
+        PromotionFactory(
+            reward="product_percent",
+            percent=Decimal("5"),
+            skus=[skus[i % count]],
+            limit_overall=1000 if i % 2 else None,
+            priority=i,
+        )
+    bump_rules_version()
+    return skus
+
+
+def cart_with(csr, skus) -> Order:
+    cart = services.cart_create(
+        actor=csr, guest={"first_name": "Gail", "last_name": "Guest", "email": "g@example.com"}
+    )
+    services.ship_to_add(actor=csr, order=cart, address=ADDRESS)
+    for sku in skus:
+        services.line_add(actor=csr, order=cart, sku_code=sku.code)
+    services.billing_address_set(actor=csr, order=cart, address=ADDRESS)
+    services.payment_set_card(
+        actor=csr,
+        order=cart,
+        card_number="4242424242424242",
+        exp_month=12,
+        exp_year=2035,
+        cvv="123",
+    )
+    return Order.objects.get(pk=cart.pk)
+
+
+@pytest.mark.parametrize(("lines", "promotions"), SIZES)
+def test_a_submit_runs_the_same_queries_for_any_cart(
+    csr, ground, lines, promotions, django_assert_num_queries
+):
+    cart = cart_with(csr, priced_skus(lines, promotions))
+    # 4 more with limited promotions: their counters are created, locked and counted, and the
+    # pending uses become final.
+    with django_assert_num_queries(40 if promotions else 36):
+        result = services.submit_order(actor=csr, order=cart, idempotency_key="k")
+    assert result.placed
+
+
+@pytest.mark.parametrize(("lines", "promotions"), SIZES)
+def test_adding_a_line_runs_the_same_queries_for_any_cart(
+    client, csr, ground, lines, promotions, django_assert_num_queries
+):
+    skus = priced_skus(lines + 1, promotions)
+    cart = cart_with(csr, skus[:-1])
+    client.force_login(csr)
+    url = reverse("orders:line_add", args=[cart.pk])
+    # 1 more with promotions that apply: the new line's pending use is written.
+    with django_assert_num_queries(27 if promotions else 26):
+        response = client.post(
+            url, {"sku": skus[-1].code, "version": cart.version}, HTTP_HX_REQUEST="true"
+        )
+    assert response.status_code == 200
+    assert cart.lines.count() == lines + 1
