@@ -79,7 +79,7 @@ def reorder(*, actor, order: Order) -> Order:
                 cart.current_ship_to = new
                 Order.objects.filter(pk=cart.pk).update(current_ship_to=new)
     Order.objects.filter(pk=cart.pk).update(reordered_from=source)
-    skipped = []
+    skipped, copies = [], []
     for line in OrderLine.objects.filter(order=source, is_gift=False).select_related(
         "sku__product"
     ):
@@ -88,10 +88,12 @@ def reorder(*, actor, order: Order) -> Order:
         except DomainError:
             skipped.append(line.sku.code)
             continue
-        new_line = OrderLine.objects.create(
-            order=cart, sku=line.sku, quantity=line.quantity, ship_to_id=cart.current_ship_to_id
+        copies.append(
+            OrderLine(
+                order=cart, sku=line.sku, quantity=line.quantity, ship_to=cart.current_ship_to
+            )
         )
-        allocation.allocate_cart_line(line=new_line, actor=actor)
+    allocation.allocate_cart_lines(lines=OrderLine.objects.bulk_create(copies), actor=actor)
     _event(cart, E.ORDER_REORDERED, actor, source=str(source), skipped=skipped)
     _reprice(cart, actor)
     cart.refresh_from_db()
