@@ -186,8 +186,23 @@ class SubmitIn(serializers.Serializer):
         max_digits=14,
         decimal_places=2,
         required=False,
-        help_text="The total the customer agreed to; if prices changed, 409 with the new total",
+        help_text="The total the customer agreed to (required unless accept_price_changes); "
+        "if it changed, 409 `prices_changed` with the new total and what changed",
     )
+    accept_price_changes = serializers.BooleanField(
+        default=False,
+        help_text="Place the order at whatever the total is now, without expected_total",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("expected_total") is None and not attrs["accept_price_changes"]:
+            raise serializers.ValidationError(
+                {
+                    "expected_total": "Send the total the customer agreed to, or "
+                    "accept_price_changes: true to place the order at the current total."
+                }
+            )
+        return attrs
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -627,6 +642,9 @@ class CartViewSet(viewsets.GenericViewSet):
             402: OpenApiResponse(SubmitOut, description="Payment declined; the cart is pending"),
         },
         summary="Submit the cart (exactly once per Idempotency-Key)",
+        description="409 `prices_changed` when the total moved since `expected_total` (the body "
+        "has `total`, `previous_total` and `changes`, one sentence per discount that moved); "
+        "409 `approval_needed` when an adjustment awaits a supervisor (the card is not touched).",
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):

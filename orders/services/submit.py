@@ -15,7 +15,7 @@ from django.utils import timezone
 from core import payments
 from core.errors import DomainError
 from core.events import EventType as E
-from core.money import quantize
+from core.money import ZERO, quantize
 from core.permissions import require
 from core.roles import Perm
 from orders import allocation, events
@@ -101,7 +101,7 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
 
     1. Under the order's row lock: a known key returns its earlier answer; otherwise check the
        order is complete, reprice, compare with the total the CSR confirmed (a difference
-       raises PricesChanged with the new total: nothing consumed), mark it `submitted`.
+       raises PricesChanged naming what changed: nothing consumed), mark it `submitted`.
     2. Outside any transaction: authorize the payment with the gateway.
     3. Declined or gateway error: back to `pending` with the reason; nothing was consumed.
        Approved: in one transaction finalize pricing (promotion usage, coupons; may refuse if a
@@ -114,63 +114,9 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
     if not key or len(key) > 100:
         raise DomainError("A submit needs an idempotency key (1-100 characters).", field="key")
     if expected_total is not None:
-        try:
-            expected_total = quantize(Decimal(str(expected_total)), order.currency)
-        except (InvalidOperation, ValueError):
-            raise DomainError(
-                "The confirmed total is not a number.", field="expected_total"
-            ) from None
-
-    changed_total = None
+        expected_total = _amount(expected_total, order.currency)
     try:
-        with transaction.atomic(), events.batched():
-            locked = Order.objects.select_for_update().get(pk=order.pk)
-            attempt = SubmitAttempt.objects.filter(key=key).first()
-            if attempt is not None:
-                if attempt.order_id != locked.pk:
-                    raise DomainError("This submit key belongs to another order.", field="key")
-                return SubmitResult(
-                    locked,
-                    placed=attempt.outcome == SubmitAttempt.Outcome.PLACED,
-                    message=attempt.message,
-                    repeated=True,
-                )
-            if locked.status != OrderStatus.PENDING:
-                raise DomainError(
-                    f"Order {locked} is already {locked.get_status_display().lower()}."
-                )
-            checkout = Checkout.of(locked)
-            problems = submit_problems(locked, checkout)
-            if problems:
-                raise SubmitIncomplete(
-                    "Before submitting: " + " ".join(problems.values()),
-                    extra={"problems": problems},
-                )
-            # Checked before the card is touched: an order that cannot be placed is never
-            # authorized and voided.
-            if ext.awaiting_approval(order_id=locked.pk):
-                raise ext.ApprovalNeeded(
-                    "An adjustment on this order waits for a supervisor's approval: ask a "
-                    "supervisor to approve it (Approvals, V) or remove it, then submit.",
-                    field="adjustment",
-                )
-            old_total = locked.total
-            _reprice(locked, actor)
-            if expected_total is not None and locked.total != expected_total:
-                changed_total = (expected_total, locked.total)
-                _event(
-                    locked,
-                    E.ORDER_PRICES_CHANGED_AT_SUBMIT,
-                    actor,
-                    old=str(expected_total),
-                    new=str(locked.total),
-                    was=str(old_total),
-                )
-                Order.objects.filter(pk=locked.pk).update(version=F("version") + 1)
-            else:
-                attempt = SubmitAttempt.objects.create(key=key, order=locked, actor=actor)
-                transition_order(locked, OrderStatus.SUBMITTED, actor=actor, key=key)
-                _event(locked, E.ORDER_SUBMIT_STARTED, actor, total=str(locked.total), key=key)
+        started = _start(order, key, actor, expected_total)
     except IntegrityError:
         # A concurrent submit with the same key won the race on the unique key.
         attempt = SubmitAttempt.objects.get(key=key)
@@ -180,15 +126,115 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
             message=attempt.message,
             repeated=True,
         )
-    if changed_total is not None:
-        old, new = changed_total
-        raise PricesChanged(
-            f"Prices changed since the review: the total is now {new} {locked.currency} "
-            f"(was {old}). Check the summary and submit again to confirm.",
-            extra={"total": str(new), "previous_total": str(old)},
-        )
-
+    if isinstance(started, DomainError):  # raised after the commit: the reprice stays
+        raise started
+    if isinstance(started, SubmitResult):
+        return started
+    locked, attempt, checkout = started
     return _authorize_and_place(locked, attempt, actor, checkout)
+
+
+def _amount(value, currency: str) -> Decimal:
+    try:
+        return quantize(Decimal(str(value)), currency)
+    except (InvalidOperation, ValueError):
+        raise DomainError("The confirmed total is not a number.", field="expected_total") from None
+
+
+@transaction.atomic
+def _start(order: Order, key: str, actor, expected_total):
+    """Step 1 under the order's row lock. Returns the earlier answer of a known key, or the
+    refusal to raise once this transaction (with the reprice that found it) has committed, or
+    (order, attempt, checkout) for an order now `submitted`."""
+    with events.batched():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        attempt = SubmitAttempt.objects.filter(key=key).first()
+        if attempt is not None:
+            if attempt.order_id != locked.pk:
+                raise DomainError("This submit key belongs to another order.", field="key")
+            return SubmitResult(
+                locked,
+                placed=attempt.outcome == SubmitAttempt.Outcome.PLACED,
+                message=attempt.message,
+                repeated=True,
+            )
+        if locked.status != OrderStatus.PENDING:
+            raise DomainError(f"Order {locked} is already {locked.get_status_display().lower()}.")
+        checkout = Checkout.of(locked)
+        problems = submit_problems(locked, checkout)
+        if problems:
+            raise SubmitIncomplete(
+                "Before submitting: " + " ".join(problems.values()), extra={"problems": problems}
+            )
+        refusal = _reprice_for_submit(locked, actor, expected_total)
+        if refusal is not None:
+            Order.objects.filter(pk=locked.pk).update(version=F("version") + 1)
+            return refusal
+        attempt = SubmitAttempt.objects.create(key=key, order=locked, actor=actor)
+        transition_order(locked, OrderStatus.SUBMITTED, actor=actor, key=key)
+        _event(locked, E.ORDER_SUBMIT_STARTED, actor, total=str(locked.total), key=key)
+        return locked, attempt, checkout
+
+
+def _reprice_for_submit(locked: Order, actor, expected_total) -> DomainError | None:
+    """Price the order as it will be placed; the refusal when it cannot be placed as the CSR
+    confirmed it. Checked before the card is touched: an order that cannot be placed is never
+    authorized and voided."""
+    before = locked.pricing_detail or {}
+    old_total = locked.total
+    _reprice(locked, actor)  # may send an adjustment that grew back to approval
+    if ext.awaiting_approval(order_id=locked.pk):
+        return ext.ApprovalNeeded(
+            "An adjustment on this order waits for a supervisor's approval: ask a supervisor "
+            "to approve it (Approvals, V) or remove it, then submit.",
+            field="adjustment",
+        )
+    if expected_total is None or locked.total == expected_total:
+        return None
+    changes = what_changed(before, locked.pricing_detail or {})
+    _event(
+        locked,
+        E.ORDER_PRICES_CHANGED_AT_SUBMIT,
+        actor,
+        old=str(expected_total),
+        new=str(locked.total),
+        was=str(old_total),
+        changes=changes,
+    )
+    return PricesChanged(
+        f"Prices changed since the review: the total is now {locked.total} {locked.currency} "
+        f"(was {expected_total}). "
+        + " ".join(changes)
+        + (" " if changes else "")
+        + "Check the summary with the customer and submit again to confirm.",
+        extra={
+            "total": str(locked.total),
+            "previous_total": str(expected_total),
+            "changes": changes,
+        },
+    )
+
+
+def what_changed(before: dict, after: dict) -> list[str]:
+    """What moved between two pricings of an order, one sentence each: discounts that stopped
+    applying (with the reason pricing gives), started applying, or changed amount."""
+
+    def applied(detail):
+        amounts: dict[str, Decimal] = {}
+        for a in (detail.get("explanation") or {}).get("applied", []):
+            amounts[a["name"]] = amounts.get(a["name"], ZERO) + Decimal(str(a["amount"]))
+        return amounts
+
+    old, new = applied(before), applied(after)
+    why = {n["name"]: n["message"] for n in (after.get("explanation") or {}).get("not_applied", [])}
+    changes = [f"{name}: {why.get(name, 'no longer applies.')}" for name in old if name not in new]
+    changes += [f"{name}: now applies (−{new[name]})." for name in new if name not in old]
+    changes += [
+        f"{name}: −{new[name]} instead of −{old[name]}."
+        for name in new
+        if name in old and new[name] != old[name]
+    ]
+    return changes
 
 
 def _authorize_and_place(

@@ -60,14 +60,41 @@ def adjustment_limit_for(user) -> tuple[bool, Decimal | None, Decimal | None]:
     return True, percent, amount
 
 
-def _within_limit(user, kind: str, value: Decimal, effect: Decimal) -> bool:
+PERCENT_KINDS = (m.OrderAdjustment.Kind.ORDER_PERCENT, m.OrderAdjustment.Kind.LINE_PERCENT)
+
+
+def percent_given(kind: str, value: Decimal, effect: Decimal, base: Decimal) -> Decimal:
+    """What the adjustment gives away as a percentage of what it applies to (the goods, the
+    line or the shipping charge): its own value for a percentage, else its money effect."""
+    if kind in PERCENT_KINDS:
+        return value
+    if base <= 0:
+        return Decimal(100) if effect > 0 else ZERO
+    return effect * 100 / base
+
+
+def within_limit(user, percent: Decimal, effect: Decimal) -> bool:
+    """Both of the user's limits hold, whatever the kind: the money given away and the
+    percentage it is of what it applies to."""
     allowed, max_percent, max_amount = adjustment_limit_for(user)
     if not allowed:
         return False
+    return (max_amount is None or effect <= max_amount) and (
+        max_percent is None or percent <= max_percent
+    )
+
+
+def _within_limit(user, kind: str, value: Decimal, effect: Decimal, order: OrderAmounts) -> bool:
+    return within_limit(user, percent_given(kind, value, effect, _base(order, kind)), effect)
+
+
+def _base(order: OrderAmounts, kind: str) -> Decimal:
     K = m.OrderAdjustment.Kind
-    if kind in (K.ORDER_PERCENT, K.LINE_PERCENT):
-        return max_percent is None or value <= max_percent
-    return max_amount is None or effect <= max_amount
+    if kind in (K.LINE_AMOUNT, K.LINE_PERCENT):
+        return order.line_total
+    if kind == K.SHIPPING_OVERRIDE:
+        return order.shipping
+    return order.goods
 
 
 def _money_effect(order: OrderAmounts, kind: str, value: Decimal) -> Decimal:
@@ -133,15 +160,16 @@ def _checked_line(kind: str, value: Decimal, order: OrderAmounts) -> int | None:
     return order.line_id
 
 
-def _approver(actor, kind: str, value: Decimal, effect: Decimal, username: str, password: str):
+def _approver(actor, kind: str, value: Decimal, effect: Decimal, order: OrderAmounts, login):
     """Who approves it now: the actor within their limit, else the supervisor whose
-    credentials were given; None: it waits for approval."""
-    if _within_limit(actor, kind, value, effect):
+    credentials (`login`: username, password) were given; None: it waits for approval."""
+    if _within_limit(actor, kind, value, effect, order):
         return actor
+    username, password = login
     if not username:
         return None
     supervisor = _supervisor(username, password)
-    if not _within_limit(supervisor, kind, value, effect):
+    if not _within_limit(supervisor, kind, value, effect, order):
         raise NotAllowed(
             f"{username}'s own limit does not cover this adjustment.", field="supervisor"
         )
@@ -173,7 +201,9 @@ def add_adjustment(
     value = _checked_value(kind, value, order)
     line_id = _checked_line(kind, value, order)
     effect = _money_effect(order, kind, value)
-    approver = _approver(actor, kind, value, effect, supervisor_username, supervisor_password)
+    approver = _approver(
+        actor, kind, value, effect, order, (supervisor_username, supervisor_password)
+    )
     status = m.OrderAdjustment.Status.APPROVED if approver else m.OrderAdjustment.Status.PENDING
     adjustment = m.OrderAdjustment.objects.create(
         order_id=order.order_id,
@@ -213,7 +243,7 @@ def approve_adjustment(*, adjustment_id: int, order: OrderAmounts, actor) -> m.O
     if adj.status != m.OrderAdjustment.Status.PENDING:
         raise DomainError(f"This adjustment is already {adj.get_status_display().lower()}.")
     effect = _money_effect(order, adj.kind, adj.value)
-    if not _within_limit(actor, adj.kind, adj.value, effect):
+    if not _within_limit(actor, adj.kind, adj.value, effect, order):
         raise NotAllowed("Your own adjustment limit does not cover this adjustment.")
     adj.status, adj.approved_by, adj.decided_at = (
         m.OrderAdjustment.Status.APPROVED,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,6 +19,7 @@ from pricing import engine, loader
 from pricing import models as m
 from pricing.engine import PricedOrder
 from pricing.loader import OrderFacts
+from pricing.services.adjustments import percent_given, within_limit
 from pricing.services.events import ApprovalNeeded, PricingChanged, event
 
 
@@ -35,8 +37,97 @@ def reprice_order(*, order: OrderFacts, now=None) -> PricedOrder:
     for orders to write (line prices, gift lines, totals). Its `explanation` says what applied,
     what did not and why, and what almost applied."""
     priced, loaded = price_order(order=order, now=now)
+    priced = _keep_adjustments_within_limits(order, loaded, priced)
     _sync_usage(order, loaded, priced)
     return priced
+
+
+def _keep_adjustments_within_limits(
+    order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder
+) -> PricedOrder:
+    """An approved adjustment whose money value (or its share of what it applies to) grew
+    past its approver's limits as the cart changed goes back to awaiting approval, with a
+    note saying so; the order is priced again without it."""
+    approved = [a for a in loaded.snapshot.adjustments if a.approved]
+    if not approved:
+        return priced
+    grown = _grown_past_limits(approved, priced)
+    if not grown:
+        return priced
+    m.OrderAdjustment.objects.filter(pk__in=list(grown)).update(
+        status=m.OrderAdjustment.Status.PENDING, approved_by=None, decided_at=None
+    )
+    for adj_id, message in grown.items():
+        event(
+            E.ADJUSTMENT_REQUESTED,
+            None,
+            order_id=order.order_id,
+            subject=message,
+            adjustment=adj_id,
+            old="approved",
+            new="pending",
+        )
+    snapshot = dataclasses.replace(
+        loaded.snapshot,
+        adjustments=tuple(
+            dataclasses.replace(a, approved=False) if a.id in grown else a
+            for a in loaded.snapshot.adjustments
+        ),
+    )
+    again = engine.price(snapshot, loaded.rules)
+    notes = again.explanation.notes + tuple(grown.values())
+    return dataclasses.replace(
+        again, explanation=dataclasses.replace(again.explanation, notes=notes)
+    )
+
+
+def _grown_past_limits(approved, priced: PricedOrder) -> dict[int, str]:
+    """{adjustment id: why it waits again} for the approved adjustments now over the limits
+    of whoever approved them."""
+    approvers = dict(
+        m.OrderAdjustment.objects.filter(pk__in=[a.id for a in approved]).values_list(
+            "pk", "approved_by"
+        )
+    )
+    users = {u.pk: u for u in _users(set(approvers.values()) - {None})}
+    grown = {}
+    for adj in approved:
+        user = users.get(approvers.get(adj.id))
+        effect, base = _given_away(adj, priced)
+        percent = percent_given(adj.kind.value, adj.value, effect, base)
+        if user is not None and not within_limit(user, percent, effect):
+            grown[adj.id] = (
+                f"The adjustment ({adj.reason or adj.kind.value.replace('_', ' ')}) now gives away "
+                f"{effect} {priced.currency}, over {user.get_username()}'s limit: it waits "
+                "for a supervisor's approval again."
+            )
+    return grown
+
+
+def _users(ids):
+    return get_user_model().objects.filter(pk__in=ids)
+
+
+def _given_away(adj: engine.Adjustment, priced: PricedOrder) -> tuple[Decimal, Decimal]:
+    """(what the adjustment took off, what it applied to before the CSR's adjustments)."""
+    effect, base = ZERO, ZERO
+    kind = engine.AdjustmentKind
+    for line in priced.lines:
+        promotions = sum((d.amount for d in line.discounts if d.source == "promotion"), ZERO)
+        if adj.kind in (kind.ORDER_AMOUNT, kind.ORDER_PERCENT) or line.line_id == adj.line_id:
+            base += line.subtotal - promotions
+        effect += sum(
+            (d.amount for d in line.discounts if (d.source, d.source_id) == ("adjustment", adj.id)),
+            ZERO,
+        )
+    for charge in priced.shipping:  # a shipping override: the charges it replaced
+        mine = [
+            d.amount for d in charge.discounts if (d.source, d.source_id) == ("adjustment", adj.id)
+        ]
+        if mine:
+            base += charge.charge
+            effect += sum(mine, ZERO)
+    return effect, base
 
 
 def _applied_amounts(priced: PricedOrder) -> dict[int, Decimal]:

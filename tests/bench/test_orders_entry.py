@@ -210,7 +210,7 @@ def test_orders_per_minute_by_8_concurrent_csrs(store, bench_csr, live_server):
                 status, data = api.call(
                     "POST",
                     f"/api/v1/carts/{cid}/submit/",
-                    {},
+                    {"accept_price_changes": True},
                     **{"Idempotency-Key": uuid.uuid4().hex},
                 )
                 assert status == 201 and data["placed"], data

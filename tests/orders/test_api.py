@@ -69,14 +69,18 @@ def test_a_guest_order_through_the_api_exactly_once(api, sku, ground):
 
 def test_a_declined_card_is_402_and_the_cart_stays_pending(api, sku, ground):
     cart = place_cart(api, sku, card="4000000000000002")
-    r = api.post(f"/api/v1/carts/{cart['id']}/submit/", {}, HTTP_IDEMPOTENCY_KEY="k")
+    r = api.post(
+        f"/api/v1/carts/{cart['id']}/submit/",
+        {"expected_total": cart["total"]},
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
     assert r.status_code == 402 and "declined" in r.json()["message"]
     assert Order.objects.get(pk=cart["id"]).status == "pending"
 
 
 def test_submit_without_a_key_and_a_stale_version_are_refused(api, sku, ground):
     cart = place_cart(api, sku)
-    r = api.post(f"/api/v1/carts/{cart['id']}/submit/", {})
+    r = api.post(f"/api/v1/carts/{cart['id']}/submit/", {"accept_price_changes": True})
     assert r.status_code == 400 and r.json()["fields"] == {
         "key": ["A submit needs an idempotency key (1-100 characters)."]
     }
@@ -139,3 +143,37 @@ def test_an_address_step_without_an_address_is_a_field_error(api, path, method):
     assert r.status_code == 400
     assert r.json()["fields"] == {"address": ["Give an address or an address_id."]}
     assert not Order.objects.get(pk=cid).addresses.exists()
+
+
+def test_a_submit_names_the_total_it_agreed_to_or_accepts_changes(api, sku, ground):
+    cart = place_cart(api, sku)
+    url = f"/api/v1/carts/{cart['id']}/submit/"
+    r = api.post(url, {}, HTTP_IDEMPOTENCY_KEY="k-none")
+    assert r.status_code == 400
+    assert "accept_price_changes" in r.json()["fields"]["expected_total"][0]
+    assert Order.objects.get(pk=cart["id"]).status == "pending"
+    r = api.post(url, {"accept_price_changes": True}, HTTP_IDEMPOTENCY_KEY="k-accept")
+    assert r.status_code == 201 and r.json()["placed"]
+
+
+def test_a_promotion_lost_before_submit_is_a_409_that_names_it(api, sku, ground):
+    from decimal import Decimal
+
+    from pricing.models import PromotionCounter
+    from tests.pricing.factories import PriceListEntryFactory, PriceListFactory, PromotionFactory
+
+    PriceListEntryFactory(price_list=PriceListFactory(), sku=sku, price=Decimal("20.00"))
+    spring = PromotionFactory(name="Spring sale", percent=Decimal("10"), limit_overall=5)
+    cart = place_cart(api, sku)
+    assert cart["discount_total"] == "4.00"
+    PromotionCounter.objects.update_or_create(promotion=spring, defaults={"used": 5})
+    r = api.post(
+        f"/api/v1/carts/{cart['id']}/submit/",
+        {"expected_total": cart["total"]},
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    assert r.status_code == 409 and r.json()["code"] == "prices_changed"
+    assert r.json()["changes"] == ["Spring sale: All its uses are taken."]
+    assert "Spring sale: All its uses are taken." in r.json()["message"]
+    assert r.json()["previous_total"] == cart["total"]
+    assert Order.objects.get(pk=cart["id"]).status == "pending"

@@ -202,7 +202,7 @@ def test_per_customer_limit(store, csr):
 
 
 def test_adjustment_within_limit_applies_and_is_audited(store, csr, limits):
-    order = store.cart(notebook=5)
+    order = store.cart(notebook=10)  # 100.00: 10.00 off is within both 10 % and 50.00
     reprice_order(order=order)
     adj = services.add_adjustment(
         order=amounts_of(order),
@@ -321,23 +321,36 @@ def test_bad_adjustments_refused(store, csr, limits, kwargs, message):
         services.add_adjustment(order=amounts_of(order), actor=csr, **kwargs)
 
 
-def test_line_adjustment_and_shipping_override(store, csr, limits):
+def test_line_adjustment_and_shipping_override(store, csr, supervisor, limits):
     order = store.cart(notebook=2, pen=1)
     reprice_order(order=order)
     line = OrderLine.objects.get(order=order, sku=store.pen)
+    # 40 % off the pen and 100 % off shipping: over a CSR's 10 %, within a supervisor's limits.
     services.add_adjustment(
         order=amounts_of(order, line),
-        actor=csr,
+        actor=supervisor,
         kind="line_amount",
         value="1.00",
         reason_code="damaged",
     )
     services.add_adjustment(
-        order=amounts_of(order), actor=csr, kind="shipping_override", value="0", reason_code="late"
+        order=amounts_of(order),
+        actor=supervisor,
+        kind="shipping_override",
+        value="0",
+        reason_code="late",
     )
     priced = reprice_order(order=order)
     assert priced.line(line.pk).discount_total == Decimal("1.00")
     assert priced.shipping_total == 0
+    held = services.add_adjustment(
+        order=amounts_of(order, line),
+        actor=csr,
+        kind="line_amount",
+        value="0.50",
+        reason_code="damaged",
+    )
+    assert held.status == m.OrderAdjustment.Status.PENDING  # 0.50 is 20 % of the pen
 
 
 # --- reads ---------------------------------------------------------------------------------
