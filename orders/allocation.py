@@ -198,10 +198,11 @@ def refresh_cart_allocation(*, order: Order, actor) -> list[str]:
     messages = []
     for r in results.values():
         if r.status == L.ALLOCATED:
-            messages.append(f"{codes[r.sku_id]}: held again ({r.message}).")
+            messages.append(f"{codes[r.sku_id]}: held again ({r.message.rstrip('.')}).")
         else:
             messages.append(
-                f"{codes[r.sku_id]}: only {r.on_hand} of {r.quantity} available now; {r.message}."
+                f"{codes[r.sku_id]}: only {r.on_hand} of {r.quantity} available now; "
+                f"{r.message.rstrip('.')}."
             )
     events.record(order.pk, EventType.CART_ALLOCATION_REFRESHED, actor, messages=messages)
     return messages

@@ -411,9 +411,17 @@ class CartViewSet(viewsets.GenericViewSet):
         )
         return _out(order.pk, status.HTTP_201_CREATED)
 
-    @extend_schema(responses=OrderOut, summary="A cart with its lines, ship-tos and totals")
+    @extend_schema(
+        responses=OrderOut,
+        summary="A cart with its lines, ship-tos and totals",
+        description="Reading a cart prices it again when a rule changed or it was last priced "
+        "over CART_REPRICE_AFTER_SECONDS ago (and re-holds stock a sweep released): the totals "
+        "are current; its version moves when they changed.",
+    )
     def retrieve(self, request, pk=None):
-        return _out(self._cart(pk).pk)
+        order = self._cart(pk)
+        services.cart_reopen(actor=request.user, order=order)
+        return _out(order.pk)
 
     @extend_schema(request=LineIn, responses={201: OrderOut}, summary="Add a SKU")
     @action(detail=True, methods=["post"])

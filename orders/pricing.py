@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import BooleanField, DecimalField, IntegerField, Value
+from django.utils import timezone
 
 from core.bulk import update_rows
 from core.money import ZERO
@@ -21,7 +23,7 @@ from orders import allocation
 from orders import integrations as ext
 from orders.models import Order, OrderAddress, OrderLine, OrderStatus
 from pricing.engine import CartLine, PricedOrder, ShipTo, jsonable
-from pricing.loader import OrderFacts, category_path_ids
+from pricing.loader import OrderFacts, category_path_ids, rules_version
 from pricing.services import OrderAmounts
 
 TOTAL_FIELDS = ("subtotal", "discount_total", "shipping_total", "tax_total", "total")
@@ -213,7 +215,41 @@ def pricing_detail(priced: PricedOrder) -> dict:
         "shipping": jsonable(priced.shipping),
         "taxes": jsonable(priced.taxes),
         "lines": {str(line.line_id): [d.name for d in line.discounts] for line in priced.lines},
+        "rules_version": rules_version(),
     }
+
+
+def pricing_is_stale(order: Order) -> bool:
+    """Whether a cart's prices may have moved since it was last priced: a rule changed since
+    (the rules version), or it was priced longer ago than CART_REPRICE_AFTER_SECONDS, in which
+    a schedule may have started or ended, a coupon expired or a limit been reached elsewhere.
+    Every cart write reprices and moves `modified_at`."""
+    if (order.pricing_detail or {}).get("rules_version") != rules_version():
+        return True
+    age = (timezone.now() - order.modified_at).total_seconds()
+    return age > settings.CART_REPRICE_AFTER_SECONDS
+
+
+def what_changed(before: dict, after: dict) -> list[str]:
+    """What moved between two pricing details of an order, one sentence each: discounts that
+    stopped applying (with pricing's reason), started applying, or changed amount."""
+
+    def applied(detail):
+        amounts: dict[str, Decimal] = {}
+        for a in (detail.get("explanation") or {}).get("applied", []):
+            amounts[a["name"]] = amounts.get(a["name"], ZERO) + Decimal(str(a["amount"]))
+        return amounts
+
+    old, new = applied(before), applied(after)
+    why = {n["name"]: n["message"] for n in (after.get("explanation") or {}).get("not_applied", [])}
+    changes = [f"{name}: {why.get(name, 'no longer applies.')}" for name in old if name not in new]
+    changes += [f"{name}: now applies (−{new[name]})." for name in new if name not in old]
+    changes += [
+        f"{name}: −{new[name]} instead of −{old[name]}."
+        for name in new
+        if name in old and new[name] != old[name]
+    ]
+    return changes
 
 
 def _write_lines(read: PricingRead, priced: PricedOrder) -> None:

@@ -267,6 +267,10 @@ CELERY_BEAT_SCHEDULE["catalog-refresh-product-states"] = {
 }
 CELERY_BEAT_SCHEDULE["returns-expire"] = {"task": "returns.expire_returns", "schedule": 86400.0}
 # fulfillment: default "allocation good for" (minutes) until a store admin sets it in the admin.
+# A cart opened (screen or API) longer than this after it was last priced is priced again:
+# schedules, coupon expiries and limits reached by other orders move prices without a cart
+# change. A rule change reprices it on the next open whatever its age (the rules version).
+CART_REPRICE_AFTER_SECONDS = env.int("CART_REPRICE_AFTER_SECONDS", default=60)
 FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES = env.int(
     "FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES", default=120
 )

@@ -12,10 +12,12 @@ from core.permissions import require
 from core.roles import Perm
 from orders import allocation
 from orders import integrations as ext
+from orders import pricing as order_pricing
 from orders.models import (
     Order,
     OrderAddress,
     OrderLine,
+    OrderStatus,
 )
 from orders.services._common import MAX_QUANTITY, _claim, _event, _line, _quantity, _reprice
 
@@ -39,10 +41,35 @@ def _find_sku(sku_code: str):
 
 @transaction.atomic
 def cart_reopen(*, actor, order: Order) -> list[str]:
-    """A CSR opens a parked cart: lines whose stock was swept, or whose allocation no longer
-    fits the line, are allocated again; returns what changed, one sentence per line."""
+    """A CSR (or an API client) opens a cart: lines whose stock was swept, or whose allocation
+    no longer fits the line, are allocated again, and prices that may have moved since it was
+    last priced are priced again; returns what changed, one sentence each."""
     require(actor, Perm.USE_DESK, "open carts")
-    return allocation.refresh_cart_allocation(order=order, actor=actor)
+    changes = allocation.refresh_cart_allocation(order=order, actor=actor)
+    if order.status == OrderStatus.PENDING and order_pricing.pricing_is_stale(order):
+        changes += _reprice_on_open(order, actor)
+    return changes
+
+
+def _reprice_on_open(order: Order, actor) -> list[str]:
+    locked = _claim(order, None)  # the row lock, as any cart write; the screen reads it after
+    before, old_total = locked.pricing_detail or {}, locked.total
+    _reprice(locked, actor)
+    if locked.total == old_total:
+        return []
+    changes = order_pricing.what_changed(before, locked.pricing_detail or {})
+    _event(
+        locked,
+        E.ORDER_REPRICED_ON_OPEN,
+        actor,
+        old=str(old_total),
+        new=str(locked.total),
+        changes=changes,
+    )
+    return [
+        f"Prices changed since this cart was last priced: the total is now {locked.total} "
+        f"{locked.currency} (was {old_total}). " + " ".join(changes)
+    ]
 
 
 @retry_on_deadlock

@@ -15,7 +15,7 @@ from django.utils import timezone
 from core import payments
 from core.errors import DomainError
 from core.events import EventType as E
-from core.money import ZERO, quantize
+from core.money import quantize
 from core.permissions import require
 from core.roles import Perm
 from orders import allocation, events
@@ -191,7 +191,7 @@ def _reprice_for_submit(locked: Order, actor, expected_total) -> DomainError | N
         )
     if expected_total is None or locked.total == expected_total:
         return None
-    changes = what_changed(before, locked.pricing_detail or {})
+    changes = order_pricing.what_changed(before, locked.pricing_detail or {})
     _event(
         locked,
         E.ORDER_PRICES_CHANGED_AT_SUBMIT,
@@ -213,28 +213,6 @@ def _reprice_for_submit(locked: Order, actor, expected_total) -> DomainError | N
             "changes": changes,
         },
     )
-
-
-def what_changed(before: dict, after: dict) -> list[str]:
-    """What moved between two pricings of an order, one sentence each: discounts that stopped
-    applying (with the reason pricing gives), started applying, or changed amount."""
-
-    def applied(detail):
-        amounts: dict[str, Decimal] = {}
-        for a in (detail.get("explanation") or {}).get("applied", []):
-            amounts[a["name"]] = amounts.get(a["name"], ZERO) + Decimal(str(a["amount"]))
-        return amounts
-
-    old, new = applied(before), applied(after)
-    why = {n["name"]: n["message"] for n in (after.get("explanation") or {}).get("not_applied", [])}
-    changes = [f"{name}: {why.get(name, 'no longer applies.')}" for name in old if name not in new]
-    changes += [f"{name}: now applies (−{new[name]})." for name in new if name not in old]
-    changes += [
-        f"{name}: −{new[name]} instead of −{old[name]}."
-        for name in new
-        if name in old and new[name] != old[name]
-    ]
-    return changes
 
 
 def _authorize_and_place(
