@@ -17,6 +17,11 @@ urlpatterns = [
     path("<int:pk>/lines/", views.line_add, name="line_add"),
     path("<int:pk>/lines/<int:line_id>/", views.line_update, name="line_update"),
     path("<int:pk>/lines/<int:line_id>/remove/", views.line_remove, name="line_remove"),
+    path(
+        "<int:pk>/adjustments/<int:adjustment_id>/",
+        views.adjustment_remove,
+        name="adjustment_remove",
+    ),
     path("<int:pk>/settings/", views.settings_set, name="settings"),
     path("<int:pk>/panel/<str:name>/", views.panel, name="panel"),
     path("<int:pk>/review/", views.review, name="review"),

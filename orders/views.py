@@ -56,6 +56,14 @@ def _context(order: Order, **extra) -> dict:
         shipping_methods=_shipping_methods(),
         atp_choices=AvailabilityChoice.choices,
         detail=order.pricing_detail or {},
+        adjustments=ext.order_adjustments(order),
+        # what pricing noted, less what the adjustments list already says of pending ones
+        pricing_notes=[
+            note
+            for note in ((order.pricing_detail or {}).get("explanation") or {}).get("notes", [])
+            if "awaits a supervisor's approval" not in note
+        ],
+        adjustment_url=reverse("orders:adjustment_remove", args=[order.pk, 0])[: -len("0/")],
         errors={},
         line_count=len(context["lines"]),
         has_backorders=any(line.inventory_status == "backordered" for line in context["lines"]),
@@ -283,6 +291,25 @@ def line_remove(request, pk: int, line_id: int):
         lambda: services.line_remove(
             actor=request.user, order=order, line_id=line_id, version=_version(request)
         ),
+    )
+
+
+@desk_view(Perm.USE_DESK)
+@require_POST
+def adjustment_remove(request, pk: int, adjustment_id: int):
+    """Withdraw a pending adjustment, or take an approved or rejected one off the cart."""
+    order = Order(pk=pk)  # the service claims and loads it; no read needed here
+    return _act(
+        request,
+        order,
+        lambda: services.adjustment_remove(
+            actor=request.user,
+            order=order,
+            adjustment_id=adjustment_id,
+            version=_version(request),
+        ),
+        success="Adjustment taken off the order.",
+        level=lambda: "success",
     )
 
 

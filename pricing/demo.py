@@ -265,7 +265,7 @@ def _load_adjustment_limits(log) -> None:
             m.AdjustmentLimit.objects.get_or_create(
                 group=group, defaults={"max_percent": percent, "max_amount": amount}
             )
-    log("  adjustment limits: CSR 10 % or 50.00; Supervisor unlimited")
+    log("  adjustment limits: CSR 10 % and 50.00 (both hold); Supervisor unlimited")
 
 
 # Prices catalog's SKUs, some for customers' segments.

@@ -70,3 +70,28 @@ def test_an_adjustment_that_grows_past_the_limit_waits_for_approval_again(
     adjustment.refresh_from_db()
     assert adjustment.status == OrderAdjustment.Status.APPROVED
     assert Order.objects.get(pk=cart_of_300.pk).discount_total == Decimal("301.20")
+
+
+def test_the_cart_lists_each_adjustment_with_its_state_and_a_pending_one_can_be_withdrawn(
+    cart_of_300, csr, client
+):
+    limit_csrs(percent=Decimal("10"), amount=Decimal("50.00"))
+    approved = adjust(cart_of_300, csr, "order_amount", "20.00")
+    pending = adjust(cart_of_300, csr, "order_percent", "20")
+    client.force_login(csr)
+    page = client.get(f"/orders/{cart_of_300.pk}/").content.decode()
+    assert f'id="adjustment-{approved.pk}"' in page and "approved by csr1" in page
+    assert f'id="adjustment-{pending.pk}"' in page
+    assert "blocks submit until a supervisor approves it" in page and ">withdraw</button>" in page
+
+    version = Order.objects.get(pk=cart_of_300.pk).version
+    response = client.post(
+        f"/orders/{cart_of_300.pk}/adjustments/{pending.pk}/",
+        {"version": version},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "Adjustment taken off the order." in body
+    assert f'id="adjustment-{pending.pk}"' not in body and "blocks submit" not in body
+    assert not OrderAdjustment.objects.filter(pk=pending.pk).exists()
+    assert Order.objects.get(pk=cart_of_300.pk).discount_total == Decimal("20.00")

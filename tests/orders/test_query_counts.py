@@ -76,7 +76,7 @@ def test_adding_a_line_runs_the_same_queries_for_any_cart(
     client.force_login(csr)
     url = reverse("orders:line_add", args=[cart.pk])
     # 1 more with promotions that apply: the new line's pending use is written.
-    with django_assert_num_queries(27 if promotions else 26):
+    with django_assert_num_queries(28 if promotions else 27):
         response = client.post(
             url, {"sku": skus[-1].code, "version": cart.version}, HTTP_HX_REQUEST="true"
         )
