@@ -488,6 +488,14 @@ class TaxCategoryAdmin(ImportExportMixin, RuleAdmin):
     inlines = [TaxRateInline]
 
 
+@admin.register(m.PricingSettings)
+class PricingSettingsAdmin(RuleAdmin):
+    list_display = ["__str__"]
+
+    def has_add_permission(self, request):
+        return not m.PricingSettings.objects.exists()
+
+
 @admin.register(m.TaxRate)
 class TaxRateAdmin(ImportExportMixin, RuleAdmin):
     resource_classes = [resources.TaxRateResource]

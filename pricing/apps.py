@@ -24,6 +24,7 @@ class PricingConfig(AppConfig):
             m.ShippingRateBand,
             m.TaxCategory,
             m.TaxRate,
+            m.PricingSettings,
             Category,
         ]
         for model in rule_models:

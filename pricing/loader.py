@@ -137,7 +137,13 @@ def build_rules() -> e.Rules:
         for t in m.TaxRate.objects.select_related("category")
     )
     return e.Rules(
-        price_lists=price_lists, promotions=promotions, shipping_rates=tuple(rates), tax_rates=taxes
+        price_lists=price_lists,
+        promotions=promotions,
+        shipping_rates=tuple(rates),
+        tax_rates=taxes,
+        tax_per_invoice=(
+            m.PricingSettings.current().tax_rounding == m.PricingSettings.TaxRounding.INVOICE
+        ),
     )
 
 

@@ -639,6 +639,37 @@ class TaxRate(models.Model):
         super().save(*args, **kwargs)
 
 
+class PricingSettings(models.Model):
+    """The store's pricing settings: one row (pk=1), edited in the admin."""
+
+    class TaxRounding(models.TextChoices):
+        LINE = "line", "Per line and per shipping charge"
+        INVOICE = "invoice", "Per invoice, shared out to the lines"
+
+    tax_rounding = models.CharField(
+        max_length=10,
+        choices=TaxRounding.choices,
+        default=TaxRounding.LINE,
+        help_text="Per line: each line's and each shipping charge's tax is rounded to the cent, "
+        "and the order's tax is their sum (3 lines of 0.35 at 13 % are 3 × 0.05 = 0.15). Per "
+        "invoice: each tax is computed on the order's exact amounts and rounded once (0.14), "
+        "then shared out to the lines by largest remainder, so the lines still add up to it. "
+        "Discounts round the same way in both: a percentage off an item rounds once per line "
+        "(10 % off 3 × 0.35 is 0.11, not 3 × 0.04).",
+    )
+
+    class Meta:
+        verbose_name = "pricing settings"
+        verbose_name_plural = "pricing settings"
+
+    def __str__(self) -> str:
+        return f"Tax rounded {self.get_tax_rounding_display().lower()}"
+
+    @classmethod
+    def current(cls) -> "PricingSettings":
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
 # --- audit -----------------------------------------------------------------------------------
 
 

@@ -268,6 +268,7 @@ class Rules:
     promotions: tuple[PromotionRule, ...] = ()
     shipping_rates: tuple[ShippingRateRule, ...] = ()
     tax_rates: tuple[TaxRateRule, ...] = ()
+    tax_per_invoice: bool = False  # round each tax once for the order, not per line
 
     @cached_property
     def promotions_in_order(self) -> tuple[PromotionRule, ...]:
