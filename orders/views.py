@@ -158,6 +158,8 @@ def _pending(request, order):
 
 def _render_panel(request, order, panel, *, errors=None, data=None):
     order = _order(order.pk)
+    if panel in ADDRESS_PANELS and not data:
+        data = _whose_address(order)
     context = _context(order, errors=errors or {}, data=data or {}, panel=panel)
     context["stored_methods"] = ext.stored_payment_methods(order.customer)
     if order.customer_id:
@@ -171,6 +173,22 @@ def _render_panel(request, order, panel, *, errors=None, data=None):
     response["HX-Retarget"] = "#panel-body"
     response["HX-Reswap"] = "innerHTML"
     return response
+
+
+ADDRESS_PANELS = ("ship_to", "billing")
+
+
+def _whose_address(order: Order) -> dict:
+    """A new address starts with the name (and phone) of the person the order is for: the
+    CSR asked for it once already."""
+    person = order.customer
+    if person is None:
+        return {
+            "first_name": order.guest_first_name,
+            "last_name": order.guest_last_name,
+            "phone": order.guest_phone,
+        }
+    return {"first_name": person.first_name, "last_name": person.last_name, "phone": person.phone}
 
 
 # --- start -----------------------------------------------------------------------------------

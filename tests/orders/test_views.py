@@ -155,7 +155,13 @@ def test_enter_before_the_scripts_load_still_adds_the_line(csr_client, guest_car
     assert "No SKU" in page.content.decode()
 
 
-def test_only_the_first_address_field_of_the_ship_to_panel_takes_the_cursor(csr_client, guest_cart):
+def test_only_the_first_empty_address_field_of_the_ship_to_panel_takes_the_cursor(
+    csr_client, guest_cart
+):
+    panel = csr_client.get(reverse("orders:panel", args=[guest_cart.pk, "ship_to"]), **HX)
+    focused = re.findall(r'<input name="(\w+)"[^>]*\bautofocus\b', panel.content.decode())
+    assert focused == ["line1"]  # the guest's name is filled in already
+    Order.objects.filter(pk=guest_cart.pk).update(guest_first_name="", guest_last_name="")
     panel = csr_client.get(reverse("orders:panel", args=[guest_cart.pk, "ship_to"]), **HX)
     focused = re.findall(r'<input name="(\w+)"[^>]*\bautofocus\b', panel.content.decode())
     assert focused == ["first_name"]
@@ -202,3 +208,13 @@ def test_a_panel_field_over_its_limit_is_refused_at_the_field(csr_client, guest_
     )
     assert response["HX-Retarget"] == "#panel-body"
     assert "at most 20 characters" in response.content.decode()
+
+
+def test_a_new_ship_to_or_billing_address_starts_with_the_guests_name(client, csr, guest_cart):
+    client.force_login(csr)
+    for panel in ("ship_to", "billing"):
+        page = client.get(
+            reverse("orders:panel", args=[guest_cart.pk, panel]), HTTP_HX_REQUEST="true"
+        ).content.decode()
+        assert 'name="first_name" id="f-first_name" value="Gail"' in page
+        assert 'name="last_name" id="f-last_name" value="Guest"' in page
