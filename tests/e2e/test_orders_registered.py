@@ -178,3 +178,26 @@ def test_a_declined_card_is_fixed_with_another_card_then_submitted(page, demo_st
     expect(page.get_by_role("heading", name=re.compile(r"Order NW-\d{6} placed"))).to_be_visible()
     order.refresh_from_db()
     assert order.status == OrderStatus.AUTHORIZED
+
+
+def test_typing_a_card_number_picks_a_new_card_over_the_stored_one(page, jane):
+    log_in(page, "csr", settings.DEMO_PASSWORD)
+    page.goto(f"/orders/new/customer/{jane.pk}/")
+    expect(page.locator(".paybox")).to_contain_text("4242")
+    add_item(page, "NB-BLK-A5", 1)
+    shortcut(page, "b")
+    stored = page.get_by_label(re.compile("4242"))
+    new_card = page.get_by_label("A new card (below)")
+    expect(stored).to_be_checked()
+    page.locator("#f-card_number").focus()
+    page.keyboard.type("5555 5555 5555 4444")
+    expect(new_card).to_be_checked()
+    expect(stored).not_to_be_checked()
+    page.locator("#f-exp_month").fill("11")
+    page.locator("#f-exp_year").fill("2034")
+    page.locator("#f-cvv").fill("321")
+    screenshot(page, "orders-18-new-card-typed")
+    page.locator("#f-cvv").press("Enter")
+    expect_panel_closed(page)
+    expect(page.locator(".cart-msg")).to_contain_text("····4444 11/34 will be charged")
+    expect(page.locator(".paybox")).to_contain_text("4444")

@@ -92,6 +92,12 @@
     if (b) { e.preventDefault(); openPanel(b.dataset.panel); }
     if (e.target.closest("[data-panel-close]")) dialog.close();
   });
+  // Bill & pay: typing a card number means "a new card", whatever stored card was selected.
+  panelBody.addEventListener("input", function (e) {
+    if (e.target.name !== "card_number" || !e.target.value.trim()) return;
+    const newCard = panelBody.querySelector("input[name=payment_method][value='']");
+    if (newCard) newCard.checked = true;
+  });
   const wanted = new URLSearchParams(location.search).get("panel");
   if (wanted) openPanel(wanted);
 })();
