@@ -1,7 +1,6 @@
 """Role checks for services, views and the API, all by permission."""
 
-from django.contrib.auth.decorators import permission_required, user_passes_test
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import permission_required
 from rest_framework.permissions import BasePermission
 
 from core.errors import NotAllowed
@@ -17,17 +16,6 @@ def require(user, perm: Perm | str, action: str) -> None:
 def desk_view(perm: Perm | str = Perm.USE_DESK):
     """Decorator for screens: login is enforced by middleware; a missing permission is a 403."""
     return permission_required(str(perm), raise_exception=True)
-
-
-def any_perm(*perms: Perm | str):
-    """Like desk_view, for a screen that any of several roles uses (none of them: a 403)."""
-
-    def check(user):
-        if any(user.has_perm(str(p)) for p in perms):
-            return True
-        raise PermissionDenied
-
-    return user_passes_test(check)
 
 
 class HasPerm(BasePermission):

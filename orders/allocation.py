@@ -174,17 +174,10 @@ def invalidly_allocated_lines(*, order: Order) -> list[OrderLine]:
 
 
 @transaction.atomic
-def reallocate_invalid_lines(
-    *, order: Order, actor=None, shipping_only: bool = False
-) -> dict[int, LineResult]:
+def reallocate_invalid_lines(*, order: Order, actor=None) -> dict[int, LineResult]:
     """ "Get invalidly allocated line items" and allocate them again (ship-to or quantity
-    changed, or never allocated). `shipping_only`: lines without a ship-to wait for one, as
-    they do on a cart change."""
-    invalid = [
-        line
-        for line in invalidly_allocated_lines(order=order)
-        if line.ship_to_id is not None or not shipping_only
-    ]
+    changed, or never allocated)."""
+    invalid = invalidly_allocated_lines(order=order)
     if not invalid:
         return {}
     return _allocate_locked(lock_lines([line.pk for line in invalid]), actor=actor)
@@ -196,7 +189,7 @@ def refresh_cart_allocation(*, order: Order, actor) -> list[str]:
     allocation is no longer valid; return what changed, one sentence per line."""
     if order.status != S.PENDING:
         return []
-    results = reallocate_invalid_lines(order=order, actor=actor, shipping_only=True)
+    results = reallocate_invalid_lines(order=order, actor=actor)
     if not results:
         return []
     codes = dict(

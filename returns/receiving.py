@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from core import payments
 from core.errors import DomainError
-from core.events import EventType as E
 from core.money import ZERO, quantize
 from core.permissions import require
 from core.roles import Perm
 from fulfillment.inventory.stock import adjust_inventory
 from fulfillment.models import AdjustmentReason, FulfillmentCenter
 from returns import events, locks, selectors, status
+from returns.event_types import ReturnEventType as E
 from returns.models import (
     Disposition,
     ReturnLine,
@@ -192,13 +192,6 @@ def refund_return(*, actor, return_request: ReturnRequest) -> ReturnRequest:
     events.record(
         return_request.pk, E.RETURN_STATUS_CHANGED, actor, old=claimed_from, new=S.REFUNDING
     )
-    return _refund_claimed(actor, return_request)
-
-
-def _refund_claimed(actor, return_request: ReturnRequest) -> ReturnRequest:
-    """The refund of a return this process holds in "refunding": through the gateway, then
-    "refunded" or "refund failed". Each gateway call's reference is made of what was refunded
-    before it, so a call repeated after a crash gets the same refund back, not a second one."""
     summary = selectors.refund_summary(return_request)
     done = return_request.refunds.aggregate(s=Sum("amount"))["s"] or ZERO
     remaining = summary.original_payment - done
@@ -254,34 +247,6 @@ def _refund_claimed(actor, return_request: ReturnRequest) -> ReturnRequest:
             )
     return_request.refresh_from_db()
     return return_request
-
-
-# A refund runs outside any transaction; a process that dies during it leaves the return
-# "refunding". After this long the job below finishes it.
-RESUME_REFUNDS_AFTER = timedelta(minutes=10)
-
-
-def resume_interrupted_refunds(*, older_than=RESUME_REFUNDS_AFTER, limit: int = 200) -> int:
-    """Finish refunds left "refunding" by a process that died: each is taken by a conditional
-    UPDATE (two workers never take the same), and refunded as it would have been; the
-    gateway answers a repeated reference with the refund it already made. Returns how many."""
-    stale_before = timezone.now() - older_than
-    finished = 0
-    for pk in list(
-        ReturnRequest.objects.filter(status=S.REFUNDING, modified_at__lt=stale_before)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    ):
-        taken = ReturnRequest.objects.filter(
-            pk=pk, status=S.REFUNDING, modified_at__lt=stale_before
-        ).update(modified_at=timezone.now())
-        if not taken:
-            continue  # another worker has it, or it finished meanwhile
-        return_request = ReturnRequest.objects.select_related("order").get(pk=pk)
-        events.record(pk, E.RETURN_REFUND_RESUMED, None, after=str(older_than))
-        _refund_claimed(None, return_request)
-        finished += 1
-    return finished
 
 
 def retry_refund(*, actor, return_request: ReturnRequest) -> ReturnRequest:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from core.jobs import run_job
+from returns import receiving
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30)
@@ -17,11 +17,5 @@ def send_rma_email(self, return_id: int) -> bool:
 
 @shared_task(name="returns.expire_returns")
 def expire_returns() -> int:
-    """Beat: daily; approved returns whose goods never arrived expire; records a JobRun."""
-    return run_job("expire_returns", triggered_by="beat")["count"]
-
-
-@shared_task(name="returns.resume_refunds")
-def resume_refunds() -> int:
-    """Beat: every 10 minutes; refunds a dead worker left "refunding" are finished."""
-    return run_job("resume_refunds", triggered_by="beat")["count"]
+    """Beat: daily; approved returns whose goods never arrived expire."""
+    return receiving.expire_returns()

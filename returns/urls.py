@@ -13,7 +13,6 @@ urlpatterns: list = [
     path("order/<int:order_id>/", views.order_returns, name="order_returns"),
     path("customer/<int:customer_id>/", views.customer_returns, name="customer_returns"),
     path("queue/", views.queue, name="queue"),
-    path("failed-refunds/", views.failed_refunds, name="failed_refunds"),
     path("receiving/", views.receiving_screen, name="receiving"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/lines/order/", views.add_order_lines, name="add_order_lines"),

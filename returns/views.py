@@ -11,14 +11,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.permissions import any_perm, desk_view
+from core.permissions import desk_view
 from core.roles import Perm
 from customers.models import Customer
 from orders.models import Order
 from orders.selectors import order_search
 from returns import forms, receiving, rules, selectors, services
 from returns.models import ReturnLine, ReturnRequest
-from returns.models import ReturnStatus as RS
 from returns.workflow import EDITABLE
 
 
@@ -123,17 +122,6 @@ def order_returns(request, order_id: int):
         "order_number": order.number,
     }
     return render(request, "returns/_returns.html", context)
-
-
-@any_perm(Perm.USE_DESK, Perm.RUN_OPERATIONS)
-def failed_refunds(request):
-    """The payment-attention list's failed refunds (loaded there with hx-get), with a retry
-    for operations."""
-    context = {
-        "returns": list(selectors.return_list(status=RS.REFUND_FAILED)[:100]),
-        "can_retry": request.user.has_perm(Perm.RUN_OPERATIONS),
-    }
-    return render(request, "returns/_failed_refunds.html", context)
 
 
 @desk_view(Perm.USE_DESK)
@@ -387,5 +375,4 @@ def retry_refund(request, pk: int):
         lambda: receiving.retry_refund(actor=request.user, return_request=rr),
         f"Refund of {rr.rma_number} retried.",
     )
-    came_from_attention = request.POST.get("back") == "attention"
-    return redirect("fulfillment:attention" if came_from_attention else "returns:receiving")
+    return redirect("returns:receiving")

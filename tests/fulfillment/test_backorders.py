@@ -12,7 +12,7 @@ from fulfillment.models import ExpectedInventory, Inventory, LineAllocation
 from orders import allocation, backorders
 from orders.models import AvailabilityChoice, Order, OrderEvent, OrderLine
 from tests.catalog.factories import SKUFactory
-from tests.fulfillment.factories import ArrangementFactory, expect, stock
+from tests.fulfillment.factories import expect, stock
 from tests.orders.factories import OrderAddressFactory, OrderFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,10 +153,7 @@ def test_stale_sweep_releases_old_cart_lines_only(csr, tor, sku):
     stock(sku, tor, 20)
     cart = OrderFactory(created_by=csr)
     submitted = OrderFactory(created_by=csr, status="submitted")
-    ArrangementFactory(center=tor)  # ships anywhere in Canada
-    old_cart_line = OrderLineFactory(
-        order=cart, sku=sku, quantity=3, ship_to=OrderAddressFactory(order=cart)
-    )
+    old_cart_line = OrderLineFactory(order=cart, sku=sku, quantity=3)
     old_order_line = OrderLineFactory(order=submitted, sku=sku, quantity=4)
     fresh_cart = OrderFactory(created_by=csr)
     fresh_line = OrderLineFactory(order=fresh_cart, sku=sku, quantity=5)

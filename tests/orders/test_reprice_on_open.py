@@ -81,9 +81,3 @@ def test_the_order_screen_says_what_changed(spring_cart, csr, client):
     page = client.get(f"/orders/{cart.pk}/").content.decode()
     assert "the total is now 40.00 CAD (was 36.00)" in page
     assert "Spring sale: All its uses are taken." in page
-
-
-def test_opening_a_cart_leaves_lines_without_a_ship_to_waiting(guest_cart, csr, sku):
-    services.line_add(actor=csr, order=guest_cart, sku_code=sku.code, quantity=2)
-    assert services.cart_reopen(actor=csr, order=Order.objects.get(pk=guest_cart.pk)) == []
-    assert guest_cart.lines.get().inventory_status == "unallocated"

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from core import payments
 from core.errors import DomainError, NotAllowed
-from core.events import EventType as E
 from fulfillment.models import Inventory
 from orders.models import OrderLine
 from returns import receiving, selectors, services
+from returns.event_types import ReturnEventType as E
 from returns.models import ReturnEvent, ReturnPolicy, ReturnRefund, ReturnRequest, StoreCredit
 from tests.customers.factories import CustomerFactory
 from tests.returns.conftest import order_line
@@ -339,54 +339,3 @@ def test_a_gateway_that_does_not_answer_leaves_the_refund_failed(
     settings.PAYMENT_GATEWAY = "tests.returns.test_services.SilentRefunds"
     rr = receiving.receive_return(actor=operations, return_request=rr)
     assert rr.status == "refund_failed" and rr.refund_error == "The payment gateway did not answer."
-
-
-def test_a_failed_refund_waits_on_the_payment_attention_list_with_a_retry(
-    client, csr, operations, shipped, skus, reason, settings, django_capture_on_commit_callbacks
-):
-    _notebook, case = skus
-    rr = _return(csr, shipped, reason, case)
-    services.submit_return(actor=csr, return_request=rr)
-    settings.PAYMENT_GATEWAY = "tests.returns.test_services.FailingRefunds"
-    receiving.receive_return(
-        actor=operations,
-        return_request=rr,
-        items=[{"line": rr.lines.get().pk, "quantity": 1, "disposition": "damaged"}],
-    )
-    client.force_login(operations)
-    attention = client.get("/fulfillment/attention/").content.decode()
-    assert 'hx-get="/returns/failed-refunds/"' in attention
-    listed = client.get("/returns/failed-refunds/").content.decode()
-    assert rr.rma_number in listed and "did not answer" in listed and "Retry refund" in listed
-    settings.PAYMENT_GATEWAY = "core.payments.SandboxGateway"
-    response = client.post(f"/returns/{rr.pk}/retry-refund/", {"back": "attention"})
-    assert response.status_code == 302 and response.url == "/fulfillment/attention/"
-    rr.refresh_from_db()
-    assert rr.status == "refunded"
-    assert rr.rma_number not in client.get("/returns/failed-refunds/").content.decode()
-
-
-def test_a_refund_left_refunding_by_a_dead_worker_is_finished_once(
-    csr, operations, shipped, skus, reason, django_capture_on_commit_callbacks
-):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from returns.models import ReturnRequest
-
-    _notebook, case = skus
-    rr = _return(csr, shipped, reason, case)
-    services.submit_return(actor=csr, return_request=rr)
-    # A worker took the refund ("refunding") and died before the gateway's answer was written.
-    ReturnRequest.objects.filter(pk=rr.pk).update(
-        status="refunding", modified_at=timezone.now() - timedelta(minutes=30)
-    )
-    assert receiving.resume_interrupted_refunds(older_than=timedelta(hours=1)) == 0  # too soon
-    assert receiving.resume_interrupted_refunds() == 1
-    rr.refresh_from_db()
-    assert rr.status == "refunded"
-    assert ReturnRefund.objects.get(return_request=rr).amount == Decimal("7.76")
-    assert E.RETURN_REFUND_RESUMED in _events(rr)
-    assert receiving.resume_interrupted_refunds() == 0
-    assert ReturnRefund.objects.filter(return_request=rr).count() == 1

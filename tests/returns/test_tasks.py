@@ -44,22 +44,3 @@ def test_the_rma_email_task_retries_when_the_mail_server_is_down(monkeypatch, cs
     with pytest.raises(ConnectionRefusedError):  # what retry() raises to Celery
         tasks.send_rma_email.run(rr.pk)
     assert calls == [{"return_id": rr.pk}] and len(retried) == 1
-
-
-def test_the_expiry_is_a_job_on_the_operations_screen_with_its_runs(db, client, django_user_model):
-    from django.core.management import call_command
-
-    from core.jobs import get_job
-    from core.models import JobRun
-    from core.roles import Role
-    from tests.conftest import make_staff
-
-    assert get_job("expire_returns").task == tasks.expire_returns.name
-    tasks.expire_returns.delay().get()
-    call_command("expire_returns", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    runs = JobRun.objects.filter(job="expire_returns").order_by("id")
-    assert [(r.triggered_by, r.status) for r in runs] == [("beat", "done"), ("command", "done")]
-    client.force_login(make_staff(django_user_model, "ops1", Role.OPERATIONS))
-    from django.urls import reverse
-
-    assert "Expire returns" in client.get(reverse("fulfillment:ops")).content.decode()

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from core.jobs import run_job
 from returns.models import ReturnPolicy
+from returns.receiving import expire_returns
 
 
 class Command(BaseCommand):
@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         days = ReturnPolicy.current().expire_after_days
-        total = run_job("expire_returns", triggered_by="command")["count"]
+        total = expire_returns()
         self.stdout.write(
             self.style.SUCCESS(f"Expired {total} returns approved over {days} days ago.")
         )
