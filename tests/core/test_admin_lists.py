@@ -12,7 +12,7 @@ from tests.pricing.factories import PromotionFactory
 pytestmark = pytest.mark.django_db
 
 # Changelists with nothing to search or filter by beyond their few rows.
-TINY = {"fulfillment.fulfillmentsettings"}
+TINY = {"fulfillment.fulfillmentsettings", "pricing.pricingsettings"}  # one row each
 
 
 def _changelists():
