@@ -57,3 +57,42 @@ def test_a_hundred_parallel_bidders_lose_no_bid_and_the_highest_wins(store_admin
     assert top.price == Decimal("109") and found.leading_bid_id == top.pk
     assert found.current_price == Decimal("109")
     assert {r.status for r in rows} == {"active"}
+
+
+def test_two_closing_workers_close_each_auction_once(store_admin, csr):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from auctions.closing import close_due_auctions
+    from auctions.event_types import AuctionEventType as E
+    from auctions.models import AuctionEvent
+    from tests.auctions.factories import lot
+    from tests.fulfillment.factories import ArrangementFactory, ShippingMethodFactory
+
+    method = ShippingMethodFactory(code="ground")
+    found = []
+    for _ in range(6):
+        sku, center = lot(on_hand=3)
+        ArrangementFactory(center=center, shipping_method=method)
+        one = auction(store_admin, sku=sku, center=center)
+        bid(csr, one, bidder(), price="12.00")
+        found.append(one)
+    later = timezone.now() + timedelta(hours=2)
+
+    def worker():
+        try:
+            return close_due_auctions(now=later)
+        finally:
+            connection.close()
+
+    results, errors = run_together(worker, worker)
+    assert errors == []
+    assert sum(r["auctions"] for r in results) == 6
+    assert sum(r["orders"] for r in results) == 6
+    for one in found:
+        assert (
+            AuctionEvent.objects.filter(auction=one, event_type=E.WINNERS_ASSIGNED).count() == 1
+        )
+        won = Bid.objects.get(auction=one)
+        assert won.status == "ordered" and won.order_id
