@@ -91,8 +91,6 @@ def test_two_closing_workers_close_each_auction_once(store_admin, csr):
     assert sum(r["auctions"] for r in results) == 6
     assert sum(r["orders"] for r in results) == 6
     for one in found:
-        assert (
-            AuctionEvent.objects.filter(auction=one, event_type=E.WINNERS_ASSIGNED).count() == 1
-        )
+        assert AuctionEvent.objects.filter(auction=one, event_type=E.WINNERS_ASSIGNED).count() == 1
         won = Bid.objects.get(auction=one)
         assert won.status == "ordered" and won.order_id
