@@ -29,6 +29,7 @@ NAV_ITEMS: list[NavItem] = [
     ),
     NavItem("Find orders", "orders:find", "O", Perm.USE_DESK, "Orders and parked carts"),
     NavItem("Returns", "returns:find", "Z", Perm.USE_DESK, "Return requests (RMA) and refunds"),
+    NavItem("Auctions", "auctions:list", "8", Perm.USE_DESK, "Auctions: bids, autobids, closing"),
     NavItem("Approvals", "pricing:approvals", "V", Perm.SUPERVISE, "Adjustments over a CSR limit"),
     NavItem("Audit", "audit", "U", Perm.SUPERVISE, "Every change across the desk, by whom"),
     NavItem("Inventory", "fulfillment:inventory", "I", Perm.RUN_OPERATIONS, "Stock, receiving"),

@@ -51,6 +51,10 @@ class StaffPerm(StrEnum):
     ISSUE_APPEASEMENT = "core.issue_appeasement_coupons"
 
 
+# auctions (issue 19): store admins create and schedule auctions and see all bids in the admin;
+# CSRs bid with USE_DESK, supervisors withdraw bids and force-close with SUPERVISE.
+ROLE_PERMISSIONS[Role.STORE_ADMIN] += ["auctions.*"]
+
 ROLE_PERMISSIONS[Role.STORE_ADMIN] += [StaffPerm.MANAGE_STAFF, StaffPerm.ISSUE_APPEASEMENT]
 
 # The only permissions a store admin may give one user on top of their roles (core.staff):

@@ -123,6 +123,9 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(**MONEY)
     discount_total = models.DecimalField(**MONEY)
     line_total = models.DecimalField(**MONEY)
+    # A unit price agreed outside the price lists (an auction's winning price); pricing uses it
+    # instead of the entitled price. Set only by line_add's callers that agreed it (auctions).
+    agreed_unit_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     inventory_status = models.CharField(
         max_length=20, choices=LineInventoryStatus.choices, default=LineInventoryStatus.UNALLOCATED
     )

@@ -46,6 +46,7 @@ class LineRow(NamedTuple):
     tax_code: str | None
     category_id: int
     category_path: str | None
+    agreed_unit_price: Decimal | None
 
 
 @dataclass
@@ -83,6 +84,7 @@ def _rows(order_id: int):
             "sku__product__tax_code",
             "sku__product__category_id",
             "sku__product__category__path",
+            "agreed_unit_price",
         )
     )
     no_int, no_money = Value(None, IntegerField()), Value(None, DecimalField())
@@ -98,6 +100,7 @@ def _rows(order_id: int):
             no_total=no_money,
             no_weight=no_money,
             no_category=no_int,
+            no_agreed=no_money,
         )
         .order_by()
         .values_list(
@@ -115,6 +118,7 @@ def _rows(order_id: int):
             "region",
             "no_category",
             "postal_code",
+            "no_agreed",
         )
     )
     return lines.union(ship_tos, all=True).order_by("part", "id")
@@ -129,7 +133,7 @@ def read_for_pricing(order: Order) -> PricingRead:
         if part == _LINE:
             lines.append(LineRow(*values))
         else:
-            key, method_id, _, _, _, _, _, _, country, _, region, _, postal_code = values
+            key, method_id, _, _, _, _, _, _, country, _, region, _, postal_code, _ = values
             ship_tos.append(
                 ShipTo(
                     key=str(key),
@@ -158,6 +162,7 @@ def read_for_pricing(order: Order) -> PricingRead:
                 weight_kg=x.weight_kg or ZERO,
                 tax_code=x.tax_code or "standard",
                 ship_to=str(x.ship_to_id) if x.ship_to_id else default_key,
+                agreed_unit_price=x.agreed_unit_price,
             )
             for x in goods
         ),

@@ -266,6 +266,8 @@ CELERY_BEAT_SCHEDULE["catalog-refresh-product-states"] = {
     "schedule": 900.0,
 }
 CELERY_BEAT_SCHEDULE["returns-expire"] = {"task": "returns.expire_returns", "schedule": 86400.0}
+# auctions: close due auctions and place their winners' orders.
+CELERY_BEAT_SCHEDULE["auctions-close"] = {"task": "auctions.close_due_auctions", "schedule": 60.0}
 # fulfillment: default "allocation good for" (minutes) until a store admin sets it in the admin.
 # A cart opened (screen or API) longer than this after it was last priced is priced again:
 # schedules, coupon expiries and limits reached by other orders move prices without a cart

@@ -75,9 +75,19 @@ def _reprice_on_open(order: Order, actor) -> list[str]:
 @retry_on_deadlock
 @transaction.atomic
 def line_add(
-    *, actor, order: Order, sku_code: str, quantity=1, ship_to_id=None, version=None
+    *,
+    actor,
+    order: Order,
+    sku_code: str,
+    quantity=1,
+    ship_to_id=None,
+    version=None,
+    agreed_unit_price=None,
 ) -> OrderLine:
-    """Add a SKU (by code) to the cart, or add to the quantity of its line for that ship-to."""
+    """Add a SKU (by code) to the cart, or add to the quantity of its line for that ship-to.
+
+    `agreed_unit_price`: a price agreed outside the price lists (an auction's winning price,
+    auctions.closing); such a line is its own line, never merged with a priced one."""
     require(actor, Perm.USE_DESK, "change orders")
     qty = _quantity(quantity)
     sku = _find_sku(sku_code)
@@ -92,7 +102,13 @@ def line_add(
     ship_to = ship_to_id or order.current_ship_to_id
     if ship_to_id and not OrderAddress.objects.filter(order=order, pk=ship_to).exists():
         raise NotFound("That ship-to address is not on this order.", field="ship_to")
-    line = OrderLine.objects.filter(order=order, sku=sku, ship_to_id=ship_to, is_gift=False).first()
+    line = OrderLine.objects.filter(
+        order=order,
+        sku=sku,
+        ship_to_id=ship_to,
+        is_gift=False,
+        agreed_unit_price=agreed_unit_price,
+    ).first()
     if line is not None:
         old = line.quantity
         if old + qty > MAX_QUANTITY:
@@ -101,7 +117,13 @@ def line_add(
         line.save(update_fields=["quantity"])
         _event(order, E.ORDER_LINE_CHANGED, actor, sku=sku.code, old=old, new=line.quantity)
     else:
-        line = OrderLine.objects.create(order=order, sku=sku, quantity=qty, ship_to_id=ship_to)
+        line = OrderLine.objects.create(
+            order=order,
+            sku=sku,
+            quantity=qty,
+            ship_to_id=ship_to,
+            agreed_unit_price=agreed_unit_price,
+        )
         _event(order, E.ORDER_LINE_ADDED, actor, sku=sku.code, quantity=qty, line=line.pk)
     line.sku = sku
     allocation.allocate_cart_line(line=line, actor=actor)

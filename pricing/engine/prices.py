@@ -29,7 +29,10 @@ def entitled_cart(s: Snapshot, rules: Rules, found: Findings) -> Cart:
     lines: list[Line] = []
     lists = entitled_lists(rules, s)
     for src in s.lines:
-        price = entitled_price(rules, s, src, lists)
+        if src.agreed_unit_price is not None:
+            price = (quantize(src.agreed_unit_price, s.currency), None)
+        else:
+            price = entitled_price(rules, s, src, lists)
         if price is None:
             found.notes.append(f"{src.sku_code} has no {s.currency} price; priced at 0.00.")
             price = (ZERO, None)

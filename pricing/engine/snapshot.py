@@ -20,6 +20,9 @@ class CartLine:
     weight_kg: Decimal = ZERO
     tax_code: str = "standard"
     ship_to: str = ""
+    # A unit price agreed outside the price lists (an auction's winning price): it replaces the
+    # entitled price; promotions and adjustments still see the line as usual.
+    agreed_unit_price: Decimal | None = None
 
 
 @dataclass(frozen=True)
