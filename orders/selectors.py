@@ -161,97 +161,74 @@ def _orders_at_postal_code(postal: str) -> QuerySet:
     )
 
 
-def order_search(  # noqa: C901, PLR0912 (complexity debt, listed in docs/architecture.md)
-    *,
-    query: str | None = None,
-    number: str | None = None,
-    logon_id: str | None = None,
-    first_name: str | None = None,
-    last_name: str | None = None,
-    email: str | None = None,
-    phone: str | None = None,
-    postal_code: str | None = None,
-    street: str | None = None,
-    city: str | None = None,
-    sku: str | None = None,
-    status: str | None = None,
-    created_from: dt.date | None = None,
-    created_to: dt.date | None = None,
-    modified_from: dt.date | None = None,
-    modified_to: dt.date | None = None,
-    customer_id: int | None = None,
-    limit: int | None = None,
-) -> QuerySet[Order]:
-    """Find orders and pending carts, most recently changed first; every field given must match.
+Match = tuple[Q, bool]  # a condition on orders, and whether its matches are few (ids)
 
-    `query` (the quick box) matches an order number, logon ID, e-mail, last name, phone or ZIP.
-    A phone matches any formatting or fragment of four digits or more, on a registered customer
-    or a guest ('213-555-2553', '(213) 555-2553', '555-2553'); a ZIP ignores case, spaces and
-    dashes; `street` is any part of an address line, `city` a prefix; `sku` an item's code.
-    `limit` is the number of rows the caller reads at most: each branch of a name, phone or
-    quick-box search stops there, which keeps broad ones fast on millions of orders.
-    """
-    qs = Order.objects.select_related("customer", "created_by")
-    given = [
-        query,
-        number,
-        logon_id or first_name or last_name or email,
-        phone,
-        postal_code,
-        street,
-        city,
-        sku,
-        status,
-        created_from or created_to,
-        modified_from,
-        modified_to,
-        customer_id,
-    ]
-    if sum(bool(value) for value in given) > 1:
-        # A branch cut at the page end is only right when nothing else narrows the result.
-        limit = None
-    matches: list[tuple[Q, bool]] = []
-    query = (query or "").strip()
-    if query:
-        matches.append(_quick_q(query, limit))
-    if number:
-        matches.append((_number_q(number.strip()), True))
-    if logon_id or first_name or last_name or email:
-        matches.append(
-            _customer_or_guest(
-                limit,
-                logon_id=(logon_id or "").strip(),
-                first_name=(first_name or "").strip(),
-                last_name=(last_name or "").strip(),
-                email=(email or "").strip(),
-            )
-        )
-    if phone:
-        digits = _digits(phone)
-        matches.append(
-            _customer_or_guest(limit, phone_digits=digits) if digits else (Q(pk=None), True)
-        )
-    if postal_code:
-        at_postal_code = _orders_at_postal_code(_postal_text(postal_code.strip()))
-        matches.append(_any_of([Order.objects.filter(pk__in=at_postal_code)], limit))
-    if street:
-        lines = OrderAddress.objects.filter(line1__icontains=street.strip())
-        matches.append(_any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit))
-    if city:
-        cities = OrderAddress.objects.filter(city__istartswith=city.strip())
-        matches.append(_any_of([Order.objects.filter(pk__in=cities.values("order_id"))], limit))
-    if sku:
-        lines = OrderLine.objects.filter(sku_id__in=ext.sku_ids_with_code(sku))
-        matches.append(_any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit))
-    if created_from or created_to:
-        created = Q()
-        if created_from:
-            created &= Q(created_at__gte=_start_of(created_from))
-        if created_to:
-            created &= Q(created_at__lt=_start_of(created_to + dt.timedelta(days=1)))
-        matches.append(_any_of([Order.objects.filter(created)], limit))
-    for condition, _few in matches:
-        qs = qs.filter(condition)
+
+def _name_match(limit: int | None, **names: str) -> Match | None:
+    """Logon ID, first and last name, e-mail: on the customer or on the guest columns."""
+    names = {field: (value or "").strip() for field, value in names.items()}
+    return _customer_or_guest(limit, **names) if any(names.values()) else None
+
+
+def _phone_match(phone: str, limit: int | None) -> Match:
+    digits = _digits(phone)
+    return _customer_or_guest(limit, phone_digits=digits) if digits else (Q(pk=None), True)
+
+
+def _postal_match(postal_code: str, limit: int | None) -> Match:
+    at_postal_code = _orders_at_postal_code(_postal_text(postal_code.strip()))
+    return _any_of([Order.objects.filter(pk__in=at_postal_code)], limit)
+
+
+def _street_match(street: str, limit: int | None) -> Match:
+    lines = OrderAddress.objects.filter(line1__icontains=street.strip())
+    return _any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit)
+
+
+def _city_match(city: str, limit: int | None) -> Match:
+    cities = OrderAddress.objects.filter(city__istartswith=city.strip())
+    return _any_of([Order.objects.filter(pk__in=cities.values("order_id"))], limit)
+
+
+def _sku_match(sku: str, limit: int | None) -> Match:
+    lines = OrderLine.objects.filter(sku_id__in=ext.sku_ids_with_code(sku))
+    return _any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit)
+
+
+def _created_match(
+    created_from: dt.date | None, created_to: dt.date | None, limit: int | None
+) -> Match | None:
+    created = Q()
+    if created_from:
+        created &= Q(created_at__gte=_start_of(created_from))
+    if created_to:
+        created &= Q(created_at__lt=_start_of(created_to + dt.timedelta(days=1)))
+    return _any_of([Order.objects.filter(created)], limit) if created else None
+
+
+# The fields searched through their own index (one function each, given the value and the
+# page size); the names and the creation dates, which combine several fields, come apart.
+FIELD_MATCHES = {
+    "query": lambda text, limit: _quick_q(text.strip(), limit) if text.strip() else None,
+    "number": lambda text, _limit: (_number_q(text.strip()), True),
+    "phone": _phone_match,
+    "postal_code": _postal_match,
+    "street": _street_match,
+    "city": _city_match,
+    "sku": _sku_match,
+}
+NAME_FIELDS = ("logon_id", "first_name", "last_name", "email")
+
+
+def _plain_filters(
+    qs: QuerySet[Order],
+    *,
+    status: str | None,
+    modified_from: dt.date | None,
+    modified_to: dt.date | None,
+    customer_id: int | None,
+) -> QuerySet[Order]:
+    """The columns of the order itself, filtered in the outer query."""
     if status:
         qs = qs.filter(status=status)
     if modified_from:
@@ -260,6 +237,10 @@ def order_search(  # noqa: C901, PLR0912 (complexity debt, listed in docs/archit
         qs = qs.filter(modified_at__lt=_start_of(modified_to + dt.timedelta(days=1)))
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
+    return qs
+
+
+def _newest_first(qs: QuerySet[Order], matches: list[Match]) -> QuerySet[Order]:
     if any(few for _condition, few in matches):
         # The matches are a known, short list of ids: read those and sort them. Ordered by
         # the bare column, PostgreSQL may instead walk the `modified_at` index over every
@@ -269,6 +250,54 @@ def order_search(  # noqa: C901, PLR0912 (complexity debt, listed in docs/archit
             "-id",
         )
     return qs.order_by("-modified_at", "-id")
+
+
+def order_search(
+    *,
+    limit: int | None = None,
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+    status: str | None = None,
+    modified_from: dt.date | None = None,
+    modified_to: dt.date | None = None,
+    customer_id: int | None = None,
+    **fields: str | None,
+) -> QuerySet[Order]:
+    """Find orders and pending carts, most recently changed first; every field given must match.
+
+    `fields`: `query` (the quick box) matches an order number, logon ID, e-mail, last name,
+    phone or ZIP; `number`, `logon_id`, `first_name`, `last_name`, `email`, `phone`,
+    `postal_code`, `street`, `city`, `sku`. A phone matches any formatting or fragment of four
+    digits or more, on a registered customer or a guest ('213-555-2553', '(213) 555-2553',
+    '555-2553'); a ZIP ignores case, spaces and dashes; `street` is any part of an address
+    line, `city` a prefix; `sku` an item's code.
+    `limit` is the number of rows the caller reads at most: each branch of a name, phone or
+    quick-box search stops there, which keeps broad ones fast on millions of orders.
+    """
+    unknown = set(fields) - set(FIELD_MATCHES) - set(NAME_FIELDS)
+    if unknown:
+        raise TypeError(f"order_search() got unexpected fields {sorted(unknown)}")
+    plain = {
+        "status": status,
+        "modified_from": modified_from,
+        "modified_to": modified_to,
+        "customer_id": customer_id,
+    }
+    given = [fields.get(name) for name in FIELD_MATCHES]
+    given += [any(fields.get(name) for name in NAME_FIELDS), created_from or created_to]
+    if sum(bool(value) for value in given + list(plain.values())) > 1:
+        # A branch cut at the page end is only right when nothing else narrows the result.
+        limit = None
+    found = [
+        match(value, limit) for name, match in FIELD_MATCHES.items() if (value := fields.get(name))
+    ]
+    found.append(_name_match(limit, **{name: fields.get(name) for name in NAME_FIELDS}))
+    found.append(_created_match(created_from, created_to, limit))
+    matches = [match for match in found if match is not None]
+    qs = Order.objects.select_related("customer", "created_by")
+    for condition, _few in matches:
+        qs = qs.filter(condition)
+    return _newest_first(_plain_filters(qs, **plain), matches)
 
 
 def customer_orders(*, customer_id: int) -> QuerySet[Order]:
