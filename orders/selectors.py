@@ -72,34 +72,67 @@ FEW_MATCHES = 5000
 UNCHANGED = Value(dt.timedelta(0))
 
 
-def _branch_ids(qs: QuerySet[Order], limit: int | None) -> list[int] | QuerySet:
-    """The ids of `qs`: all of them when they are few; otherwise a subquery of the `limit`
-    most recently changed, which a walk in `modified_at` order answers quickly."""
-    few = list(qs.order_by().values_list("pk", flat=True)[: FEW_MATCHES + 1])
+# The customers a name or phone matches are read first, up to this many, and their orders then
+# found by the orders' customer index; left as a subquery, PostgreSQL guesses too many
+# customers and reads every order to join them.
+FEW_CUSTOMERS = 2000
+
+
+def _branch_ids(branch: QuerySet, limit: int | None) -> dict[int, dt.datetime | None] | QuerySet:
+    """The orders `branch` matches: all of them, with when each last changed, when they are
+    few; otherwise a subquery of the `limit` most recently changed, which a walk of the
+    (modified_at, id) index answers quickly. `branch` is either orders or the `order_id`s of
+    rows of another table (addresses, lines): those are counted on their own table's index,
+    without a join, and their change times read only if the page needs them."""
+    if branch.model is Order:
+        orders = branch
+        few = dict(branch.order_by().values_list("pk", "modified_at")[: FEW_MATCHES + 1])
+    else:
+        orders = Order.objects.filter(pk__in=branch)
+        few = dict.fromkeys(branch.order_by()[: FEW_MATCHES + 1])
     if len(few) <= FEW_MATCHES:
         return few
-    recent = qs.order_by("-modified_at", "-id").values("pk")
+    recent = orders.order_by("-modified_at", "-id").values("pk")
     return recent[:limit] if limit else recent
 
 
-def _any_of(branches: list[QuerySet[Order]], limit: int | None) -> tuple[Q, bool]:
+def _most_recent(found: dict[int, dt.datetime | None], limit: int) -> list[int]:
+    """The `limit` most recently changed of a few orders, sorted here rather than by joining
+    and sorting every one of them in the page's query."""
+    unknown = [pk for pk, changed in found.items() if changed is None]
+    for start in range(0, len(unknown), 1000):
+        batch = unknown[start : start + 1000]
+        found.update(Order.objects.filter(pk__in=batch).values_list("pk", "modified_at"))
+    return sorted(found, key=lambda pk: (found[pk], pk), reverse=True)[:limit]
+
+
+def _any_of(branches: list[QuerySet], limit: int | None) -> tuple[Q, bool]:
     """Orders in any branch. One query per branch, not an OR: an OR across tables (a guest
     column or a customer's) leaves PostgreSQL only a scan of every order, while each branch
     alone uses its own index. Broad branches are combined in a UNION, each cut at the page
-    end; few matches are passed as ids. Returns the condition and whether its matches are few."""
-    ids: set[int] = set()
+    end; few matches are passed as ids (only the page's worth of them when the page size is
+    known: the rest cannot be on it). Returns the condition and whether its matches are few."""
+    found: dict[int, dt.datetime | None] = {}
     broad: list[QuerySet] = []
     for branch in branches:
-        found = _branch_ids(branch, limit)
-        if isinstance(found, list):
-            ids.update(found)
+        matched = _branch_ids(branch, limit)
+        if isinstance(matched, dict):
+            found.update(matched)
         else:
-            broad.append(found)
+            broad.append(matched)
+    ids = _most_recent(found, limit) if limit and len(found) > limit else found
     q = Q(pk__in=sorted(ids))
     if broad:
         first, *rest = broad
         q |= Q(pk__in=first.union(*rest) if rest else first)
     return q, not broad
+
+
+def _customers_orders(**lookup: str) -> QuerySet[Order]:
+    """Orders of the registered customers matching `lookup` (see _customer_or_guest)."""
+    customers = ext.customer_ids_matching(**lookup)
+    few = list(customers.values_list("pk", flat=True)[: FEW_CUSTOMERS + 1])
+    return Order.objects.filter(customer_id__in=few if len(few) <= FEW_CUSTOMERS else customers)
 
 
 def _customer_or_guest(limit: int | None, **fields) -> tuple[Q, bool]:
@@ -114,7 +147,7 @@ def _customer_or_guest(limit: int | None, **fields) -> tuple[Q, bool]:
         guest &= Q(guest_email__iexact=fields["email"])
     if fields.get("phone_digits"):
         guest &= Q(guest_phone__contains=fields["phone_digits"])
-    branches = [Order.objects.filter(customer_id__in=ext.customer_ids_matching(**fields))]
+    branches = [_customers_orders(**fields)]
     if guest:  # a logon ID alone has no guest column
         branches.append(Order.objects.filter(guest))
     return _any_of(branches, limit)
@@ -142,14 +175,11 @@ def _quick_q(text: str, limit: int | None) -> tuple[Q, bool]:
     if len(digits) >= MIN_PHONE_DIGITS and PHONE_LIKE.match(text):
         customer_lookups.append({"phone_digits": digits})
         guest_conditions.append(Q(guest_phone__contains=digits))
-    branches += [
-        Order.objects.filter(customer_id__in=ext.customer_ids_matching(**lookup))
-        for lookup in customer_lookups
-    ]
+    branches += [_customers_orders(**lookup) for lookup in customer_lookups]
     branches += [Order.objects.filter(condition) for condition in guest_conditions]
     postal = _postal_text(text)
     if 2 <= len(postal) <= 10 and postal.isalnum():
-        branches.append(Order.objects.filter(pk__in=_orders_at_postal_code(postal)))
+        branches.append(_orders_at_postal_code(postal))
     return _any_of(branches, limit)
 
 
@@ -157,7 +187,7 @@ def _orders_at_postal_code(postal: str) -> QuerySet:
     return (
         OrderAddress.objects.annotate(postal_key=postal_code_key())
         .filter(postal_key=postal)
-        .values("order_id")
+        .values_list("order_id", flat=True)
     )
 
 
@@ -176,23 +206,22 @@ def _phone_match(phone: str, limit: int | None) -> Match:
 
 
 def _postal_match(postal_code: str, limit: int | None) -> Match:
-    at_postal_code = _orders_at_postal_code(_postal_text(postal_code.strip()))
-    return _any_of([Order.objects.filter(pk__in=at_postal_code)], limit)
+    return _any_of([_orders_at_postal_code(_postal_text(postal_code.strip()))], limit)
 
 
 def _street_match(street: str, limit: int | None) -> Match:
     lines = OrderAddress.objects.filter(line1__icontains=street.strip())
-    return _any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit)
+    return _any_of([lines.values_list("order_id", flat=True)], limit)
 
 
 def _city_match(city: str, limit: int | None) -> Match:
     cities = OrderAddress.objects.filter(city__istartswith=city.strip())
-    return _any_of([Order.objects.filter(pk__in=cities.values("order_id"))], limit)
+    return _any_of([cities.values_list("order_id", flat=True)], limit)
 
 
 def _sku_match(sku: str, limit: int | None) -> Match:
     lines = OrderLine.objects.filter(sku_id__in=ext.sku_ids_with_code(sku))
-    return _any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit)
+    return _any_of([lines.values_list("order_id", flat=True)], limit)
 
 
 def _created_match(
