@@ -10,14 +10,20 @@ that each use one index and stop at the page size, then loads the page.
    (threshold 0.6) come first; if the page is not full, looser ones (0.4) follow, so that a
    dropped or swapped letter still matches: "blak notebok" finds "Notebook, Black, A5".
    The threshold is set for that query only (set_config(..., true): SET LOCAL).
-SQLite (the zero-setup default) matches name substrings for every word instead.
+   Two neighbouring letters swapped count as one spelling of the word ('gel pne').
+3. The name matches are ranked by catalog.fuzzy: whole words and prefixes first, then how
+   much of the product's own name the text is ('notebok' is a Notebook before a Notebook case).
+SQLite (the zero-setup default) reads the names containing every word and those sharing
+three-letter pieces with the words (at most FUZZY_SCAN of each) and ranks them the same way, so
+'gell pen', 'notebok' and 'binder blak' find their products there too.
 """
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection, connections, transaction
-from django.db.models import Case, IntegerField, Prefetch, QuerySet, When
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, When
 from django.db.models.expressions import RawSQL
 
+from catalog import fuzzy
 from catalog.models import (
     SKU,
     Association,
@@ -238,22 +244,65 @@ def matching_sku_ids(candidates: QuerySet[SKU], query: str, *, limit: int) -> li
                 )
                 names = base.exclude(pk__in=ids) if ids else base
                 for word in words:
-                    names = names.filter(name__trigram_word_similar=word)
-                ranked = (
+                    # The word or the word with two neighbouring letters swapped ('pne').
+                    similar = Q()
+                    for spelling in fuzzy.alternatives(word.lower()):
+                        similar |= Q(name__trigram_word_similar=spelling)
+                    names = names.filter(similar)
+                rows = (
                     SKU.objects.filter(pk__in=names.values("pk")[:FUZZY_CANDIDATES])
                     .annotate(similarity=TrigramWordSimilarity(text, "name"))
                     .order_by("-similarity", "code")
-                    .values_list("pk", flat=True)
+                    .values_list("pk", "name", "product__name")
                 )
-                ids += list(ranked[: limit - len(ids)])
+                rows = list(rows)
+                ids += fuzzy.ranked(text, rows, keep={pk for pk, *_names in rows})[
+                    : limit - len(ids)
+                ]
                 if len(ids) >= limit:
                     break
     else:
-        names = base.exclude(pk__in=ids) if ids else base
-        for word in text.split():
-            names = names.filter(name__icontains=word)
-        ids += list(names.order_by("code").values_list("pk", flat=True)[: limit - len(ids)])
+        ids += _names_ranked_here(base, ids, text, limit - len(ids))
     return ids
+
+
+# SQLite: at most this many names (those containing every word, then those sharing pieces
+# of the words) are read and ranked in Python (catalog.fuzzy).
+FUZZY_SCAN = 2000
+
+
+def _names_ranked_here(base: QuerySet[SKU], found: list[int], text: str, wanted: int) -> list[int]:
+    """Names for a database without trigram search: every SKU whose name contains every word,
+    and those sharing three-letter pieces with the words (a misspelling shares some), ranked
+    by catalog.fuzzy; a name that contains every word is always kept."""
+    names = base.exclude(pk__in=found) if found else base
+    containing = names
+    for word in text.split():
+        containing = containing.filter(name__icontains=word)
+    typed = fuzzy.words(text)
+    long_words = [word for word in typed if len(word) >= 4]
+    near = Q()
+    for word in long_words:  # each long word shares a piece with the name...
+        near &= _sharing_a_piece(word)
+    if not long_words:  # ...or, all words short, one of them does ('gel pne')
+        for word in typed:
+            near |= _sharing_a_piece(word)
+    columns = ("pk", "name", "product__name")
+    contained = list(containing.order_by("code").values_list(*columns)[:FUZZY_SCAN])
+    rows = contained + list(
+        names.filter(near)
+        .exclude(pk__in=[row[0] for row in contained])
+        .order_by("code")
+        .values_list(*columns)[:FUZZY_SCAN]
+    )
+    return fuzzy.ranked(text, rows, keep={row[0] for row in contained})[:wanted]
+
+
+def _sharing_a_piece(word: str) -> Q:
+    shares = Q()
+    for piece in fuzzy.chunks(word):
+        shares |= Q(name__icontains=piece)
+    return shares
 
 
 def in_order(items: QuerySet[SKU], ids: list[int]) -> QuerySet[SKU]:

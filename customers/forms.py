@@ -121,6 +121,7 @@ class ProfileForm(ServiceErrorsMixin, forms.Form):
         initial = {
             name: getattr(customer, name) for name in cls.base_fields if name != "challenge_answer"
         }
+        initial["phone"] = customer.phone_display  # as every screen shows it; saved as E.164
         return cls(initial=initial, prefix="profile")
 
     def changed_values(self) -> dict:

@@ -3,6 +3,10 @@
 import phonenumbers
 from django.conf import settings
 
+from core.phones import format_phone
+
+__all__ = ["format_phone", "normalize_phone"]
+
 
 def normalize_phone(raw: str, *, region: str | None = None) -> str:
     """Any typed phone number to E.164 ('(555) 010-2233' -> '+15550102233'); '' stays ''.
@@ -26,19 +30,3 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
             "enter it with the area code, e.g. (555) 010-2233."
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def format_phone(e164: str) -> str:
-    """'+15550102233' -> '(555) 010-2233' in North America, international format elsewhere."""
-    if not e164:
-        return ""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    fmt = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if number.country_code == 1
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(number, fmt)

@@ -85,6 +85,12 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The order search's page: the most recently changed first, read backwards from
+            # the end of one index and stopped at the page size, on its own or per status.
+            models.Index(fields=["modified_at", "id"], name="order_recent"),
+            models.Index(fields=["status", "modified_at", "id"], name="order_status_recent"),
+        ]
 
     def __str__(self) -> str:
         return self.number or f"Cart #{self.pk}"

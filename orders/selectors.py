@@ -72,34 +72,67 @@ FEW_MATCHES = 5000
 UNCHANGED = Value(dt.timedelta(0))
 
 
-def _branch_ids(qs: QuerySet[Order], limit: int | None) -> list[int] | QuerySet:
-    """The ids of `qs`: all of them when they are few; otherwise a subquery of the `limit`
-    most recently changed, which a walk in `modified_at` order answers quickly."""
-    few = list(qs.order_by().values_list("pk", flat=True)[: FEW_MATCHES + 1])
+# The customers a name or phone matches are read first, up to this many, and their orders then
+# found by the orders' customer index; left as a subquery, PostgreSQL guesses too many
+# customers and reads every order to join them.
+FEW_CUSTOMERS = 2000
+
+
+def _branch_ids(branch: QuerySet, limit: int | None) -> dict[int, dt.datetime | None] | QuerySet:
+    """The orders `branch` matches: all of them, with when each last changed, when they are
+    few; otherwise a subquery of the `limit` most recently changed, which a walk of the
+    (modified_at, id) index answers quickly. `branch` is either orders or the `order_id`s of
+    rows of another table (addresses, lines): those are counted on their own table's index,
+    without a join, and their change times read only if the page needs them."""
+    if branch.model is Order:
+        orders = branch
+        few = dict(branch.order_by().values_list("pk", "modified_at")[: FEW_MATCHES + 1])
+    else:
+        orders = Order.objects.filter(pk__in=branch)
+        few = dict.fromkeys(branch.order_by()[: FEW_MATCHES + 1])
     if len(few) <= FEW_MATCHES:
         return few
-    recent = qs.order_by("-modified_at", "-id").values("pk")
+    recent = orders.order_by("-modified_at", "-id").values("pk")
     return recent[:limit] if limit else recent
 
 
-def _any_of(branches: list[QuerySet[Order]], limit: int | None) -> tuple[Q, bool]:
+def _most_recent(found: dict[int, dt.datetime | None], limit: int) -> list[int]:
+    """The `limit` most recently changed of a few orders, sorted here rather than by joining
+    and sorting every one of them in the page's query."""
+    unknown = [pk for pk, changed in found.items() if changed is None]
+    for start in range(0, len(unknown), 1000):
+        batch = unknown[start : start + 1000]
+        found.update(Order.objects.filter(pk__in=batch).values_list("pk", "modified_at"))
+    return sorted(found, key=lambda pk: (found[pk], pk), reverse=True)[:limit]
+
+
+def _any_of(branches: list[QuerySet], limit: int | None) -> tuple[Q, bool]:
     """Orders in any branch. One query per branch, not an OR: an OR across tables (a guest
     column or a customer's) leaves PostgreSQL only a scan of every order, while each branch
     alone uses its own index. Broad branches are combined in a UNION, each cut at the page
-    end; few matches are passed as ids. Returns the condition and whether its matches are few."""
-    ids: set[int] = set()
+    end; few matches are passed as ids (only the page's worth of them when the page size is
+    known: the rest cannot be on it). Returns the condition and whether its matches are few."""
+    found: dict[int, dt.datetime | None] = {}
     broad: list[QuerySet] = []
     for branch in branches:
-        found = _branch_ids(branch, limit)
-        if isinstance(found, list):
-            ids.update(found)
+        matched = _branch_ids(branch, limit)
+        if isinstance(matched, dict):
+            found.update(matched)
         else:
-            broad.append(found)
+            broad.append(matched)
+    ids = _most_recent(found, limit) if limit and len(found) > limit else found
     q = Q(pk__in=sorted(ids))
     if broad:
         first, *rest = broad
         q |= Q(pk__in=first.union(*rest) if rest else first)
     return q, not broad
+
+
+def _customers_orders(**lookup: str) -> QuerySet[Order]:
+    """Orders of the registered customers matching `lookup` (see _customer_or_guest)."""
+    customers = ext.customer_ids_matching(**lookup)
+    few = list(customers.values_list("pk", flat=True)[: FEW_CUSTOMERS + 1])
+    return Order.objects.filter(customer_id__in=few if len(few) <= FEW_CUSTOMERS else customers)
 
 
 def _customer_or_guest(limit: int | None, **fields) -> tuple[Q, bool]:
@@ -114,7 +147,7 @@ def _customer_or_guest(limit: int | None, **fields) -> tuple[Q, bool]:
         guest &= Q(guest_email__iexact=fields["email"])
     if fields.get("phone_digits"):
         guest &= Q(guest_phone__contains=fields["phone_digits"])
-    branches = [Order.objects.filter(customer_id__in=ext.customer_ids_matching(**fields))]
+    branches = [_customers_orders(**fields)]
     if guest:  # a logon ID alone has no guest column
         branches.append(Order.objects.filter(guest))
     return _any_of(branches, limit)
@@ -142,14 +175,11 @@ def _quick_q(text: str, limit: int | None) -> tuple[Q, bool]:
     if len(digits) >= MIN_PHONE_DIGITS and PHONE_LIKE.match(text):
         customer_lookups.append({"phone_digits": digits})
         guest_conditions.append(Q(guest_phone__contains=digits))
-    branches += [
-        Order.objects.filter(customer_id__in=ext.customer_ids_matching(**lookup))
-        for lookup in customer_lookups
-    ]
+    branches += [_customers_orders(**lookup) for lookup in customer_lookups]
     branches += [Order.objects.filter(condition) for condition in guest_conditions]
     postal = _postal_text(text)
     if 2 <= len(postal) <= 10 and postal.isalnum():
-        branches.append(Order.objects.filter(pk__in=_orders_at_postal_code(postal)))
+        branches.append(_orders_at_postal_code(postal))
     return _any_of(branches, limit)
 
 
@@ -157,101 +187,77 @@ def _orders_at_postal_code(postal: str) -> QuerySet:
     return (
         OrderAddress.objects.annotate(postal_key=postal_code_key())
         .filter(postal_key=postal)
-        .values("order_id")
+        .values_list("order_id", flat=True)
     )
 
 
-def order_search(  # noqa: C901, PLR0912 (complexity debt, listed in docs/architecture.md)
-    *,
-    query: str | None = None,
-    number: str | None = None,
-    logon_id: str | None = None,
-    first_name: str | None = None,
-    last_name: str | None = None,
-    email: str | None = None,
-    phone: str | None = None,
-    postal_code: str | None = None,
-    street: str | None = None,
-    city: str | None = None,
-    sku: str | None = None,
-    status: str | None = None,
-    created_from: dt.date | None = None,
-    created_to: dt.date | None = None,
-    modified_from: dt.date | None = None,
-    modified_to: dt.date | None = None,
-    customer_id: int | None = None,
-    limit: int | None = None,
-) -> QuerySet[Order]:
-    """Find orders and pending carts, most recently changed first; every field given must match.
+Match = tuple[Q, bool]  # a condition on orders, and whether its matches are few (ids)
 
-    `query` (the quick box) matches an order number, logon ID, e-mail, last name, phone or ZIP.
-    A phone matches any formatting or fragment of four digits or more, on a registered customer
-    or a guest ('213-555-2553', '(213) 555-2553', '555-2553'); a ZIP ignores case, spaces and
-    dashes; `street` is any part of an address line, `city` a prefix; `sku` an item's code.
-    `limit` is the number of rows the caller reads at most: each branch of a name, phone or
-    quick-box search stops there, which keeps broad ones fast on millions of orders.
-    """
-    qs = Order.objects.select_related("customer", "created_by")
-    given = [
-        query,
-        number,
-        logon_id or first_name or last_name or email,
-        phone,
-        postal_code,
-        street,
-        city,
-        sku,
-        status,
-        created_from or created_to,
-        modified_from,
-        modified_to,
-        customer_id,
-    ]
-    if sum(bool(value) for value in given) > 1:
-        # A branch cut at the page end is only right when nothing else narrows the result.
-        limit = None
-    matches: list[tuple[Q, bool]] = []
-    query = (query or "").strip()
-    if query:
-        matches.append(_quick_q(query, limit))
-    if number:
-        matches.append((_number_q(number.strip()), True))
-    if logon_id or first_name or last_name or email:
-        matches.append(
-            _customer_or_guest(
-                limit,
-                logon_id=(logon_id or "").strip(),
-                first_name=(first_name or "").strip(),
-                last_name=(last_name or "").strip(),
-                email=(email or "").strip(),
-            )
-        )
-    if phone:
-        digits = _digits(phone)
-        matches.append(
-            _customer_or_guest(limit, phone_digits=digits) if digits else (Q(pk=None), True)
-        )
-    if postal_code:
-        at_postal_code = _orders_at_postal_code(_postal_text(postal_code.strip()))
-        matches.append(_any_of([Order.objects.filter(pk__in=at_postal_code)], limit))
-    if street:
-        lines = OrderAddress.objects.filter(line1__icontains=street.strip())
-        matches.append(_any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit))
-    if city:
-        cities = OrderAddress.objects.filter(city__istartswith=city.strip())
-        matches.append(_any_of([Order.objects.filter(pk__in=cities.values("order_id"))], limit))
-    if sku:
-        lines = OrderLine.objects.filter(sku_id__in=ext.sku_ids_with_code(sku))
-        matches.append(_any_of([Order.objects.filter(pk__in=lines.values("order_id"))], limit))
-    if created_from or created_to:
-        created = Q()
-        if created_from:
-            created &= Q(created_at__gte=_start_of(created_from))
-        if created_to:
-            created &= Q(created_at__lt=_start_of(created_to + dt.timedelta(days=1)))
-        matches.append(_any_of([Order.objects.filter(created)], limit))
-    for condition, _few in matches:
-        qs = qs.filter(condition)
+
+def _name_match(limit: int | None, **names: str) -> Match | None:
+    """Logon ID, first and last name, e-mail: on the customer or on the guest columns."""
+    names = {field: (value or "").strip() for field, value in names.items()}
+    return _customer_or_guest(limit, **names) if any(names.values()) else None
+
+
+def _phone_match(phone: str, limit: int | None) -> Match:
+    digits = _digits(phone)
+    return _customer_or_guest(limit, phone_digits=digits) if digits else (Q(pk=None), True)
+
+
+def _postal_match(postal_code: str, limit: int | None) -> Match:
+    return _any_of([_orders_at_postal_code(_postal_text(postal_code.strip()))], limit)
+
+
+def _street_match(street: str, limit: int | None) -> Match:
+    lines = OrderAddress.objects.filter(line1__icontains=street.strip())
+    return _any_of([lines.values_list("order_id", flat=True)], limit)
+
+
+def _city_match(city: str, limit: int | None) -> Match:
+    cities = OrderAddress.objects.filter(city__istartswith=city.strip())
+    return _any_of([cities.values_list("order_id", flat=True)], limit)
+
+
+def _sku_match(sku: str, limit: int | None) -> Match:
+    lines = OrderLine.objects.filter(sku_id__in=ext.sku_ids_with_code(sku))
+    return _any_of([lines.values_list("order_id", flat=True)], limit)
+
+
+def _created_match(
+    created_from: dt.date | None, created_to: dt.date | None, limit: int | None
+) -> Match | None:
+    created = Q()
+    if created_from:
+        created &= Q(created_at__gte=_start_of(created_from))
+    if created_to:
+        created &= Q(created_at__lt=_start_of(created_to + dt.timedelta(days=1)))
+    return _any_of([Order.objects.filter(created)], limit) if created else None
+
+
+# The fields searched through their own index (one function each, given the value and the
+# page size); the names and the creation dates, which combine several fields, come apart.
+FIELD_MATCHES = {
+    "query": lambda text, limit: _quick_q(text.strip(), limit) if text.strip() else None,
+    "number": lambda text, _limit: (_number_q(text.strip()), True),
+    "phone": _phone_match,
+    "postal_code": _postal_match,
+    "street": _street_match,
+    "city": _city_match,
+    "sku": _sku_match,
+}
+NAME_FIELDS = ("logon_id", "first_name", "last_name", "email")
+
+
+def _plain_filters(
+    qs: QuerySet[Order],
+    *,
+    status: str | None,
+    modified_from: dt.date | None,
+    modified_to: dt.date | None,
+    customer_id: int | None,
+) -> QuerySet[Order]:
+    """The columns of the order itself, filtered in the outer query."""
     if status:
         qs = qs.filter(status=status)
     if modified_from:
@@ -260,6 +266,10 @@ def order_search(  # noqa: C901, PLR0912 (complexity debt, listed in docs/archit
         qs = qs.filter(modified_at__lt=_start_of(modified_to + dt.timedelta(days=1)))
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
+    return qs
+
+
+def _newest_first(qs: QuerySet[Order], matches: list[Match]) -> QuerySet[Order]:
     if any(few for _condition, few in matches):
         # The matches are a known, short list of ids: read those and sort them. Ordered by
         # the bare column, PostgreSQL may instead walk the `modified_at` index over every
@@ -269,6 +279,54 @@ def order_search(  # noqa: C901, PLR0912 (complexity debt, listed in docs/archit
             "-id",
         )
     return qs.order_by("-modified_at", "-id")
+
+
+def order_search(
+    *,
+    limit: int | None = None,
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+    status: str | None = None,
+    modified_from: dt.date | None = None,
+    modified_to: dt.date | None = None,
+    customer_id: int | None = None,
+    **fields: str | None,
+) -> QuerySet[Order]:
+    """Find orders and pending carts, most recently changed first; every field given must match.
+
+    `fields`: `query` (the quick box) matches an order number, logon ID, e-mail, last name,
+    phone or ZIP; `number`, `logon_id`, `first_name`, `last_name`, `email`, `phone`,
+    `postal_code`, `street`, `city`, `sku`. A phone matches any formatting or fragment of four
+    digits or more, on a registered customer or a guest ('213-555-2553', '(213) 555-2553',
+    '555-2553'); a ZIP ignores case, spaces and dashes; `street` is any part of an address
+    line, `city` a prefix; `sku` an item's code.
+    `limit` is the number of rows the caller reads at most: each branch of a name, phone or
+    quick-box search stops there, which keeps broad ones fast on millions of orders.
+    """
+    unknown = set(fields) - set(FIELD_MATCHES) - set(NAME_FIELDS)
+    if unknown:
+        raise TypeError(f"order_search() got unexpected fields {sorted(unknown)}")
+    plain = {
+        "status": status,
+        "modified_from": modified_from,
+        "modified_to": modified_to,
+        "customer_id": customer_id,
+    }
+    given = [fields.get(name) for name in FIELD_MATCHES]
+    given += [any(fields.get(name) for name in NAME_FIELDS), created_from or created_to]
+    if sum(bool(value) for value in given + list(plain.values())) > 1:
+        # A branch cut at the page end is only right when nothing else narrows the result.
+        limit = None
+    found = [
+        match(value, limit) for name, match in FIELD_MATCHES.items() if (value := fields.get(name))
+    ]
+    found.append(_name_match(limit, **{name: fields.get(name) for name in NAME_FIELDS}))
+    found.append(_created_match(created_from, created_to, limit))
+    matches = [match for match in found if match is not None]
+    qs = Order.objects.select_related("customer", "created_by")
+    for condition, _few in matches:
+        qs = qs.filter(condition)
+    return _newest_first(_plain_filters(qs, **plain), matches)
 
 
 def customer_orders(*, customer_id: int) -> QuerySet[Order]:

@@ -17,6 +17,8 @@ import statistics
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import SKU
 from customers.models import Customer
@@ -118,17 +120,23 @@ def _searches(orders: list[Order]) -> dict[str, list[dict]]:
 @pytest.mark.django_db
 def test_order_search_each_field(size):
     searches = _searches(_sample_orders(SAMPLES * 4))
-    print(f"\n  find orders, first page of {FIND_PAGE}, {size:,} orders:")
+    print(
+        f"\n  find orders, first page of {FIND_PAGE}, {size:,} orders "
+        f"(machine load {os.getloadavg()[0]:.1f}):"
+    )
     for label, cases in searches.items():
         for fields in cases[:3]:  # warm the caches the way a working desk has them
             list(order_search(limit=FIND_PAGE, **fields)[:FIND_PAGE])
-        timings, hits = [], 0
+        timings, hits, queries = [], 0, 0
         for fields in cases:
-            started = time.perf_counter()
-            found = list(order_search(limit=FIND_PAGE, **fields)[:FIND_PAGE])
-            timings.append((time.perf_counter() - started) * 1000)
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                found = list(order_search(limit=FIND_PAGE, **fields)[:FIND_PAGE])
+                timings.append((time.perf_counter() - started) * 1000)
             hits += bool(found)
+            queries = max(queries, len(captured))
         print(
             f"  {label:<24} median {statistics.median(timings):6.1f} ms   "
-            f"p95 {_p95(timings):6.1f} ms   (n={len(timings)}, found {hits})"
+            f"p95 {_p95(timings):6.1f} ms   (n={len(timings)}, found {hits}, "
+            f"at most {queries} queries)"
         )

@@ -176,3 +176,64 @@ def test_loaded_relations_hold_the_same_values_as_the_orm_gives(shelf):
         assert [(values(c), values(c.component)) for c in sku.components.all()] == [
             (values(c), values(c.component)) for c in expected.components.all()
         ]
+
+
+@pytest.fixture
+def desk_shelf():
+    """Products named as the demo's: a notebook and a notebook case (whose code sorts first),
+    gel pens, ring binders."""
+    paper = CategoryFactory(code="paper", name="Paper")
+    notebook = ProductFactory(code="NB", name="Notebook", category=paper)
+    SKUFactory(code="NB-BLK-A5", name="Notebook, Black, A5", product=notebook)
+    SKUFactory(code="NB-RED-A5", name="Notebook, Red, A5", product=notebook)
+    case = ProductFactory(code="CASE", name="Notebook case", category=paper)
+    SKUFactory(code="CASE-A5", name="Notebook case, A5", product=case)
+    gel = ProductFactory(code="PEN-GEL", name="Gel pen", category=paper)
+    SKUFactory(code="PEN-GEL-BLK", name="Gel pen, Black", product=gel)
+    SKUFactory(code="PEN-GEL-BLU", name="Gel pen, Blue", product=gel)
+    binder = ProductFactory(code="BND", name="Ring binder", category=paper)
+    SKUFactory(code="BND-BLK", name="Ring binder, Black", product=binder)
+    SKUFactory(code="BND-BLU", name="Ring binder, Blue", product=binder)
+    pencil = ProductFactory(code="PCL", name="Pencil", category=paper)
+    SKUFactory(code="PCL-HB", name="Pencil, HB", product=pencil)
+
+
+@pytest.mark.parametrize(
+    ("typed", "first", "all_of"),
+    [
+        ("gell pen", "PEN-GEL-BLK", {"PEN-GEL-BLK", "PEN-GEL-BLU"}),
+        ("notebok", "NB-BLK-A5", {"NB-BLK-A5", "NB-RED-A5", "CASE-A5"}),
+        ("binder blak", "BND-BLK", {"BND-BLK"}),
+    ],
+)
+def test_misspelled_names_find_the_product_on_any_database(desk_shelf, typed, first, all_of):
+    """SQLite (make run's default) as well as PostgreSQL."""
+    found = codes(selectors.find_catalog_items(query=typed))
+    assert found[0] == first and all_of <= set(found)
+
+
+def test_the_product_itself_ranks_above_products_named_after_it(desk_shelf):
+    found = codes(selectors.find_catalog_items(query="notebok"))
+    assert found.index("NB-RED-A5") < found.index("CASE-A5")
+    found = codes(selectors.find_catalog_items(query="notebook"))
+    assert found.index("NB-RED-A5") < found.index("CASE-A5")
+
+
+def test_swapped_letters_find_gel_pens(desk_shelf):
+    found = codes(selectors.find_catalog_items(query="gel pne"))
+    assert found[:2] == ["PEN-GEL-BLK", "PEN-GEL-BLU"]
+
+
+@pytest.mark.postgres
+def test_swapped_letters_find_gel_pens_with_the_trigram_index(desk_shelf):
+    test_swapped_letters_find_gel_pens(desk_shelf)
+    assert connection.vendor == "postgresql"
+
+
+def test_fuzzy_scoring():
+    from catalog import fuzzy
+
+    assert fuzzy.edit_distance("pne", "pen") == 1
+    assert fuzzy.word_score("blak", "black") >= fuzzy.MATCH > fuzzy.word_score("blak", "blue")
+    assert fuzzy.word_score("note", "notebook") == fuzzy.PREFIX
+    assert fuzzy.alternatives("pne") == ["pne", "npe", "pen"]

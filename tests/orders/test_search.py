@@ -173,3 +173,63 @@ def test_a_broad_field_with_another_still_finds_older_orders(caller, monkeypatch
     )
     found = selectors.order_search(last_name="Walker", created_from=timezone.localdate(), limit=1)
     assert list(found) == [guest]
+
+
+def _age(orders, *, days_apart=1):
+    """Make `orders` changed one after another, the first most recently."""
+    now = timezone.now()
+    for age, order in enumerate(orders):
+        Order.objects.filter(pk=order.pk).update(modified_at=now - dt.timedelta(days=age))
+
+
+def test_of_more_matches_than_the_page_the_most_recently_changed_are_shown(db):
+    from tests.orders.factories import OrderAddressFactory, OrderFactory
+
+    guests = [OrderFactory(guest_first_name="Hiroshi") for _ in range(6)]
+    for order in guests:
+        OrderAddressFactory(order=order, city="Montreal")
+    _age(guests[::-1])  # the last one made is the most recent
+    newest = guests[::-1][:3]
+    assert list(selectors.order_search(first_name="hiro", limit=3)[:3]) == newest
+    assert list(selectors.order_search(city="montr", limit=3)[:3]) == newest
+
+
+def test_many_matching_customers_still_find_their_orders(caller, monkeypatch):
+    registered, _guest = caller
+    monkeypatch.setattr(selectors, "FEW_CUSTOMERS", 0)  # the customers stay a subquery
+    assert _found(phone="213 555 2553") == {registered.pk}
+
+
+def _hiroshis(count: int) -> None:
+    """`count` guest orders and `count` registered customers' orders of a Hiroshi in Montreal."""
+    from customers.models import Customer
+    from tests.orders.factories import OrderAddressFactory, OrderFactory
+
+    start = Customer.objects.count()
+    for n in range(start, start + count):
+        guest = OrderFactory(guest_first_name="Hiroshi", guest_last_name="Hiroshi")
+        OrderAddressFactory(order=guest, city="Montreal")
+        customer = Customer.objects.create(
+            logon_id=f"h{n}", first_name="Hiroshi", last_name="Hiroshi", email=f"h{n}@example.com"
+        )
+        OrderAddressFactory(order=OrderFactory(customer=customer), city="Montreal")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"first_name": "Hiroshi"}, {"city": "Montreal"}, {"q": "Hiroshi"}, {"status": "pending"}],
+)
+def test_the_find_page_costs_the_same_queries_for_a_full_page(
+    csr_client, db, params, django_assert_max_num_queries
+):
+    """Session, user, a few queries per search branch and the page: none per order shown."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _hiroshis(2)
+    with CaptureQueriesContext(connection) as few:
+        csr_client.get(reverse("orders:find"), params)
+    _hiroshis(30)
+    with django_assert_max_num_queries(min(len(few), 16)):
+        page = csr_client.get(reverse("orders:find"), params)
+    assert page.content.decode().count("Hiroshi") >= 50
