@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0006_customernote'),
-        ('orders', '0005_order_search'),
+        ('orders', '0006_orderline_agreed_unit_price'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
