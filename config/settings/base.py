@@ -265,11 +265,20 @@ CELERY_BEAT_SCHEDULE["catalog-refresh-product-states"] = {
     "task": "catalog.refresh_product_states",
     "schedule": 900.0,
 }
+# orders: expire quotes past their date (stock and promotion uses go back), remind a day before.
+CELERY_BEAT_SCHEDULE["orders-expire-quotes"] = {"task": "orders.expire_quotes", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["returns-expire"] = {"task": "returns.expire_returns", "schedule": 86400.0}
 # fulfillment: default "allocation good for" (minutes) until a store admin sets it in the admin.
 FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES = env.int(
     "FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES", default=120
 )
+
+# orders: quotes. Days a quote holds its prices and stock by default, the most a CSR and a
+# supervisor may give, and the most units of one SKU all open quotes may hold together.
+QUOTES_DEFAULT_DAYS = env.int("QUOTES_DEFAULT_DAYS", default=7)
+QUOTES_MAX_DAYS_CSR = env.int("QUOTES_MAX_DAYS_CSR", default=14)
+QUOTES_MAX_DAYS_SUPERVISOR = env.int("QUOTES_MAX_DAYS_SUPERVISOR", default=30)
+QUOTES_HOLD_CAP_PER_SKU = env.int("QUOTES_HOLD_CAP_PER_SKU", default=20)
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
