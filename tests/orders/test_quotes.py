@@ -251,3 +251,27 @@ def test_the_job_is_registered_and_the_command_runs_it(csr, sku, prices, stocked
     call_command("expire_quotes")
     quote.refresh_from_db()
     assert quote.status == QuoteStatus.EXPIRED
+
+
+def test_changing_a_quoted_carts_lines_ends_the_price_lock(csr, sku, prices, stocked):
+    from pricing.loader import bump_rules_version
+    from pricing.models import PriceListEntry
+
+    quote = quotes.quote_create(actor=csr, order=new_cart(csr, sku, qty=2))
+    PriceListEntry.objects.filter(sku=sku).update(price=Decimal("15.00"))
+    bump_rules_version()
+    services.payment_set_card(
+        actor=csr,
+        order=quote.order,
+        card_number="4242424242424242",
+        exp_month=12,
+        exp_year=2035,
+        cvv="123",
+    )
+    assert Order.objects.get(pk=quote.order_id).subtotal == Decimal("24.00")  # still locked
+    line = OrderLine.objects.get(order_id=quote.order_id)
+    services.line_update(actor=csr, order=quote.order, line_id=line.pk, quantity=3)
+    cart = Order.objects.get(pk=quote.order_id)
+    assert cart.subtotal == Decimal("45.00") and "price_lock" not in cart.pricing_detail
+    with pytest.raises(services.PricesChanged):
+        quotes.quote_convert(actor=csr, quote=quote, idempotency_key="edited")
