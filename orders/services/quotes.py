@@ -36,6 +36,7 @@ from orders.models import (
     LineInventoryStatus,
     Order,
     OrderLine,
+    OrderStatus,
     Quote,
     QuoteLine,
     QuoteStatus,
@@ -230,10 +231,17 @@ def _give_back(quote: Quote, actor) -> None:
     QuoteLine.objects.filter(quote=quote).update(held=0)
 
 
+def _cart_state(quote: Quote) -> tuple[str, str | None]:
+    """The quoted cart's status and number, read under its row lock (quote, then cart: the
+    order every quote path takes them in)."""
+    return Order.objects.select_for_update().values_list("status", "number").get(pk=quote.order_id)
+
+
 def _close(quote: Quote, target: str, actor, event_type: E, **data) -> None:
-    """Move the (locked) quote to `target`, giving back what an open one holds."""
+    """Move the (locked) quote to `target`, giving back what an open one holds while its cart
+    is a cart (a canceled cart gave it back already)."""
     check_quote_transition(quote.status, target)
-    if quote.status == QuoteStatus.OPEN:
+    if quote.status == QuoteStatus.OPEN and _cart_state(quote)[0] == OrderStatus.PENDING:
         _give_back(quote, actor)
     old = quote.status
     quote.status, quote.closed_at = target, timezone.now()
@@ -255,6 +263,13 @@ def quote_cancel(*, actor, quote: Quote | int, reason: str = "") -> Quote:
     """Cancel the quote: its stock and promotion uses go back; the cart stays a cart."""
     require(actor, Perm.USE_DESK, "cancel quotes")
     locked = _locked_quote(quote)
+    check_quote_transition(locked.status, QuoteStatus.CANCELED)
+    status, number = _cart_state(locked)
+    if status not in (OrderStatus.PENDING, OrderStatus.CANCELED):
+        raise DomainError(
+            f"Quote {locked} was submitted as order {number or locked.order}: cancel the order "
+            "instead."
+        )
     _close(locked, QuoteStatus.CANCELED, actor, E.QUOTE_CANCELED, reason=reason[:200])
     return locked
 
@@ -269,6 +284,16 @@ def _expire_one(quote_id: int, now) -> bool:
             .first()
         )
         if quote is None:
+            return False
+        status, number = _cart_state(quote)
+        if status == OrderStatus.SUBMITTED:
+            return False  # a submit is under way: it places the order or gives the cart back
+        if status not in (OrderStatus.PENDING, OrderStatus.CANCELED):
+            # The cart was submitted on the review screen, not through the quote: it is placed.
+            Quote.objects.filter(pk=quote.pk).update(
+                status=QuoteStatus.CONVERTED, closed_at=timezone.now()
+            )
+            _event(quote.order, E.QUOTE_CONVERTED, None, number=quote.number, order_number=number)
             return False
         _close(quote, QuoteStatus.EXPIRED, None, E.QUOTE_EXPIRED)
         return True

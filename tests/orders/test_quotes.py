@@ -275,3 +275,31 @@ def test_changing_a_quoted_carts_lines_ends_the_price_lock(csr, sku, prices, sto
     assert cart.subtotal == Decimal("45.00") and "price_lock" not in cart.pricing_detail
     with pytest.raises(services.PricesChanged):
         quotes.quote_convert(actor=csr, quote=quote, idempotency_key="edited")
+
+
+def test_a_quoted_cart_submitted_on_the_review_screen_is_never_given_back(
+    csr, sku, prices, stocked
+):
+    from pricing.models import PromotionCounter
+    from tests.pricing.factories import PromotionFactory
+
+    promotion = PromotionFactory(name="Spring sale", limit_overall=5, percent=Decimal("10"))
+    quote = quotes.quote_create(actor=csr, order=new_cart(csr, sku, qty=2))
+    order = services.submit_order(
+        actor=csr, order=quote.order, idempotency_key="review", expected_total=quote.total
+    ).order
+    assert order.status == OrderStatus.AUTHORIZED
+    with pytest.raises(DomainError, match="cancel the order"):
+        quotes.quote_cancel(actor=csr, quote=quote)
+    assert quotes.expire_quotes(now=timezone.now() + dt.timedelta(days=8)) == 0
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.CONVERTED
+    assert allocated(sku) == 2 and PromotionCounter.objects.get(promotion=promotion).used == 1
+
+
+def test_a_canceled_cart_s_quote_expires_without_giving_back_twice(csr, sku, prices, stocked):
+    quote = quotes.quote_create(actor=csr, order=new_cart(csr, sku, qty=2))
+    services.cancel_order(actor=csr, order=quote.order, reason="caller hung up")
+    assert allocated(sku) == 0
+    assert quotes.expire_quotes(now=timezone.now() + dt.timedelta(days=8)) == 1
+    assert allocated(sku) == 0
