@@ -113,9 +113,7 @@ def _holds(lines: list[OrderLine], actor) -> dict[int, tuple[int, dt.date | None
     over = []
     for line in lines:
         s = summary.get(line.pk, {})
-        on_hand = (
-            s.get("on_hand", 0) if line.inventory_status == LineInventoryStatus.ALLOCATED else 0
-        )
+        on_hand = s.get("on_hand", 0)  # a partly backordered line holds some on hand too
         if on_hand and held_now.get(line.sku_id, 0) + on_hand > cap:
             over.append(line)
             on_hand = 0

@@ -303,3 +303,13 @@ def test_a_canceled_cart_s_quote_expires_without_giving_back_twice(csr, sku, pri
     assert allocated(sku) == 0
     assert quotes.expire_quotes(now=timezone.now() + dt.timedelta(days=8)) == 1
     assert allocated(sku) == 0
+
+
+def test_a_partly_backordered_line_holds_what_is_on_hand(csr, sku, prices, toronto):
+    from tests.fulfillment.factories import expect, stock
+
+    stock(sku, toronto, 2)
+    arrival = expect(sku, toronto, 10, days=5).expected_date
+    quote = quotes.quote_create(actor=csr, order=new_cart(csr, sku, qty=5))
+    line = quote.lines.get()
+    assert (line.held, line.backorder_date) == (2, arrival)
