@@ -31,7 +31,7 @@ from fulfillment.inventory.selectors import Destination, LineStock
 from fulfillment.inventory.stock import stock_freed
 from orders import events
 from orders import pricing as order_pricing
-from orders.models import AvailabilityChoice, Order, OrderLine
+from orders.models import AvailabilityChoice, Order, OrderLine, QuoteStatus
 from orders.models import LineInventoryStatus as L
 from orders.models import OrderStatus as S
 from orders.workflow import check_line_transition, check_order_transition
@@ -242,6 +242,11 @@ def _release_locked(lines: list[OrderLine], *, actor) -> list[Held]:
     return inventory.release_lines(list(order_of), also_write=orders_writes)
 
 
+def release_lines(lines: list[OrderLine], *, actor=None) -> list[Held]:
+    """Give back what these lines (locked by the caller, with lock_lines) hold."""
+    return _release_locked(lines, actor=actor)
+
+
 @transaction.atomic(savepoint=False)
 def deallocate_line(*, line: OrderLine, actor=None) -> None:
     """Release what the line holds (line removed, quantity about to change, order canceled)."""
@@ -411,6 +416,7 @@ LOCK_CART_LINES_SQL = """
 SELECT l.id, l.order_id FROM orders_orderline l
 WHERE l.id IN ({line_ids})
   AND (SELECT o.status FROM orders_order o WHERE o.id = l.order_id) = 'pending'
+  AND NOT EXISTS (SELECT 1 FROM orders_quote q WHERE q.order_id = l.order_id AND q.status = 'open')
 ORDER BY l.id FOR UPDATE OF l SKIP LOCKED
 """
 
@@ -420,6 +426,7 @@ def lock_cart_lines_skip_locked(line_ids: list[int]) -> dict[int, int]:
     return dict(
         OrderLine.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=line_ids, order__status=S.PENDING)
+        .exclude(order__quote__status=QuoteStatus.OPEN)  # an open quote holds its stock
         .order_by("pk")
         .values_list("pk", "order_id")
     )

@@ -2,10 +2,15 @@
 
 from core.jobs import Job
 from orders.services import resume_interrupted_submits
+from orders.services.quotes import expire_quotes, remind_quotes
 
 
 def resume_submits(**kwargs) -> dict:
     return {"count": resume_interrupted_submits(**kwargs)}
+
+
+def expire_and_remind_quotes(**kwargs) -> dict:
+    return {"count": expire_quotes(**kwargs), "reminded": remind_quotes()}
 
 
 JOBS = [
@@ -16,5 +21,13 @@ JOBS = [
         "authorized again under their own key, then placed or returned to the CSR",
         resume_submits,
         "orders.resume_interrupted_submits",
+    ),
+    Job(
+        "expire_quotes",
+        "Expire quotes",
+        "Quotes past their date give back their held stock and promotion uses (exactly once); "
+        "quotes expiring within a day get a reminder e-mail",
+        expire_and_remind_quotes,
+        "orders.expire_quotes",
     ),
 ]

@@ -250,3 +250,74 @@ class SubmitAttempt(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class QuoteStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CONVERTED = "converted", "Converted to an order"
+    EXPIRED = "expired", "Expired"
+    CANCELED = "canceled", "Canceled"
+
+
+class Quote(models.Model):
+    """A cart the caller is thinking about: its priced lines and totals frozen (the price lock)
+    and its stock held until `expires_at`. Linked 1:1 to the cart, which stays `pending`: the
+    quote's own lifecycle (open, converted, expired, canceled) is separate from the order's, and
+    converting is the cart's ordinary submit (orders/workflow.py, QUOTE_TRANSITIONS)."""
+
+    number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="quote")
+    status = models.CharField(
+        max_length=12, choices=QuoteStatus.choices, default=QuoteStatus.OPEN, db_index=True
+    )
+    expires_at = models.DateTimeField(db_index=True)
+    currency = models.CharField(max_length=3, default=settings.STORE_CURRENCY)
+    subtotal = models.DecimalField(**MONEY)
+    discount_total = models.DecimalField(**MONEY)
+    shipping_total = models.DecimalField(**MONEY)
+    tax_total = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    # What applied when quoted ([{"name", "amount"}]): the diff after expiry names what ended.
+    promotions = models.JSONField(default=list, blank=True)
+    email = models.EmailField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quotes_created"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["expires_at", "id"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="orders_quote_open_exp")]
+
+    def __str__(self) -> str:
+        return self.number or f"Quote #{self.pk}"
+
+
+def quote_number(pk: int) -> str:
+    prefix = getattr(settings, "QUOTES_NUMBER_PREFIX", "Q")
+    return f"{prefix}-{pk:06d}"
+
+
+class QuoteLine(models.Model):
+    """A quoted line: the price it was quoted at and how much of it is held."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(OrderLine, null=True, on_delete=models.SET_NULL, related_name="+")
+    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    is_gift = models.BooleanField(default=False)
+    unit_price = models.DecimalField(**MONEY)
+    discount_total = models.DecimalField(**MONEY)
+    line_total = models.DecimalField(**MONEY)
+    held = models.PositiveIntegerField(default=0)
+    # Not held (no stock, or over the store's cap per SKU): when it is expected.
+    backorder_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["quote_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku_id} @ {self.unit_price}"

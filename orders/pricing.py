@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from core.bulk import update_rows
 from core.money import ZERO
-from orders import allocation
+from orders import allocation, price_lock
 from orders import integrations as ext
 from orders.models import Order, OrderAddress, OrderLine, OrderStatus
 from pricing.engine import CartLine, PricedOrder, ShipTo, jsonable
@@ -186,6 +186,8 @@ def reprice_order(*, order: Order, actor=None, now=None) -> PricedOrder:
     _write_lines(read, priced)
     _write_gifts(order, read, priced, actor)
     _write_totals(order, priced)
+    # An open quote's cart keeps the quoted prices until the quote expires (orders/quotes).
+    price_lock.apply_price_lock(order, now)
     return priced
 
 

@@ -31,3 +31,20 @@ def send_order_comment(self, comment_id: int) -> bool:
 def resume_interrupted_submits() -> int:
     """Beat: every 2 minutes; recorded as a JobRun on the operations screen."""
     return run_job("resume_interrupted_submits", triggered_by="beat")["count"]
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=30)
+def send_quote_email(self, quote_id: int, kind: str = "created") -> bool:
+    # the services queue this task: imported when it runs (tasks <-> services)
+    from orders.services.quotes import quote_email_send
+
+    try:
+        return quote_email_send(quote_id=quote_id, kind=kind)
+    except OSError as exc:
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(name="orders.expire_quotes")
+def expire_quotes() -> int:
+    """Beat: every 15 minutes; recorded as a JobRun on the operations screen."""
+    return run_job("expire_quotes", triggered_by="beat")["count"]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders import approval_views, views
+from orders import approval_views, quotes_views, views
 
 app_name = "orders"
 urlpatterns = [
@@ -31,6 +31,14 @@ urlpatterns = [
     path("<int:pk>/reorder/", views.reorder, name="reorder"),
     path("<int:pk>/comment/", views.comment_on_order, name="comment"),
     path("<int:pk>/move-backorders/", views.move_backorders, name="move_backorders"),
+    path("<int:pk>/quote-box/", quotes_views.cart_box, name="quote_box"),
+    path("<int:pk>/quote/", quotes_views.create, name="quote_create"),
+    path("quotes/open/", quotes_views.open_list, name="quotes_open"),
+    path("quotes/report/", quotes_views.report, name="quotes_report"),
+    path("quotes/<int:quote_id>/", quotes_views.detail, name="quote"),
+    path("quotes/<int:quote_id>/convert/", quotes_views.convert, name="quote_convert"),
+    path("quotes/<int:quote_id>/copy/", quotes_views.copy, name="quote_copy"),
+    path("quotes/<int:quote_id>/cancel/", quotes_views.cancel, name="quote_cancel"),
     path(
         "adjustments/<int:pk>/approve/",
         approval_views.adjustment_approve,

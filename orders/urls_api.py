@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from orders import api, api_approvals
+from orders import api, api_approvals, quotes_api
 
 router = SimpleRouter(use_regex_path=False)  # path converters: a non-integer id is a 404
 router.register("carts", api.CartViewSet, basename="cart")
@@ -15,4 +15,5 @@ router.register(
     api_approvals.AdjustmentApprovalViewSet,
     basename="pricing-adjustment-approval",
 )
+router.register("quotes", quotes_api.QuoteViewSet, basename="quote")
 urlpatterns = router.urls

@@ -3,6 +3,7 @@
 from core.errors import InvalidTransition
 from orders.models import LineInventoryStatus as L
 from orders.models import OrderStatus as S
+from orders.models import QuoteStatus as Q
 
 ORDER_TRANSITIONS: dict[str, set[str]] = {
     S.PENDING: {S.SUBMITTED, S.CANCELED},
@@ -36,4 +37,21 @@ def check_line_transition(current: str, target: str) -> None:
     if target not in LINE_TRANSITIONS[current]:
         raise InvalidTransition(
             f"A line that is {L(current).label.lower()} cannot become {L(target).label.lower()}."
+        )
+
+
+# A quote is not an order status: the quoted cart stays `pending` (so converting is its
+# ordinary submit, and every cart path keeps working); the quote's own life is this table.
+QUOTE_TRANSITIONS: dict[str, set[str]] = {
+    Q.OPEN: {Q.CONVERTED, Q.EXPIRED, Q.CANCELED},
+    Q.EXPIRED: {Q.CONVERTED, Q.CANCELED},
+    Q.CONVERTED: set(),
+    Q.CANCELED: set(),
+}
+
+
+def check_quote_transition(current: str, target: str) -> None:
+    if target not in QUOTE_TRANSITIONS[current]:
+        raise InvalidTransition(
+            f"A quote that is {Q(current).label.lower()} cannot become {Q(target).label.lower()}."
         )

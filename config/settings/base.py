@@ -265,6 +265,8 @@ CELERY_BEAT_SCHEDULE["catalog-refresh-product-states"] = {
     "task": "catalog.refresh_product_states",
     "schedule": 900.0,
 }
+# orders: expire quotes past their date (stock and promotion uses go back), remind a day before.
+CELERY_BEAT_SCHEDULE["orders-expire-quotes"] = {"task": "orders.expire_quotes", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["returns-expire"] = {"task": "returns.expire_returns", "schedule": 86400.0}
 # auctions: close due auctions and place their winners' orders.
 CELERY_BEAT_SCHEDULE["auctions-close"] = {"task": "auctions.close_due_auctions", "schedule": 60.0}
@@ -276,6 +278,13 @@ CART_REPRICE_AFTER_SECONDS = env.int("CART_REPRICE_AFTER_SECONDS", default=60)
 FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES = env.int(
     "FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES", default=120
 )
+
+# orders: quotes. Days a quote holds its prices and stock by default, the most a CSR and a
+# supervisor may give, and the most units of one SKU all open quotes may hold together.
+QUOTES_DEFAULT_DAYS = env.int("QUOTES_DEFAULT_DAYS", default=7)
+QUOTES_MAX_DAYS_CSR = env.int("QUOTES_MAX_DAYS_CSR", default=14)
+QUOTES_MAX_DAYS_SUPERVISOR = env.int("QUOTES_MAX_DAYS_SUPERVISOR", default=30)
+QUOTES_HOLD_CAP_PER_SKU = env.int("QUOTES_HOLD_CAP_PER_SKU", default=20)
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -318,6 +327,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {"QuoteStatusEnum": "orders.models.QuoteStatus"},
     # Every operation documents the error body of core.api for the failures any can answer with.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
