@@ -30,6 +30,7 @@ from orders.models import (
     OrderAddress,
     OrderComment,
     OrderEvent,
+    OrderHold,
     OrderLine,
     OrderPayment,
     OrderStatus,
@@ -401,6 +402,10 @@ def order_detail(order: Order) -> dict:
 RELEASABLE_ORDER_STATES = (OrderStatus.AUTHORIZED, OrderStatus.BACKORDERED, OrderStatus.RELEASED)
 
 
+def _open_holds():
+    return OrderHold.objects.filter(order_id=OuterRef("pk"), released_at__isnull=True)
+
+
 def releasable_order_ids(*, after_id: int, limit: int) -> list[int]:
     """The next orders after the cursor (order id) that may be released and have a line
     allocated (walking orders by key from the cursor, each asked about its lines by key)."""
@@ -412,6 +417,7 @@ def releasable_order_ids(*, after_id: int, limit: int) -> list[int]:
     return list(
         Order.objects.filter(pk__gt=after_id, status__in=RELEASABLE_ORDER_STATES)
         .filter(Exists(allocated))
+        .exclude(Exists(_open_holds()))  # a held order is not released (issue 16)
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -423,6 +429,7 @@ def lock_releasable_orders(order_ids: list[int]) -> list[tuple[int, str | None, 
     return list(
         Order.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=order_ids, status__in=RELEASABLE_ORDER_STATES)
+        .exclude(Exists(_open_holds()))
         .order_by("pk")
         .values_list("pk", "number", "status", "atp_choice")
     )

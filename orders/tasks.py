@@ -31,3 +31,14 @@ def send_order_comment(self, comment_id: int) -> bool:
 def resume_interrupted_submits() -> int:
     """Beat: every 2 minutes; recorded as a JobRun on the operations screen."""
     return run_job("resume_interrupted_submits", triggered_by="beat")["count"]
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=30)
+def send_order_changed(self, order_id: int, version: int) -> bool:
+    """The "order changed" e-mail with the diff (issue 16); once per version."""
+    from orders.services.changes import order_changed_send
+
+    try:
+        return order_changed_send(order_id=order_id, version=version)
+    except OSError as exc:
+        raise self.retry(exc=exc) from exc
