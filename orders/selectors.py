@@ -34,6 +34,7 @@ from orders.models import (
     OrderLine,
     OrderPayment,
     OrderStatus,
+    OrderVersion,
     PaymentStatus,
     order_number,
 )
@@ -496,3 +497,24 @@ def order_history(order: Order) -> QuerySet[OrderEvent]:
     return (
         OrderEvent.objects.filter(order=order).select_related("actor").order_by("occurred_at", "id")
     )
+
+
+# --- changes after submit and holds (issue 16) ---------------------------------------------------
+
+
+def order_versions(order: Order) -> list:
+    return list(OrderVersion.objects.filter(order=order).select_related("created_by"))
+
+
+def hold_queue(*, hold_type: str | None = None):
+    """Open holds, oldest first, with their order: the review queue."""
+    qs = OrderHold.objects.filter(released_at__isnull=True).select_related(
+        "order", "placed_by", "released_by"
+    )
+    if hold_type:
+        qs = qs.filter(type=hold_type)
+    return qs.order_by("placed_at", "id")
+
+
+def order_holds(order: Order) -> list:
+    return list(OrderHold.objects.filter(order=order).select_related("placed_by", "released_by"))

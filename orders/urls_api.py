@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from orders import api, api_approvals
+from orders import api, api_approvals, api_changes
 
 router = SimpleRouter(use_regex_path=False)  # path converters: a non-integer id is a 404
 router.register("carts", api.CartViewSet, basename="cart")
@@ -15,4 +15,7 @@ router.register(
     api_approvals.AdjustmentApprovalViewSet,
     basename="pricing-adjustment-approval",
 )
+# Changes after submit and holds (issue 16)
+router.register("orders", api_changes.OrderChangeViewSet, basename="order-change")
+router.register("holds", api_changes.HoldViewSet, basename="hold")
 urlpatterns = router.urls

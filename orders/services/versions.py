@@ -155,7 +155,7 @@ def diff_snapshots(old_lines, new_lines, old_header, new_header, old_totals, new
 def version_diff(old: OrderVersion | None, new: OrderVersion) -> VersionDiff:
     """Lines added, removed and changed (by line id), header changes and the money delta."""
     if old is None:
-        return VersionDiff(added=list(new.lines), delta=ZERO)
+        return VersionDiff(added=list(new.lines), delta=Decimal("0.00"))
     return diff_snapshots(
         old.lines,
         new.lines,
