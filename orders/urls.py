@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders import approval_views, views
+from orders import approval_views, changes_views, views
 
 app_name = "orders"
 urlpatterns = [
@@ -26,6 +26,13 @@ urlpatterns = [
     path("<int:pk>/reorder/", views.reorder, name="reorder"),
     path("<int:pk>/comment/", views.comment_on_order, name="comment"),
     path("<int:pk>/move-backorders/", views.move_backorders, name="move_backorders"),
+    # changes after submit and holds (issue 16)
+    path("<int:pk>/changes/", changes_views.changes_panel, name="changes_panel"),
+    path("<int:pk>/change/", changes_views.change_form, name="change_form"),
+    path("<int:pk>/change/submit/", changes_views.change_submit, name="change_submit"),
+    path("<int:pk>/hold/", changes_views.hold_place, name="hold_place"),
+    path("holds/", changes_views.hold_queue, name="hold_queue"),
+    path("holds/<int:hold_id>/decide/", changes_views.hold_decide, name="hold_decide"),
     path(
         "adjustments/<int:pk>/approve/",
         approval_views.adjustment_approve,
