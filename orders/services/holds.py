@@ -184,6 +184,32 @@ def hold_release(*, actor, hold_id, note: str = "") -> OrderHold:
     return hold
 
 
+def close_payment_review_holds(*, order: Order, actor, note: str) -> int:
+    """The payment was set authorized by a supervisor (orders.payment_capture): the order's
+    open payment-review holds close with it. Inside the caller's transaction, order locked."""
+    open_holds = OrderHold.objects.filter(
+        order=order, type=HoldType.PAYMENT_REVIEW, released_at__isnull=True
+    )
+    ids = list(open_holds.values_list("pk", flat=True))
+    if ids:
+        open_holds.update(
+            released_at=timezone.now(),
+            released_by=actor,
+            resolution=OrderHold.Resolution.RELEASED,
+            note=note[:255],
+        )
+        for hold_id in ids:
+            events.record(
+                order.pk,
+                E.ORDER_HOLD_RELEASED,
+                actor,
+                hold=hold_id,
+                type=HoldType.PAYMENT_REVIEW,
+                note=note,
+            )
+    return len(ids)
+
+
 @transaction.atomic
 def hold_cancel_order(*, actor, hold_id, reason: str = "") -> Order:
     """A supervisor cancels a held order from the queue: every open hold closes with it."""

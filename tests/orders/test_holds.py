@@ -107,3 +107,16 @@ def test_a_pluggable_fraud_rule_over_the_threshold_holds_the_order(
     assert hold.type == HoldType.FRAUD and "95" in hold.reason
     run_release(actor=operations)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.AUTHORIZED
+
+
+def test_setting_the_payment_authorized_closes_the_payment_review_hold(
+    guest_cart, csr, supervisor, operations, sku, center
+):
+    from orders.payment_capture import set_payment_status
+
+    order = place(guest_cart, csr, sku, card="4000000000000119")
+    set_payment_status(actor=supervisor, order_id=order.pk, authorized=True, reason="checked")
+    hold = OrderHold.objects.get(order=order)
+    assert hold.resolution == OrderHold.Resolution.RELEASED and hold.released_by == supervisor
+    run_release(actor=operations)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.RELEASED
