@@ -31,6 +31,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Returns", "returns:find", "Z", Perm.USE_DESK, "Return requests (RMA) and refunds"),
     NavItem("Auctions", "auctions:list", "8", Perm.USE_DESK, "Auctions: bids, autobids, closing"),
     NavItem("Approvals", "pricing:approvals", "V", Perm.SUPERVISE, "Adjustments over a CSR limit"),
+    NavItem("Holds", "orders:hold_queue", "1", Perm.SUPERVISE, "Held orders to review"),
     NavItem("Audit", "audit", "U", Perm.SUPERVISE, "Every change across the desk, by whom"),
     NavItem("Inventory", "fulfillment:inventory", "I", Perm.RUN_OPERATIONS, "Stock, receiving"),
     NavItem("Operations", "fulfillment:ops", "J", Perm.RUN_OPERATIONS, "Jobs, releases, shipping"),

@@ -16,6 +16,7 @@ Sandbox test cards (any future expiry, any 3-4 digit CVV):
 | 4000000000000002    | declined ("card declined by the issuer")  | sbx_decline_<rand>  |
 | 4000000000000119    | approved with an AVS mismatch → review    | sbx_avs_<rand>      |
 | 4000000000000069    | gateway error (as if the gateway is down) | sbx_error_<rand>    |
+| 4000000000000341    | approved; a later increase is declined    | sbx_noincr_<rand>   |
 
 Any other Luhn-valid number is approved. Stored cards from demo data use `sbx_approve_...`.
 """
@@ -119,6 +120,19 @@ class PaymentGateway(ABC):
     def refund(self, *, capture_id: str, amount: Decimal, reference: str = "") -> AuthResult:
         """`reference` makes it idempotent: the same reference returns the same refund."""
 
+    # An order changed after submit (issue 16). A gateway without incremental authorization
+    # raises NotImplementedError: the caller then re-authorizes the new total in full and
+    # voids the old authorization once the change is committed.
+    def increment(
+        self, *, token: str, authorization_id: str, amount: Decimal, currency: str, reference: str
+    ) -> AuthResult:
+        """Authorize `amount` more on an open authorization (same id when approved)."""
+        raise NotImplementedError
+
+    def reduce(self, *, authorization_id: str, amount: Decimal) -> AuthResult:
+        """Release `amount` of an open authorization (a partial reversal)."""
+        raise NotImplementedError
+
 
 # --- card checks (before anything leaves the desk) -------------------------------------------
 
@@ -196,6 +210,7 @@ SANDBOX_CARDS = {
     "4000000000000002": "decline",
     "4000000000000119": "avs",
     "4000000000000069": "error",
+    "4000000000000341": "noincr",
 }
 
 
@@ -231,7 +246,7 @@ class SandboxGateway(PaymentGateway):
         outcome = self._outcome_of(token)
         digest = hashlib.sha256(f"{token}:{amount}:{reference}".encode()).hexdigest()
         auth_id = "sbxauth_" + digest[:16]
-        if outcome == "approve":
+        if outcome in ("approve", "noincr"):
             return AuthResult(Outcome.APPROVED, "Approved", auth_id, avs_code="Y")
         if outcome == "avs":
             return AuthResult(
@@ -259,6 +274,27 @@ class SandboxGateway(PaymentGateway):
 
     def void(self, *, authorization_id: str) -> AuthResult:
         return AuthResult(Outcome.APPROVED, "Voided", authorization_id)
+
+    def increment(
+        self, *, token: str, authorization_id: str, amount: Decimal, currency: str, reference: str
+    ) -> AuthResult:
+        """Deterministic like `authorize`: the test card decides; `noincr` cards (and declined,
+        failing or unknown ones) refuse the increase."""
+        outcome = self._outcome_of(token)
+        if outcome in ("approve", "avs"):
+            return AuthResult(Outcome.APPROVED, "Increased", authorization_id)
+        if outcome == "error":
+            return AuthResult(
+                Outcome.ERROR,
+                "The payment gateway did not answer; nothing was charged. Try again shortly.",
+            )
+        return AuthResult(
+            Outcome.DECLINED,
+            "The issuer declined the increase; ask the customer for another card.",
+        )
+
+    def reduce(self, *, authorization_id: str, amount: Decimal) -> AuthResult:
+        return AuthResult(Outcome.APPROVED, "Reduced", authorization_id)
 
     def refund(self, *, capture_id: str, amount: Decimal, reference: str = "") -> AuthResult:
         """Refund part of a capture (returns); the same reference gives the same refund id."""

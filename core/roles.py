@@ -95,3 +95,10 @@ def sync_role_permissions(apps=global_apps) -> None:
 
 def sync_role_permissions_after_migrate(sender, **kwargs) -> None:
     sync_role_permissions()
+
+
+# Changing an order after submit (issue 16): CSRs and supervisors; the permission is declared
+# on orders' OrderVersion model (orders.change_placed_order).
+CHANGE_PLACED_ORDER = "orders.change_placed_order"
+ROLE_PERMISSIONS[Role.CSR] = [*ROLE_PERMISSIONS[Role.CSR], CHANGE_PLACED_ORDER]
+ROLE_PERMISSIONS[Role.SUPERVISOR] = [*ROLE_PERMISSIONS[Role.SUPERVISOR], CHANGE_PLACED_ORDER]

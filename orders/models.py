@@ -301,6 +301,92 @@ def quote_number(pk: int) -> str:
     return f"{prefix}-{pk:06d}"
 
 
+class OrderVersion(models.Model):
+    """One version of a placed order: 1 at submit, one more per change after it. Keeps the
+    lines and the header as they stood, the totals, and the money delta from the version
+    before (orders/services/versions.py writes it; `version_diff` compares two)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=255, blank=True)
+    lines = models.JSONField(default=list)
+    header = models.JSONField(default=dict)
+    subtotal = models.DecimalField(**MONEY)
+    discount_total = models.DecimalField(**MONEY)
+    shipping_total = models.DecimalField(**MONEY)
+    tax_total = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    delta = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["order_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="orderversion_unique_number")
+        ]
+        permissions = [("change_placed_order", "Change an order after submit")]
+
+    def __str__(self) -> str:
+        return f"{self.order} v{self.number}"
+
+
+class HoldType(models.TextChoices):
+    PAYMENT_REVIEW = "payment_review", "Payment review (AVS)"
+    ADJUSTMENT_LIMIT = "adjustment_limit", "Adjustment over the CSR's limit"
+    CREDIT_LIMIT = "credit_limit", "Credit limit of a business account"
+    MANUAL = "manual", "Manual hold"
+    FRAUD = "fraud", "Fraud score over the threshold"
+
+
+class OrderHold(models.Model):
+    """A reason an order may not be released; open while `released_at` is empty."""
+
+    class Resolution(models.TextChoices):
+        RELEASED = "released", "Released"
+        CANCELED = "canceled", "Order canceled"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
+    type = models.CharField(max_length=20, choices=HoldType.choices)
+    reason = models.CharField(max_length=255)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # What placed it when no person did: "submit", "fraud rule: default", ...
+    placed_by_rule = models.CharField(max_length=60, blank=True)
+    placed_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["placed_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["order"],
+                condition=models.Q(released_at__isnull=True),
+                name="orderhold_open_by_order",
+            ),
+            models.Index(
+                fields=["type", "placed_at"],
+                condition=models.Q(released_at__isnull=True),
+                name="orderhold_open_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} on {self.order}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.released_at is None
+
+
 class QuoteLine(models.Model):
     """A quoted line: the price it was quoted at and how much of it is held."""
 

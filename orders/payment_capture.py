@@ -91,6 +91,10 @@ def set_payment_status(*, actor, order_id, authorized: bool, reason: str = "") -
         OrderPayment.objects.filter(pk=payment.pk).update(
             status=PaymentStatus.AUTHORIZED if authorized else PaymentStatus.REVIEW
         )
+    if authorized:  # issue 16: the AVS (payment review) holds go with it
+        from orders.services.holds import close_payment_review_holds
+
+        close_payment_review_holds(order=order, actor=actor, note=reason or "payment authorized")
     events.record(
         order.pk,
         E.ORDER_PAYMENT_STATUS_SET,

@@ -21,7 +21,7 @@ from core.bulk import update_rows
 from core.money import ZERO
 from orders import allocation, price_lock
 from orders import integrations as ext
-from orders.models import Order, OrderAddress, OrderLine, OrderStatus
+from orders.models import LineInventoryStatus, Order, OrderAddress, OrderLine, OrderStatus
 from pricing.engine import CartLine, PricedOrder, ShipTo, jsonable
 from pricing.loader import OrderFacts, category_path_ids, rules_version
 from pricing.services import OrderAmounts
@@ -67,6 +67,7 @@ def _rows(order_id: int):
     line columns it shares a type with: (id, shipping method, country, region, postal code)."""
     lines = (
         OrderLine.objects.filter(order_id=order_id)
+        .exclude(inventory_status=LineInventoryStatus.CANCELED)  # a canceled line is not sold
         .annotate(part=Value(_LINE))
         .order_by()
         .values_list(

@@ -30,9 +30,11 @@ from orders.models import (
     OrderAddress,
     OrderComment,
     OrderEvent,
+    OrderHold,
     OrderLine,
     OrderPayment,
     OrderStatus,
+    OrderVersion,
     PaymentStatus,
     order_number,
 )
@@ -459,6 +461,10 @@ def order_detail(order: Order) -> dict:
 RELEASABLE_ORDER_STATES = (OrderStatus.AUTHORIZED, OrderStatus.BACKORDERED, OrderStatus.RELEASED)
 
 
+def _open_holds():
+    return OrderHold.objects.filter(order_id=OuterRef("pk"), released_at__isnull=True)
+
+
 def releasable_order_ids(*, after_id: int, limit: int) -> list[int]:
     """The next orders after the cursor (order id) that may be released and have a line
     allocated (walking orders by key from the cursor, each asked about its lines by key)."""
@@ -470,6 +476,7 @@ def releasable_order_ids(*, after_id: int, limit: int) -> list[int]:
     return list(
         Order.objects.filter(pk__gt=after_id, status__in=RELEASABLE_ORDER_STATES)
         .filter(Exists(allocated))
+        .exclude(Exists(_open_holds()))  # a held order is not released (issue 16)
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -481,6 +488,7 @@ def lock_releasable_orders(order_ids: list[int]) -> list[tuple[int, str | None, 
     return list(
         Order.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=order_ids, status__in=RELEASABLE_ORDER_STATES)
+        .exclude(Exists(_open_holds()))
         .order_by("pk")
         .values_list("pk", "number", "status", "atp_choice")
     )
@@ -547,3 +555,24 @@ def order_history(order: Order) -> QuerySet[OrderEvent]:
     return (
         OrderEvent.objects.filter(order=order).select_related("actor").order_by("occurred_at", "id")
     )
+
+
+# --- changes after submit and holds (issue 16) ---------------------------------------------------
+
+
+def order_versions(order: Order) -> list:
+    return list(OrderVersion.objects.filter(order=order).select_related("created_by"))
+
+
+def hold_queue(*, hold_type: str | None = None):
+    """Open holds, oldest first, with their order: the review queue."""
+    qs = OrderHold.objects.filter(released_at__isnull=True).select_related(
+        "order", "placed_by", "released_by"
+    )
+    if hold_type:
+        qs = qs.filter(type=hold_type)
+    return qs.order_by("placed_at", "id")
+
+
+def order_holds(order: Order) -> list:
+    return list(OrderHold.objects.filter(order=order).select_related("placed_by", "released_by"))

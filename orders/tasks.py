@@ -48,3 +48,13 @@ def send_quote_email(self, quote_id: int, kind: str = "created") -> bool:
 def expire_quotes() -> int:
     """Beat: every 15 minutes; recorded as a JobRun on the operations screen."""
     return run_job("expire_quotes", triggered_by="beat")["count"]
+
+
+def send_order_changed(self, order_id: int, version: int) -> bool:
+    """The "order changed" e-mail with the diff (issue 16); once per version."""
+    from orders.services.changes import order_changed_send
+
+    try:
+        return order_changed_send(order_id=order_id, version=version)
+    except OSError as exc:
+        raise self.retry(exc=exc) from exc

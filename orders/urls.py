@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders import approval_views, quotes_views, views
+from orders import approval_views, changes_views, quotes_views, views
 
 app_name = "orders"
 urlpatterns = [
@@ -39,6 +39,13 @@ urlpatterns = [
     path("quotes/<int:quote_id>/convert/", quotes_views.convert, name="quote_convert"),
     path("quotes/<int:quote_id>/copy/", quotes_views.copy, name="quote_copy"),
     path("quotes/<int:quote_id>/cancel/", quotes_views.cancel, name="quote_cancel"),
+    # changes after submit and holds (issue 16)
+    path("<int:pk>/changes/", changes_views.changes_panel, name="changes_panel"),
+    path("<int:pk>/change/", changes_views.change_form, name="change_form"),
+    path("<int:pk>/change/submit/", changes_views.change_submit, name="change_submit"),
+    path("<int:pk>/hold/", changes_views.hold_place, name="hold_place"),
+    path("holds/", changes_views.hold_queue, name="hold_queue"),
+    path("holds/<int:hold_id>/decide/", changes_views.hold_decide, name="hold_decide"),
     path(
         "adjustments/<int:pk>/approve/",
         approval_views.adjustment_approve,

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from orders import api, api_approvals, quotes_api
+from orders import api, api_approvals, api_changes, quotes_api
 
 router = SimpleRouter(use_regex_path=False)  # path converters: a non-integer id is a 404
 router.register("carts", api.CartViewSet, basename="cart")
@@ -16,4 +16,7 @@ router.register(
     basename="pricing-adjustment-approval",
 )
 router.register("quotes", quotes_api.QuoteViewSet, basename="quote")
+# Changes after submit and holds (issue 16)
+router.register("orders", api_changes.OrderChangeViewSet, basename="order-change")
+router.register("holds", api_changes.HoldViewSet, basename="hold")
 urlpatterns = router.urls

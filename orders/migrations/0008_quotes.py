@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0002_catalog_model'),
-        ('orders', '0005_order_search'),
+        ('orders', '0007_order_search_recent_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -33,6 +33,7 @@ from orders.models import (
     SubmitAttempt,
     order_number,
 )
+from orders.services import holds, versions
 from orders.services._common import PricesChanged, SubmitIncomplete, SubmitResult, _event, _reprice
 from orders.services.payment import _current_payment
 from orders.status import transition_order
@@ -287,7 +288,7 @@ def _authorize_and_place(
                     "attention": placed.attention,
                 },
             )
-            _event(placed, E.ORDER_PLACED, actor, number=placed.number, total=str(placed.total))
+            _placed(placed, actor)
             SubmitAttempt.objects.filter(pk=attempt.pk).update(
                 outcome=SubmitAttempt.Outcome.PLACED, message=f"Order {placed.number} placed."
             )
@@ -309,6 +310,13 @@ def _authorize_and_place(
         failed = payments.AuthResult(payments.Outcome.DECLINED, reason)
         return _submit_refused(order, attempt, payment, failed, actor, voided=True)
     return SubmitResult(placed, placed=True, message=f"Order {placed.number} placed.")
+
+
+def _placed(placed: Order, actor) -> None:
+    """The order is placed: its event, its typed holds (AVS, fraud score) and version 1."""
+    _event(placed, E.ORDER_PLACED, actor, number=placed.number, total=str(placed.total))
+    holds.holds_at_submit(order=placed, actor=actor, avs_reason=placed.attention)
+    versions.record_version(order=placed, actor=actor, reason="placed")
 
 
 def _finished_elsewhere(order: Order, attempt: SubmitAttempt) -> SubmitResult:

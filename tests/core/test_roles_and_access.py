@@ -11,11 +11,14 @@ from core.roles import Perm, Role, sync_role_permissions
 def test_the_data_migration_created_every_role_with_its_desk_permissions():
     assert set(Group.objects.values_list("name", flat=True)) >= {r.value for r in Role}
     csr = Group.objects.get(name=Role.CSR)
-    assert list(csr.permissions.values_list("codename", flat=True)) == ["use_csr_desk"]
+    assert set(csr.permissions.values_list("codename", flat=True)) == {
+        "use_csr_desk",
+        "change_placed_order",  # issue 16: change an order after submit
+    }
     supervisor = set(
         Group.objects.get(name=Role.SUPERVISOR).permissions.values_list("codename", flat=True)
     )
-    assert supervisor == {"use_csr_desk", "supervise_csrs"}
+    assert supervisor == {"use_csr_desk", "supervise_csrs", "change_placed_order"}
 
 
 @pytest.mark.django_db
