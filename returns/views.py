@@ -130,6 +130,7 @@ def customer_returns(request, customer_id: int):
     context = {
         "returns": list(selectors.return_list(customer_id=customer_id)[:20]),
         "start_url": reverse("returns:start_for_customer", args=[customer_id]),
+        "in_card": True,
     }
     return render(request, "returns/_returns.html", context)
 

@@ -1,6 +1,7 @@
 """A caller returns 1 of 2 notebooks of a "buy 2, get a case" order: the refund shows the
 clawed-back case, the return is approved automatically, the RMA e-mail goes out, operations
-receive it, stock goes up and the refund reaches the sandbox gateway."""
+receive it, stock goes up, the refund reaches the sandbox gateway and the order screen shows
+it."""
 
 from decimal import Decimal
 
@@ -15,7 +16,8 @@ from tests.returns.conftest import shipped_gift_order
 
 def test_a_csr_returns_a_notebook_and_operations_receive_it(page, csr, operations):
     order, notebook, _case = shipped_gift_order(operations=operations)
-    reason = ReturnReason.objects.create(code="damaged", label="Arrived damaged")
+    # get_or_create: the data migration made it, unless an earlier transactional test flushed it
+    reason = ReturnReason.objects.get_or_create(code="damaged", defaults={"label": "Damaged"})[0]
     stock_before = Inventory.objects.get(sku=notebook).on_hand
     mail.outbox.clear()
 
@@ -66,3 +68,13 @@ def test_a_csr_returns_a_notebook_and_operations_receive_it(page, csr, operation
     assert Inventory.objects.get(sku=notebook).on_hand == stock_before + 1
     refund = ReturnRefund.objects.get(return_request=rr)
     assert refund.amount == Decimal("5.00") and refund.refund_id.startswith("sbxrefund_")
+
+    # the CSR's order screen shows its returns (loaded from returns with htmx)
+    page.context.clear_cookies()
+    log_in(page, "csr1", "pw-csr1")
+    page.goto(f"/orders/{order.pk}/")
+    returns_part = page.locator("#order-returns")
+    expect(returns_part.get_by_role("link", name=rr.rma_number)).to_be_visible()
+    expect(returns_part).to_contain_text("Refunded")
+    expect(returns_part.get_by_role("button", name="New return R")).to_be_visible()
+    screenshot(page, "returns-on-order-screen")
