@@ -11,7 +11,6 @@ from django.db import models
 from django.db.models import F, Q
 
 from core.models import AuditEvent
-from returns.event_types import ReturnEventType
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00")}
 
@@ -290,8 +289,3 @@ class ReturnEvent(AuditEvent):
 
     class Meta(AuditEvent.Meta):
         indexes = [models.Index(fields=["return_request", "-occurred_at"])]
-
-    @property
-    def event_label(self) -> str:
-        # Returns' codes are their own enum until core's EventType takes in the 600 block.
-        return ReturnEventType(self.event_type).label

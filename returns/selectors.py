@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import F, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from core.money import ZERO
 from fulfillment.models import ReleaseLine, Shipment, ShipmentLine
@@ -229,6 +232,18 @@ def return_list(
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
     return qs.order_by("-created_at", "-id")
+
+
+def stuck_before(now=None):
+    """A return "refunding" since before this moment was left so by a worker that died."""
+    return (now or timezone.now()) - timedelta(minutes=settings.RETURNS_REFUND_STUCK_MINUTES)
+
+
+def refunds_needing_attention(now=None) -> QuerySet[ReturnRequest]:
+    """The payment-attention list's returns: refunds that failed, and refunds stuck in
+    "refunding" (their worker died; the recovery job or a retry finishes them)."""
+    stuck = Q(status=ReturnStatus.REFUNDING, modified_at__lt=stuck_before(now))
+    return return_list().filter(Q(status=ReturnStatus.REFUND_FAILED) | stuck).order_by("pk")
 
 
 def supervisor_queue() -> QuerySet[ReturnRequest]:

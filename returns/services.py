@@ -20,13 +20,13 @@ from django.utils import timezone
 
 from catalog.models import SKU
 from core.errors import DomainError, NotFound
+from core.events import EventType as E
 from core.money import ZERO, quantize
 from core.permissions import require
 from core.roles import Perm
 from orders.models import Order, OrderLine, OrderStatus
 from pricing.services import adjustment_limit_for
 from returns import clawback, events, locks, refunds, rules, selectors, status
-from returns.event_types import ReturnEventType as E
 from returns.models import (
     Disposition,
     RefundMethod,

@@ -5,6 +5,7 @@ back to the screen with a message (the desk's post-redirect-get). DomainErrors b
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -371,9 +372,31 @@ def receive(request, pk: int):
 @require_POST
 def retry_refund(request, pk: int):
     rr = _return(pk)
-    _run(
+    done = _run(
         request,
         lambda: receiving.retry_refund(actor=request.user, return_request=rr),
         f"Refund of {rr.rma_number} retried.",
     )
+    if done is not None and done.status != "refunded":
+        messages.warning(
+            request, f"The refund of {rr.rma_number} failed again: {done.refund_error}"
+        )
+    if request.POST.get("back") == "attention":
+        return redirect("fulfillment:attention")
     return redirect("returns:receiving")
+
+
+def refund_attention(request):
+    """The payment-attention list's returns (loaded there with hx-get): failed refunds and
+    refunds stuck in "refunding", with a retry for operations."""
+    user = request.user
+    if not (user.has_perm(str(Perm.USE_DESK)) or user.has_perm(str(Perm.RUN_OPERATIONS))):
+        raise PermissionDenied
+    return render(
+        request,
+        "returns/_refund_attention.html",
+        {
+            "returns": list(selectors.refunds_needing_attention()[:100]),
+            "can_retry": user.has_perm(str(Perm.RUN_OPERATIONS)),
+        },
+    )

@@ -265,7 +265,15 @@ CELERY_BEAT_SCHEDULE["catalog-refresh-product-states"] = {
     "task": "catalog.refresh_product_states",
     "schedule": 900.0,
 }
+# returns: approved returns whose goods never arrived expire (the days are the return policy's).
 CELERY_BEAT_SCHEDULE["returns-expire"] = {"task": "returns.expire_returns", "schedule": 86400.0}
+# returns: finish refunds left "refunding" by a worker that died mid-refund.
+CELERY_BEAT_SCHEDULE["returns-recover-refunds"] = {
+    "task": "returns.recover_stuck_refunds",
+    "schedule": 300.0,
+}
+# returns: a refund "refunding" this long without a change was left by a dead worker.
+RETURNS_REFUND_STUCK_MINUTES = env.int("RETURNS_REFUND_STUCK_MINUTES", default=15)
 # fulfillment: default "allocation good for" (minutes) until a store admin sets it in the admin.
 FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES = env.int(
     "FULFILLMENT_ALLOCATION_GOOD_FOR_MINUTES", default=120

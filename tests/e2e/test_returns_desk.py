@@ -78,3 +78,38 @@ def test_a_csr_returns_a_notebook_and_operations_receive_it(page, csr, operation
     expect(returns_part).to_contain_text("Refunded")
     expect(returns_part.get_by_role("button", name="New return R")).to_be_visible()
     screenshot(page, "returns-on-order-screen")
+
+
+def test_a_failed_refund_is_retried_from_the_payment_attention_list(
+    page, settings, csr, operations
+):
+    from returns import receiving, services
+    from tests.returns.test_refund_recovery import FailingRefunds  # noqa: F401 (the setting)
+
+    order, notebook, _case = shipped_gift_order(operations=operations)
+    reason = ReturnReason.objects.get_or_create(code="damaged", defaults={"label": "Damaged"})[0]
+    rr = services.create_return(actor=csr, order=order)
+    services.add_order_lines(
+        actor=csr,
+        return_request=rr,
+        quantities={order.lines.get(sku=notebook).pk: 2},
+        reason=reason.code,
+        disposition="restock",
+    )
+    services.submit_return(actor=csr, return_request=rr)
+    settings.PAYMENT_GATEWAY = "tests.returns.test_refund_recovery.FailingRefunds"
+    assert receiving.receive_return(actor=operations, return_request=rr).status == "refund_failed"
+    settings.PAYMENT_GATEWAY = "core.payments.SandboxGateway"
+
+    log_in(page, "ops1", "pw-ops1")
+    page.goto("/fulfillment/attention/")
+    row = page.locator(f"#refund-attention [data-rma='{rr.rma_number}']")
+    expect(row).to_contain_text("The capture is too old to refund.")
+    screenshot(page, "returns-refund-attention")
+    row.get_by_role("button", name=f"Retry refund {rr.rma_number}").click()
+    expect(page.get_by_text(f"Refund of {rr.rma_number} retried.")).to_be_visible()
+    expect(page.locator("#refund-attention")).to_contain_text("No refund needs attention.")
+    rr.refresh_from_db()
+    assert rr.status == "refunded"
+    # both notebooks back, the case kept: 24.00 less the case it no longer earns
+    assert ReturnRefund.objects.get(return_request=rr).amount == Decimal("17.00")

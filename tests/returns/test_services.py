@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from core import payments
 from core.errors import DomainError, NotAllowed
+from core.events import EventType as E
 from fulfillment.models import Inventory
 from orders.models import OrderLine
 from returns import receiving, selectors, services
-from returns.event_types import ReturnEventType as E
 from returns.models import ReturnEvent, ReturnPolicy, ReturnRefund, ReturnRequest, StoreCredit
 from tests.customers.factories import CustomerFactory
 from tests.returns.conftest import order_line
