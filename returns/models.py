@@ -260,26 +260,6 @@ class ReturnRefund(models.Model):
         return f"{self.amount} for {self.return_request_id}"
 
 
-class StoreCredit(models.Model):
-    """A customer's store credit ledger: a return's credit adds; spending it (later) subtracts."""
-
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="store_credits"
-    )
-    return_request = models.OneToOneField(
-        ReturnRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="credit"
-    )
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3, default=settings.STORE_CURRENCY)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
-
-
 class ReturnEvent(AuditEvent):
     """The return's history: every action by a CSR, a supervisor, operations or a job."""
 

@@ -22,6 +22,7 @@ from core.jobs import heartbeat
 from core.money import ZERO, quantize
 from core.permissions import require
 from core.roles import Perm
+from customers.credit import store_credit_add
 from fulfillment.inventory.stock import adjust_inventory
 from fulfillment.models import AdjustmentReason, FulfillmentCenter
 from returns import events, locks, selectors, status
@@ -32,7 +33,6 @@ from returns.models import (
     ReturnRefund,
     ReturnRequest,
     ReturnStatus,
-    StoreCredit,
 )
 from returns.workflow import RETURN_TRANSITIONS
 
@@ -134,14 +134,17 @@ def _receive(*, actor, return_id: int, items, center) -> ReturnRequest:
 
 
 def _issue_store_credit(return_request: ReturnRequest, actor) -> None:
-    """Credit is issued when the goods are received (in the receiving transaction)."""
+    """Credit is issued when the goods are received (in the receiving transaction), to the
+    customer's store credit balance (customers' ledger, once per RMA)."""
     credit = selectors.refund_summary(return_request).store_credit
     if credit > 0:
-        StoreCredit.objects.create(
+        store_credit_add(
+            actor=actor,
             customer_id=return_request.customer_id,
-            return_request=return_request,
             amount=credit,
             currency=return_request.currency,
+            reference=return_request.rma_number,
+            note=f"Return {return_request.rma_number}",
         )
         events.record(return_request.pk, E.RETURN_CREDIT_ISSUED, actor, amount=str(credit))
     return_request.credit_issued_at = timezone.now()

@@ -13,10 +13,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.money import ZERO
+from customers import credit
 from fulfillment.models import ReleaseLine, Shipment, ShipmentLine
 from orders.models import Order, OrderLine
 from returns import refunds
-from returns.models import ReturnLine, ReturnReason, ReturnRequest, ReturnStatus, StoreCredit
+from returns.models import ReturnLine, ReturnReason, ReturnRequest, ReturnStatus
 from returns.workflow import ACTIVE
 
 
@@ -259,6 +260,6 @@ def active_reasons() -> QuerySet[ReturnReason]:
 
 
 def store_credit_balance(customer_id: int) -> Decimal:
-    return (
-        StoreCredit.objects.filter(customer_id=customer_id).aggregate(s=Sum("amount"))["s"] or ZERO
-    )
+    """The customer's store credit (customers own the ledger: returns credit it, orders spend
+    it)."""
+    return credit.store_credit_balance(customer_id)
