@@ -80,6 +80,11 @@ class ReturnPolicy(models.Model):
         default=ShippingRefund.NEVER,
         help_text="Refund the order's shipping charge (and its tax)?",
     )
+    advance_credit = models.BooleanField(
+        default=False,
+        help_text="Issue store credit when the return is approved instead of when the goods "
+        "are received (advance credit). Refunds to the original payment still wait for the goods.",
+    )
     expire_after_days = models.PositiveIntegerField(
         default=30,
         help_text="An approved return whose goods have not arrived after this many days expires.",

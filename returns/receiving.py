@@ -129,14 +129,20 @@ def _receive(*, actor, return_id: int, items, center) -> ReturnRequest:
     if restocked:
         events.record(return_request.pk, E.RETURN_RESTOCKED, actor, items=restocked)
     status.set_status(return_request, S.RECEIVED, actor)
-    _issue_store_credit(return_request, actor)
+    issue_store_credit(return_request, actor)
     return return_request
 
 
-def _issue_store_credit(return_request: ReturnRequest, actor) -> None:
-    """Credit is issued when the goods are received (in the receiving transaction), to the
-    customer's store credit balance (customers' ledger, once per RMA)."""
+def issue_store_credit(return_request: ReturnRequest, actor, *, advance: bool = False) -> None:
+    """Credit the store credit part of the refund to the customer's balance (customers' ledger,
+    once per RMA): when the goods are received (in the receiving transaction), or at approval
+    when the policy gives advance credit. Issued once: a receipt after an advance credit adds
+    nothing."""
+    if return_request.credit_issued_at:
+        return
     credit = selectors.refund_summary(return_request).store_credit
+    if advance and credit <= 0:
+        return  # nothing to advance: the refund waits for the goods
     if credit > 0:
         store_credit_add(
             actor=actor,
@@ -144,9 +150,11 @@ def _issue_store_credit(return_request: ReturnRequest, actor) -> None:
             amount=credit,
             currency=return_request.currency,
             reference=return_request.rma_number,
-            note=f"Return {return_request.rma_number}",
+            note=f"Return {return_request.rma_number}" + (" (advance credit)" if advance else ""),
         )
-        events.record(return_request.pk, E.RETURN_CREDIT_ISSUED, actor, amount=str(credit))
+        events.record(
+            return_request.pk, E.RETURN_CREDIT_ISSUED, actor, amount=str(credit), advance=advance
+        )
     return_request.credit_issued_at = timezone.now()
     ReturnRequest.objects.filter(pk=return_request.pk).update(
         credit_issued_at=return_request.credit_issued_at

@@ -187,3 +187,60 @@ def test_two_orders_cannot_spend_the_same_credit(csr, notebook):
         Order.objects.filter(pk__in=[c.pk for c in carts]).values_list("status", flat=True)
     )
     assert statuses == ["authorized", "pending"]
+
+
+def test_advance_credit_is_issued_at_approval_and_not_again_at_receipt(
+    csr, operations, shipped, skus, reason
+):
+    from returns import receiving
+    from returns import services as return_services
+    from returns.models import ReturnPolicy
+    from tests.returns.conftest import order_line
+
+    notebook, _case = skus
+    customer = CustomerFactory()
+    Order.objects.filter(pk=shipped.pk).update(customer=customer)
+    shipped.refresh_from_db()
+    ReturnPolicy.objects.create(pk=1, advance_credit=True)
+    rr = return_services.create_return(actor=csr, order=shipped)
+    return_services.add_order_line(
+        actor=csr,
+        return_request=rr,
+        order_line_id=order_line(shipped, notebook).pk,
+        quantity=1,
+        reason=reason.code,
+    )
+    return_services.set_refund_method(actor=csr, return_request=rr, method="store_credit")
+    rr = return_services.submit_return(actor=csr, return_request=rr)
+    rr.refresh_from_db()
+    assert rr.status == "approved" and rr.credit_issued_at is not None
+    assert credit.store_credit_balance(customer.pk) == Decimal("9.97")  # before the goods
+    with pytest.raises(DomainError, match="credit was issued"):
+        return_services.set_refund_method(actor=csr, return_request=rr, method="original")
+    rr = receiving.receive_return(actor=operations, return_request=rr)
+    assert rr.status == "refunded"
+    assert credit.store_credit_balance(customer.pk) == Decimal("9.97")  # not credited twice
+    assert not rr.refunds.exists()  # all store credit: nothing to the card
+
+
+def test_without_advance_credit_the_credit_waits_for_the_goods(csr, shipped, skus, reason):
+    from returns import services as return_services
+    from tests.returns.conftest import order_line
+
+    notebook, _case = skus
+    customer = CustomerFactory()
+    Order.objects.filter(pk=shipped.pk).update(customer=customer)
+    shipped.refresh_from_db()
+    rr = return_services.create_return(actor=csr, order=shipped)
+    return_services.add_order_line(
+        actor=csr,
+        return_request=rr,
+        order_line_id=order_line(shipped, notebook).pk,
+        quantity=1,
+        reason=reason.code,
+    )
+    return_services.set_refund_method(actor=csr, return_request=rr, method="store_credit")
+    return_services.submit_return(actor=csr, return_request=rr)
+    rr.refresh_from_db()
+    assert rr.status == "approved" and rr.credit_issued_at is None
+    assert credit.store_credit_balance(customer.pk) == Decimal("0")

@@ -1,7 +1,9 @@
-"""Store credit moves to customers' ledger (customers.StoreCreditEntry): each return's credit
+"""Store credit moves to customers' ledger; the policy may give it in advance (at approval).
+
+Store credit moves to customers' ledger (customers.StoreCreditEntry): each return's credit
 becomes a credit entry referenced by its RMA number, then returns' own table goes."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 def move_credits(apps, schema_editor):
@@ -26,4 +28,14 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(move_credits, migrations.RunPython.noop),
         migrations.DeleteModel(name="StoreCredit"),
+        migrations.AddField(
+            model_name="returnpolicy",
+            name="advance_credit",
+            field=models.BooleanField(
+                default=False,
+                help_text="Issue store credit when the return is approved instead of when the "
+                "goods are received (advance credit). Refunds to the original payment still wait "
+                "for the goods.",
+            ),
+        ),
     ]
