@@ -1,7 +1,7 @@
 """The supervisors' audit screen: every audit row of every app, newest first, in one list.
 
 Each app keeps its own audit table (an `AuditEvent`: orders, customers, pricing, catalog,
-fulfillment and its stock adjustments) and core keeps the job runs. Reading across them all
+fulfillment and its stock adjustments, returns) and core keeps the job runs. Reading across them all
 is only allowed at the top layer, so the screen lives here, next to the URLs that wire the
 apps together. Each table is asked for at most a page of its newest matching rows (its
 `occurred_at` index), and the pages are merged.
@@ -26,9 +26,16 @@ from customers.models import CustomerEvent
 from fulfillment.models import FulfillmentEvent, InventoryAdjustment
 from orders.models import OrderEvent
 from pricing.models import PricingEvent
+from returns.models import ReturnEvent
 
 PAGE = 200
-OBJECT_TYPES = (("order", "Order"), ("customer", "Customer"), ("sku", "SKU"), ("job", "Job"))
+OBJECT_TYPES = (
+    ("order", "Order"),
+    ("customer", "Customer"),
+    ("sku", "SKU"),
+    ("return", "Return (RMA)"),
+    ("job", "Job"),
+)
 JOB_RUN = "JOB_RUN"
 
 
@@ -163,6 +170,25 @@ def _fulfillment(f: AuditFilter, q: Q) -> list[AuditRow]:
     return rows
 
 
+def _returns(f: AuditFilter, q: Q) -> list[AuditRow]:
+    if f.object_type and f.object_type != "return":
+        return []
+    if f.object_id:
+        text = f.object_id.strip()
+        by_id = Q(return_request_id=int(text)) if text.isdigit() else Q()
+        q &= Q(return_request__rma_number__iexact=text) | by_id
+    rows = ReturnEvent.objects.filter(q).select_related("actor", "return_request")[:PAGE]
+    return [
+        _row(
+            e,
+            "returns",
+            str(e.return_request),
+            reverse("returns:detail", args=[e.return_request_id]),
+        )
+        for e in rows
+    ]
+
+
 def _jobs(f: AuditFilter) -> list[AuditRow]:
     if (f.event_type and f.event_type != JOB_RUN) or (f.object_type not in ("", "job")):
         return []
@@ -194,7 +220,7 @@ def audit_events(f: AuditFilter) -> list[AuditRow]:
     rows = _jobs(f)
     q = _common_q(f)
     if q is not None:
-        for source in (_orders, _pricing, _customers, _catalog, _fulfillment):
+        for source in (_orders, _pricing, _customers, _catalog, _fulfillment, _returns):
             rows += source(f, q)
     rows.sort(key=lambda row: row.occurred_at, reverse=True)
     return rows[:PAGE]

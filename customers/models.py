@@ -271,6 +271,52 @@ class CustomerNote(models.Model):
         return self.text[:40]
 
 
+class StoreCreditEntry(models.Model):
+    """The customer's store credit ledger: a credit (a return's refund) adds, spending it on an
+    order subtracts, a spend given back (the order was not placed, or canceled) adds again.
+
+    The balance is the sum of the rows; it is never negative (customers/credit.py locks the
+    customer row, checks the balance and writes the spend in one transaction). `reference`
+    makes each entry idempotent: a return's credit, an order's spend, their release, once each.
+    """
+
+    class Kind(models.TextChoices):
+        CREDIT = "credit", "Credit"
+        SPEND = "spend", "Spent on an order"
+        RELEASE = "release", "Given back from an order"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="store_credit")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)  # signed: a spend is negative
+    currency = models.CharField(max_length=3)
+    # "RMA0000012" for a return's credit, "order:123" for an order's spend and its release.
+    reference = models.CharField(max_length=60)
+    note = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind", "reference"], name="store_credit_once_per_reference"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="credit", amount__gt=0)
+                    | Q(kind="spend", amount__lt=0)
+                    | Q(kind="release", amount__gt=0)
+                ),
+                name="store_credit_sign_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.get_kind_display()})"
+
+
 class CustomerEvent(AuditEvent):
     """Audit row: who changed what on a customer (old and new values in `data`)."""
 

@@ -163,13 +163,14 @@ def create(request):
 
 
 def _linked_urls(customer) -> dict:
-    """Screens of the apps above customers (orders, pricing) by URL name: customers cannot
+    """Screens of the apps above customers (orders, pricing, returns) by URL name: customers cannot
     import them."""
     urls = {}
     for key, name in (
         ("new_order_url", "orders:cart_new_for_customer"),
         ("orders_url", "orders:customer_orders"),
         ("wallet_url", "pricing:customer_wallet"),
+        ("returns_url", "returns:customer_returns"),
     ):
         try:
             urls[key] = reverse(name, args=[customer.pk])

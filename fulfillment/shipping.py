@@ -248,12 +248,7 @@ def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, ship
         line = line_rows[by_pk[rl_id].line_id]
         if line.quantity:
             amount += line.line_total * quantity / line.quantity
-    amount = quantize(amount, order.currency)
-    if order_done:
-        before = Shipment.objects.filter(order_id=order_id).exclude(pk=shipment.pk).aggregate(
-            s=Sum("amount")
-        )["s"] or Decimal("0")
-        amount = max(Decimal("0"), order.total - before)
+    amount = _card_share(order, shipment, quantize(amount, order.currency), order_done)
     Shipment.objects.filter(pk=shipment.pk).update(amount=amount)
     shipment.amount = amount
 
@@ -271,6 +266,18 @@ def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, ship
     shipment_id = shipment.pk
     transaction.on_commit(lambda: tasks.send_ship_notification.delay(shipment_id))
     return shipment
+
+
+def _card_share(order, shipment, amount: Decimal, order_done: bool) -> Decimal:
+    """What this shipment captures from the card: its goods, within what the card pays (the
+    total less the store credit spent when the order was placed) less earlier shipments; the
+    last shipment takes the rest."""
+    card_total = order.total - min(order.store_credit_amount, order.total)
+    before = Shipment.objects.filter(order_id=order.pk).exclude(pk=shipment.pk).aggregate(
+        s=Sum("amount")
+    )["s"] or Decimal("0")
+    left = max(Decimal("0"), card_total - before)
+    return left if order_done else min(amount, left)
 
 
 def capture_shipment(*, shipment_id: int, actor=None):

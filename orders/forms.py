@@ -74,6 +74,10 @@ class BillingForm(PanelForm):
     exp_year = forms.CharField(required=False, max_length=4)
     cvv = forms.CharField(required=False, max_length=4)
     save_card = forms.BooleanField(required=False)
+    # Store credit to use (the card pays the rest); left empty, the applied credit stays.
+    store_credit = forms.DecimalField(
+        required=False, min_value=0, max_digits=14, decimal_places=2, label="Store credit"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,12 +85,16 @@ class BillingForm(PanelForm):
 
     def save(self, *, actor, order):
         self._save_bill_to(actor, order)
+        credit = self.cleaned_data["store_credit"]
+        if credit is not None:
+            order = services.payment_set_store_credit(actor=actor, order=order, amount=credit)
         payment = self._save_payment(actor, order)
-        self.success = (
-            f"Billing and payment saved; {payment.label} will be charged."
-            if payment is not None
-            else "Billing address saved."
-        )
+        if payment is not None:
+            self.success = f"Billing and payment saved; {payment.label} will be charged."
+        else:
+            self.success = "Billing address saved."
+        if credit:
+            self.success += f" Store credit pays {credit}."
 
     def _save_bill_to(self, actor, order) -> None:
         data = self.cleaned_data

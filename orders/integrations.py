@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import SKU, buyable_q, normalize_code
+from customers import credit as customer_credit
 from customers import phones
 from customers import selectors as customer_selectors
 from customers import services as customer_services
@@ -23,6 +24,10 @@ from pricing.models import Coupon, OrderAdjustment
 # --- customers -------------------------------------------------------------------------------
 
 ensure_can_order = customer_services.ensure_can_order
+# Store credit: the customer's balance, spent on an order at submit, given back on cancel.
+store_credit_balance = customer_credit.store_credit_balance
+store_credit_spend = customer_credit.store_credit_spend
+store_credit_release = customer_credit.store_credit_release
 normalize_phone = phones.normalize_phone
 
 

@@ -66,6 +66,9 @@ class Order(models.Model):
     shipping_total = models.DecimalField(**MONEY)
     tax_total = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
+    # Store credit the CSR applies to the order (Bill & pay); the card pays the rest. Spent from
+    # the customer's balance when the order is placed (customers/credit.py).
+    store_credit_amount = models.DecimalField(**MONEY)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     modified_at = models.DateTimeField(auto_now=True, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

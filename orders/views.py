@@ -164,6 +164,8 @@ def _render_panel(request, order, panel, *, errors=None, data=None):
     context["stored_methods"] = ext.stored_payment_methods(order.customer)
     if order.customer_id:
         context["address_book"] = list(order.customer.addresses.all())
+    if panel == "billing" and order.customer_id:
+        context["store_credit_balance"] = ext.store_credit_balance(order.customer_id)
     if panel == "promo":
         context["coupons"] = ext.wallet(order.customer)
         context["codes"] = ext.order_codes(order)

@@ -19,6 +19,7 @@ class ReturnPolicyAdmin(admin.ModelAdmin):
         "auto_approve",
         "auto_approve_within_days",
         "refund_shipping",
+        "advance_credit",
         "expire_after_days",
     ]
     filter_horizontal = ["non_creditable_skus"]

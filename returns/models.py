@@ -11,7 +11,6 @@ from django.db import models
 from django.db.models import F, Q
 
 from core.models import AuditEvent
-from returns.event_types import ReturnEventType
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00")}
 
@@ -80,6 +79,11 @@ class ReturnPolicy(models.Model):
         choices=ShippingRefund.choices,
         default=ShippingRefund.NEVER,
         help_text="Refund the order's shipping charge (and its tax)?",
+    )
+    advance_credit = models.BooleanField(
+        default=False,
+        help_text="Issue store credit when the return is approved instead of when the goods "
+        "are received (advance credit). Refunds to the original payment still wait for the goods.",
     )
     expire_after_days = models.PositiveIntegerField(
         default=30,
@@ -261,26 +265,6 @@ class ReturnRefund(models.Model):
         return f"{self.amount} for {self.return_request_id}"
 
 
-class StoreCredit(models.Model):
-    """A customer's store credit ledger: a return's credit adds; spending it (later) subtracts."""
-
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="store_credits"
-    )
-    return_request = models.OneToOneField(
-        ReturnRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="credit"
-    )
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3, default=settings.STORE_CURRENCY)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
-
-
 class ReturnEvent(AuditEvent):
     """The return's history: every action by a CSR, a supervisor, operations or a job."""
 
@@ -290,8 +274,3 @@ class ReturnEvent(AuditEvent):
 
     class Meta(AuditEvent.Meta):
         indexes = [models.Index(fields=["return_request", "-occurred_at"])]
-
-    @property
-    def event_label(self) -> str:
-        # Returns' codes are their own enum until core's EventType takes in the 600 block.
-        return ReturnEventType(self.event_type).label

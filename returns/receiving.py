@@ -17,13 +17,15 @@ from django.utils import timezone
 
 from core import payments
 from core.errors import DomainError
+from core.events import EventType as E
+from core.jobs import heartbeat
 from core.money import ZERO, quantize
 from core.permissions import require
 from core.roles import Perm
+from customers.credit import store_credit_add
 from fulfillment.inventory.stock import adjust_inventory
 from fulfillment.models import AdjustmentReason, FulfillmentCenter
 from returns import events, locks, selectors, status
-from returns.event_types import ReturnEventType as E
 from returns.models import (
     Disposition,
     ReturnLine,
@@ -31,7 +33,6 @@ from returns.models import (
     ReturnRefund,
     ReturnRequest,
     ReturnStatus,
-    StoreCredit,
 )
 from returns.workflow import RETURN_TRANSITIONS
 
@@ -128,21 +129,32 @@ def _receive(*, actor, return_id: int, items, center) -> ReturnRequest:
     if restocked:
         events.record(return_request.pk, E.RETURN_RESTOCKED, actor, items=restocked)
     status.set_status(return_request, S.RECEIVED, actor)
-    _issue_store_credit(return_request, actor)
+    issue_store_credit(return_request, actor)
     return return_request
 
 
-def _issue_store_credit(return_request: ReturnRequest, actor) -> None:
-    """Credit is issued when the goods are received (in the receiving transaction)."""
+def issue_store_credit(return_request: ReturnRequest, actor, *, advance: bool = False) -> None:
+    """Credit the store credit part of the refund to the customer's balance (customers' ledger,
+    once per RMA): when the goods are received (in the receiving transaction), or at approval
+    when the policy gives advance credit. Issued once: a receipt after an advance credit adds
+    nothing."""
+    if return_request.credit_issued_at:
+        return
     credit = selectors.refund_summary(return_request).store_credit
+    if advance and credit <= 0:
+        return  # nothing to advance: the refund waits for the goods
     if credit > 0:
-        StoreCredit.objects.create(
+        store_credit_add(
+            actor=actor,
             customer_id=return_request.customer_id,
-            return_request=return_request,
             amount=credit,
             currency=return_request.currency,
+            reference=return_request.rma_number,
+            note=f"Return {return_request.rma_number}" + (" (advance credit)" if advance else ""),
         )
-        events.record(return_request.pk, E.RETURN_CREDIT_ISSUED, actor, amount=str(credit))
+        events.record(
+            return_request.pk, E.RETURN_CREDIT_ISSUED, actor, amount=str(credit), advance=advance
+        )
     return_request.credit_issued_at = timezone.now()
     ReturnRequest.objects.filter(pk=return_request.pk).update(
         credit_issued_at=return_request.credit_issued_at
@@ -192,6 +204,26 @@ def refund_return(*, actor, return_request: ReturnRequest) -> ReturnRequest:
     events.record(
         return_request.pk, E.RETURN_STATUS_CHANGED, actor, old=claimed_from, new=S.REFUNDING
     )
+    return _refund(return_request, actor)
+
+
+def _gateway_refund(gateway, *, return_request, shipment, amount, done) -> payments.AuthResult:
+    """One refund call. Its reference is the same whenever the same part of the refund is
+    asked again (after a worker died before recording it), so the gateway refunds it once."""
+    try:
+        return gateway.refund(
+            capture_id=shipment.capture_id,
+            amount=amount,
+            reference=f"{return_request.rma_number}:{shipment.pk}:{done}",
+        )
+    except Exception:  # a gateway that does not answer must not leave it "refunding"
+        logger.exception("refund call failed for return %s", return_request.pk)
+        return payments.AuthResult(payments.Outcome.ERROR, "The payment gateway did not answer.")
+
+
+def _refund(return_request: ReturnRequest, actor) -> ReturnRequest:
+    """The refund of a return this process holds in "refunding": what the ReturnRefund rows do
+    not cover yet goes to the gateway, shipment by shipment; then refunded or refund failed."""
     summary = selectors.refund_summary(return_request)
     done = return_request.refunds.aggregate(s=Sum("amount"))["s"] or ZERO
     remaining = summary.original_payment - done
@@ -204,25 +236,17 @@ def refund_return(*, actor, return_request: ReturnRequest) -> ReturnRequest:
             amount = min(remaining, _refundable(shipment.pk, shipment.amount))
             if amount <= 0:
                 continue
-            try:
-                result = gateway.refund(
-                    capture_id=shipment.capture_id,
-                    amount=amount,
-                    reference=f"{return_request.rma_number}:{shipment.pk}:{done}",
-                )
-            except Exception:  # a gateway that does not answer must not leave it "refunding"
-                logger.exception("refund call failed for return %s", return_request.pk)
-                result = payments.AuthResult(
-                    payments.Outcome.ERROR, "The payment gateway did not answer."
-                )
+            result = _gateway_refund(
+                gateway, return_request=return_request, shipment=shipment, amount=amount, done=done
+            )
             if not result.approved:
                 error = result.reason or "The gateway refused the refund."
                 break
-            ReturnRefund.objects.create(
+            # get_or_create: the same refund id recorded twice is one refund
+            ReturnRefund.objects.get_or_create(
                 return_request=return_request,
-                shipment=shipment,
-                amount=amount,
                 refund_id=result.authorization_id,
+                defaults={"shipment": shipment, "amount": amount},
             )
             remaining -= amount
             done += amount
@@ -249,9 +273,49 @@ def refund_return(*, actor, return_request: ReturnRequest) -> ReturnRequest:
     return return_request
 
 
+def _resume_refund(return_id: int, cutoff, actor) -> ReturnRequest | None:
+    """Take over a stuck refund (a conditional UPDATE: one taker) and finish it."""
+    claimed = ReturnRequest.objects.filter(
+        pk=return_id, status=S.REFUNDING, modified_at__lt=cutoff
+    ).update(modified_at=timezone.now())
+    if not claimed:
+        return None
+    return_request = ReturnRequest.objects.select_related("order").get(pk=return_id)
+    events.record(return_id, E.RETURN_REFUND_RESUMED, actor, stuck_before=str(cutoff))
+    return _refund(return_request, actor)
+
+
+def recover_stuck_refunds(*, now=None, actor=None, limit: int = 100) -> int:
+    """Returns left "refunding" by a worker killed mid-refund (no change for
+    RETURNS_REFUND_STUCK_MINUTES) are refunded to the end: the gateway is asked again with the
+    same references, so a refund it made before the worker died is not made twice. Safe to
+    run while it runs. Returns how many it finished (refunded or refund failed)."""
+    cutoff = selectors.stuck_before(now)
+    stuck = list(
+        ReturnRequest.objects.filter(status=S.REFUNDING, modified_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    recovered = 0
+    for return_id in stuck:
+        if _resume_refund(return_id, cutoff, actor) is not None:
+            recovered += 1
+        heartbeat()
+    return recovered
+
+
 def retry_refund(*, actor, return_request: ReturnRequest) -> ReturnRequest:
-    """Retry a failed refund (from the returns list's "refund failed" filter)."""
+    """Retry a failed refund, or take over one stuck in "refunding" (the payment-attention
+    list and the receiving screen)."""
     require(actor, Perm.RUN_OPERATIONS, "retry refunds")
+    return_request.refresh_from_db(fields=["status", "modified_at"])
+    if (
+        return_request.status == S.REFUNDING
+        and return_request.modified_at < selectors.stuck_before()
+    ):
+        resumed = _resume_refund(return_request.pk, selectors.stuck_before(), actor)
+        if resumed is not None:
+            return resumed
     if return_request.status != S.REFUND_FAILED:
         raise DomainError(f"Return {return_request} has no failed refund to retry.")
     return refund_return(actor=actor, return_request=return_request)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import F, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from core.money import ZERO
+from customers import credit
 from fulfillment.models import ReleaseLine, Shipment, ShipmentLine
 from orders.models import Order, OrderLine
 from returns import refunds
-from returns.models import ReturnLine, ReturnReason, ReturnRequest, ReturnStatus, StoreCredit
+from returns.models import ReturnLine, ReturnReason, ReturnRequest, ReturnStatus
 from returns.workflow import ACTIVE
 
 
@@ -231,6 +235,18 @@ def return_list(
     return qs.order_by("-created_at", "-id")
 
 
+def stuck_before(now=None):
+    """A return "refunding" since before this moment was left so by a worker that died."""
+    return (now or timezone.now()) - timedelta(minutes=settings.RETURNS_REFUND_STUCK_MINUTES)
+
+
+def refunds_needing_attention(now=None) -> QuerySet[ReturnRequest]:
+    """The payment-attention list's returns: refunds that failed, and refunds stuck in
+    "refunding" (their worker died; the recovery job or a retry finishes them)."""
+    stuck = Q(status=ReturnStatus.REFUNDING, modified_at__lt=stuck_before(now))
+    return return_list().filter(Q(status=ReturnStatus.REFUND_FAILED) | stuck).order_by("pk")
+
+
 def supervisor_queue() -> QuerySet[ReturnRequest]:
     return return_list(status=ReturnStatus.PENDING_APPROVAL).order_by("created_at", "id")
 
@@ -244,6 +260,6 @@ def active_reasons() -> QuerySet[ReturnReason]:
 
 
 def store_credit_balance(customer_id: int) -> Decimal:
-    return (
-        StoreCredit.objects.filter(customer_id=customer_id).aggregate(s=Sum("amount"))["s"] or ZERO
-    )
+    """The customer's store credit (customers own the ledger: returns credit it, orders spend
+    it)."""
+    return credit.store_credit_balance(customer_id)

@@ -20,13 +20,13 @@ from django.utils import timezone
 
 from catalog.models import SKU
 from core.errors import DomainError, NotFound
+from core.events import EventType as E
 from core.money import ZERO, quantize
 from core.permissions import require
 from core.roles import Perm
 from orders.models import Order, OrderLine, OrderStatus
 from pricing.services import adjustment_limit_for
-from returns import clawback, events, locks, refunds, rules, selectors, status
-from returns.event_types import ReturnEventType as E
+from returns import clawback, events, locks, receiving, refunds, rules, selectors, status
 from returns.models import (
     Disposition,
     RefundMethod,
@@ -423,7 +423,8 @@ def set_refund_method(
     order there is no payment to refund, so only store credit."""
     require(actor, Perm.USE_DESK, "change returns")
     return_request = locks.lock_return(return_request.pk)
-    if return_request.status not in (*EDITABLE, S.APPROVED):  # the method can change till then
+    # the method can change till the goods come back, unless credit was issued in advance
+    if return_request.status not in (*EDITABLE, S.APPROVED) or return_request.credit_issued_at:
         _refuse_update(return_request)
     if method not in RefundMethod.values:
         raise DomainError("Choose how the refund is paid.", field="refund_method")
@@ -473,6 +474,8 @@ def _approve(return_request: ReturnRequest, actor, **data) -> None:
         approved_at=return_request.approved_at
     )
     events.record(return_request.pk, E.RETURN_APPROVED, actor, **data)
+    if ReturnPolicy.current().advance_credit:  # the store credits at approval (advance credit)
+        receiving.issue_store_credit(return_request, actor, advance=True)
     _queue_rma_email(return_request.pk)
 
 

@@ -3,8 +3,8 @@ writes the row and records the event."""
 
 from django.utils import timezone
 
+from core.events import EventType as E
 from returns import events
-from returns.event_types import ReturnEventType as E
 from returns.models import ReturnRequest
 from returns.workflow import check_transition
 

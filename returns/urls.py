@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("customer/<int:customer_id>/", views.customer_returns, name="customer_returns"),
     path("queue/", views.queue, name="queue"),
     path("receiving/", views.receiving_screen, name="receiving"),
+    path("refund-attention/", views.refund_attention, name="refund_attention"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/lines/order/", views.add_order_lines, name="add_order_lines"),
     path("<int:pk>/lines/catalog/", views.add_catalog_item, name="add_catalog_item"),

@@ -5,6 +5,7 @@ back to the screen with a message (the desk's post-redirect-get). DomainErrors b
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -130,6 +131,7 @@ def customer_returns(request, customer_id: int):
     context = {
         "returns": list(selectors.return_list(customer_id=customer_id)[:20]),
         "start_url": reverse("returns:start_for_customer", args=[customer_id]),
+        "in_card": True,
     }
     return render(request, "returns/_returns.html", context)
 
@@ -370,9 +372,31 @@ def receive(request, pk: int):
 @require_POST
 def retry_refund(request, pk: int):
     rr = _return(pk)
-    _run(
+    done = _run(
         request,
         lambda: receiving.retry_refund(actor=request.user, return_request=rr),
         f"Refund of {rr.rma_number} retried.",
     )
+    if done is not None and done.status != "refunded":
+        messages.warning(
+            request, f"The refund of {rr.rma_number} failed again: {done.refund_error}"
+        )
+    if request.POST.get("back") == "attention":
+        return redirect("fulfillment:attention")
     return redirect("returns:receiving")
+
+
+def refund_attention(request):
+    """The payment-attention list's returns (loaded there with hx-get): failed refunds and
+    refunds stuck in "refunding", with a retry for operations."""
+    user = request.user
+    if not (user.has_perm(str(Perm.USE_DESK)) or user.has_perm(str(Perm.RUN_OPERATIONS))):
+        raise PermissionDenied
+    return render(
+        request,
+        "returns/_refund_attention.html",
+        {
+            "returns": list(selectors.refunds_needing_attention()[:100]),
+            "can_retry": user.has_perm(str(Perm.RUN_OPERATIONS)),
+        },
+    )

@@ -267,9 +267,17 @@ CELERY_BEAT_SCHEDULE["catalog-refresh-product-states"] = {
 }
 # orders: expire quotes past their date (stock and promotion uses go back), remind a day before.
 CELERY_BEAT_SCHEDULE["orders-expire-quotes"] = {"task": "orders.expire_quotes", "schedule": 900.0}
-CELERY_BEAT_SCHEDULE["returns-expire"] = {"task": "returns.expire_returns", "schedule": 86400.0}
 # auctions: close due auctions and place their winners' orders.
 CELERY_BEAT_SCHEDULE["auctions-close"] = {"task": "auctions.close_due_auctions", "schedule": 60.0}
+# returns: approved returns whose goods never arrived expire (the days are the return policy's).
+CELERY_BEAT_SCHEDULE["returns-expire"] = {"task": "returns.expire_returns", "schedule": 86400.0}
+# returns: finish refunds left "refunding" by a worker that died mid-refund.
+CELERY_BEAT_SCHEDULE["returns-recover-refunds"] = {
+    "task": "returns.recover_stuck_refunds",
+    "schedule": 300.0,
+}
+# returns: a refund "refunding" this long without a change was left by a dead worker.
+RETURNS_REFUND_STUCK_MINUTES = env.int("RETURNS_REFUND_STUCK_MINUTES", default=15)
 # fulfillment: default "allocation good for" (minutes) until a store admin sets it in the admin.
 # A cart opened (screen or API) longer than this after it was last priced is priced again:
 # schedules, coupon expiries and limits reached by other orders move prices without a cart

@@ -36,7 +36,14 @@ from orders.services.discounts import (
 )
 from orders.services.lines import cart_reopen, line_add, line_remove, line_update
 from orders.services.notifications import order_comment_send, order_confirmation_send
-from orders.services.payment import _current_payment, payment_set_card, payment_set_stored
+from orders.services.payment import (
+    _current_payment,
+    card_amount,
+    payment_set_card,
+    payment_set_store_credit,
+    payment_set_stored,
+    store_credit_applied,
+)
 from orders.services.submit import (
     RESUME_SUBMITS_AFTER,
     resume_interrupted_submits,
@@ -62,6 +69,7 @@ __all__ = [
     "backorders_move",
     "billing_address_set",
     "cancel_order",
+    "card_amount",
     "cart_create",
     "cart_reopen",
     "cart_set_guest",
@@ -75,6 +83,7 @@ __all__ = [
     "order_confirmation_send",
     "order_email",
     "payment_set_card",
+    "payment_set_store_credit",
     "payment_set_stored",
     "promotion_code_enter",
     "promotion_code_remove",
@@ -83,6 +92,7 @@ __all__ = [
     "ship_to_add",
     "ship_to_select",
     "shipping_method_set",
+    "store_credit_applied",
     "submit_order",
     "submit_problems",
 ]

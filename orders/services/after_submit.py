@@ -51,6 +51,10 @@ def cancel_order(*, actor, order: Order, reason: str = "") -> Order:
             lambda auth_id=payment.authorization_id: gateway.void(authorization_id=auth_id)
         )
     authorized.update(status=PaymentStatus.VOIDED)
+    if order.customer_id and order.store_credit_amount > 0:  # spent at submit: given back
+        ext.store_credit_release(
+            actor=actor, customer_id=order.customer_id, reference=f"order:{order.pk}"
+        )
     transition_order(order, OrderStatus.CANCELED, actor=actor, reason=reason)
     _event(order, E.ORDER_CANCELED, actor, reason=reason)
     order.refresh_from_db()

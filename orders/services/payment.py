@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
 from core import payments
 from core.errors import DomainError, NotFound
 from core.events import EventType as E
+from core.money import ZERO, quantize
 from core.permissions import require
 from core.roles import Perm
 from orders import integrations as ext
@@ -112,3 +114,49 @@ def payment_set_card(
                 raise DomainError("A guest's card cannot be saved.", field="save_card")
             ext.save_payment_method(actor=actor, customer=order.customer, token=token)
     return payment
+
+
+# --- store credit ----------------------------------------------------------------------------
+
+
+def store_credit_applied(order: Order) -> Decimal:
+    """What the store credit pays of the order: the amount the CSR applied, at most the total
+    (a reprice may have lowered it). The card pays the rest."""
+    return max(min(order.store_credit_amount, order.total), ZERO)
+
+
+def card_amount(order: Order) -> Decimal:
+    return order.total - store_credit_applied(order)
+
+
+@transaction.atomic
+def payment_set_store_credit(*, actor, order: Order, amount, version=None) -> Order:
+    """Pay part or all of the order with the customer's store credit (0 takes it off). Checked
+    against the balance now; spent at submit, under the customer's row lock."""
+    require(actor, Perm.USE_DESK, "take payments")
+    try:
+        amount = quantize(Decimal(str(amount if amount not in (None, "") else "0")), order.currency)
+    except (InvalidOperation, ValueError):
+        raise DomainError(
+            "Enter the store credit as an amount, e.g. 10.00.", field="store_credit"
+        ) from None
+    if amount < 0:
+        raise DomainError("The store credit to use cannot be negative.", field="store_credit")
+    order = _claim(order, version)
+    if amount and order.customer_id is None:
+        raise DomainError("A guest has no store credit.", field="store_credit")
+    balance = ext.store_credit_balance(order.customer_id)
+    if amount > balance:
+        raise DomainError(
+            f"The customer's store credit is {balance} {order.currency}.", field="store_credit"
+        )
+    if amount > order.total:
+        raise DomainError(
+            f"The order's total is {order.total}; use at most that much credit.",
+            field="store_credit",
+        )
+    old = order.store_credit_amount
+    Order.objects.filter(pk=order.pk).update(store_credit_amount=amount, attention="")
+    order.store_credit_amount = amount
+    _event(order, E.ORDER_STORE_CREDIT_SET, actor, old=str(old), new=str(amount))
+    return order

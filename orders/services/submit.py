@@ -35,7 +35,7 @@ from orders.models import (
 )
 from orders.services import holds, versions
 from orders.services._common import PricesChanged, SubmitIncomplete, SubmitResult, _event, _reprice
-from orders.services.payment import _current_payment
+from orders.services.payment import _current_payment, card_amount, store_credit_applied
 from orders.status import transition_order
 
 logger = logging.getLogger(__name__)
@@ -86,8 +86,15 @@ def submit_problems(order: Order, checkout: Checkout | None = None) -> dict[str,
         problems["shipping_method"] = "Choose a shipping method for every ship-to (S)."
     if checkout.billing is None:
         problems["billing"] = "Enter the billing address (B)."
-    if checkout.payment is None:
+    paid_by_credit = store_credit_applied(order) > 0 and card_amount(order) <= 0
+    if checkout.payment is None and not paid_by_credit:
         problems["payment"] = "Choose a stored card or enter a card (B)."
+    credit = store_credit_applied(order)
+    if credit > 0 and credit > ext.store_credit_balance(order.customer_id):
+        problems["store_credit"] = (
+            f"The customer's store credit is {ext.store_credit_balance(order.customer_id)} "
+            f"now, less than the {credit} applied (B)."
+        )
     if order.customer_id is None and (not order.guest_last_name or not order.guest_email):
         problems["guest"] = "Enter the guest's name and e-mail address."
     return problems
@@ -223,20 +230,12 @@ def _authorize_and_place(
     checkout = checkout or Checkout.of(order)
     payment = checkout.payment
     gateway = payments.get_gateway()
-    try:
-        auth = gateway.authorize(
-            token=payment.gateway_token,
-            amount=order.total,
-            currency=order.currency,
-            billing_address=checkout.billing_dict(),
-            reference=attempt.key,
-        )
-    except Exception:
-        logger.warning("payment gateway authorize failed for order %s", order.pk)
-        auth = payments.AuthResult(
-            payments.Outcome.ERROR,
-            "The payment gateway did not answer; nothing was charged. Try again shortly.",
-        )
+    credit, to_card = store_credit_applied(order), card_amount(order)
+    if credit > 0 and to_card <= 0:  # the store credit pays it all: no card to ask
+        auth = payments.AuthResult(payments.Outcome.APPROVED, "Paid with store credit", "")
+        payment = None
+    else:
+        auth = _authorize(gateway, order, checkout, to_card, attempt.key)
 
     if not auth.approved:
         return _submit_refused(order, attempt, payment, auth, actor)
@@ -248,36 +247,30 @@ def _authorize_and_place(
                 # Another process (a resumed submit) finished this attempt meanwhile.
                 return _finished_elsewhere(placed, attempt)
             order_pricing.finalize_pricing(order=placed, actor=actor)
+            if credit > 0:  # refused (and all rolled back) if the balance no longer covers it
+                ext.store_credit_spend(
+                    actor=actor,
+                    customer_id=placed.customer_id,
+                    amount=credit,
+                    currency=placed.currency,
+                    reference=f"order:{placed.pk}",
+                )
             allocated = allocation.allocate_order(order=placed, actor=actor)
             placed.number = _next_number(placed)
             placed.submitted_at = timezone.now()
             placed.attention = auth.reason if auth.outcome == payments.Outcome.AVS_MISMATCH else ""
-            payment.status = (
-                PaymentStatus.REVIEW
-                if auth.outcome == payments.Outcome.AVS_MISMATCH
-                else PaymentStatus.AUTHORIZED
+            backordered = any(
+                result.status == LineInventoryStatus.BACKORDERED for result in allocated.values()
             )
-            payment.amount = placed.total
-            payment.authorization_id = auth.authorization_id
-            payment.avs_code = auth.avs_code
-            payment.reason = auth.reason
-            payment.save()
-            if auth.outcome == payments.Outcome.AVS_MISMATCH:
-                target = OrderStatus.PAYMENT_REVIEW
-                _event(placed, E.ORDER_PAYMENT_REVIEW, actor, reason=auth.reason, avs=auth.avs_code)
-            else:
-                backordered = any(
-                    result.status == LineInventoryStatus.BACKORDERED
-                    for result in allocated.values()
-                )
-                target = OrderStatus.BACKORDERED if backordered else OrderStatus.AUTHORIZED
-                _event(
-                    placed,
-                    E.ORDER_PAYMENT_AUTHORIZED,
-                    actor,
-                    amount=str(placed.total),
-                    card=payment.label,
-                )
+            target = _record_payment(
+                placed,
+                payment,
+                auth,
+                actor,
+                to_card=to_card,
+                credit=credit,
+                backordered=backordered,
+            )
             transition_order(
                 placed,
                 target,
@@ -286,6 +279,7 @@ def _authorize_and_place(
                     "number": placed.number,
                     "submitted_at": placed.submitted_at,
                     "attention": placed.attention,
+                    "store_credit_amount": credit,
                 },
             )
             _placed(placed, actor)
@@ -304,7 +298,8 @@ def _authorize_and_place(
             logger.exception("placing order %s failed after authorization", order.pk)
             reason = "The order could not be placed (an internal error); nothing was charged."
         try:
-            gateway.void(authorization_id=auth.authorization_id)
+            if auth.authorization_id:
+                gateway.void(authorization_id=auth.authorization_id)
         except Exception:
             logger.warning("void failed for order %s", order.pk)
         failed = payments.AuthResult(payments.Outcome.DECLINED, reason)
@@ -317,6 +312,51 @@ def _placed(placed: Order, actor) -> None:
     _event(placed, E.ORDER_PLACED, actor, number=placed.number, total=str(placed.total))
     holds.holds_at_submit(order=placed, actor=actor, avs_reason=placed.attention)
     versions.record_version(order=placed, actor=actor, reason="placed")
+
+
+def _record_payment(placed: Order, payment, auth, actor, *, to_card, credit, backordered) -> str:
+    """The authorized card (none when store credit pays it all) and its event; returns the
+    status the placed order moves to."""
+    if payment is not None:
+        payment.status = (
+            PaymentStatus.REVIEW
+            if auth.outcome == payments.Outcome.AVS_MISMATCH
+            else PaymentStatus.AUTHORIZED
+        )
+        payment.amount = to_card
+        payment.authorization_id = auth.authorization_id
+        payment.avs_code = auth.avs_code
+        payment.reason = auth.reason
+        payment.save()
+    if auth.outcome == payments.Outcome.AVS_MISMATCH:
+        _event(placed, E.ORDER_PAYMENT_REVIEW, actor, reason=auth.reason, avs=auth.avs_code)
+        return OrderStatus.PAYMENT_REVIEW
+    _event(
+        placed,
+        E.ORDER_PAYMENT_AUTHORIZED,
+        actor,
+        amount=str(to_card),
+        card=payment.label if payment is not None else "",
+        store_credit=str(credit),
+    )
+    return OrderStatus.BACKORDERED if backordered else OrderStatus.AUTHORIZED
+
+
+def _authorize(gateway, order: Order, checkout: Checkout, amount, key: str) -> payments.AuthResult:
+    try:
+        return gateway.authorize(
+            token=checkout.payment.gateway_token,
+            amount=amount,
+            currency=order.currency,
+            billing_address=checkout.billing_dict(),
+            reference=key,
+        )
+    except Exception:
+        logger.warning("payment gateway authorize failed for order %s", order.pk)
+        return payments.AuthResult(
+            payments.Outcome.ERROR,
+            "The payment gateway did not answer; nothing was charged. Try again shortly.",
+        )
 
 
 def _finished_elsewhere(order: Order, attempt: SubmitAttempt) -> SubmitResult:
@@ -335,8 +375,9 @@ def _submit_refused(order, attempt, payment, auth, actor, voided=False) -> Submi
     if order.status != OrderStatus.SUBMITTED:
         return _finished_elsewhere(order, attempt)
     if voided:
-        payment.status = PaymentStatus.SELECTED  # the card is fine; the order was not
-        _event(order, E.ORDER_PAYMENT_VOIDED, actor, reason=auth.reason)
+        if payment is not None:
+            payment.status = PaymentStatus.SELECTED  # the card is fine; the order was not
+            _event(order, E.ORDER_PAYMENT_VOIDED, actor, reason=auth.reason)
         _event(order, E.ORDER_SUBMIT_FAILED, actor, reason=auth.reason)
     elif auth.outcome == payments.Outcome.ERROR:
         payment.status = PaymentStatus.ERROR
@@ -344,9 +385,10 @@ def _submit_refused(order, attempt, payment, auth, actor, voided=False) -> Submi
     else:
         payment.status = PaymentStatus.DECLINED
         _event(order, E.ORDER_PAYMENT_DECLINED, actor, reason=auth.reason, card=payment.label)
-    payment.reason = auth.reason
-    payment.amount = order.total
-    payment.save()
+    if payment is not None:
+        payment.reason = auth.reason
+        payment.amount = card_amount(order)
+        payment.save()
     transition_order(order, OrderStatus.PENDING, actor=actor, reason=auth.reason)
     Order.objects.filter(pk=order.pk).update(attention=auth.reason)
     SubmitAttempt.objects.filter(pk=attempt.pk).update(

@@ -1,6 +1,7 @@
 """A caller returns 1 of 2 notebooks of a "buy 2, get a case" order: the refund shows the
 clawed-back case, the return is approved automatically, the RMA e-mail goes out, operations
-receive it, stock goes up and the refund reaches the sandbox gateway."""
+receive it, stock goes up, the refund reaches the sandbox gateway and the order screen shows
+it."""
 
 from decimal import Decimal
 
@@ -15,7 +16,8 @@ from tests.returns.conftest import shipped_gift_order
 
 def test_a_csr_returns_a_notebook_and_operations_receive_it(page, csr, operations):
     order, notebook, _case = shipped_gift_order(operations=operations)
-    reason = ReturnReason.objects.create(code="damaged", label="Arrived damaged")
+    # get_or_create: the data migration made it, unless an earlier transactional test flushed it
+    reason = ReturnReason.objects.get_or_create(code="damaged", defaults={"label": "Damaged"})[0]
     stock_before = Inventory.objects.get(sku=notebook).on_hand
     mail.outbox.clear()
 
@@ -66,3 +68,48 @@ def test_a_csr_returns_a_notebook_and_operations_receive_it(page, csr, operation
     assert Inventory.objects.get(sku=notebook).on_hand == stock_before + 1
     refund = ReturnRefund.objects.get(return_request=rr)
     assert refund.amount == Decimal("5.00") and refund.refund_id.startswith("sbxrefund_")
+
+    # the CSR's order screen shows its returns (loaded from returns with htmx)
+    page.context.clear_cookies()
+    log_in(page, "csr1", "pw-csr1")
+    page.goto(f"/orders/{order.pk}/")
+    returns_part = page.locator("#order-returns")
+    expect(returns_part.get_by_role("link", name=rr.rma_number)).to_be_visible()
+    expect(returns_part).to_contain_text("Refunded")
+    expect(returns_part.get_by_role("button", name="New return R")).to_be_visible()
+    screenshot(page, "returns-on-order-screen")
+
+
+def test_a_failed_refund_is_retried_from_the_payment_attention_list(
+    page, settings, csr, operations
+):
+    from returns import receiving, services
+    from tests.returns.test_refund_recovery import FailingRefunds  # noqa: F401 (the setting)
+
+    order, notebook, _case = shipped_gift_order(operations=operations)
+    reason = ReturnReason.objects.get_or_create(code="damaged", defaults={"label": "Damaged"})[0]
+    rr = services.create_return(actor=csr, order=order)
+    services.add_order_lines(
+        actor=csr,
+        return_request=rr,
+        quantities={order.lines.get(sku=notebook).pk: 2},
+        reason=reason.code,
+        disposition="restock",
+    )
+    services.submit_return(actor=csr, return_request=rr)
+    settings.PAYMENT_GATEWAY = "tests.returns.test_refund_recovery.FailingRefunds"
+    assert receiving.receive_return(actor=operations, return_request=rr).status == "refund_failed"
+    settings.PAYMENT_GATEWAY = "core.payments.SandboxGateway"
+
+    log_in(page, "ops1", "pw-ops1")
+    page.goto("/fulfillment/attention/")
+    row = page.locator(f"#refund-attention [data-rma='{rr.rma_number}']")
+    expect(row).to_contain_text("The capture is too old to refund.")
+    screenshot(page, "returns-refund-attention")
+    row.get_by_role("button", name=f"Retry refund {rr.rma_number}").click()
+    expect(page.get_by_text(f"Refund of {rr.rma_number} retried.")).to_be_visible()
+    expect(page.locator("#refund-attention")).to_contain_text("No refund needs attention.")
+    rr.refresh_from_db()
+    assert rr.status == "refunded"
+    # both notebooks back, the case kept: 24.00 less the case it no longer earns
+    assert ReturnRefund.objects.get(return_request=rr).amount == Decimal("17.00")

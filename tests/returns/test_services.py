@@ -10,11 +10,12 @@ from django.utils import timezone
 
 from core import payments
 from core.errors import DomainError, NotAllowed
+from core.events import EventType as E
+from customers.models import StoreCreditEntry
 from fulfillment.models import Inventory
 from orders.models import OrderLine
 from returns import receiving, selectors, services
-from returns.event_types import ReturnEventType as E
-from returns.models import ReturnEvent, ReturnPolicy, ReturnRefund, ReturnRequest, StoreCredit
+from returns.models import ReturnEvent, ReturnPolicy, ReturnRefund, ReturnRequest
 from tests.customers.factories import CustomerFactory
 from tests.returns.conftest import order_line
 
@@ -253,7 +254,8 @@ def test_store_credit_is_issued_on_receipt(csr, operations, shipped, skus, reaso
     services.submit_return(actor=csr, return_request=rr)
     rr = receiving.receive_return(actor=operations, return_request=rr)
     assert rr.status == "refunded"
-    assert StoreCredit.objects.get(return_request=rr).amount == Decimal("5.00")
+    entry = StoreCreditEntry.objects.get(customer=customer, reference=rr.rma_number)
+    assert (entry.kind, entry.amount) == ("credit", Decimal("5.00"))
     assert selectors.store_credit_balance(customer.pk) == Decimal("5.00")
     assert ReturnRefund.objects.get(return_request=rr).amount == Decimal("14.94")
 

@@ -111,3 +111,27 @@ def test_the_order_and_customer_pages_can_load_their_returns(client, csr, shippe
     assert response.url == f"/returns/{created.pk}/"
     customer_part = client.get(f"/returns/customer/{customer.pk}/")
     assert created.rma_number.encode() in customer_part.content
+
+
+def test_the_order_screen_and_customer_page_load_their_returns(
+    client, csr, shipped, skus, reason, django_assert_max_num_queries
+):
+    client.force_login(csr)
+    rr = _start(client, shipped)
+    screen = client.get(f"/orders/{shipped.pk}/")
+    assert screen.status_code == 200
+    assert f'hx-get="/returns/order/{shipped.pk}/"'.encode() in screen.content
+    with django_assert_max_num_queries(8):
+        part = client.get(f"/returns/order/{shipped.pk}/")
+    assert rr.rma_number.encode() in part.content
+    assert b'data-key="R"' in part.content  # "New return" with one key
+
+    customer = CustomerFactory()
+    page = client.get(f"/customers/{customer.pk}/")
+    assert f'hx-get="/returns/customer/{customer.pk}/"'.encode() in page.content
+    for _ in range(3):
+        client.post(f"/returns/new/customer/{customer.pk}/")
+    with django_assert_max_num_queries(8):
+        part = client.get(f"/returns/customer/{customer.pk}/")
+    assert part.content.count(b"RMA") >= 3
+    assert b"<h2>Returns</h2>" not in part.content  # the customer page's card has the heading
