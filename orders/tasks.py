@@ -50,6 +50,7 @@ def expire_quotes() -> int:
     return run_job("expire_quotes", triggered_by="beat")["count"]
 
 
+@shared_task(bind=True, max_retries=5, default_retry_delay=30)
 def send_order_changed(self, order_id: int, version: int) -> bool:
     """The "order changed" e-mail with the diff (issue 16); once per version."""
     from orders.services.changes import order_changed_send
