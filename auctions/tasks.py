@@ -19,6 +19,7 @@ def close_due_auctions(self, triggered_by="beat"):
     orders; records a JobRun. Safe to run twice at once or after a killed worker."""
     from django.db import OperationalError
 
+    # the job registry is core's; imported when the task runs, as the other apps' tasks do
     from core.jobs import run_job
 
     try:

@@ -227,6 +227,7 @@ def _change_ship_to(order: Order, req: ChangeRequest, actor) -> None:
         for name, value in _address_data(req.ship_to_address).items():
             setattr(addr, name, value)
     if req.shipping_method_code:
+        # only a shipping-method change needs the rule table
         from pricing.models import ShippingMethod
 
         method = ShippingMethod.objects.filter(
@@ -586,6 +587,7 @@ def order_changed_send(*, order_id: int, version: int) -> bool:
     from django.core.mail import send_mail
     from django.template.loader import render_to_string
 
+    # comments' e-mail helpers import the services package: imported when sending
     from orders.services.comments import order_email
 
     order = Order.objects.select_related("customer").get(pk=order_id)

@@ -178,6 +178,7 @@ def hold_release(*, actor, hold_id, note: str = "") -> OrderHold:
         order=order, type=HoldType.PAYMENT_REVIEW, released_at__isnull=True
     ).exists()
     if hold.type == HoldType.PAYMENT_REVIEW and order.status == S.PAYMENT_REVIEW and not others:
+        # payment_capture imports holds (an authorized payment closes them): imported when used
         from orders.payment_capture import set_payment_status
 
         set_payment_status(actor=actor, order_id=order.pk, authorized=True, reason="hold released")
@@ -215,6 +216,7 @@ def hold_cancel_order(*, actor, hold_id, reason: str = "") -> Order:
     """A supervisor cancels a held order from the queue: every open hold closes with it."""
     require(actor, Perm.SUPERVISE, "cancel held orders")
     hold, order = _open_hold(hold_id)
+    # after_submit imports holds (cancel closes them): imported when used
     from orders.services.after_submit import cancel_order
 
     reason = (reason or "").strip() or f"Canceled from the hold queue ({hold.get_type_display()})"
