@@ -297,3 +297,18 @@ def test_an_exchange_needs_an_order(csr, reason):
     rr = return_services.create_return(actor=csr, customer=customer)
     with pytest.raises(DomainError, match="exchange replaces goods of an order"):
         return_services.set_refund_method(actor=csr, return_request=rr, method="exchange")
+
+
+def test_the_api_applies_store_credit_to_a_cart(api_client, csr, notebook):
+    customer = CustomerFactory()
+    _credit(customer, "15.00")
+    cart = _cart(csr, customer, notebook)
+    api_client.force_authenticate(csr)
+    url = f"/api/v1/carts/{cart.pk}/store-credit/"
+    response = api_client.put(url, {"amount": "15.00", "version": cart.version}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["store_credit_amount"] == "15.00"
+    stale = api_client.put(url, {"amount": "1.00", "version": cart.version}, format="json")
+    assert stale.status_code == 409
+    too_much = api_client.put(url, {"amount": "16.00", "version": cart.version + 1}, format="json")
+    assert too_much.status_code == 400 and "store credit is 15.00" in too_much.content.decode()
