@@ -312,3 +312,41 @@ def test_the_api_applies_store_credit_to_a_cart(api_client, csr, notebook):
     assert stale.status_code == 409
     too_much = api_client.put(url, {"amount": "16.00", "version": cart.version + 1}, format="json")
     assert too_much.status_code == 400 and "store credit is 15.00" in too_much.content.decode()
+
+
+def test_an_advance_credit_whose_goods_never_came_is_taken_back(csr, shipped, skus, reason):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from returns import receiving
+    from returns import services as return_services
+    from returns.models import ReturnPolicy, ReturnRequest
+    from tests.returns.conftest import order_line
+
+    notebook, _case = skus
+    customer = CustomerFactory()
+    Order.objects.filter(pk=shipped.pk).update(customer=customer)
+    shipped.refresh_from_db()
+    ReturnPolicy.objects.create(pk=1, advance_credit=True)
+    rr = return_services.create_return(actor=csr, order=shipped)
+    return_services.add_order_line(
+        actor=csr,
+        return_request=rr,
+        order_line_id=order_line(shipped, notebook).pk,
+        quantity=2,
+        reason=reason.code,
+    )
+    return_services.set_refund_method(actor=csr, return_request=rr, method="store_credit")
+    return_services.submit_return(actor=csr, return_request=rr)
+    balance = credit.store_credit_balance(customer.pk)
+    assert balance == Decimal("19.94")
+    credit.store_credit_spend(  # the customer spent part of it meanwhile
+        actor=None, customer_id=customer.pk, amount="4.94", currency="CAD", reference="order:9"
+    )
+    ReturnRequest.objects.filter(pk=rr.pk).update(approved_at=timezone.now() - timedelta(days=31))
+    assert receiving.expire_returns() == 1
+    assert credit.store_credit_balance(customer.pk) == Decimal("0.00")  # never negative
+    reversal = StoreCreditEntry.objects.get(customer=customer, kind="reversal")
+    assert reversal.amount == Decimal("-15.00") and reversal.reference == rr.rma_number
+    assert receiving.expire_returns() == 0
