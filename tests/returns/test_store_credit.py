@@ -350,3 +350,11 @@ def test_an_advance_credit_whose_goods_never_came_is_taken_back(csr, shipped, sk
     reversal = StoreCreditEntry.objects.get(customer=customer, kind="reversal")
     assert reversal.amount == Decimal("-15.00") and reversal.reference == rr.rma_number
     assert receiving.expire_returns() == 0
+
+
+def test_the_customer_page_shows_the_store_credit(client, csr, db):
+    customer = CustomerFactory()
+    _credit(customer, "15.00")
+    client.force_login(csr)
+    page = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "Store credit" in page and "15.00" in page and "RMA0000001" in page
