@@ -5,6 +5,9 @@ stored cards, and both apps that use it sit above customers: returns credit it (
 store credit) and orders spend it (the Bill & pay panel and submit). Neither may import the
 other's side, so both call down here.
 
+An advance credit whose goods never came is taken back (`store_credit_reverse`), as far as the
+balance still holds it.
+
 Race safety: every write locks the customer row first (`select_for_update`), then reads the
 balance and writes; two orders spending the same credit take turns, and the second sees what
 the first spent. The balance never goes negative (the spend is refused instead).
@@ -153,4 +156,41 @@ def store_credit_release(*, actor, customer_id: int, reference: str) -> StoreCre
             amount=str(entry.amount),
             reference=reference,
         )
+    return entry
+
+
+@transaction.atomic
+def store_credit_reverse(
+    *, actor, customer_id: int, amount, currency: str, reference: str
+) -> StoreCreditEntry | None:
+    """Take back a credit given in advance whose goods never came: as much of `amount` as the
+    balance still holds (what was spent meanwhile is not clawed into a negative balance).
+    Once per reference; None when nothing is left to take."""
+    amount = _positive(amount, currency)
+    customer = _lock(customer_id)
+    found = StoreCreditEntry.objects.filter(
+        customer=customer, kind=K.REVERSAL, reference=reference
+    ).first()
+    if found is not None:
+        return found
+    taken = min(amount, store_credit_balance(customer.pk))
+    if taken <= 0:
+        return None
+    entry = StoreCreditEntry.objects.create(
+        customer=customer,
+        kind=K.REVERSAL,
+        amount=-taken,
+        currency=currency,
+        reference=reference,
+        actor=actor if actor is not None and actor.pk else None,
+    )
+    _event(
+        customer,
+        EventType.STORE_CREDIT_SPENT,
+        actor,
+        f"Store credit {taken} {currency} taken back: {reference}",
+        amount=str(taken),
+        reference=reference,
+        asked=str(amount),
+    )
     return entry

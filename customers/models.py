@@ -284,6 +284,7 @@ class StoreCreditEntry(models.Model):
         CREDIT = "credit", "Credit"
         SPEND = "spend", "Spent on an order"
         RELEASE = "release", "Given back from an order"
+        REVERSAL = "reversal", "Taken back (an advance credit whose goods never came)"
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="store_credit")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -308,6 +309,7 @@ class StoreCreditEntry(models.Model):
                     Q(kind="credit", amount__gt=0)
                     | Q(kind="spend", amount__lt=0)
                     | Q(kind="release", amount__gt=0)
+                    | Q(kind="reversal", amount__lt=0)
                 ),
                 name="store_credit_sign_matches_kind",
             ),

@@ -18,7 +18,7 @@ from core.errors import DomainError
 from core.payments import CardInvalid
 from core.permissions import desk_view
 from core.roles import Perm
-from customers import password_links, selectors, services
+from customers import credit, password_links, selectors, services
 from customers.forms import (
     AddressForm,
     CardForm,
@@ -204,6 +204,8 @@ def _detail(request, customer, *, status=200, **overrides):
         "edit_address": None,
         "open_dialog": "",
         "phone_display": services.format_phone(customer.phone),
+        "store_credit_balance": credit.store_credit_balance(customer.pk),
+        "store_credit_entries": list(customer.store_credit.all()[:5]),
         **_linked_urls(customer),
     }
     context.update(overrides)

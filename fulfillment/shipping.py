@@ -271,8 +271,10 @@ def _record_shipment(*, actor, release_id, carrier, tracking_number, lines, ship
 def _card_share(order, shipment, amount: Decimal, order_done: bool) -> Decimal:
     """What this shipment captures from the card: its goods, within what the card pays (the
     total less the store credit spent when the order was placed) less earlier shipments; the
-    last shipment takes the rest."""
+    last shipment takes the rest. An exchange's replacement captures nothing."""
     card_total = order.total - min(order.store_credit_amount, order.total)
+    if order.exchange_for:  # an exchange is paid by the returned goods
+        card_total = Decimal("0")
     before = Shipment.objects.filter(order_id=order.pk).exclude(pk=shipment.pk).aggregate(
         s=Sum("amount")
     )["s"] or Decimal("0")

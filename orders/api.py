@@ -142,6 +142,15 @@ class PaymentIn(VersionIn):
     save_card = serializers.BooleanField(default=False)
 
 
+class StoreCreditIn(VersionIn):
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        help_text="Store credit to use on the order (0 takes it off); the card pays the rest",
+    )
+
+
 class CodeIn(VersionIn):
     code = serializers.CharField(max_length=_length("code", Promotion))
 
@@ -323,6 +332,8 @@ class OrderOut(serializers.ModelSerializer):
             "shipping_total",
             "tax_total",
             "total",
+            "store_credit_amount",
+            "exchange_for",
             "attention",
             "lines",
             "addresses",
@@ -546,6 +557,18 @@ class CartViewSet(viewsets.GenericViewSet):
                 save_to_customer=data["save_card"],
                 version=data["version"],
             )
+        return _out(order.pk)
+
+    @extend_schema(
+        request=StoreCreditIn, responses=OrderOut, summary="Pay part or all with store credit"
+    )
+    @action(detail=True, methods=["put"], url_path="store-credit")
+    def store_credit(self, request, pk=None):
+        data = _valid(StoreCreditIn, request.data)
+        order = self._cart(pk)
+        services.payment_set_store_credit(
+            actor=request.user, order=order, amount=data["amount"], version=data["version"]
+        )
         return _out(order.pk)
 
     @extend_schema(request=CodeIn, responses={201: OrderOut}, summary="Enter a promotion code")

@@ -69,6 +69,9 @@ class Order(models.Model):
     # Store credit the CSR applies to the order (Bill & pay); the card pays the rest. Spent from
     # the customer's balance when the order is placed (customers/credit.py).
     store_credit_amount = models.DecimalField(**MONEY)
+    # An exchange: the RMA whose returned goods this order replaces (at the price paid, never
+    # repriced; paid by the returned goods, so nothing is captured).
+    exchange_for = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     modified_at = models.DateTimeField(auto_now=True, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

@@ -31,6 +31,7 @@ class RefundMethod(models.TextChoices):
     ORIGINAL_PAYMENT = "original", "Original payment"
     STORE_CREDIT = "store_credit", "Store credit"
     MIXED = "mixed", "Store credit, the rest to the original payment"
+    EXCHANGE = "exchange", "Exchange: a replacement order at the price paid"
 
 
 class Disposition(models.TextChoices):
@@ -139,6 +140,14 @@ class ReturnRequest(models.Model):
     shipping_amount = models.DecimalField(**MONEY)
     # The rules' results at the last automatic approval: [{"rule", "passed", "detail"}].
     approval_checks = models.JSONField(default=list, blank=True)
+    # An exchange's replacement order (refund method "exchange"), created at approval.
+    exchange_order = models.OneToOneField(
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="exchange_of",
+    )
     decision_comment = models.CharField(max_length=255, blank=True)
     refund_error = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(

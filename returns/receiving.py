@@ -22,7 +22,7 @@ from core.jobs import heartbeat
 from core.money import ZERO, quantize
 from core.permissions import require
 from core.roles import Perm
-from customers.credit import store_credit_add
+from customers.credit import store_credit_add, store_credit_reverse
 from fulfillment.inventory.stock import adjust_inventory
 from fulfillment.models import AdjustmentReason, FulfillmentCenter
 from returns import events, locks, selectors, status
@@ -324,9 +324,32 @@ def retry_refund(*, actor, return_request: ReturnRequest) -> ReturnRequest:
 # --- expiry ----------------------------------------------------------------------------------
 
 
+def _take_back_advance_credit(return_request: ReturnRequest, actor) -> None:
+    credit = selectors.refund_summary(return_request).store_credit
+    if credit <= 0 or not return_request.customer_id:
+        return
+    entry = store_credit_reverse(
+        actor=actor,
+        customer_id=return_request.customer_id,
+        amount=credit,
+        currency=return_request.currency,
+        reference=return_request.rma_number,
+    )
+    taken = -entry.amount if entry is not None else ZERO
+    events.record(
+        return_request.pk,
+        E.RETURN_CREDIT_ISSUED,
+        actor,
+        amount=str(-taken),
+        reversed=True,
+        not_recovered=str(credit - taken),
+    )
+
+
 def expire_returns(*, now=None, actor=None, limit: int = 500) -> int:
     """Approved returns whose goods never arrived within the policy's days expire; their
-    quantities become returnable again. Idempotent; skips rows another worker holds."""
+    quantities become returnable again, and an advance credit is taken back as far as the
+    customer's balance still holds it. Idempotent; skips rows another worker holds."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=ReturnPolicy.current().expire_after_days)
     with transaction.atomic():
@@ -343,4 +366,6 @@ def expire_returns(*, now=None, actor=None, limit: int = 500) -> int:
                 actor,
                 approved_at=str(return_request.approved_at),
             )
+            if return_request.credit_issued_at:  # advance credit for goods that never came
+                _take_back_advance_credit(return_request, actor)
     return len(due)

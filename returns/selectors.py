@@ -159,6 +159,10 @@ def refund_summary(return_request: ReturnRequest) -> RefundSummary:
     clawback = min(return_request.clawback_amount, lines)
     total = lines - clawback + return_request.shipping_amount
     credit = store_credit_part(return_request, total)
+    if return_request.refund_method == "exchange":  # the replacement order is the refund
+        return RefundSummary(
+            sums["m"], sums["t"], lines, clawback, return_request.shipping_amount, total, ZERO, ZERO
+        )
     return RefundSummary(
         sums["m"],
         sums["t"],

@@ -25,6 +25,7 @@ from core.money import ZERO, quantize
 from core.permissions import require
 from core.roles import Perm
 from orders.models import Order, OrderLine, OrderStatus
+from orders.services import exchange_order_create
 from pricing.services import adjustment_limit_for
 from returns import clawback, events, locks, receiving, refunds, rules, selectors, status
 from returns.models import (
@@ -419,8 +420,9 @@ def set_refund_method(
     *, actor, return_request: ReturnRequest, method: str, store_credit_amount=None
 ) -> ReturnRequest:
     """ "Update refund method": the original payment, store credit, or store credit for part and
-    the rest to the original payment. A guest only gets the original payment back; without an
-    order there is no payment to refund, so only store credit."""
+    the rest to the original payment, or an exchange (a replacement order made at approval). A
+    guest gets no store credit; without an order there is no payment to refund and nothing to
+    exchange, so only store credit."""
     require(actor, Perm.USE_DESK, "change returns")
     return_request = locks.lock_return(return_request.pk)
     # the method can change till the goods come back, unless credit was issued in advance
@@ -428,12 +430,30 @@ def set_refund_method(
         _refuse_update(return_request)
     if method not in RefundMethod.values:
         raise DomainError("Choose how the refund is paid.", field="refund_method")
-    if method != RefundMethod.ORIGINAL_PAYMENT and return_request.customer_id is None:
+    if return_request.exchange_order_id:
+        raise DomainError(
+            f"The replacement order of {return_request} exists; the refund method stays.",
+            field="refund_method",
+        )
+    if method == RefundMethod.EXCHANGE and return_request.status not in EDITABLE:
+        raise DomainError(
+            "An exchange is chosen before the return is approved (its order is made then).",
+            field="refund_method",
+        )
+    gives_credit = method in (RefundMethod.STORE_CREDIT, RefundMethod.MIXED)
+    if gives_credit and return_request.customer_id is None:
         raise DomainError(
             "A guest has no account for store credit; the refund goes to the original payment.",
             field="refund_method",
         )
-    if method != RefundMethod.STORE_CREDIT and return_request.order_id is None:
+    if method == RefundMethod.EXCHANGE and return_request.order_id is None:
+        raise DomainError(
+            "An exchange replaces goods of an order; find the order.", field="refund_method"
+        )
+    if (
+        method in (RefundMethod.ORIGINAL_PAYMENT, RefundMethod.MIXED)
+        and not return_request.order_id
+    ):
         raise DomainError(
             "Without an order there is no payment to refund; choose store credit.",
             field="refund_method",
@@ -474,9 +494,48 @@ def _approve(return_request: ReturnRequest, actor, **data) -> None:
         approved_at=return_request.approved_at
     )
     events.record(return_request.pk, E.RETURN_APPROVED, actor, **data)
+    if return_request.refund_method == RefundMethod.EXCHANGE:
+        _create_exchange(return_request, actor)
     if ReturnPolicy.current().advance_credit:  # the store credits at approval (advance credit)
         receiving.issue_store_credit(return_request, actor, advance=True)
     _queue_rma_email(return_request.pk)
+
+
+def _create_exchange(return_request: ReturnRequest, actor) -> None:
+    """ "An exchange creates a replacement order at the returned price": the returned order
+    lines again, at what the customer paid for the returned units (merchandise and tax), never
+    repriced; linked both ways (the return's exchange_order, the order's exchange_for)."""
+    lines = [
+        line
+        for line in selectors.return_lines(return_request)
+        if line.kind == ReturnLine.Kind.ORDER_LINE
+    ]
+    if not lines:
+        raise DomainError("An exchange replaces items of the order; add them first.")
+    items = [
+        {
+            "order_line_id": line.order_line_id,
+            "quantity": line.quantity,
+            "merchandise": line.merchandise_amount,
+            "tax": line.tax_amount,
+        }
+        for line in lines
+    ]
+    replacement = exchange_order_create(
+        actor=actor,
+        source=return_request.order,
+        items=items,
+        reference=return_request.rma_number,
+    )
+    return_request.exchange_order = replacement
+    ReturnRequest.objects.filter(pk=return_request.pk).update(exchange_order=replacement)
+    events.record(
+        return_request.pk,
+        E.RETURN_EXCHANGE_CREATED,
+        actor,
+        order=replacement.number,
+        total=str(replacement.total),
+    )
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             name='StoreCreditEntry',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('credit', 'Credit'), ('spend', 'Spent on an order'), ('release', 'Given back from an order')], max_length=10)),
+                ('kind', models.CharField(choices=[('credit', 'Credit'), ('spend', 'Spent on an order'), ('release', 'Given back from an order'), ('reversal', 'Taken back (an advance credit whose goods never came)')], max_length=10)),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=14)),
                 ('currency', models.CharField(max_length=3)),
                 ('reference', models.CharField(max_length=60)),
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('customer', 'kind', 'reference'), name='store_credit_once_per_reference'), models.CheckConstraint(condition=models.Q(models.Q(('amount__gt', 0), ('kind', 'credit')), models.Q(('amount__lt', 0), ('kind', 'spend')), models.Q(('amount__gt', 0), ('kind', 'release')), _connector='OR'), name='store_credit_sign_matches_kind')],
+                'constraints': [models.UniqueConstraint(fields=('customer', 'kind', 'reference'), name='store_credit_once_per_reference'), models.CheckConstraint(condition=models.Q(models.Q(('amount__gt', 0), ('kind', 'credit')), models.Q(('amount__lt', 0), ('kind', 'spend')), models.Q(('amount__gt', 0), ('kind', 'release')), models.Q(('amount__lt', 0), ('kind', 'reversal')), _connector='OR'), name='store_credit_sign_matches_kind')],
             },
         ),
     ]

@@ -21,7 +21,7 @@ from orders.services.addresses import (
     ship_to_select,
     shipping_method_set,
 )
-from orders.services.after_submit import cancel_order, reorder
+from orders.services.after_submit import cancel_order, exchange_order_create, reorder
 from orders.services.availability import atp_choice_set, backorders_move
 from orders.services.carts import cart_create, cart_set_guest
 from orders.services.comments import comment_add, order_email
@@ -76,6 +76,7 @@ __all__ = [
     "comment_add",
     "coupon_redeem",
     "coupon_remove",
+    "exchange_order_create",
     "line_add",
     "line_remove",
     "line_update",

@@ -113,3 +113,34 @@ def test_a_failed_refund_is_retried_from_the_payment_attention_list(
     assert rr.status == "refunded"
     # both notebooks back, the case kept: 24.00 less the case it no longer earns
     assert ReturnRefund.objects.get(return_request=rr).amount == Decimal("17.00")
+
+
+def test_an_exchange_sends_the_notebook_again_on_a_linked_order(page, csr, operations):
+    order, _notebook, _case = shipped_gift_order(operations=operations)
+    reason = ReturnReason.objects.get_or_create(code="damaged", defaults={"label": "Damaged"})[0]
+
+    log_in(page, "csr1", "pw-csr1")
+    page.goto(f"/orders/{order.pk}/")
+    wait_for_scripts(page)
+    expect(page.locator("#order-returns")).to_contain_text("No returns.")
+    page.keyboard.press("r")  # New return, from the order screen
+    expect(page.get_by_role("heading", name="Return RMA")).to_be_visible()
+    wait_for_scripts(page)
+    page.keyboard.press("l")
+    page.get_by_label("Quantity of NB-A5 to return").fill("1")
+    page.locator("#order-lines").get_by_label("Reason").select_option(reason.code)
+    page.get_by_role("button", name="Add to return").click()
+    expect(page.get_by_text("Added to the return.")).to_be_visible()
+    page.get_by_label("Refund to").select_option("exchange")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Exchange: the items are sent again")).to_be_visible()
+    wait_for_scripts(page)
+    page.keyboard.press("s")
+    expect(page.locator("#return-status")).to_have_text("Approved, waiting for the goods")
+    rr = ReturnRequest.objects.get(order=order)
+    replacement = rr.exchange_order
+    assert replacement.lines.get().line_total == Decimal("12.00")  # the price paid
+    screenshot(page, "returns-exchange")
+    page.locator("#exchange-order").get_by_role("link", name=replacement.number).click()
+    expect(page.locator("#exchange-for")).to_contain_text(f"Exchange for return {rr.rma_number}")
+    screenshot(page, "returns-exchange-order")

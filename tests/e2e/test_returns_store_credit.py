@@ -43,3 +43,10 @@ def test_store_credit_pays_part_of_a_new_order(page, jane):  # noqa: F811 (the f
     assert order.store_credit_amount == Decimal("10.00")
     assert payment.amount == order.total - Decimal("10.00")
     assert credit.store_credit_balance(jane.pk) == Decimal("0.00")
+
+    # the customer page: the balance, its entries, and the returns (loaded from returns)
+    page.goto(f"/customers/{jane.pk}/")
+    expect(page.locator("#store-credit-balance")).to_contain_text("0.00")
+    expect(page.locator(".cust-side")).to_contain_text("RMA0000042")
+    expect(page.locator("#customer-returns")).to_contain_text("No returns.")
+    screenshot(page, "returns-customer-page")

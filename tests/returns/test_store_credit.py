@@ -244,3 +244,117 @@ def test_without_advance_credit_the_credit_waits_for_the_goods(csr, shipped, sku
     rr.refresh_from_db()
     assert rr.status == "approved" and rr.credit_issued_at is None
     assert credit.store_credit_balance(customer.pk) == Decimal("0")
+
+
+def test_an_exchange_creates_a_replacement_order_at_the_price_paid(
+    client, csr, operations, shipped, skus, reason
+):
+    from returns import receiving
+    from returns import services as return_services
+    from tests.returns.conftest import order_line
+
+    notebook, _case = skus
+    rr = return_services.create_return(actor=csr, order=shipped)
+    return_services.add_order_line(
+        actor=csr,
+        return_request=rr,
+        order_line_id=order_line(shipped, notebook).pk,
+        quantity=1,
+        reason=reason.code,
+    )
+    return_services.set_refund_method(actor=csr, return_request=rr, method="exchange")
+    rr = return_services.submit_return(actor=csr, return_request=rr)
+    rr.refresh_from_db()
+    assert rr.status == "approved"
+    replacement = rr.exchange_order
+    assert replacement is not None and replacement.exchange_for == rr.rma_number
+    assert replacement.status == "authorized" and replacement.number
+    line = replacement.lines.get()
+    # the returned unit's price (18.00 for 2 after 2.00 off: 9.00) and its tax share, no reprice
+    assert (line.sku, line.quantity, line.line_total) == (notebook, 1, Decimal("9.00"))
+    assert replacement.total == Decimal("9.97")
+    assert replacement.customer_id == shipped.customer_id
+    assert replacement.lines.get().ship_to.line1 == order_line(shipped, notebook).ship_to.line1
+    with pytest.raises(DomainError, match="replacement order"):
+        return_services.set_refund_method(actor=csr, return_request=rr, method="original")
+    # the goods come back: no card refund, the replacement is the refund
+    rr = receiving.receive_return(actor=operations, return_request=rr)
+    assert rr.status == "refunded" and not rr.refunds.exists()
+    # the replacement ships without a capture
+    run_release()
+    release = Release.objects.get(order=replacement)
+    confirm_shipment(actor=operations, release_id=release.pk, carrier="UPS", tracking_number="2")
+    assert Shipment.objects.get(order=replacement).amount == Decimal("0.00")
+    client.force_login(csr)
+    assert rr.rma_number.encode() in client.get(f"/orders/{replacement.pk}/").content
+    assert replacement.number.encode() in client.get(f"/returns/{rr.pk}/").content
+
+
+def test_an_exchange_needs_an_order(csr, reason):
+    from returns import services as return_services
+
+    customer = CustomerFactory()
+    rr = return_services.create_return(actor=csr, customer=customer)
+    with pytest.raises(DomainError, match="exchange replaces goods of an order"):
+        return_services.set_refund_method(actor=csr, return_request=rr, method="exchange")
+
+
+def test_the_api_applies_store_credit_to_a_cart(api_client, csr, notebook):
+    customer = CustomerFactory()
+    _credit(customer, "15.00")
+    cart = _cart(csr, customer, notebook)
+    api_client.force_authenticate(csr)
+    url = f"/api/v1/carts/{cart.pk}/store-credit/"
+    response = api_client.put(url, {"amount": "15.00", "version": cart.version}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["store_credit_amount"] == "15.00"
+    stale = api_client.put(url, {"amount": "1.00", "version": cart.version}, format="json")
+    assert stale.status_code == 409
+    too_much = api_client.put(url, {"amount": "16.00", "version": cart.version + 1}, format="json")
+    assert too_much.status_code == 400 and "store credit is 15.00" in too_much.content.decode()
+
+
+def test_an_advance_credit_whose_goods_never_came_is_taken_back(csr, shipped, skus, reason):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from returns import receiving
+    from returns import services as return_services
+    from returns.models import ReturnPolicy, ReturnRequest
+    from tests.returns.conftest import order_line
+
+    notebook, _case = skus
+    customer = CustomerFactory()
+    Order.objects.filter(pk=shipped.pk).update(customer=customer)
+    shipped.refresh_from_db()
+    ReturnPolicy.objects.create(pk=1, advance_credit=True)
+    rr = return_services.create_return(actor=csr, order=shipped)
+    return_services.add_order_line(
+        actor=csr,
+        return_request=rr,
+        order_line_id=order_line(shipped, notebook).pk,
+        quantity=2,
+        reason=reason.code,
+    )
+    return_services.set_refund_method(actor=csr, return_request=rr, method="store_credit")
+    return_services.submit_return(actor=csr, return_request=rr)
+    balance = credit.store_credit_balance(customer.pk)
+    assert balance == Decimal("19.94")
+    credit.store_credit_spend(  # the customer spent part of it meanwhile
+        actor=None, customer_id=customer.pk, amount="4.94", currency="CAD", reference="order:9"
+    )
+    ReturnRequest.objects.filter(pk=rr.pk).update(approved_at=timezone.now() - timedelta(days=31))
+    assert receiving.expire_returns() == 1
+    assert credit.store_credit_balance(customer.pk) == Decimal("0.00")  # never negative
+    reversal = StoreCreditEntry.objects.get(customer=customer, kind="reversal")
+    assert reversal.amount == Decimal("-15.00") and reversal.reference == rr.rma_number
+    assert receiving.expire_returns() == 0
+
+
+def test_the_customer_page_shows_the_store_credit(client, csr, db):
+    customer = CustomerFactory()
+    _credit(customer, "15.00")
+    client.force_login(csr)
+    page = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "Store credit" in page and "15.00" in page and "RMA0000001" in page

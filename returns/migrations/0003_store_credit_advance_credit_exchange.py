@@ -1,8 +1,10 @@
-"""Store credit moves to customers' ledger; the policy may give it in advance (at approval).
+"""Store credit moves to customers' ledger; the policy may give it in advance (at approval);
+an exchange's replacement order is linked to its return.
 
 Store credit moves to customers' ledger (customers.StoreCreditEntry): each return's credit
 becomes a credit entry referenced by its RMA number, then returns' own table goes."""
 
+import django.db.models.deletion
 from django.db import migrations, models
 
 
@@ -23,6 +25,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("returns", "0002_default_reasons"),
         ("customers", "0007_store_credit_ledger"),
+        ("orders", "0010_order_store_credit_and_exchange"),
     ]
 
     operations = [
@@ -36,6 +39,31 @@ class Migration(migrations.Migration):
                 help_text="Issue store credit when the return is approved instead of when the "
                 "goods are received (advance credit). Refunds to the original payment still wait "
                 "for the goods.",
+            ),
+        ),
+        migrations.AddField(
+            model_name="returnrequest",
+            name="exchange_order",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="exchange_of",
+                to="orders.order",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="returnrequest",
+            name="refund_method",
+            field=models.CharField(
+                choices=[
+                    ("original", "Original payment"),
+                    ("store_credit", "Store credit"),
+                    ("mixed", "Store credit, the rest to the original payment"),
+                    ("exchange", "Exchange: a replacement order at the price paid"),
+                ],
+                default="original",
+                max_length=20,
             ),
         ),
     ]
