@@ -24,7 +24,7 @@ def test_the_list_shows_time_left_in_a_fixed_number_of_queries(
         page = client.get("/auctions/")
     assert page.status_code == 200
     body = page.content.decode()
-    assert body.count('data-row>') == 3 and "59m" in body
+    assert body.count("data-row>") == 3 and "59m" in body
     assert "Auctions <kbd>8</kbd>" in body  # in the top bar
 
 
