@@ -125,3 +125,11 @@ def test_the_reserve_price_keeps_the_lot(store_admin, csr):
     call_command("close_auctions", stdout=open("/dev/null", "w"))  # noqa: SIM115
     low.refresh_from_db()
     assert low.status == "lost" and Inventory.objects.get(sku=found.sku).allocated == 0
+
+
+def test_the_close_job_is_registered_and_on_beat(settings):
+    from core.jobs import get_job
+
+    job = get_job("close_auctions")
+    assert job is not None and job.task == "auctions.close_due_auctions"
+    assert job.schedule == "every 1 min"
