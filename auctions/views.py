@@ -206,4 +206,10 @@ def customer_bids(request, customer_id: int):
     if customer is None:
         raise Http404("No such customer")
     bids = list(selectors.customer_bids(customer_id)[:100])
-    return render(request, "auctions/customer_bids.html", {"customer": customer, "bids": bids})
+    # the customer page loads the table alone (hx-get); the address shows the whole screen
+    template = (
+        "auctions/_bids.html"
+        if request.headers.get("HX-Request")
+        else "auctions/customer_bids.html"
+    )
+    return render(request, template, {"customer": customer, "bids": bids})

@@ -170,6 +170,7 @@ def _linked_urls(customer) -> dict:
         ("new_order_url", "orders:cart_new_for_customer"),
         ("orders_url", "orders:customer_orders"),
         ("wallet_url", "pricing:customer_wallet"),
+        ("auction_bids_url", "auctions:customer_bids"),
     ):
         try:
             urls[key] = reverse(name, args=[customer.pk])

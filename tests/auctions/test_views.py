@@ -127,3 +127,15 @@ def test_store_admins_create_auctions_in_the_admin(client, store_admin):
         {"action": "schedule", "_selected_action": [found.pk]},
     )
     assert Auction.objects.get(pk=found.pk).status == "scheduled"
+
+
+def test_the_customer_page_loads_the_customers_bids(client, store_admin, csr):
+    found = auction(store_admin, title="Desk lamp lot")
+    who = bidder()
+    bid(csr, found, who, price="10.00")
+    client.force_login(csr)
+    page = client.get(f"/customers/{who[0].pk}/").content.decode()
+    assert f'hx-get="/auctions/customer/{who[0].pk}/"' in page
+    part = client.get(f"/auctions/customer/{who[0].pk}/", headers={"HX-Request": "true"})
+    body = part.content.decode()
+    assert "Desk lamp lot" in body and "<html" not in body
