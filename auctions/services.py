@@ -17,7 +17,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from auctions import events, locks, rules, tasks
+from auctions import anomalies, events, locks, rules, tasks
 from auctions.event_types import AuctionEventType as E
 from auctions.models import Auction, AuctionStatus, AuctionType, Bid, BidStatus, ClosingRule
 from auctions.status import set_auction_status, set_bid_status
@@ -324,6 +324,7 @@ def place_bid(
         max_price=str(amount),
         quantity=qty,
     )
+    anomalies.check_bid(bid, card, required, actor)
     fields = {"bid_count": auction.bid_count + 1}
     if auction.auction_type == AuctionType.OPEN_CRY:
         leader, moved = _recompute_standing(auction, actor)
