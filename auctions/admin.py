@@ -7,7 +7,7 @@ action calls schedule_auction (the lot is reserved); bids are read-only here.
 from django.contrib import admin, messages
 
 from auctions import services
-from auctions.models import Auction, AuctionEvent, Bid
+from auctions.models import Auction, AuctionEvent, AuctionSettings, Bid
 from core.errors import DomainError
 
 
@@ -130,6 +130,17 @@ class AuctionEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuctionSettings)
+class AuctionSettingsAdmin(admin.ModelAdmin):
+    """The anomaly rules: one row."""
+
+    def has_add_permission(self, request):
+        return not AuctionSettings.objects.exists() and super().has_add_permission(request)
 
     def has_delete_permission(self, request, obj=None):
         return False

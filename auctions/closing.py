@@ -22,7 +22,7 @@ from auctions import events, locks
 from auctions.event_types import AuctionEventType as E
 from auctions.models import Auction, AuctionStatus, Bid, BidStatus
 from auctions.services import release_reservation
-from auctions.status import set_auction_status, set_bid_status
+from auctions.status import set_auction_status, set_bid_status, set_bids_status
 from auctions.winners import BidIn, assign_winners
 from core.errors import DomainError
 from core.jobs import heartbeat
@@ -52,10 +52,10 @@ def _close_locked(auction: Auction, actor, *, forced: bool = False) -> list[int]
         auction.reserve_price,
     )
     awards = {a.bid_id: a for a in outcome.awards}
+    set_bids_status([b for b in bids if b.pk not in awards], BidStatus.LOST, actor)
     for bid in bids:
         award = awards.get(bid.pk)
         if award is None:
-            set_bid_status(bid, BidStatus.LOST, actor)
             continue
         Bid.objects.filter(pk=bid.pk).update(won_quantity=award.quantity, won_price=award.price)
         set_bid_status(bid, BidStatus.WON, actor, quantity=award.quantity, price=str(award.price))

@@ -25,6 +25,8 @@ class AuctionEventType(IntEnum):
     WINNING_ORDER_CREATED = 721
     WINNING_ORDER_FAILED = 722
     AUCTION_FORCE_CLOSED = 723
+    BID_FLAGGED = 730
+    BID_FLAG_CLEARED = 731
 
     @property
     def label(self) -> str:

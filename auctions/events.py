@@ -1,4 +1,5 @@
-"""The auction's history: the one place that writes `AuctionEvent` rows."""
+"""The auction's history: the one place that writes `AuctionEvent` rows (and status.py's bulk
+of many bids' status changes at a close)."""
 
 from auctions.event_types import AuctionEventType
 from auctions.models import AuctionEvent

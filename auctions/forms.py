@@ -27,3 +27,7 @@ class ReasonForm(forms.Form):
 
 class RetryForm(forms.Form):
     payment_method = forms.IntegerField(label="Card")
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label="What you found", max_length=255)

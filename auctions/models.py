@@ -171,6 +171,65 @@ class Bid(models.Model):
         return f"{kind} {self.price} × {self.quantity} by {self.customer_id}"
 
 
+class AuctionSettings(models.Model):
+    """The store's anomaly rules for bidding: one row (pk=1), edited in the admin."""
+
+    flag_shared_card = models.BooleanField(
+        default=True,
+        help_text="Flag a bid whose card (brand, last 4, expiry) another customer bids with "
+        "on the same auction: one person's many accounts.",
+    )
+    flag_above_percent = models.PositiveIntegerField(
+        default=50,
+        help_text="Flag a bid (or an autobid's maximum) this many percent above the least it "
+        "had to be; 0 turns the rule off.",
+    )
+
+    class Meta:
+        verbose_name = "auction settings"
+        verbose_name_plural = "auction settings"
+
+    def __str__(self) -> str:
+        return "Auction anomaly rules"
+
+    @classmethod
+    def current(cls) -> "AuctionSettings":
+        row = cls.objects.filter(pk=1).first()
+        return row or cls(pk=1)
+
+
+class BidFlag(models.Model):
+    """ "Check for anomalies": a suspicious bid waiting in the supervisors' queue."""
+
+    class Rule(models.TextChoices):
+        SHARED_CARD = "shared_card", "Card shared with another bidder"
+        FAR_ABOVE = "far_above", "Far above the price"
+
+    auction = models.ForeignKey(Auction, on_delete=models.CASCADE, related_name="flags")
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="flags")
+    rule = models.CharField(max_length=20, choices=Rule.choices)
+    detail = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    clear_note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(cleared_at__isnull=True),
+                name="auctions_open_flags",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()}: bid {self.bid_id}"
+
+
 class AuctionEvent(AuditEvent):
     """The auction's history: every action by a store admin, a CSR, a supervisor or the job."""
 

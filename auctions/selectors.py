@@ -7,7 +7,15 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from auctions.models import Auction, AuctionEvent, AuctionStatus, AuctionType, Bid, BidStatus
+from auctions.models import (
+    Auction,
+    AuctionEvent,
+    AuctionStatus,
+    AuctionType,
+    Bid,
+    BidFlag,
+    BidStatus,
+)
 from core.roles import Perm
 
 LIST_LIMIT = 200
@@ -88,3 +96,12 @@ def time_left_label(auction: Auction, now=None) -> str:
     if hours >= 24:
         return f"{hours // 24}d {hours % 24}h"
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {seconds:02d}s"
+
+
+def open_flags() -> QuerySet[BidFlag]:
+    """The supervisors' queue of suspicious bids, oldest first."""
+    return (
+        BidFlag.objects.filter(cleared_at__isnull=True)
+        .select_related("auction", "bid", "bid__customer")
+        .order_by("created_at", "id")
+    )

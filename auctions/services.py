@@ -17,7 +17,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from auctions import events, locks, rules, tasks
+from auctions import anomalies, events, locks, rules, tasks
 from auctions.event_types import AuctionEventType as E
 from auctions.models import Auction, AuctionStatus, AuctionType, Bid, BidStatus, ClosingRule
 from auctions.status import set_auction_status, set_bid_status
@@ -221,14 +221,15 @@ def _standing(auction: Auction) -> list[Bid]:
     )
 
 
-def _recompute_standing(auction: Auction, actor) -> Bid | None:
+def _recompute_standing(auction: Auction, actor) -> tuple[Bid | None, dict[int, Decimal]]:
     """Open cry proxy bidding: the highest maximum leads; an autobid stands at the runner-up's
     maximum plus one increment (capped at its own maximum), or at the minimum bid alone; the
-    runner-up autobid went up to its maximum. Writes only prices that changed."""
+    runner-up autobid went up to its maximum. Writes only prices that changed; returns the
+    leader and the new prices by bid id."""
     top_two = _standing(auction)
     if not top_two:
         auction.current_price, auction.leading_bid = None, None
-        return None
+        return None, {}
     top = top_two[0]
     second = top_two[1] if len(top_two) > 1 else None
     changed = []
@@ -248,7 +249,7 @@ def _recompute_standing(auction: Auction, actor) -> Bid | None:
     for bid in changed:
         Bid.objects.filter(pk=bid.pk).update(price=bid.price)
     auction.current_price, auction.leading_bid = top.price, top
-    return top
+    return top, {bid.pk: bid.price for bid in changed}
 
 
 def _notify_outbid(bid_id: int | None) -> None:
@@ -323,16 +324,17 @@ def place_bid(
         max_price=str(amount),
         quantity=qty,
     )
+    anomalies.check_bid(bid, card, required, actor)
     fields = {"bid_count": auction.bid_count + 1}
     if auction.auction_type == AuctionType.OPEN_CRY:
-        leader = _recompute_standing(auction, actor)
+        leader, moved = _recompute_standing(auction, actor)
+        bid.price = moved.get(bid.pk, bid.price)  # the proxy may have moved it
         fields.update(current_price=auction.current_price, leading_bid=leader)
         if old_leader and leader and old_leader != leader.pk:
             previous_leader = Bid.objects.filter(pk=old_leader).first()
             if previous_leader is not None and previous_leader.customer_id != leader.customer_id:
                 _notify_outbid(old_leader)
                 events.record(auction.pk, E.BID_OUTBID, None, old_leader, by=leader.pk)
-        bid.refresh_from_db(fields=["price"])  # the proxy may have moved it
     new_end = rules.extended_end(auction.ends_at, now, auction.closing_rule, auction.extend_minutes)
     if new_end is not None:
         fields["ends_at"] = new_end
@@ -363,7 +365,7 @@ def withdraw_bid(*, actor, bid_id, reason: str) -> Bid:
     Bid.objects.filter(pk=bid.pk).update(withdrawn_reason=reason.strip(), withdrawn_by=actor)
     set_bid_status(bid, BidStatus.WITHDRAWN, actor, E.BID_WITHDRAWN, reason=reason.strip())
     if auction.auction_type == AuctionType.OPEN_CRY:
-        leader = _recompute_standing(auction, actor)
+        leader, _moved = _recompute_standing(auction, actor)
         Auction.objects.filter(pk=auction.pk).update(
             current_price=auction.current_price, leading_bid=leader
         )

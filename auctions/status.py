@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from auctions import events
 from auctions.event_types import AuctionEventType as E
-from auctions.models import Auction, Bid
+from auctions.models import Auction, AuctionEvent, Bid
 from auctions.workflow import check_auction_transition, check_bid_transition
 
 
@@ -35,3 +35,25 @@ def set_bid_status(bid: Bid, target: str, actor, event=None, **data) -> None:
         new=target,
         **data,
     )
+
+
+def set_bids_status(bids: list[Bid], target: str, actor, **data) -> None:
+    """Many bids at once (the losers at a close): each transition checked, one UPDATE and one
+    bulk insert of their events."""
+    if not bids:
+        return
+    for bid in bids:
+        check_bid_transition(bid.status, target)
+    Bid.objects.filter(pk__in=[b.pk for b in bids]).update(status=target)
+    AuctionEvent.objects.bulk_create(
+        AuctionEvent(
+            auction_id=bid.auction_id,
+            bid_id=bid.pk,
+            event_type=int(E.AUCTION_STATUS_CHANGED),
+            actor=actor,
+            data={"old": bid.status, "new": target, **data},
+        )
+        for bid in bids
+    )
+    for bid in bids:
+        bid.status = target

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from core.jobs import run_job
+
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30)
 def send_outbid_email(self, bid_id: int) -> bool:
@@ -18,9 +20,6 @@ def close_due_auctions(self, triggered_by="beat"):
     """Beat: every minute. Closes due auctions once each (SKIP LOCKED) and places the winners'
     orders; records a JobRun. Safe to run twice at once or after a killed worker."""
     from django.db import OperationalError
-
-    # the job registry is core's; imported when the task runs, as the other apps' tasks do
-    from core.jobs import run_job
 
     try:
         return run_job("close_auctions", triggered_by=triggered_by)

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from auctions import closing, forms, selectors, services
+from auctions import anomalies, closing, forms, selectors, services
 from auctions.models import Bid
 from core.errors import DomainError
 from core.permissions import desk_view
@@ -206,4 +206,33 @@ def customer_bids(request, customer_id: int):
     if customer is None:
         raise Http404("No such customer")
     bids = list(selectors.customer_bids(customer_id)[:100])
-    return render(request, "auctions/customer_bids.html", {"customer": customer, "bids": bids})
+    # the customer page loads the table alone (hx-get); the address shows the whole screen
+    template = (
+        "auctions/_bids.html"
+        if request.headers.get("HX-Request")
+        else "auctions/customer_bids.html"
+    )
+    return render(request, template, {"customer": customer, "bids": bids})
+
+
+@desk_view(Perm.SUPERVISE)
+def anomaly_queue(request):
+    flags = list(selectors.open_flags()[: selectors.LIST_LIMIT])
+    return render(request, "auctions/anomalies.html", {"flags": flags})
+
+
+@desk_view(Perm.SUPERVISE)
+@require_POST
+def clear_flag(request, flag_id: int):
+    form = forms.NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say what you found.")
+    else:
+        _run(
+            request,
+            lambda: anomalies.clear_flag(
+                actor=request.user, flag_id=flag_id, note=form.cleaned_data["note"]
+            ),
+            "Flag cleared.",
+        )
+    return redirect("auctions:anomalies")

@@ -171,6 +171,7 @@ def _linked_urls(customer) -> dict:
         ("orders_url", "orders:customer_orders"),
         ("wallet_url", "pricing:customer_wallet"),
         ("returns_url", "returns:customer_returns"),
+        ("auction_bids_url", "auctions:customer_bids"),
     ):
         try:
             urls[key] = reverse(name, args=[customer.pk])

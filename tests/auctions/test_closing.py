@@ -125,3 +125,29 @@ def test_the_reserve_price_keeps_the_lot(store_admin, csr):
     call_command("close_auctions", stdout=open("/dev/null", "w"))  # noqa: SIM115
     low.refresh_from_db()
     assert low.status == "lost" and Inventory.objects.get(sku=found.sku).allocated == 0
+
+
+def test_the_close_job_is_registered_and_on_beat(settings):
+    from core.jobs import get_job
+
+    job = get_job("close_auctions")
+    assert job is not None and job.task == "auctions.close_due_auctions"
+    assert job.schedule == "every 1 min"
+
+
+def test_the_operations_screen_lists_the_close_job(client, operations):
+    client.force_login(operations)
+    page = client.get("/fulfillment/ops/")
+    assert page.status_code == 200 and "Close auctions" in page.content.decode()
+
+
+def test_closing_many_losing_bids_takes_a_fixed_number_of_queries(
+    store_admin, csr, supervisor, django_assert_max_num_queries
+):
+    found = auction(store_admin, auction_type="sealed")
+    for n in range(12):
+        bid(csr, found, bidder(), price=f"{20 + n}.00")
+    with django_assert_max_num_queries(20):
+        winners = closing._force_close_locked(supervisor, found.pk)
+    assert len(winners) == 1
+    assert Bid.objects.filter(auction=found, status="lost").count() == 11

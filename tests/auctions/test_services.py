@@ -166,3 +166,33 @@ def test_a_dutch_bid_checks_the_minimum_quantity(store_admin, csr):
         bid(csr, found, bidder(), price="12.00", quantity=1)
     placed = bid(csr, found, bidder(), price="12.00", quantity=3, accept_partial=True)
     assert placed.quantity == 3 and Auction.objects.get(pk=found.pk).current_price is None
+
+
+def test_anomalies_flag_a_shared_card_and_a_bid_far_above_into_the_queue(
+    store_admin, csr, supervisor
+):
+    from auctions import anomalies, selectors
+    from auctions.models import AuctionSettings
+    from tests.customers.factories import PaymentMethodFactory
+
+    AuctionSettings.objects.create(pk=1, flag_shared_card=True, flag_above_percent=100)
+    found = auction(store_admin)
+    alice, bob = bidder(), bidder()
+    bid(csr, found, alice, price="10.00")
+    same_card = PaymentMethodFactory(
+        customer=bob[0], billing_address=bob[1], brand="visa", last4="4242"
+    )
+    flagged = bid(csr, found, (bob[0], bob[1], same_card), price="11.00")
+    far = bid(csr, found, bidder(), max_price="30.00")  # needed 12.00; 100% above is 24.00
+    queue = list(selectors.open_flags())
+    assert [(f.bid_id, f.rule) for f in queue] == [
+        (flagged.pk, "shared_card"),
+        (far.pk, "shared_card"),  # every factory card is visa 4242 12/2030
+        (far.pk, "far_above"),
+    ]
+    assert Bid.objects.get(pk=far.pk).status == "active"  # flags never refuse a bid
+    with pytest.raises(NotAllowed):
+        anomalies.clear_flag(actor=csr, flag_id=queue[0].pk, note="same household")
+    anomalies.clear_flag(actor=supervisor, flag_id=queue[0].pk, note="same household")
+    assert len(selectors.open_flags()) == 2
+    assert AuctionEvent.objects.filter(event_type=E.BID_FLAG_CLEARED).count() == 1

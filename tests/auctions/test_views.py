@@ -127,3 +127,33 @@ def test_store_admins_create_auctions_in_the_admin(client, store_admin):
         {"action": "schedule", "_selected_action": [found.pk]},
     )
     assert Auction.objects.get(pk=found.pk).status == "scheduled"
+
+
+def test_the_customer_page_loads_the_customers_bids(client, store_admin, csr):
+    found = auction(store_admin, title="Desk lamp lot")
+    who = bidder()
+    bid(csr, found, who, price="10.00")
+    client.force_login(csr)
+    page = client.get(f"/customers/{who[0].pk}/").content.decode()
+    assert f'hx-get="/auctions/customer/{who[0].pk}/"' in page
+    part = client.get(f"/auctions/customer/{who[0].pk}/", headers={"HX-Request": "true"})
+    body = part.content.decode()
+    assert "Desk lamp lot" in body and "<html" not in body
+
+
+def test_supervisors_clear_flags_in_the_anomaly_queue(
+    client, store_admin, csr, supervisor, django_assert_max_num_queries
+):
+    from auctions.models import BidFlag
+
+    found = auction(store_admin)
+    bid(csr, found, bidder(), max_price="500.00")  # far above the 10.00 minimum
+    flag = BidFlag.objects.get()
+    client.force_login(csr)
+    assert client.get("/auctions/anomalies/").status_code == 403
+    client.force_login(supervisor)
+    with django_assert_max_num_queries(10):
+        page = client.get("/auctions/anomalies/")
+    assert "Far above the price" in page.content.decode()
+    client.post(f"/auctions/anomalies/{flag.pk}/clear/", {"note": "regular collector"})
+    assert BidFlag.objects.get().clear_note == "regular collector"

@@ -463,3 +463,15 @@ def test_same_input_same_result_and_json():
 def test_gift_without_a_minimum_is_one_gift():
     p = promo(1, "product_gift", sku_ids={PEN}, gift_sku_id=CASE, gift_sku_code="CASE-A5")
     assert price(p, lines=((PEN, 7),)).gifts[0].quantity == 1
+
+
+def test_an_agreed_unit_price_replaces_the_entitled_price():
+    from dataclasses import replace
+
+    s = snap((NB, 2), (PEN, 1))
+    agreed = replace(s.lines[0], agreed_unit_price=D("31.50"))
+    result = e.price(replace(s, lines=(agreed, s.lines[1])), rules())
+    assert [(x.unit_price, x.price_list_id) for x in result.lines] == [
+        (D("31.50"), None),
+        (D("2.50"), 1),
+    ]
