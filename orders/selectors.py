@@ -72,10 +72,13 @@ FEW_MATCHES = 5000
 UNCHANGED = Value(dt.timedelta(0))
 
 
-# The customers a name or phone matches are read first, up to this many, and their orders then
-# found by the orders' customer index; left as a subquery, PostgreSQL guesses too many
-# customers and reads every order to join them.
-FEW_CUSTOMERS = 2000
+# The customers a name or phone matches are read first. Up to FEW_CUSTOMERS, their orders are
+# counted and read by the (customer, modified_at, id) index; up to MANY_CUSTOMERS, the page is
+# the walk of the (modified_at, id) index (which includes the customer), testing each order's
+# customer against the list. Left as a subquery, PostgreSQL guesses too many customers and
+# reads every order to join them, or looks each order's customer up in turn.
+FEW_CUSTOMERS = 500
+MANY_CUSTOMERS = 20000
 
 
 def _changed() -> ExpressionWrapper:
@@ -84,12 +87,22 @@ def _changed() -> ExpressionWrapper:
     return ExpressionWrapper(F("modified_at") + UNCHANGED, output_field=DateTimeField())
 
 
-def _branch_ids(branch: QuerySet, limit: int | None) -> dict[int, dt.datetime] | QuerySet:
+@dataclass(frozen=True)
+class Broad:
+    """A branch known to match many orders without counting them (many customers)."""
+
+    orders: QuerySet[Order]
+
+
+def _branch_ids(branch: QuerySet | Broad, limit: int | None) -> dict[int, dt.datetime] | QuerySet:
     """The orders `branch` matches. When they are few (counted in the database, on the
     branch's own table: `branch` is either orders or the `order_id`s of addresses or lines),
     the `limit` most recently changed of them (all without a limit) with when each changed;
     otherwise a subquery of the `limit` most recently changed, which a walk of the
     (modified_at, id) index answers quickly."""
+    if isinstance(branch, Broad):
+        recent = branch.orders.order_by("-modified_at", "-id").values("pk")
+        return recent[:limit] if limit else recent
     if branch.model is Order:
         orders, counted = branch, branch.order_by().values("pk")
     else:
@@ -106,7 +119,7 @@ def _most_recent(found: dict[int, dt.datetime], limit: int) -> list[int]:
     return sorted(found, key=lambda pk: (found[pk], pk), reverse=True)[:limit]
 
 
-def _any_of(branches: list[QuerySet], limit: int | None) -> tuple[Q, bool]:
+def _any_of(branches: list[QuerySet | Broad], limit: int | None) -> tuple[Q, bool]:
     """Orders in any branch. One query per branch, not an OR: an OR across tables (a guest
     column or a customer's) leaves PostgreSQL only a scan of every order, while each branch
     alone uses its own index. Broad branches are combined in a UNION, each cut at the page
@@ -128,11 +141,18 @@ def _any_of(branches: list[QuerySet], limit: int | None) -> tuple[Q, bool]:
     return q, not broad
 
 
-def _customers_orders(**lookup: str) -> QuerySet[Order]:
-    """Orders of the registered customers matching `lookup` (see _customer_or_guest)."""
+def _customers_orders(**lookup: str) -> QuerySet[Order] | Broad:
+    """Orders of the registered customers matching `lookup` (see _customer_or_guest). More
+    than FEW_CUSTOMERS customers have too many orders to count: the page of their most recent
+    comes from the walk of the (modified_at, id) index, testing each order's customer."""
     customers = ext.customer_ids_matching(**lookup)
-    few = list(customers.values_list("pk", flat=True)[: FEW_CUSTOMERS + 1])
-    return Order.objects.filter(customer_id__in=few if len(few) <= FEW_CUSTOMERS else customers)
+    found = list(customers.values_list("pk", flat=True)[: MANY_CUSTOMERS + 1])
+    if len(found) > MANY_CUSTOMERS:
+        return Broad(Order.objects.filter(customer_id__in=customers))
+    if len(found) > FEW_CUSTOMERS:
+        # As a list, which PostgreSQL tests by hashing it while it walks the index.
+        return Broad(Order.objects.filter(customer_id__in=found))
+    return Order.objects.filter(customer_id__in=found)
 
 
 def _customer_or_guest(limit: int | None, **fields) -> tuple[Q, bool]:
