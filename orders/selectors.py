@@ -101,17 +101,25 @@ def _branch_ids(branch: QuerySet | Broad, limit: int | None) -> dict[int, dt.dat
     otherwise a subquery of the `limit` most recently changed, which a walk of the
     (modified_at, id) index answers quickly."""
     if isinstance(branch, Broad):
-        recent = branch.orders.order_by("-modified_at", "-id").values("pk")
-        return recent[:limit] if limit else recent
+        return _recent(branch.orders, limit)
     if branch.model is Order:
         orders, counted = branch, branch.order_by().values("pk")
     else:
         orders, counted = Order.objects.filter(pk__in=branch), branch.order_by()
     if counted[: FEW_MATCHES + 1].count() > FEW_MATCHES:
-        recent = orders.order_by("-modified_at", "-id").values("pk")
-        return recent[:limit] if limit else recent
+        return _recent(orders, limit)
     few = orders.order_by(_changed().desc(), "-id").values_list("pk", "modified_at")
     return dict(few[:limit] if limit else few)
+
+
+def _recent(orders: QuerySet[Order], limit: int | None) -> dict[int, dt.datetime] | QuerySet:
+    """Many matches: the page's worth, read now by walking the (modified_at, id) index back
+    from the end (so the page's own query sorts 50 ids, not walks the index again); without
+    a page size, a subquery of them all."""
+    recent = orders.order_by("-modified_at", "-id")
+    if limit:
+        return dict(recent.values_list("pk", "modified_at")[:limit])
+    return recent.values("pk")
 
 
 def _most_recent(found: dict[int, dt.datetime], limit: int) -> list[int]:
