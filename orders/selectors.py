@@ -74,47 +74,68 @@ FEW_MATCHES = 5000
 UNCHANGED = Value(dt.timedelta(0))
 
 
-# The customers a name or phone matches are read first, up to this many, and their orders then
-# found by the orders' customer index; left as a subquery, PostgreSQL guesses too many
-# customers and reads every order to join them.
-FEW_CUSTOMERS = 2000
+# The customers a name or phone matches are read first. Up to FEW_CUSTOMERS, their orders are
+# counted and read by the (customer, modified_at, id) index; up to MANY_CUSTOMERS, the page is
+# the walk of the (modified_at, id) index (which includes the customer), testing each order's
+# customer against the list. Left as a subquery, PostgreSQL guesses too many customers and
+# reads every order to join them, or looks each order's customer up in turn.
+FEW_CUSTOMERS = 500
+MANY_CUSTOMERS = 20000
 
 
-def _branch_ids(branch: QuerySet, limit: int | None) -> dict[int, dt.datetime | None] | QuerySet:
-    """The orders `branch` matches: all of them, with when each last changed, when they are
-    few; otherwise a subquery of the `limit` most recently changed, which a walk of the
-    (modified_at, id) index answers quickly. `branch` is either orders or the `order_id`s of
-    rows of another table (addresses, lines): those are counted on their own table's index,
-    without a join, and their change times read only if the page needs them."""
+def _changed() -> ExpressionWrapper:
+    """`modified_at` as an expression, to sort a few rows without PostgreSQL walking the whole
+    `modified_at` index in search of them (it cannot tell they are few)."""
+    return ExpressionWrapper(F("modified_at") + UNCHANGED, output_field=DateTimeField())
+
+
+@dataclass(frozen=True)
+class Broad:
+    """A branch known to match many orders without counting them (many customers)."""
+
+    orders: QuerySet[Order]
+
+
+def _branch_ids(branch: QuerySet | Broad, limit: int | None) -> dict[int, dt.datetime] | QuerySet:
+    """The orders `branch` matches. When they are few (counted in the database, on the
+    branch's own table: `branch` is either orders or the `order_id`s of addresses or lines),
+    the `limit` most recently changed of them (all without a limit) with when each changed;
+    otherwise a subquery of the `limit` most recently changed, which a walk of the
+    (modified_at, id) index answers quickly."""
+    if isinstance(branch, Broad):
+        return _recent(branch.orders, limit)
     if branch.model is Order:
-        orders = branch
-        few = dict(branch.order_by().values_list("pk", "modified_at")[: FEW_MATCHES + 1])
+        orders, counted = branch, branch.order_by().values("pk")
     else:
-        orders = Order.objects.filter(pk__in=branch)
-        few = dict.fromkeys(branch.order_by()[: FEW_MATCHES + 1])
-    if len(few) <= FEW_MATCHES:
-        return few
-    recent = orders.order_by("-modified_at", "-id").values("pk")
-    return recent[:limit] if limit else recent
+        orders, counted = Order.objects.filter(pk__in=branch), branch.order_by()
+    if counted[: FEW_MATCHES + 1].count() > FEW_MATCHES:
+        return _recent(orders, limit)
+    few = orders.order_by(_changed().desc(), "-id").values_list("pk", "modified_at")
+    return dict(few[:limit] if limit else few)
 
 
-def _most_recent(found: dict[int, dt.datetime | None], limit: int) -> list[int]:
-    """The `limit` most recently changed of a few orders, sorted here rather than by joining
-    and sorting every one of them in the page's query."""
-    unknown = [pk for pk, changed in found.items() if changed is None]
-    for start in range(0, len(unknown), 1000):
-        batch = unknown[start : start + 1000]
-        found.update(Order.objects.filter(pk__in=batch).values_list("pk", "modified_at"))
+def _recent(orders: QuerySet[Order], limit: int | None) -> dict[int, dt.datetime] | QuerySet:
+    """Many matches: the page's worth, read now by walking the (modified_at, id) index back
+    from the end (so the page's own query sorts 50 ids, not walks the index again); without
+    a page size, a subquery of them all."""
+    recent = orders.order_by("-modified_at", "-id")
+    if limit:
+        return dict(recent.values_list("pk", "modified_at")[:limit])
+    return recent.values("pk")
+
+
+def _most_recent(found: dict[int, dt.datetime], limit: int) -> list[int]:
+    """The `limit` most recently changed of the few orders the branches found."""
     return sorted(found, key=lambda pk: (found[pk], pk), reverse=True)[:limit]
 
 
-def _any_of(branches: list[QuerySet], limit: int | None) -> tuple[Q, bool]:
+def _any_of(branches: list[QuerySet | Broad], limit: int | None) -> tuple[Q, bool]:
     """Orders in any branch. One query per branch, not an OR: an OR across tables (a guest
     column or a customer's) leaves PostgreSQL only a scan of every order, while each branch
     alone uses its own index. Broad branches are combined in a UNION, each cut at the page
     end; few matches are passed as ids (only the page's worth of them when the page size is
     known: the rest cannot be on it). Returns the condition and whether its matches are few."""
-    found: dict[int, dt.datetime | None] = {}
+    found: dict[int, dt.datetime] = {}
     broad: list[QuerySet] = []
     for branch in branches:
         matched = _branch_ids(branch, limit)
@@ -130,11 +151,18 @@ def _any_of(branches: list[QuerySet], limit: int | None) -> tuple[Q, bool]:
     return q, not broad
 
 
-def _customers_orders(**lookup: str) -> QuerySet[Order]:
-    """Orders of the registered customers matching `lookup` (see _customer_or_guest)."""
+def _customers_orders(**lookup: str) -> QuerySet[Order] | Broad:
+    """Orders of the registered customers matching `lookup` (see _customer_or_guest). More
+    than FEW_CUSTOMERS customers have too many orders to count: the page of their most recent
+    comes from the walk of the (modified_at, id) index, testing each order's customer."""
     customers = ext.customer_ids_matching(**lookup)
-    few = list(customers.values_list("pk", flat=True)[: FEW_CUSTOMERS + 1])
-    return Order.objects.filter(customer_id__in=few if len(few) <= FEW_CUSTOMERS else customers)
+    found = list(customers.values_list("pk", flat=True)[: MANY_CUSTOMERS + 1])
+    if len(found) > MANY_CUSTOMERS:
+        return Broad(Order.objects.filter(customer_id__in=customers))
+    if len(found) > FEW_CUSTOMERS:
+        # As a list, which PostgreSQL tests by hashing it while it walks the index.
+        return Broad(Order.objects.filter(customer_id__in=found))
+    return Order.objects.filter(customer_id__in=found)
 
 
 def _customer_or_guest(limit: int | None, **fields) -> tuple[Q, bool]:
@@ -276,10 +304,7 @@ def _newest_first(qs: QuerySet[Order], matches: list[Match]) -> QuerySet[Order]:
         # The matches are a known, short list of ids: read those and sort them. Ordered by
         # the bare column, PostgreSQL may instead walk the `modified_at` index over every
         # order, testing each against the list (it cannot tell the list is short).
-        return qs.order_by(
-            ExpressionWrapper(F("modified_at") + UNCHANGED, output_field=DateTimeField()).desc(),
-            "-id",
-        )
+        return qs.order_by(_changed().desc(), "-id")
     return qs.order_by("-modified_at", "-id")
 
 

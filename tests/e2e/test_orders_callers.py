@@ -58,6 +58,7 @@ def test_the_home_box_opens_a_caller_by_phone_with_open_orders(page, calls):
     page.goto("/?q=%2B12135552553")  # what a phone system's caller ID opens
     caller = page.locator("[data-caller]").first
     expect(caller).to_contain_text("Jane Roe")
+    expect(caller).to_contain_text("(213) 555-2553")  # the one format every screen shows
     expect(caller.get_by_role("link", name=str(jane_cart))).to_be_visible()
     page.goto("/")
     wait_for_scripts(page)
@@ -81,6 +82,7 @@ def test_a_pinned_note_shows_on_the_order_screen(page, calls):
     expect(page.locator("[data-note]").first).to_contain_text("Ask for the PO number")
     page.goto(f"/orders/{jane_cart.pk}/")
     expect(page.locator("[data-pinned-note]")).to_contain_text("Ask for the PO number")
+    expect(page.locator(".custbar")).to_contain_text("(213) 555-2553")
     expect(page.locator("[data-customer-context]")).to_contain_text("Jane Roe")
 
 
