@@ -34,6 +34,7 @@ urlpatterns = [
     path("quotes/<int:quote_id>/convert/", quotes_views.convert, name="quote_convert"),
     path("quotes/<int:quote_id>/copy/", quotes_views.copy, name="quote_copy"),
     path("quotes/<int:quote_id>/cancel/", quotes_views.cancel, name="quote_cancel"),
+    path("quotes/<int:quote_id>/extend/", quotes_views.extend, name="quote_extend"),
     path(
         "adjustments/<int:pk>/approve/",
         approval_views.adjustment_approve,
