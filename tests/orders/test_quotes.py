@@ -325,3 +325,14 @@ def test_the_expiry_changes_within_the_role_limit(csr, supervisor, sku, prices, 
     assert quote.expires_at == quote.created_at + dt.timedelta(days=20)
     assert quote.reminded_at is None  # a new reminder a day before the new date
     assert events_of(quote.order, E.QUOTE_EXPIRY_CHANGED).get().actor == supervisor
+
+
+def test_atp_for_other_orders_sees_the_held_units_as_taken(csr, sku, prices, stocked):
+    from orders import integrations
+
+    quotes.quote_create(actor=csr, order=new_cart(csr, sku, qty=4))
+    later = timezone.now() + dt.timedelta(hours=3)
+    from fulfillment.sweep import sweep_stale_allocations
+
+    sweep_stale_allocations(now=later)  # the hold outlives the store's 2 hours
+    assert integrations.availability(sku_ids=[sku.pk])[sku.pk].available_now == 6
