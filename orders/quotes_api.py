@@ -6,6 +6,7 @@ GET  /quotes/, /quotes/{id}/  list (filters: status, customer_id, order_id) and 
 POST /quotes/{id}/convert/    submit the quoted cart (Idempotency-Key header)
 POST /quotes/{id}/copy/       a new cart with the quote's items
 POST /quotes/{id}/cancel/     cancel: the stock and promotion uses go back
+POST /quotes/{id}/extend/     a new expiry, in days after the quote was made
 GET  /quotes/report/          supervisors: open quotes by value
 """
 
@@ -48,6 +49,12 @@ class ConvertIn(serializers.Serializer):
         max_digits=14, decimal_places=2, required=False, allow_null=True,
         help_text="After expiry: the repriced total the caller agreed to (from the 409's total)",
     )  # fmt: skip
+
+
+class ExtendIn(serializers.Serializer):
+    days = serializers.IntegerField(
+        min_value=1, max_value=366, help_text="Days after the quote was made (within the limit)"
+    )
 
 
 class QuoteCancelIn(serializers.Serializer):
@@ -259,6 +266,19 @@ class QuoteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = _valid(QuoteCancelIn, request.data)
         quote = services.quote_cancel(
             actor=request.user, quote=_quote_or_404(pk), reason=data["reason"]
+        )
+        return Response(QuoteOut(_quote_or_404(quote.pk)).data)
+
+    @extend_schema(
+        request=ExtendIn,
+        responses={200: QuoteOut, 400: E400, 403: E403, 404: E404},
+        summary="Change an open quote's expiry (within the role's limit)",
+    )
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk=None):
+        data = _valid(ExtendIn, request.data)
+        quote = services.quote_extend(
+            actor=request.user, quote=_quote_or_404(pk), days=data["days"]
         )
         return Response(QuoteOut(_quote_or_404(quote.pk)).data)
 

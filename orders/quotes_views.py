@@ -94,6 +94,7 @@ def _detail(request, quote, **extra):
         "lines": list(quote.lines.all()),
         "left": selectors.time_left(quote) if quote.status == QuoteStatus.OPEN else "",
         "key": uuid.uuid4().hex,
+        "max_days": services.max_quote_days(request.user),
         **extra,
     }
     return render(request, "orders/quotes/detail.html", context)
@@ -148,6 +149,20 @@ def cancel(request, quote_id: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, "Quote canceled; its stock and promotion uses went back.")
+    return redirect("orders:quote", quote_id=quote_id)
+
+
+@desk_view(Perm.USE_DESK)
+@require_POST
+def extend(request, quote_id: int):
+    try:
+        quote = services.quote_extend(
+            actor=request.user, quote=_quote(quote_id), days=request.POST.get("days")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Quote {quote.number} now holds until the new date.")
     return redirect("orders:quote", quote_id=quote_id)
 
 

@@ -46,6 +46,7 @@ urlpatterns = [
     path("<int:pk>/hold/", changes_views.hold_place, name="hold_place"),
     path("holds/", changes_views.hold_queue, name="hold_queue"),
     path("holds/<int:hold_id>/decide/", changes_views.hold_decide, name="hold_decide"),
+    path("quotes/<int:quote_id>/extend/", quotes_views.extend, name="quote_extend"),
     path(
         "adjustments/<int:pk>/approve/",
         approval_views.adjustment_approve,

@@ -272,6 +272,32 @@ def quote_cancel(*, actor, quote: Quote | int, reason: str = "") -> Quote:
     return locked
 
 
+@transaction.atomic
+def quote_extend(*, actor, quote: Quote | int, days) -> Quote:
+    """Change an open quote's expiry to `days` after it was made, within the person's limit."""
+    require(actor, Perm.USE_DESK, "change quotes")
+    locked = _locked_quote(quote)
+    if locked.status != QuoteStatus.OPEN:
+        raise DomainError(f"Quote {locked} is {locked.get_status_display().lower()}.")
+    new = _expiry(actor, days, locked.created_at)
+    if new <= timezone.now():
+        raise DomainError("That expiry has already passed.", field="days")
+    old = locked.expires_at
+    locked.expires_at = new
+    Quote.objects.filter(pk=locked.pk).update(
+        expires_at=new, reminded_at=None if new > old else locked.reminded_at
+    )
+    _event(
+        locked.order,
+        E.QUOTE_EXPIRY_CHANGED,
+        actor,
+        number=locked.number,
+        old=old.isoformat(),
+        new=new.isoformat(),
+    )
+    return locked
+
+
 def _expire_one(quote_id: int, now) -> bool:
     """Expire one quote past its date; False if another worker has it or it is closed."""
     with transaction.atomic():

@@ -102,3 +102,36 @@ def test_the_supervisors_report_and_the_customer_page_show_open_quotes(page, sta
     page.goto(f"/customers/{customer.pk}/")
     expect(page.locator(".open-quotes")).to_contain_text("1 d 23 h")
     screenshot(page, "quotes-customer-page")
+
+
+def test_an_expired_quote_shows_what_changed_and_places_at_the_new_total(page, staff_user, store):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from pricing.loader import bump_rules_version
+    from pricing.models import PriceListEntry
+    from tests.pricing.factories import PromotionFactory
+
+    csr = staff_user("csr", Role.CSR)
+    PromotionFactory(name="Spring sale", percent=Decimal("10"))
+    bump_rules_version()
+    cart = services.cart_create(actor=csr, guest={"last_name": "Late", "email": "l@example.com"})
+    from orders.services import quotes
+
+    quote = quotes.quote_create(actor=csr, order=make_ready(cart, csr, store, qty=2))
+    PromotionFactory._meta.model.objects.update(is_active=False)
+    PriceListEntry.objects.update(price=Decimal("12.50"))
+    bump_rules_version()
+    Quote.objects.filter(pk=quote.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=5))
+    log_in(page, "csr")
+    page.goto(f"/orders/quotes/{quote.pk}/")
+    wait_for_scripts(page)
+    shortcut(page, "s")
+    diff = page.locator(".quote-diff")
+    expect(diff).to_contain_text("Spring sale ended: +2.40")
+    expect(diff).to_contain_text("12.00 → 12.50: +1.00")
+    screenshot(page, "quotes-expired-diff")
+    shortcut(page, "s")
+    page.wait_for_url(f"**/orders/{cart.pk}/placed/")
+    assert Order.objects.get(pk=cart.pk).total == Decimal("25.00")  # 2 × 12.50, no sale

@@ -313,3 +313,26 @@ def test_a_partly_backordered_line_holds_what_is_on_hand(csr, sku, prices, toron
     quote = quotes.quote_create(actor=csr, order=new_cart(csr, sku, qty=5))
     line = quote.lines.get()
     assert (line.held, line.backorder_date) == (2, arrival)
+
+
+def test_the_expiry_changes_within_the_role_limit(csr, supervisor, sku, prices, stocked):
+    quote = quotes.quote_create(actor=csr, order=new_cart(csr, sku), days=1)
+    Quote.objects.filter(pk=quote.pk).update(reminded_at=timezone.now())
+    with pytest.raises(DomainError, match="1 to 14 days"):
+        quotes.quote_extend(actor=csr, quote=quote, days=20)
+    quotes.quote_extend(actor=supervisor, quote=quote, days=20)
+    quote.refresh_from_db()
+    assert quote.expires_at == quote.created_at + dt.timedelta(days=20)
+    assert quote.reminded_at is None  # a new reminder a day before the new date
+    assert events_of(quote.order, E.QUOTE_EXPIRY_CHANGED).get().actor == supervisor
+
+
+def test_atp_for_other_orders_sees_the_held_units_as_taken(csr, sku, prices, stocked):
+    from orders import integrations
+
+    quotes.quote_create(actor=csr, order=new_cart(csr, sku, qty=4))
+    later = timezone.now() + dt.timedelta(hours=3)
+    from fulfillment.sweep import sweep_stale_allocations
+
+    sweep_stale_allocations(now=later)  # the hold outlives the store's 2 hours
+    assert integrations.availability(sku_ids=[sku.pk])[sku.pk].available_now == 6

@@ -96,3 +96,10 @@ def test_the_schema_documents_every_status(api):
     convert = schema["paths"]["/api/v1/quotes/{id}/convert/"]["post"]["responses"]
     assert {"200", "201", "202", "400", "402", "403", "404", "409"} <= set(convert)
     assert "/api/v1/quotes/report/" in schema["paths"]
+
+
+def test_extend_within_the_limit(api, cart):
+    qid = api.post("/api/v1/quotes/", {"cart_id": cart.pk, "days": 2}).json()["id"]
+    assert api.post(f"/api/v1/quotes/{qid}/extend/", {"days": 15}).status_code == 400
+    r = api.post(f"/api/v1/quotes/{qid}/extend/", {"days": 10})
+    assert r.status_code == 200 and r.json()["time_left"].startswith("9 d")
