@@ -279,7 +279,10 @@ def _apply(order: Order, req: ChangeRequest, actor) -> None:
     )
     if not active.exists():
         raise DomainError("This change cancels every line; cancel the order instead.")
-    order_pricing.reprice_order(order=order, actor=actor, now=order.submitted_at)
+    priced = order_pricing.reprice_order(order=order, actor=actor, now=order.submitted_at)
+    ext.release_disqualified_usage(
+        order_id=order.pk, applied_promotion_ids=priced.applied_promotion_ids, actor=actor
+    )
     _follow_lines(order, actor)
 
 
