@@ -435,7 +435,9 @@ def order_change(*, actor, order: Order | int, version, request: ChangeRequest) 
     if request.empty:
         raise DomainError("Nothing to change.")
     token = _card_token(request)
-    before = Order.objects.get(pk=order_id)
+    before = Order.objects.filter(pk=order_id).first()
+    if before is None:
+        raise NotFound("This order does not exist.")
     preview = _preview(order_id, version, request, actor)
     payment = preview.payment
     reference = f"change-{order_id}-v{version}"

@@ -320,3 +320,67 @@ def test_promotions_are_kept_from_the_original_order_until_a_change_disqualifies
     assert usage.status == UsageStatus.RELEASED  # its use goes back to the pool
     counter = PromotionCounter.objects.filter(promotion=gift).first()
     assert counter is None or counter.used == 0
+
+
+def test_a_gateway_without_increments_reauthorizes_in_full_and_voids_the_old(
+    guest_cart, csr, sku, center, monkeypatch, django_capture_on_commit_callbacks
+):
+    from core.payments import SandboxGateway
+
+    def no_increment(self, **kwargs):
+        raise NotImplementedError
+
+    voided = []
+    monkeypatch.setattr(SandboxGateway, "increment", no_increment)
+    original_void = SandboxGateway.void
+    monkeypatch.setattr(
+        SandboxGateway,
+        "void",
+        lambda self, *, authorization_id: (
+            voided.append(authorization_id)
+            or original_void(self, authorization_id=authorization_id)
+        ),
+    )
+    order = place(guest_cart, csr, sku)
+    old = OrderPayment.objects.get(order=order, status=PaymentStatus.AUTHORIZED)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = order_change(
+            actor=csr,
+            order=order,
+            version=order.version,
+            request=ChangeRequest(quantities={order.lines.get().pk: 4}),
+        )
+    new = OrderPayment.objects.get(order=order, status=PaymentStatus.AUTHORIZED)
+    assert new.pk != old.pk and new.amount == result.order.total
+    assert voided == [old.authorization_id]
+
+
+def test_a_change_that_fails_after_the_increase_gives_the_increase_back(
+    guest_cart, csr, sku, center, monkeypatch
+):
+    from core.payments import SandboxGateway
+    from orders.services import versions
+
+    reduced = []
+    monkeypatch.setattr(
+        SandboxGateway,
+        "reduce",
+        lambda self, *, authorization_id, amount: reduced.append(amount),
+    )
+    order = place(guest_cart, csr, sku)
+    line = order.lines.get()
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(versions, "record_version", broken)
+    with pytest.raises(RuntimeError):
+        order_change(
+            actor=csr,
+            order=order,
+            version=order.version,
+            request=ChangeRequest(quantities={line.pk: 4}),
+        )
+    line.refresh_from_db()
+    assert line.quantity == 2 and held(order) == 2
+    assert reduced == [Decimal("24.00")]  # the 2 more notebooks authorized, given back
