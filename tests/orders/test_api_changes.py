@@ -128,14 +128,8 @@ def test_cancel_the_held_order(order, csr, supervisor):
 
 
 def test_lists_take_a_fixed_number_of_queries(
-    guest_cart,
-    csr,
-    supervisor,
-    sku,
-    center,
-    django_assert_max_num_queries,
+    order, csr, supervisor, django_assert_max_num_queries
 ):
-    order = place(guest_cart, csr, sku)
     api = client_for(csr)
     for qty in (3, 4, 5):
         order.refresh_from_db()
