@@ -36,6 +36,7 @@ def resume_interrupted_submits() -> int:
 @shared_task(bind=True, max_retries=5, default_retry_delay=30)
 def send_order_changed(self, order_id: int, version: int) -> bool:
     """The "order changed" e-mail with the diff (issue 16); once per version."""
+    # the services queue this task: imported when it runs (tasks <-> services)
     from orders.services.changes import order_changed_send
 
     try:

@@ -54,8 +54,10 @@ from orders.models import LineInventoryStatus as L
 from orders.models import OrderStatus as S
 from orders.services import holds, versions
 from orders.services._common import _address_data, _quantity
+from orders.services.comments import order_email
 from orders.services.lines import _find_sku
 from orders.status import orders_follow, transition_lines, transition_order
+from pricing.models import ShippingMethod
 
 logger = logging.getLogger(__name__)
 
@@ -227,8 +229,6 @@ def _change_ship_to(order: Order, req: ChangeRequest, actor) -> None:
         for name, value in _address_data(req.ship_to_address).items():
             setattr(addr, name, value)
     if req.shipping_method_code:
-        from pricing.models import ShippingMethod
-
         method = ShippingMethod.objects.filter(
             code=req.shipping_method_code, is_active=True
         ).first()
@@ -590,8 +590,6 @@ def order_changed_send(*, order_id: int, version: int) -> bool:
     """The "order changed" e-mail with the diff of `version` from the one before; once."""
     from django.core.mail import send_mail
     from django.template.loader import render_to_string
-
-    from orders.services.comments import order_email
 
     order = Order.objects.select_related("customer").get(pk=order_id)
     sent = order.events.filter(event_type=E.ORDER_CHANGE_EMAILED, data__version=version)

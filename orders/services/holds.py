@@ -28,6 +28,8 @@ from core.roles import Perm
 from orders import events
 from orders.models import HoldType, Order, OrderAddress, OrderHold
 from orders.models import OrderStatus as S
+from orders.payment_capture import set_payment_status
+from orders.services.after_submit import cancel_order
 
 # Orders that a hold can still stop: placed, not yet (wholly) released, shipped or canceled.
 HOLDABLE_STATES = (S.SUBMITTED, S.AUTHORIZED, S.PAYMENT_REVIEW, S.BACKORDERED)
@@ -178,8 +180,6 @@ def hold_release(*, actor, hold_id, note: str = "") -> OrderHold:
         order=order, type=HoldType.PAYMENT_REVIEW, released_at__isnull=True
     ).exists()
     if hold.type == HoldType.PAYMENT_REVIEW and order.status == S.PAYMENT_REVIEW and not others:
-        from orders.payment_capture import set_payment_status
-
         set_payment_status(actor=actor, order_id=order.pk, authorized=True, reason="hold released")
     return hold
 
@@ -215,8 +215,6 @@ def hold_cancel_order(*, actor, hold_id, reason: str = "") -> Order:
     """A supervisor cancels a held order from the queue: every open hold closes with it."""
     require(actor, Perm.SUPERVISE, "cancel held orders")
     hold, order = _open_hold(hold_id)
-    from orders.services.after_submit import cancel_order
-
     reason = (reason or "").strip() or f"Canceled from the hold queue ({hold.get_type_display()})"
     canceled = cancel_order(actor=actor, order=order, reason=reason)
     closed = OrderHold.objects.filter(order=order, released_at__isnull=True)
