@@ -83,6 +83,7 @@ class ChangeRequest:
     shipping_method_code: str = ""
     atp_choice: str = ""
     card: dict | None = None  # card_number, exp_month, exp_year, cvv
+    approve_adjustments: bool = False  # a supervisor approves the adjustments held for
     reason: str = ""
 
     @property
@@ -95,6 +96,7 @@ class ChangeRequest:
             or self.shipping_method_code
             or self.atp_choice
             or self.card
+            or self.approve_adjustments
         )
 
 
@@ -274,6 +276,8 @@ def _apply(order: Order, req: ChangeRequest, actor) -> None:
         order.atp_choice = req.atp_choice
         allocation.apply_atp_choice(order=order, choice=req.atp_choice, actor=actor)
         events.record(order.pk, E.ORDER_ATP_CHOICE_SET, actor, old=old, new=req.atp_choice)
+    if req.approve_adjustments:
+        _approve_adjustments(order, actor)
     active = OrderLine.objects.filter(order=order, is_gift=False).exclude(
         inventory_status=L.CANCELED
     )
@@ -284,6 +288,21 @@ def _apply(order: Order, req: ChangeRequest, actor) -> None:
         order_id=order.pk, applied_promotion_ids=priced.applied_promotion_ids, actor=actor
     )
     _follow_lines(order, actor)
+
+
+def _approve_adjustments(order: Order, actor) -> None:
+    """The adjustments an order was held for (over the CSR's limit) are approved."""
+    pending = [a for a in ext.order_adjustments(order) if a.status == "pending"]
+    if not pending:
+        raise DomainError("No adjustment on this order waits for approval.")
+    lines = {line.pk: line for line in OrderLine.objects.filter(order=order)}
+    for adjustment in pending:
+        line = lines.get(adjustment.line_id) if adjustment.line_id else None
+        ext.approve_adjustment(
+            adjustment_id=adjustment.pk,
+            order=order_pricing.amounts_of(order, line),
+            actor=actor,
+        )
 
 
 def _follow_lines(order: Order, actor) -> None:

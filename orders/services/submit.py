@@ -132,7 +132,7 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
                 )
             # Checked before the card is touched: an order that cannot be placed is never
             # authorized and voided.
-            if ext.awaiting_approval(order_id=locked.pk):
+            if ext.awaiting_approval(order_id=locked.pk) and not holds.hold_over_limit():
                 raise ext.ApprovalNeeded(
                     "An adjustment on this order waits for a supervisor's approval: ask a "
                     "supervisor to approve it (Approvals, V) or remove it, then submit.",
@@ -203,7 +203,9 @@ def _authorize_and_place(order: Order, attempt: SubmitAttempt, actor) -> SubmitR
             if placed.status != OrderStatus.SUBMITTED:
                 # Another process (a resumed submit) finished this attempt meanwhile.
                 return _finished_elsewhere(placed, attempt)
-            order_pricing.finalize_pricing(order=placed, actor=actor)
+            order_pricing.finalize_pricing(
+                order=placed, actor=actor, hold_pending_adjustments=holds.hold_over_limit()
+            )
             allocation.allocate_order(order=placed, actor=actor)
             placed.number = _next_number(placed)
             placed.submitted_at = timezone.now()
