@@ -14,11 +14,12 @@ from core.errors import DomainError
 from core.permissions import desk_view
 from core.roles import CHANGE_PLACED_ORDER, Perm
 from orders import selectors
-from orders.models import HoldType, Order, OrderLine
+from orders.models import AvailabilityChoice, HoldType, Order, OrderAddress, OrderLine
 from orders.services import holds
 from orders.services.changes import CHANGEABLE_STATES, FROZEN_LINE_STATES, ChangeRequest
 from orders.services.changes import order_change as change_service
 from orders.services.versions import version_diff
+from pricing.models import ShippingMethod
 
 
 def _placed(pk) -> Order:
@@ -61,7 +62,21 @@ def _form_context(order: Order, errors=None, data=None) -> dict:
     for line in lines:
         line.frozen = line.inventory_status in FROZEN_LINE_STATES
         line.canceled = line.inventory_status == "canceled"
-    return {"order": order, "lines": lines, "errors": errors or {}, "data": data or {}}
+    ship_to = (
+        OrderAddress.objects.filter(order=order, kind=OrderAddress.Kind.SHIPPING)
+        .select_related("shipping_method")
+        .order_by("pk")
+        .first()
+    )
+    return {
+        "order": order,
+        "lines": lines,
+        "errors": errors or {},
+        "data": data or {},
+        "ship_to": ship_to,
+        "shipping_methods": ShippingMethod.objects.filter(is_active=True).order_by("id"),
+        "atp_choices": AvailabilityChoice.choices,
+    }
 
 
 @desk_view(CHANGE_PLACED_ORDER)
@@ -70,7 +85,12 @@ def change_form(request, pk: int):
     return render(request, "orders/_change_form.html", _form_context(order))
 
 
-def _request_from(post, lines) -> ChangeRequest:
+def _changed(post, name: str, current: str) -> str:
+    value = (post.get(name) or "").strip()
+    return value if value and value != current else ""
+
+
+def _request_from(post, lines, order: Order, ship_to) -> ChangeRequest:
     quantities, cancel = {}, []
     for line in lines:
         if post.get(f"cancel_{line.pk}"):
@@ -90,7 +110,13 @@ def _request_from(post, lines) -> ChangeRequest:
         cancel_lines=cancel,
         add=add,
         card=card,
-        shipping_method_code=(post.get("shipping_method") or "").strip(),
+        ship_to_id=ship_to.pk if ship_to else None,
+        shipping_method_code=_changed(
+            post,
+            "shipping_method",
+            ship_to.shipping_method.code if ship_to and ship_to.shipping_method_id else "",
+        ),
+        atp_choice=_changed(post, "atp_choice", order.atp_choice),
         reason=(post.get("reason") or "").strip(),
     )
 
@@ -100,12 +126,13 @@ def _request_from(post, lines) -> ChangeRequest:
 def change_submit(request, pk: int):
     order = _placed(pk)
     lines = list(OrderLine.objects.filter(order=order).select_related("sku"))
+    ship_to = _form_context(order)["ship_to"]
     try:
         result = change_service(
             actor=request.user,
             order=order,
             version=request.POST.get("version"),
-            request=_request_from(request.POST, lines),
+            request=_request_from(request.POST, lines, order, ship_to),
         )
     except DomainError as exc:
         fresh = _placed(pk)

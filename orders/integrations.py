@@ -20,6 +20,7 @@ from fulfillment.inventory import selectors as inventory_selectors
 from pricing import selectors as pricing_selectors
 from pricing import services as pricing_services
 from pricing.models import Coupon, OrderAdjustment
+from pricing.services import order_changes as pricing_order_changes
 
 # --- customers -------------------------------------------------------------------------------
 
@@ -145,6 +146,7 @@ def associations(sku_ids) -> dict[int, list]:
 reprice_order = pricing_services.reprice_order
 finalize_order_pricing = pricing_services.finalize_order_pricing
 release_order_pricing = pricing_services.release_order_pricing
+release_disqualified_usage = pricing_order_changes.release_disqualified_usage  # issue 16
 enter_promotion_code = pricing_services.enter_promotion_code
 remove_promotion_code = pricing_services.remove_promotion_code
 redeem_coupon = pricing_services.redeem_coupon

@@ -92,7 +92,7 @@ def set_payment_status(*, actor, order_id, authorized: bool, reason: str = "") -
             status=PaymentStatus.AUTHORIZED if authorized else PaymentStatus.REVIEW
         )
     if authorized:  # issue 16: the AVS (payment review) holds go with it
-        # holds imports this module (releasing a review hold authorizes): imported when used
+        # holds imports this module (a released payment-review hold sets the payment)
         from orders.services.holds import close_payment_review_holds
 
         close_payment_review_holds(order=order, actor=actor, note=reason or "payment authorized")

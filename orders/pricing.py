@@ -192,9 +192,13 @@ def reprice_order(*, order: Order, actor=None, now=None) -> PricedOrder:
     return priced
 
 
-def finalize_pricing(*, order: Order, actor) -> PricedOrder:
+def finalize_pricing(*, order: Order, actor, hold_pending_adjustments: bool = False):
     """At submit: pricing makes the promotion usage final and consumes the coupons used."""
-    return ext.finalize_order_pricing(order=read_for_pricing(order).facts, actor=actor)
+    return ext.finalize_order_pricing(
+        order=read_for_pricing(order).facts,
+        actor=actor,
+        hold_pending_adjustments=hold_pending_adjustments,
+    )
 
 
 def release_pricing(*, order: Order, actor) -> None:

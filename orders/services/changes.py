@@ -54,8 +54,10 @@ from orders.models import LineInventoryStatus as L
 from orders.models import OrderStatus as S
 from orders.services import holds, versions
 from orders.services._common import _address_data, _quantity
+from orders.services.comments import order_email
 from orders.services.lines import _find_sku
 from orders.status import orders_follow, transition_lines, transition_order
+from pricing.models import ShippingMethod
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class ChangeRequest:
     shipping_method_code: str = ""
     atp_choice: str = ""
     card: dict | None = None  # card_number, exp_month, exp_year, cvv
+    approve_adjustments: bool = False  # a supervisor approves the adjustments held for
     reason: str = ""
 
     @property
@@ -93,6 +96,7 @@ class ChangeRequest:
             or self.shipping_method_code
             or self.atp_choice
             or self.card
+            or self.approve_adjustments
         )
 
 
@@ -227,9 +231,6 @@ def _change_ship_to(order: Order, req: ChangeRequest, actor) -> None:
         for name, value in _address_data(req.ship_to_address).items():
             setattr(addr, name, value)
     if req.shipping_method_code:
-        # only a shipping-method change needs the rule table
-        from pricing.models import ShippingMethod
-
         method = ShippingMethod.objects.filter(
             code=req.shipping_method_code, is_active=True
         ).first()
@@ -275,13 +276,33 @@ def _apply(order: Order, req: ChangeRequest, actor) -> None:
         order.atp_choice = req.atp_choice
         allocation.apply_atp_choice(order=order, choice=req.atp_choice, actor=actor)
         events.record(order.pk, E.ORDER_ATP_CHOICE_SET, actor, old=old, new=req.atp_choice)
+    if req.approve_adjustments:
+        _approve_adjustments(order, actor)
     active = OrderLine.objects.filter(order=order, is_gift=False).exclude(
         inventory_status=L.CANCELED
     )
     if not active.exists():
         raise DomainError("This change cancels every line; cancel the order instead.")
-    order_pricing.reprice_order(order=order, actor=actor, now=order.submitted_at)
+    priced = order_pricing.reprice_order(order=order, actor=actor, now=order.submitted_at)
+    ext.release_disqualified_usage(
+        order_id=order.pk, applied_promotion_ids=priced.applied_promotion_ids, actor=actor
+    )
     _follow_lines(order, actor)
+
+
+def _approve_adjustments(order: Order, actor) -> None:
+    """The adjustments an order was held for (over the CSR's limit) are approved."""
+    pending = [a for a in ext.order_adjustments(order) if a.status == "pending"]
+    if not pending:
+        raise DomainError("No adjustment on this order waits for approval.")
+    lines = {line.pk: line for line in OrderLine.objects.filter(order=order)}
+    for adjustment in pending:
+        line = lines.get(adjustment.line_id) if adjustment.line_id else None
+        ext.approve_adjustment(
+            adjustment_id=adjustment.pk,
+            order=order_pricing.amounts_of(order, line),
+            actor=actor,
+        )
 
 
 def _follow_lines(order: Order, actor) -> None:
@@ -433,7 +454,9 @@ def order_change(*, actor, order: Order | int, version, request: ChangeRequest) 
     if request.empty:
         raise DomainError("Nothing to change.")
     token = _card_token(request)
-    before = Order.objects.get(pk=order_id)
+    before = Order.objects.filter(pk=order_id).first()
+    if before is None:
+        raise NotFound("This order does not exist.")
     preview = _preview(order_id, version, request, actor)
     payment = preview.payment
     reference = f"change-{order_id}-v{version}"
@@ -586,9 +609,6 @@ def order_changed_send(*, order_id: int, version: int) -> bool:
     """The "order changed" e-mail with the diff of `version` from the one before; once."""
     from django.core.mail import send_mail
     from django.template.loader import render_to_string
-
-    # comments' e-mail helpers import the services package: imported when sending
-    from orders.services.comments import order_email
 
     order = Order.objects.select_related("customer").get(pk=order_id)
     sent = order.events.filter(event_type=E.ORDER_CHANGE_EMAILED, data__version=version)

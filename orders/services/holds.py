@@ -26,8 +26,11 @@ from core.events import EventType as E
 from core.permissions import require
 from core.roles import Perm
 from orders import events
+from orders import integrations as ext
 from orders.models import HoldType, Order, OrderAddress, OrderHold
 from orders.models import OrderStatus as S
+from orders.payment_capture import set_payment_status
+from orders.services.after_submit import cancel_order
 
 # Orders that a hold can still stop: placed, not yet (wholly) released, shipped or canceled.
 HOLDABLE_STATES = (S.SUBMITTED, S.AUTHORIZED, S.PAYMENT_REVIEW, S.BACKORDERED)
@@ -116,10 +119,28 @@ def place_system_hold(*, order: Order, hold_type: str, reason: str, rule: str, a
     return _place(order, hold_type=hold_type, reason=reason, actor=actor, rule=rule)
 
 
+def hold_over_limit() -> bool:
+    """The store setting: an adjustment over the CSR's limit places the order on hold (the
+    adjustment waits for a supervisor) instead of refusing the submit."""
+    return bool(getattr(settings, "ORDERS_HOLD_OVER_LIMIT_ADJUSTMENTS", False))
+
+
 def holds_at_submit(*, order: Order, actor, avs_reason: str = "") -> list[OrderHold]:
-    """Submit, in its placing transaction: an AVS mismatch is a payment-review hold; a fraud
-    score over the threshold is a fraud hold."""
+    """Submit, in its placing transaction: an AVS mismatch is a payment-review hold; an
+    adjustment awaiting approval (store setting) an adjustment hold; a fraud score over the
+    threshold a fraud hold."""
     placed = []
+    if hold_over_limit() and ext.awaiting_approval(order_id=order.pk):
+        placed.append(
+            place_system_hold(
+                order=order,
+                hold_type=HoldType.ADJUSTMENT_LIMIT,
+                reason="An adjustment over the CSR's limit awaits a supervisor's approval; "
+                "releasing the hold approves it (the order is repriced, the payment reduced).",
+                rule="submit: adjustment limit",
+                actor=actor,
+            )
+        )
     if avs_reason:
         placed.append(
             place_system_hold(
@@ -159,11 +180,28 @@ def _open_hold(hold_id) -> tuple[OrderHold, Order]:
     return hold, order
 
 
-@transaction.atomic
 def hold_release(*, actor, hold_id, note: str = "") -> OrderHold:
     """A supervisor releases a hold. The last payment-review hold of an order in payment
-    review makes it payment authorized again."""
+    review makes it payment authorized again; releasing an adjustment hold approves the
+    adjustment: the order changes (repriced, a new version, the authorization reduced) first."""
     require(actor, Perm.SUPERVISE, "release holds")
+    hold = OrderHold.objects.filter(pk=hold_id).first()
+    if hold is not None and hold.type == HoldType.ADJUSTMENT_LIMIT and hold.released_at is None:
+        # changes imports this module (holds placed by a change)
+        from orders.services.changes import ChangeRequest, order_change
+
+        order = Order.objects.get(pk=hold.order_id)
+        order_change(
+            actor=actor,
+            order=order,
+            version=order.version,
+            request=ChangeRequest(approve_adjustments=True, reason="adjustment approved"),
+        )
+    return _release(actor=actor, hold_id=hold_id, note=note)
+
+
+@transaction.atomic
+def _release(*, actor, hold_id, note: str) -> OrderHold:
     hold, order = _open_hold(hold_id)
     hold.released_at = timezone.now()
     hold.released_by = actor
@@ -178,9 +216,6 @@ def hold_release(*, actor, hold_id, note: str = "") -> OrderHold:
         order=order, type=HoldType.PAYMENT_REVIEW, released_at__isnull=True
     ).exists()
     if hold.type == HoldType.PAYMENT_REVIEW and order.status == S.PAYMENT_REVIEW and not others:
-        # payment_capture imports holds (an authorized payment closes them): imported when used
-        from orders.payment_capture import set_payment_status
-
         set_payment_status(actor=actor, order_id=order.pk, authorized=True, reason="hold released")
     return hold
 
@@ -216,9 +251,6 @@ def hold_cancel_order(*, actor, hold_id, reason: str = "") -> Order:
     """A supervisor cancels a held order from the queue: every open hold closes with it."""
     require(actor, Perm.SUPERVISE, "cancel held orders")
     hold, order = _open_hold(hold_id)
-    # after_submit imports holds (cancel closes them): imported when used
-    from orders.services.after_submit import cancel_order
-
     reason = (reason or "").strip() or f"Canceled from the hold queue ({hold.get_type_display()})"
     canceled = cancel_order(actor=actor, order=order, reason=reason)
     closed = OrderHold.objects.filter(order=order, released_at__isnull=True)

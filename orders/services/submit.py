@@ -191,7 +191,7 @@ def _reprice_for_submit(locked: Order, actor, expected_total) -> DomainError | N
     before = locked.pricing_detail or {}
     old_total = locked.total
     _reprice(locked, actor)  # may send an adjustment that grew back to approval
-    if ext.awaiting_approval(order_id=locked.pk):
+    if ext.awaiting_approval(order_id=locked.pk) and not holds.hold_over_limit():
         return ext.ApprovalNeeded(
             "An adjustment on this order waits for a supervisor's approval: ask a supervisor "
             "to approve it (Approvals, V) or remove it, then submit.",
@@ -246,7 +246,9 @@ def _authorize_and_place(
             if placed.status != OrderStatus.SUBMITTED:
                 # Another process (a resumed submit) finished this attempt meanwhile.
                 return _finished_elsewhere(placed, attempt)
-            order_pricing.finalize_pricing(order=placed, actor=actor)
+            order_pricing.finalize_pricing(
+                order=placed, actor=actor, hold_pending_adjustments=holds.hold_over_limit()
+            )
             if credit > 0:  # refused (and all rolled back) if the balance no longer covers it
                 ext.store_credit_spend(
                     actor=actor,

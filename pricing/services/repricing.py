@@ -191,15 +191,19 @@ def _lock_counters(promotion_ids) -> dict[int, m.PromotionCounter]:
 
 
 @transaction.atomic
-def finalize_order_pricing(*, order: OrderFacts, actor) -> PricedOrder:
+def finalize_order_pricing(
+    *, order: OrderFacts, actor, hold_pending_adjustments: bool = False
+) -> PricedOrder:
     """At submit: make promotion usage final and consume the coupons used.
 
     Re-checks every limited promotion under its counter's row lock. If one ran out since the
     cart was priced, raises PricingChanged (with the new price) before anything is consumed;
     the caller rolls back, and the next `reprice_order` shows the promotion as "limit reached".
-    An adjustment still awaiting approval refuses the submit (ApprovalNeeded).
+    An adjustment still awaiting approval refuses the submit (ApprovalNeeded), unless orders
+    places the order on hold for it (`hold_pending_adjustments`; it does not apply meanwhile).
     """
-    _refuse_pending_adjustment(order.order_id)
+    if not hold_pending_adjustments:
+        _refuse_pending_adjustment(order.order_id)
     loaded = loader.load_order(order)
     # Price as the CSR saw it: promotions the cart holds (pending usage) count as available,
     # and their limits are checked below under lock, where the answer is final.

@@ -125,3 +125,23 @@ def test_cancel_the_held_order(order, csr, supervisor):
     assert r.status_code == 200 and r.json()["resolution"] == "canceled"
     order.refresh_from_db()
     assert order.status == "canceled"
+
+
+def test_lists_take_a_fixed_number_of_queries(
+    order, csr, supervisor, django_assert_max_num_queries
+):
+    api = client_for(csr)
+    for qty in (3, 4, 5):
+        order.refresh_from_db()
+        api.post(
+            f"/api/v1/orders/{order.pk}/change/",
+            {"version": order.version, "quantities": {str(order.lines.get().pk): qty}},
+            format="json",
+        )
+        api.post(f"/api/v1/orders/{order.pk}/holds/", {"reason": f"r{qty}"}, format="json")
+    with django_assert_max_num_queries(6):
+        versions = api.get(f"/api/v1/orders/{order.pk}/versions/")
+    assert len(versions.json()) == 4
+    with django_assert_max_num_queries(6):
+        queue = client_for(supervisor).get("/api/v1/holds/")
+    assert len(queue.json()) == 3

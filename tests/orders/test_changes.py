@@ -265,3 +265,122 @@ def test_a_price_list_started_after_submit_does_not_reprice_the_order(
     assert line.unit_price == price == Decimal("12.00")
     assert result.diff.added[0]["unit_price"] == "1.50"
     assert not result.diff.changed
+
+
+def test_promotions_are_kept_from_the_original_order_until_a_change_disqualifies_them(
+    guest_cart, csr, sku, sku2, center
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from pricing.models import Promotion, Reward
+    from tests.pricing.factories import PromotionFactory
+
+    gift = PromotionFactory(
+        name="Free pen with 3 notebooks",
+        reward=Reward.ORDER_GIFT,
+        percent=None,
+        gift_sku=sku2,
+        min_quantity=3,
+    )
+    order = place(guest_cart, csr, sku, qty=3)
+    assert order.lines.filter(is_gift=True, sku=sku2).exists()
+    # The promotion ends after the order was placed: the order keeps it.
+    Promotion.objects.filter(pk=gift.pk).update(ends_at=timezone.now() + dt.timedelta(seconds=1))
+    Order.objects.filter(pk=order.pk).update(submitted_at=timezone.now() - dt.timedelta(hours=1))
+    Promotion.objects.filter(pk=gift.pk).update(
+        starts_at=timezone.now() - dt.timedelta(days=1),
+        ends_at=timezone.now() - dt.timedelta(minutes=30),
+    )
+    line = order.lines.get(is_gift=False)
+    order.refresh_from_db()
+    kept = order_change(
+        actor=csr,
+        order=order,
+        version=order.version,
+        request=ChangeRequest(quantities={line.pk: 4}),
+    )
+    assert kept.order.lines.filter(is_gift=True, sku=sku2).exists()
+    from pricing.models import PromotionUsage, UsageStatus
+
+    assert PromotionUsage.objects.get(order_id=order.pk).status == UsageStatus.FINAL
+    # Down to 2 notebooks: the condition fails, the gift is revoked (its stock given back).
+    revoked = order_change(
+        actor=csr,
+        order=kept.order,
+        version=kept.order.version,
+        request=ChangeRequest(quantities={line.pk: 2}),
+    )
+    assert not revoked.order.lines.filter(is_gift=True).exists()
+    assert [x["sku"] for x in revoked.diff.removed] == [sku2.code]
+    from pricing.models import PromotionCounter
+
+    usage = PromotionUsage.objects.get(order_id=order.pk, promotion=gift)
+    assert usage.status == UsageStatus.RELEASED  # its use goes back to the pool
+    counter = PromotionCounter.objects.filter(promotion=gift).first()
+    assert counter is None or counter.used == 0
+
+
+def test_a_gateway_without_increments_reauthorizes_in_full_and_voids_the_old(
+    guest_cart, csr, sku, center, monkeypatch, django_capture_on_commit_callbacks
+):
+    from core.payments import SandboxGateway
+
+    def no_increment(self, **kwargs):
+        raise NotImplementedError
+
+    voided = []
+    monkeypatch.setattr(SandboxGateway, "increment", no_increment)
+    original_void = SandboxGateway.void
+    monkeypatch.setattr(
+        SandboxGateway,
+        "void",
+        lambda self, *, authorization_id: (
+            voided.append(authorization_id)
+            or original_void(self, authorization_id=authorization_id)
+        ),
+    )
+    order = place(guest_cart, csr, sku)
+    old = OrderPayment.objects.get(order=order, status=PaymentStatus.AUTHORIZED)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = order_change(
+            actor=csr,
+            order=order,
+            version=order.version,
+            request=ChangeRequest(quantities={order.lines.get().pk: 4}),
+        )
+    new = OrderPayment.objects.get(order=order, status=PaymentStatus.AUTHORIZED)
+    assert new.pk != old.pk and new.amount == result.order.total
+    assert voided == [old.authorization_id]
+
+
+def test_a_change_that_fails_after_the_increase_gives_the_increase_back(
+    guest_cart, csr, sku, center, monkeypatch
+):
+    from core.payments import SandboxGateway
+    from orders.services import versions
+
+    reduced = []
+    monkeypatch.setattr(
+        SandboxGateway,
+        "reduce",
+        lambda self, *, authorization_id, amount: reduced.append(amount),
+    )
+    order = place(guest_cart, csr, sku)
+    line = order.lines.get()
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(versions, "record_version", broken)
+    with pytest.raises(RuntimeError):
+        order_change(
+            actor=csr,
+            order=order,
+            version=order.version,
+            request=ChangeRequest(quantities={line.pk: 4}),
+        )
+    line.refresh_from_db()
+    assert line.quantity == 2 and held(order) == 2
+    assert reduced == [Decimal("24.00")]  # the 2 more notebooks authorized, given back

@@ -55,3 +55,19 @@ def test_the_hold_queue_is_for_supervisors_who_release_from_it(
     assert r.status_code == 302
     hold.refresh_from_db()
     assert hold.resolution == OrderHold.Resolution.RELEASED and hold.released_by == supervisor
+
+
+def test_change_mode_changes_the_shipping_method(client, csr, order, express, center):  # noqa: F811
+    from tests.fulfillment.factories import ArrangementFactory
+
+    ArrangementFactory(center=center, shipping_method=express, precedence=1)
+    client.force_login(csr)
+    form = client.get(f"/orders/{order.pk}/change/").content.decode()
+    assert 'name="shipping_method"' in form and "Express" in form
+    data = {"version": order.version, "shipping_method": "express", "atp_choice": order.atp_choice}
+    r = client.post(f"/orders/{order.pk}/change/submit/", data)
+    assert r.status_code == 302, r.content.decode()
+    v2 = OrderVersion.objects.get(order=order, number=2)
+    ship_to = next(iter(v2.header["ship_tos"].values()))
+    assert ship_to["shipping_method"] == "Express"
+    assert order.lines.get().inventory_status == "allocated"

@@ -120,3 +120,74 @@ def test_setting_the_payment_authorized_closes_the_payment_review_hold(
     assert hold.resolution == OrderHold.Resolution.RELEASED and hold.released_by == supervisor
     run_release(actor=operations)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.RELEASED
+
+
+@override_settings(ORDERS_HOLD_OVER_LIMIT_ADJUSTMENTS=True)
+def test_an_adjustment_over_the_limit_holds_the_order_and_releasing_approves_it(
+    guest_cart, csr, supervisor, operations, sku, center
+):
+    from decimal import Decimal
+
+    from django.contrib.auth.models import Group
+
+    from core.roles import Role
+    from orders.models import OrderPayment, OrderVersion, PaymentStatus
+    from pricing.models import AdjustmentLimit
+    from tests.pricing.factories import PriceListEntryFactory, PriceListFactory
+
+    PriceListEntryFactory(price_list=PriceListFactory(), sku=sku, price=Decimal("12.00"))
+    AdjustmentLimit.objects.create(
+        group=Group.objects.get(name=Role.CSR.value),
+        max_percent=Decimal("10"),
+        max_amount=Decimal("5.00"),
+    )
+    make_ready(guest_cart, csr, sku, qty=5)
+    pending = services.adjustment_add(
+        actor=csr, order=guest_cart, kind="order_amount", value="8.00", reason_code="appeasement"
+    )
+    assert pending.status == "pending"
+    result = services.submit_order(actor=csr, order=guest_cart, idempotency_key="k-adj")
+    assert result.placed, result.message
+    order = result.order
+    assert order.total == Decimal("60.00")  # the adjustment waits: not applied yet
+    hold = OrderHold.objects.get(order=order)
+    assert hold.type == HoldType.ADJUSTMENT_LIMIT
+    run_release(actor=operations)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.AUTHORIZED
+
+    hold_release(actor=supervisor, hold_id=hold.pk, note="fine")
+    order.refresh_from_db()
+    assert order.total == Decimal("52.00")
+    v2 = OrderVersion.objects.get(order=order, number=2)
+    assert v2.delta == Decimal("-8.00") and v2.created_by == supervisor
+    payment = OrderPayment.objects.get(order=order, status=PaymentStatus.AUTHORIZED)
+    assert payment.amount == Decimal("52.00")
+    run_release(actor=operations)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.RELEASED
+
+
+def test_without_the_setting_an_adjustment_over_the_limit_still_refuses_submit(
+    guest_cart, csr, sku, center
+):
+    from decimal import Decimal
+
+    from django.contrib.auth.models import Group
+
+    from core.roles import Role
+    from orders.integrations import ApprovalNeeded
+    from pricing.models import AdjustmentLimit
+
+    AdjustmentLimit.objects.create(
+        group=Group.objects.get(name=Role.CSR.value),
+        max_percent=Decimal("1"),
+        max_amount=Decimal("1"),
+    )
+    make_ready(guest_cart, csr, sku, qty=5)
+    services.adjustment_add(
+        actor=csr, order=guest_cart, kind="order_amount", value="0.50", reason_code="appeasement"
+    )
+    services.adjustment_add(
+        actor=csr, order=guest_cart, kind="order_percent", value="50", reason_code="appeasement"
+    )
+    with pytest.raises(ApprovalNeeded):
+        services.submit_order(actor=csr, order=guest_cart, idempotency_key="k-adj2")
