@@ -35,10 +35,12 @@ def test_list_pages_have_no_n_plus_one(admin_client, name, django_assert_max_num
         customer.segments.add(gold)
         PaymentMethodFactory(customer=customer)
     url = reverse(f"admin:customers_{name}_changelist")
-    with django_assert_max_num_queries(14):
+    # Fixed, whatever the rows: the admin's sidebar asks each one-row settings page (pricing,
+    # fulfillment, returns, auctions) whether its row exists.
+    with django_assert_max_num_queries(16):
         response = admin_client.get(url)
     assert response.status_code == 200
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         assert admin_client.get(url, {"q": "cust"}).status_code == 200
 
 

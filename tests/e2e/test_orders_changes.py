@@ -53,6 +53,11 @@ def test_a_csr_changes_quantity_and_card_and_sees_version_diff_delta_and_email(p
     page.goto(f"/orders/{order.pk}/")
     expect(page.get_by_text("Version 1")).to_be_visible()
     wait_for_scripts(page)
+    # the page loads three panels with htmx: E works once they have settled (their buttons
+    # are bound then)
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
     page.keyboard.press("e")
     qty = page.get_by_label("Quantity of NB-BLK-A5")
     expect(qty).to_be_focused()
