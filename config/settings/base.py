@@ -335,7 +335,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    "ENUM_NAME_OVERRIDES": {"QuoteStatusEnum": "orders.models.QuoteStatus"},
+    # Several models have a `status` with its own choices: each enum gets its model's name.
+    "ENUM_NAME_OVERRIDES": {
+        "QuoteStatusEnum": "orders.models.QuoteStatus",
+        "CouponStatusEnum": "pricing.models.Coupon.Status",
+    },
     # Every operation documents the error body of core.api for the failures any can answer with.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
