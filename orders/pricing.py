@@ -49,6 +49,19 @@ class LineRow(NamedTuple):
     agreed_unit_price: Decimal | None
 
 
+@dataclass(frozen=True)
+class RepriceChanges:
+    """What one reprice wrote, so that a screen can redraw only that (`order.reprice_changes`
+    after `reprice_order`): the lines whose price or discount names changed, whether gift lines
+    came, went or changed, whether a quote's price lock stood, and the goods lines' SKUs."""
+
+    line_ids: frozenset[int]
+    gifts_changed: bool
+    price_locked: bool
+    ship_to_count: int
+    sku_by_line: dict[int, int]
+
+
 @dataclass
 class PricingRead:
     """What `read_for_pricing` found: the facts pricing gets, and the lines to write back to."""
@@ -184,11 +197,23 @@ def reprice_order(*, order: Order, actor=None, now=None) -> PricedOrder:
     and what almost applied."""
     read = read_for_pricing(order)
     priced = ext.reprice_order(order=read.facts, now=now)
-    _write_lines(read, priced)
-    _write_gifts(order, read, priced, actor)
+    old_names = (order.pricing_detail or {}).get("lines", {})
+    repriced = _write_lines(read, priced)
+    gifts_changed = _write_gifts(order, read, priced, actor)
     _write_totals(order, priced)
+    new_names = order.pricing_detail["lines"]
     # An open quote's cart keeps the quoted prices until the quote expires (orders/quotes).
-    price_lock.apply_price_lock(order, now)
+    locked = price_lock.apply_price_lock(order, now) is not None
+    order.reprice_changes = RepriceChanges(
+        line_ids=frozenset(
+            repriced
+            | {x.pk for x in read.lines if old_names.get(str(x.pk)) != new_names.get(str(x.pk))}
+        ),
+        gifts_changed=gifts_changed,
+        price_locked=locked,
+        ship_to_count=len(read.facts.ship_tos),
+        sku_by_line={x.pk: x.sku_id for x in read.lines},
+    )
     return priced
 
 
@@ -264,7 +289,8 @@ def what_changed(before: dict, after: dict) -> list[str]:
     return changes
 
 
-def _write_lines(read: PricingRead, priced: PricedOrder) -> None:
+def _write_lines(read: PricingRead, priced: PricedOrder) -> set[int]:
+    """Write the lines whose price moved; returns their ids."""
     by_id = {p.line_id: p for p in priced.lines}
     changed = []
     for line in read.lines:
@@ -273,11 +299,13 @@ def _write_lines(read: PricingRead, priced: PricedOrder) -> None:
         if (line.unit_price, line.discount_total, line.line_total) != new:
             changed.append((line.pk, *new))
     update_rows(OrderLine, ["unit_price", "discount_total", "line_total"], changed)
+    return {row[0] for row in changed}
 
 
-def _write_gifts(order: Order, read: PricingRead, priced: PricedOrder, actor) -> None:
+def _write_gifts(order: Order, read: PricingRead, priced: PricedOrder, actor) -> bool:
     """Gift lines follow the promotions pricing says the order earns: added (and allocated)
-    when earned, removed (and deallocated) when no longer earned."""
+    when earned, removed (and deallocated) when no longer earned. Returns whether any changed."""
+    changed = False
     wanted: dict[int, list] = {}
     for gift in priced.gifts:
         entry = wanted.setdefault(gift.sku_id, [0, gift.ship_to])
@@ -286,6 +314,7 @@ def _write_gifts(order: Order, read: PricingRead, priced: PricedOrder, actor) ->
     for row in read.gift_lines:
         if row.sku_id in existing or row.sku_id not in wanted:
             allocation.delete_lines(line_ids=[row.pk])
+            changed = True
             continue
         existing[row.sku_id] = row
     for sku_id, (quantity, ship_to) in wanted.items():
@@ -302,10 +331,13 @@ def _write_gifts(order: Order, read: PricingRead, priced: PricedOrder, actor) ->
                 line_total=ZERO,
             )
             allocation.allocate_cart_line(line=line, actor=actor)
+            changed = True
         elif row.quantity != quantity or row.unit_price or row.line_total:
             OrderLine.objects.filter(pk=row.pk).update(
                 quantity=quantity, unit_price=ZERO, discount_total=ZERO, line_total=ZERO
             )
+            changed = True
+    return changed
 
 
 def _write_totals(order: Order, priced: PricedOrder) -> None:

@@ -419,14 +419,14 @@ def held_view(line: OrderLine, held: dict | None) -> AvailabilityView:
 HOLDING = (LineInventoryStatus.ALLOCATED, LineInventoryStatus.BACKORDERED)
 
 
-def cart_lines(order: Order) -> list[OrderLine]:
-    """The order's lines for the screens: a line that holds stock shows what it holds (one
-    query for all); one that does not yet (no ship-to, or swept) shows what it could get."""
-    lines = list(
-        ext.annotate_sku_buyable(
-            OrderLine.objects.filter(order=order).select_related("sku__product", "ship_to")
-        )
-    )
+def cart_lines(order: Order, *, line_ids=None) -> list[OrderLine]:
+    """The order's lines for the screens (`line_ids`: only those): a line that holds stock
+    shows what it holds (one query for all); one that does not yet (no ship-to, or swept)
+    shows what it could get."""
+    rows = OrderLine.objects.filter(order=order).select_related("sku__product", "ship_to")
+    if line_ids is not None:
+        rows = rows.filter(pk__in=line_ids)
+    lines = list(ext.annotate_sku_buyable(rows))
     held = ext.held_stock(line_ids=[ln.pk for ln in lines if ln.inventory_status in HOLDING])
     waiting = [ln for ln in lines if ln.inventory_status == LineInventoryStatus.UNALLOCATED]
     avail = ext.availability(sku_ids={ln.sku_id for ln in waiting})

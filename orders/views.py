@@ -25,7 +25,7 @@ from orders import integrations as ext
 from orders import selectors, services
 from orders.customer_context import customer_context
 from orders.forms import PANELS, form_errors
-from orders.models import AvailabilityChoice, Order, OrderStatus
+from orders.models import AvailabilityChoice, LineInventoryStatus, Order, OrderLine, OrderStatus
 from pricing.models import ShippingMethod
 
 
@@ -45,27 +45,41 @@ def _shipping_methods():
     return list(ShippingMethod.objects.filter(is_active=True).order_by("id"))
 
 
-def _context(order: Order, **extra) -> dict:
-    context = selectors.order_summary(order)
+def _decorate_lines(order: Order, lines) -> None:
+    """What a line row shows beyond the line: its URLs and the names of its discounts."""
     line_url = reverse("orders:line_update", args=[order.pk, 0])[: -len("0/")]
-    for line in context["lines"]:
+    names = (order.pricing_detail or {}).get("lines", {})
+    for line in lines:
         line.update_url = f"{line_url}{line.pk}/"
         line.remove_url = f"{line_url}{line.pk}/remove/"
-        line.reasons = (order.pricing_detail or {}).get("lines", {}).get(str(line.pk), [])
+        line.reasons = names.get(str(line.pk), [])
+
+
+def _foot_context(order: Order) -> dict:
+    """The promotions panel and the totals under the lines."""
+    detail = order.pricing_detail or {}
+    return {
+        "order": order,
+        "detail": detail,
+        "adjustments": ext.order_adjustments(order),
+        # what pricing noted, less what the adjustments list already says of pending ones
+        "pricing_notes": [
+            note
+            for note in (detail.get("explanation") or {}).get("notes", [])
+            if "awaits a supervisor's approval" not in note
+        ],
+        "adjustment_url": reverse("orders:adjustment_remove", args=[order.pk, 0])[: -len("0/")],
+    }
+
+
+def _context(order: Order, **extra) -> dict:
+    context = selectors.order_summary(order)
+    _decorate_lines(order, context["lines"])
+    context.update(_foot_context(order))
     context.update(
         shipping_methods=_shipping_methods(),
         atp_choices=AvailabilityChoice.choices,
-        detail=order.pricing_detail or {},
-        adjustments=ext.order_adjustments(order),
-        # what pricing noted, less what the adjustments list already says of pending ones
-        pricing_notes=[
-            note
-            for note in ((order.pricing_detail or {}).get("explanation") or {}).get("notes", [])
-            if "awaits a supervisor's approval" not in note
-        ],
-        adjustment_url=reverse("orders:adjustment_remove", args=[order.pk, 0])[: -len("0/")],
         errors={},
-        line_count=len(context["lines"]),
         has_backorders=any(line.inventory_status == "backordered" for line in context["lines"]),
     )
     context.update(extra)
@@ -87,6 +101,45 @@ def _render_cart(
     return response
 
 
+def _only_its_rows_changed(line: OrderLine) -> bool:
+    """Whether adding `line` changed nothing on the screen but rows, the promotions and the
+    totals: no gift line came or went, no quote's price lock, one ship-to (no per-line ship-to
+    column), no other line of the SKU (whose availability it would move), not the first line
+    (the empty-cart row goes) and not a backorder (the top bar offers to move backorders)."""
+    changes = getattr(line.order, "reprice_changes", None)
+    if changes is None or changes.gifts_changed or changes.price_locked:
+        return False
+    skus = list(changes.sku_by_line.values())
+    return (
+        changes.ship_to_count <= 1
+        and skus.count(line.sku_id) == 1
+        and len(skus) > 1
+        and line.inventory_status != LineInventoryStatus.BACKORDERED
+    )
+
+
+def _render_added_line(line: OrderLine) -> HttpResponse | None:
+    """The answer to an add: only what changed, as out-of-band swaps (the line, the lines whose
+    price moved, the promotions and totals), built from the order the service left in memory;
+    None when more changed (the whole cart is drawn again)."""
+    if not _only_its_rows_changed(line):
+        return None
+    order = line.order
+    changed = set(order.reprice_changes.line_ids) | {line.pk}
+    rows = {row.pk: row for row in selectors.cart_lines(order, line_ids=changed)}
+    _decorate_lines(order, rows.values())
+    new_line = rows.pop(line.pk) if line.is_new else None
+    context = _foot_context(order) | {
+        "changed_lines": [rows[pk] for pk in sorted(rows)],
+        "new_line": new_line,
+        "ship_tos": (),
+    }
+    response = HttpResponse(render_to_string("orders/_cart_changes.html", context))
+    response["HX-Reswap"] = "none"
+    response["HX-Trigger"] = "cart-updated"
+    return response
+
+
 def _error_fields(exc: DomainError) -> dict:
     return {exc.field or "form": exc.message}
 
@@ -100,10 +153,13 @@ def _act(
     success: str | Callable[[], str] | None = None,
     returns_line: bool = False,
     level: Callable[[], str] = lambda: "success",
+    answer: Callable[[object], HttpResponse | None] = lambda result: None,
 ):
     """Run a service; on success re-render the cart; on error show it at the field.
 
     `success` may be a callable when the message depends on what the service did.
+
+    `answer`: draws the success from the service's result when it can (None: the whole cart).
 
     `returns_line`: the service returns the changed line with its fresh order on `line.order`.
     """
@@ -122,6 +178,9 @@ def _act(
                 request, order, panel, errors=_error_fields(exc), data=request.POST
             )
         return _render_cart(request, order, errors=_error_fields(exc), message=exc.message)
+    quick = answer(result)
+    if quick is not None:
+        return quick
     fresh = result.order if returns_line else None
     message = success() if callable(success) else success
     response = _render_cart(request, order, message=message, level=level(), fresh=fresh)
@@ -279,6 +338,7 @@ def line_add(request, pk: int):
             version=_version(request),
         ),
         returns_line=True,
+        answer=_render_added_line,
     )
 
 

@@ -85,6 +85,8 @@ def line_add(
     agreed_unit_price=None,
 ) -> OrderLine:
     """Add a SKU (by code) to the cart, or add to the quantity of its line for that ship-to.
+    Returns the line, with `is_new` (whether it was added rather than grown) and its fresh
+    order on `line.order` (which carries `reprice_changes`).
 
     `agreed_unit_price`: a price agreed outside the price lists (an auction's winning price,
     auctions.closing); such a line is its own line, never merged with a priced one."""
@@ -116,6 +118,7 @@ def line_add(
         line.quantity = old + qty
         line.save(update_fields=["quantity"])
         _event(order, E.ORDER_LINE_CHANGED, actor, sku=sku.code, old=old, new=line.quantity)
+        line.is_new = False
     else:
         line = OrderLine.objects.create(
             order=order,
@@ -125,6 +128,7 @@ def line_add(
             agreed_unit_price=agreed_unit_price,
         )
         _event(order, E.ORDER_LINE_ADDED, actor, sku=sku.code, quantity=qty, line=line.pk)
+        line.is_new = True
     line.sku = sku
     allocation.allocate_cart_line(line=line, actor=actor)
     _reprice(order, actor)

@@ -1,0 +1,82 @@
+"""Adding a line answers with only what changed (htmx out-of-band swaps): the new line, the
+lines whose price the add moved, the promotions and totals. When more changed (a gift line, the
+first line of an empty cart) the whole cart is drawn again."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from orders import services
+from orders.models import Order
+from pricing.loader import bump_rules_version
+from tests.orders.conftest import ADDRESS
+from tests.pricing.factories import PriceListEntryFactory, PriceListFactory, PromotionFactory
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def priced(sku, sku2):
+    prices = PriceListFactory(name="Base")
+    PriceListEntryFactory(price_list=prices, sku=sku, price=Decimal("20.00"))
+    PriceListEntryFactory(price_list=prices, sku=sku2, price=Decimal("5.00"))
+
+
+def rows_in(body: str) -> dict[str, str]:
+    return dict(re.findall(r'<tr id="line-(\d+)"[^>]*>(.*?)</tr>', body, re.S))
+
+
+def add(client, cart, sku):
+    version = Order.objects.get(pk=cart.pk).version
+    url = reverse("orders:line_add", args=[cart.pk])
+    return client.post(url, {"sku": sku.code, "quantity": "1", "version": version}, **HX)
+
+
+def test_an_add_sends_the_new_line_and_the_totals_not_the_other_lines(
+    csr, csr_client, guest_cart, sku, sku2, priced, ground
+):
+    services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
+    services.line_add(actor=csr, order=guest_cart, sku_code=sku.code)
+
+    response = add(csr_client, guest_cart, sku2)
+
+    body = response.text
+    new_line = guest_cart.lines.get(sku=sku2)
+    assert response["HX-Reswap"] == "none"
+    assert 'hx-swap-oob="beforeend:#cart-lines"' in body
+    assert list(rows_in(body)) == [str(new_line.pk)]  # the first line did not change
+    assert "PEN-GEL-B" in body and "NB-BLK-A5" not in body
+    order = Order.objects.get(pk=guest_cart.pk)
+    assert f'id="order-version" name="version" value="{order.version}"' in body
+    assert re.search(r'<tr class="grand"><th>Total</th><td class="num">25\.00', body)
+
+
+def test_a_line_whose_discount_the_add_earns_is_sent_again(
+    csr, csr_client, guest_cart, sku, sku2, priced, ground
+):
+    PromotionFactory(
+        name="Two items, 10% off", reward="product_percent", percent=Decimal("10"), min_quantity=2
+    )
+    bump_rules_version()
+    services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
+    services.line_add(actor=csr, order=guest_cart, sku_code=sku.code)
+    first = guest_cart.lines.get()
+
+    body = add(csr_client, guest_cart, sku2).text
+
+    rows = rows_in(body)
+    assert str(first.pk) in rows and "−2.00" in rows[str(first.pk)]
+    assert f'<tr id="line-{first.pk}"  hx-swap-oob="true">' in body
+    assert "Two items, 10% off" in body  # the promotions panel came too
+
+
+def test_the_first_line_of_an_empty_cart_draws_the_whole_cart(
+    csr, csr_client, guest_cart, sku, priced, ground
+):
+    services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
+
+    response = add(csr_client, guest_cart, sku)
+
+    assert response["HX-Retarget"] == "#cart" and 'id="cart-lines"' in response.text
