@@ -102,10 +102,11 @@ def _render_cart(
 
 
 def _only_its_rows_changed(line: OrderLine) -> bool:
-    """Whether adding `line` changed nothing on the screen but rows, the promotions and the
-    totals: no gift line came or went, no quote's price lock, one ship-to (no per-line ship-to
-    column), no other line of the SKU (whose availability it would move), not the first line
-    (the empty-cart row goes) and not a backorder (the top bar offers to move backorders)."""
+    """Whether adding or changing `line` changed nothing on the screen but rows, the promotions
+    and the totals: no gift line came or went, no quote's price lock, one ship-to (no per-line
+    ship-to column), no other line of the SKU (whose availability it would move), not the first
+    line (the empty-cart row goes) and no backorder before or after (the top bar offers to move
+    backorders)."""
     changes = getattr(line.order, "reprice_changes", None)
     if changes is None or changes.gifts_changed or changes.price_locked:
         return False
@@ -115,20 +116,21 @@ def _only_its_rows_changed(line: OrderLine) -> bool:
         and skus.count(line.sku_id) == 1
         and len(skus) > 1
         and line.inventory_status != LineInventoryStatus.BACKORDERED
+        and not getattr(line, "was_backordered", False)
     )
 
 
-def _render_added_line(line: OrderLine) -> HttpResponse | None:
-    """The answer to an add: only what changed, as out-of-band swaps (the line, the lines whose
-    price moved, the promotions and totals), built from the order the service left in memory;
-    None when more changed (the whole cart is drawn again)."""
+def _render_changed_line(line: OrderLine) -> HttpResponse | None:
+    """The answer to an add or a line change: only what changed, as out-of-band swaps (the
+    line, the lines whose price moved, the promotions and totals), built from the order the
+    service left in memory; None when more changed (the whole cart is drawn again)."""
     if not _only_its_rows_changed(line):
         return None
     order = line.order
     changed = set(order.reprice_changes.line_ids) | {line.pk}
     rows = {row.pk: row for row in selectors.cart_lines(order, line_ids=changed)}
     _decorate_lines(order, rows.values())
-    new_line = rows.pop(line.pk) if line.is_new else None
+    new_line = rows.pop(line.pk) if getattr(line, "is_new", False) else None
     context = _foot_context(order) | {
         "changed_lines": [rows[pk] for pk in sorted(rows)],
         "new_line": new_line,
@@ -338,7 +340,7 @@ def line_add(request, pk: int):
             version=_version(request),
         ),
         returns_line=True,
-        answer=_render_added_line,
+        answer=_render_changed_line,
     )
 
 
@@ -358,6 +360,7 @@ def line_update(request, pk: int, line_id: int):
             version=_version(request),
         ),
         returns_line=True,
+        answer=_render_changed_line,
     )
 
 

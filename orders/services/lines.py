@@ -14,6 +14,7 @@ from orders import allocation
 from orders import integrations as ext
 from orders import pricing as order_pricing
 from orders.models import (
+    LineInventoryStatus,
     Order,
     OrderAddress,
     OrderLine,
@@ -142,10 +143,13 @@ def line_update(
     *, actor, order: Order, line_id, quantity=None, ship_to_id=None, version=None
 ) -> OrderLine:
     require(actor, Perm.USE_DESK, "change orders")
+    """Change a line's quantity or ship-to. Returns the line, with `was_backordered` (as it was
+    before) and its fresh order on `line.order`."""
     order = _claim(order, version)
     line = _line(order, line_id)
     if line.is_gift:
         raise DomainError("A free gift follows its promotion; change the qualifying items.")
+    line.was_backordered = line.inventory_status == LineInventoryStatus.BACKORDERED
     changes = {}
     if quantity is not None:
         qty = _quantity(quantity)
