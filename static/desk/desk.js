@@ -93,7 +93,8 @@
     if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
   });
 
-  /* Result lists: ↑/↓ move between rows marked data-row (each holding a link), ⏎ opens. */
+  /* Result lists: ↑/↓ move between rows marked data-row (each holding a link), ⏎ opens; from
+   the search box or with nothing focused. */
   document.addEventListener("keydown", function (event) {
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
     const list = document.querySelector("[data-rows]");
@@ -101,7 +102,9 @@
     const rows = Array.from(list.querySelectorAll("[data-row]"));
     if (!rows.length) return;
     const current = rows.findIndex((r) => r.contains(document.activeElement));
-    if (current === -1 && !document.activeElement.matches("[data-search]")) return;
+    // From the search box, or from nowhere (a page with no search box, such as Operations).
+    const fromNowhere = !document.activeElement || document.activeElement === document.body;
+    if (current === -1 && !fromNowhere && !document.activeElement.matches("[data-search]")) return;
     event.preventDefault();
     const next = event.key === "ArrowDown" ? Math.min(current + 1, rows.length - 1) : current - 1;
     if (next < 0) { focusSearch(); return; }

@@ -61,3 +61,35 @@ def test_operations_releases_picks_and_ships(page, staff_user):
     expect(page.locator(".detail-head .status")).to_have_text("Shipped")
     expect(page.locator("#ship-history .tracking")).to_have_text("7316 8842 0091")
     screenshot(page, "fulfillment-order-shipped")
+
+
+def test_operations_moves_through_releases_with_arrows_and_types_tracking_after_slash(
+    page, staff_user
+):
+    ops = staff_user("olu", Role.OPERATIONS)
+    tor = CenterFactory(code="TOR", name="Toronto", precedence=1)
+    ground = ShippingMethodFactory(code="ground", name="Ground", carrier="Canada Post")
+    ArrangementFactory(center=tor, shipping_method=ground)
+    nb = SKUFactory(code="NB-BLK-A5", name="Notebook, black, A5")
+    stock(nb, tor, 20)
+    for _ in range(2):
+        accepted_order(created_by=ops, method=ground, lines=[(nb, 1)])
+    log_in(page, "olu")
+    page.goto("/fulfillment/ops/")
+    page.keyboard.press("r")
+    expect(page.get_by_text("Release orders done: orders 2, releases 2")).to_be_visible()
+    wait_for_scripts(page)
+    links = page.locator("[data-rows] [data-row] td:first-child a")
+    first, second = links.nth(0).inner_text(), links.nth(1).inner_text()
+
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("link", name=first)).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("link", name=second)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=f"Release {first}")).to_be_visible()
+    wait_for_scripts(page)
+    expect(page.locator(".ship-form kbd", has_text="/")).to_be_visible()
+    page.keyboard.press("/")
+    expect(page.get_by_label("Tracking number")).to_be_focused()
