@@ -166,3 +166,31 @@ def test_ten_lines_fit_on_the_order_screen_and_the_cart_is_found_again(page, dem
     expect(page.get_by_role("link", name=f"Cart #{cart.pk}")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator(".custbar")).to_contain_text("Tess Ten")
+
+
+def test_the_shipping_method_is_picked_by_its_first_letter_and_enter_on_it_saves_the_panel(
+    page, demo_store
+):
+    from django.contrib.auth import get_user_model
+
+    from orders import services
+
+    csr = get_user_model().objects.get(username="csr")
+    cart = services.cart_create(
+        actor=csr, guest={"first_name": "Gail", "last_name": "Guest", "email": "g@example.com"}
+    )
+    log_in(page, "csr", settings.DEMO_PASSWORD)
+    page.goto(f"/orders/{cart.pk}/")
+    wait_for_scripts(page)
+    page.keyboard.press("Escape")
+    page.keyboard.press("s")
+    expect(page.locator("#panel input[name=line1]")).to_be_focused()
+    type_and_tab(page, "100 King St W", "", "Toronto", "ON", "M5H 1A1")
+    page.locator("#panel select[name=method]").focus()
+    page.keyboard.press("e")
+    expect(page.locator("#panel select[name=method]")).to_have_value("express")
+
+    page.keyboard.press("Enter")
+
+    expect_panel_closed(page)
+    expect(page.locator(".shiprow select[name=method]")).to_have_value("express")

@@ -98,6 +98,16 @@
     const newCard = panelBody.querySelector("input[name=payment_method][value='']");
     if (newCard) newCard.checked = true;
   });
+  // Enter saves the panel from any of its fields: a select, a radio or a checkbox too (the
+  // browser submits a form on Enter only from a text field).
+  panelBody.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || e.ctrlKey || e.altKey || e.shiftKey || e.metaKey) return;
+    const field = e.target;
+    const choice = field.tagName === "SELECT" || field.type === "radio" || field.type === "checkbox";
+    if (!choice || !field.form) return;
+    e.preventDefault();
+    field.form.requestSubmit();
+  });
   const wanted = new URLSearchParams(location.search).get("panel");
   if (wanted) openPanel(wanted);
 })();
