@@ -385,13 +385,14 @@ class AvailabilityView:
 
 
 def availability_view(av: Availability | None, quantity: int) -> AvailabilityView:
-    """A short label for the Avail. column from inventory's Availability (or nothing)."""
+    """A short label from inventory's Availability (or nothing): what is free to sell now
+    ("in stock"), for a suggestion or a line that holds nothing yet."""
     if av is None:
         return AvailabilityView("unknown", "unknown")
     now, center = av.available_now, av.center_code or ""
     exp_qty, exp_date = av.expected_quantity, av.expected_date
     if now >= quantity:
-        return AvailabilityView("ok", f"✓ {now} {center}".strip())
+        return AvailabilityView("ok", f"✓ {now} in stock {center}".strip())
     when = f" on {exp_date:%-d %b}" if exp_date else ""
     if now > 0:
         return AvailabilityView("partial", f"◔ {now} now, {quantity - now} later{when}")
@@ -405,7 +406,7 @@ def held_view(line: OrderLine, held: dict | None) -> AvailabilityView:
     components' units, so partial counts are shown only when they can be whole items)."""
     if line.inventory_status == LineInventoryStatus.ALLOCATED:
         centers = " ".join((held or {}).get("centers", []))
-        return AvailabilityView("ok", f"✓ {line.quantity} {centers}".strip())
+        return AvailabilityView("ok", f"✓ {line.quantity} held {centers}".strip())
     held = held or {}
     when = f" on {held['expected_date']:%-d %b}" if held.get("expected_date") else ""
     now = held.get("on_hand", 0)

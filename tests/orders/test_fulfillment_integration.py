@@ -114,7 +114,7 @@ def test_the_avail_column_shows_what_each_line_holds(guest_cart, csr, sku, toron
 
     stock(sku, toronto, 2)
     waiting = services.line_add(actor=csr, order=guest_cart, sku_code=sku.code, quantity=1)
-    assert [ln.avail.text for ln in cart_lines(guest_cart)] == ["✓ 2 TOR"]  # could take 2
+    assert [ln.avail.text for ln in cart_lines(guest_cart)] == ["✓ 2 in stock TOR"]  # could take 2
     services.line_remove(actor=csr, order=guest_cart, line_id=waiting.pk)
 
     services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
@@ -129,7 +129,7 @@ def test_the_avail_column_shows_what_each_line_holds(guest_cart, csr, sku, toron
     when = f"{arrives:%-d %b}" if isinstance(arrives, dt.date) else ""
     labels = {ln.sku.code: (ln.avail.state, ln.avail.text) for ln in cart_lines(guest_cart)}
     assert labels == {
-        sku.code: ("ok", "✓ 2 TOR"),
+        sku.code: ("ok", "✓ 2 held TOR"),
         "LATER-1": ("partial", f"◔ 1 now, 2 later on {when}"),
         "GONE-1": ("bad", "backordered, no date"),
     }
