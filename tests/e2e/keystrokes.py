@@ -6,9 +6,10 @@ browser waited for the server, in one scripted order.
     counter.report("standard phone order")   # prints the four figures, returns them
 
 Keys and clicks are counted in the page (trusted events only, so what a person would press or
-click), through a binding that survives page loads; page loads are the page's load
-events (a URL pushed by htmx is not one); server time is each request's wait from sending to the first byte of the answer
-(resource timing: responseStart − requestStart), for documents and htmx requests alike.
+click), through a binding that survives page loads; page loads are the page's load events (a
+URL pushed by htmx is not one); server time is each request's wait from sending to the first
+byte of the answer (resource timing: responseStart − requestStart), for documents and htmx
+requests alike.
 """
 
 from __future__ import annotations
