@@ -142,9 +142,9 @@ def line_add(
 def line_update(
     *, actor, order: Order, line_id, quantity=None, ship_to_id=None, version=None
 ) -> OrderLine:
-    require(actor, Perm.USE_DESK, "change orders")
     """Change a line's quantity or ship-to. Returns the line, with `was_backordered` (as it was
     before) and its fresh order on `line.order`."""
+    require(actor, Perm.USE_DESK, "change orders")
     order = _claim(order, version)
     line = _line(order, line_id)
     if line.is_gift:
