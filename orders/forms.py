@@ -3,6 +3,8 @@ from the models), then `save` calls one service; the rules live in the services.
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 from orders import services
@@ -16,6 +18,28 @@ def _address_fields() -> dict[str, forms.Field]:
     for field in fields.values():
         field.required = False
     return fields
+
+
+# A number after the item, behind a space or `*`, is its quantity: 'NB-BLK-A5*3', 'NB-BLK-A5 3'.
+QUANTITY_AFTER_ITEM = re.compile(r"^(?P<item>\S.*?)(?:\s*\*\s*|\s+)(?P<quantity>\d{1,4})$")
+
+
+def item_entry(text: str, quantity: str | None = None) -> tuple[str, str]:
+    """What the item box holds: the item (a SKU code, part of it or of a name, or a promotion
+    code) and the quantity, typed after it or else in the quantity field (1 when empty)."""
+    text = (text or "").strip()
+    typed = QUANTITY_AFTER_ITEM.match(text)
+    if typed:
+        return typed["item"], typed["quantity"]
+    return text, quantity or "1"
+
+
+def code_entered_message(code: str, refusal: str) -> tuple[str, str]:
+    """The level and the message once a promotion code is on the order."""
+    code = code.strip().upper()
+    if refusal:
+        return "warning", f"{code} is on the order but does not apply: {refusal}"
+    return "success", f"{code} applied."
 
 
 class PanelForm(forms.Form):
@@ -151,13 +175,7 @@ class PromoForm(PanelForm):
         refusal = services.promotion_code_enter(
             actor=actor, order=order, code=data["code"], version=data["version"]
         )
-        code = data["code"].strip().upper()
-        self.level = "warning" if refusal else "success"
-        self.success = (
-            f"{code} is on the order but does not apply: {refusal}"
-            if refusal
-            else f"{code} applied."
-        )
+        self.level, self.success = code_entered_message(data["code"], refusal)
 
 
 class AdjustForm(PanelForm):

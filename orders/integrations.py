@@ -158,6 +158,7 @@ adjustment = pricing_selectors.adjustment
 awaiting_approval = pricing_selectors.awaiting_approval
 ApprovalNeeded = pricing_services.ApprovalNeeded
 list_prices = pricing_selectors.list_prices
+is_promotion_code = pricing_selectors.is_promotion_code
 
 
 def wallet(customer) -> list:

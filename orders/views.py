@@ -17,14 +17,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError, StaleVersion
+from core.errors import DomainError, NotFound, StaleVersion
 from core.permissions import desk_view
 from core.roles import Perm
 from customers.models import Customer
 from orders import integrations as ext
 from orders import selectors, services
 from orders.customer_context import customer_context
-from orders.forms import PANELS, form_errors
+from orders.forms import PANELS, code_entered_message, form_errors, item_entry
 from orders.models import AvailabilityChoice, LineInventoryStatus, Order, OrderLine, OrderStatus
 from pricing.models import ShippingMethod
 
@@ -87,9 +87,18 @@ def _context(order: Order, **extra) -> dict:
 
 
 def _render_cart(
-    request, order: Order, *, errors=None, message=None, level="error", status=200, fresh=None
+    request,
+    order: Order,
+    *,
+    errors=None,
+    message=None,
+    level="error",
+    status=200,
+    fresh=None,
+    refused=False,
 ):
     # `fresh`: the order as the service left it (claimed, repriced), so no second read.
+    # `refused`: nothing was changed; the item box gives its text back (order.js).
     order = fresh if fresh is not None else _order(order.pk)
     context = _context(order, errors=errors or {}, message=message, level=level, oob=True)
     # The partial needs no request context (no forms with CSRF tokens, no user): rendering it
@@ -97,7 +106,7 @@ def _render_cart(
     response = HttpResponse(render_to_string("orders/_cart.html", context), status=status)
     response["HX-Retarget"] = "#cart"
     response["HX-Reswap"] = "outerHTML"
-    response["HX-Trigger"] = "cart-updated"
+    response["HX-Trigger"] = "cart-updated, cart-refused" if refused else "cart-updated"
     return response
 
 
@@ -163,14 +172,15 @@ def _act(
 
     `answer`: draws the success from the service's result when it can (None: the whole cart).
 
-    `returns_line`: the service returns the changed line with its fresh order on `line.order`.
+    `returns_line`: the service returns the changed line with its fresh order on `line.order`
+    (or None when it changed something else).
     """
     if not request.htmx:
         return _act_without_scripts(request, order, action, success)
     try:
         result = action()
     except StaleVersion as exc:
-        response = _render_cart(request, order, message=exc.message, level="warning")
+        response = _render_cart(request, order, message=exc.message, level="warning", refused=True)
         if panel:
             response["HX-Trigger"] = "cart-updated, panel-close"
         return response
@@ -179,11 +189,13 @@ def _act(
             return _render_panel(
                 request, order, panel, errors=_error_fields(exc), data=request.POST
             )
-        return _render_cart(request, order, errors=_error_fields(exc), message=exc.message)
+        return _render_cart(
+            request, order, errors=_error_fields(exc), message=exc.message, refused=True
+        )
     quick = answer(result)
     if quick is not None:
         return quick
-    fresh = result.order if returns_line else None
+    fresh = result.order if returns_line and result is not None else None
     message = success() if callable(success) else success
     response = _render_cart(request, order, message=message, level=level(), fresh=fresh)
     if panel:
@@ -310,8 +322,17 @@ def order_screen(request, pk: int):
 
 @desk_view(Perm.USE_DESK)
 def suggest(request, pk: int):
-    query = (request.GET.get("q") or request.GET.get("sku") or "").strip()
+    query, _quantity = item_entry(request.GET.get("q") or request.GET.get("sku") or "")
     items = ext.find_items(query, limit=8) if len(query) >= 2 else []
+    # A promotion code typed in full comes first (Enter enters it), unless an item has it.
+    promotion_code = (
+        query.upper()
+        if len(query) >= 3
+        and " " not in query
+        and not any(item.code == query.upper() for item in items)
+        and ext.is_promotion_code(query)
+        else ""
+    )
     for item in items:
         item.buyable = ext.is_buyable(item)
     order = _order(pk)
@@ -322,25 +343,48 @@ def suggest(request, pk: int):
     for item in items:
         item.price = prices.get(item.pk)
         item.avail = selectors.availability_view(avail.get(item.pk), 1)
-    return render(request, "orders/_suggest.html", {"items": items, "query": query})
+    return render(
+        request,
+        "orders/_suggest.html",
+        {"items": items, "query": query, "promotion_code": promotion_code},
+    )
 
 
 @desk_view(Perm.USE_DESK)
 @require_POST
 def line_add(request, pk: int):
+    """The item box: an item with its quantity, or else a promotion code the caller quoted
+    (one box for both; an item's code wins over a promotion's)."""
     order = Order(pk=pk)  # the service claims and loads it; no read needed here
+    text, quantity = item_entry(request.POST.get("sku", ""), request.POST.get("quantity"))
+    code_answer = {}
+
+    def add_item_or_code():
+        try:
+            return services.line_add(
+                actor=request.user,
+                order=order,
+                sku_code=text,
+                quantity=quantity,
+                version=_version(request),
+            )
+        except NotFound:
+            if not ext.is_promotion_code(text):
+                raise
+        refusal = services.promotion_code_enter(
+            actor=request.user, order=order, code=text, version=_version(request)
+        )
+        code_answer["level"], code_answer["message"] = code_entered_message(text, refusal)
+        return None
+
     return _act(
         request,
         order,
-        lambda: services.line_add(
-            actor=request.user,
-            order=order,
-            sku_code=request.POST.get("sku", ""),
-            quantity=request.POST.get("quantity") or 1,
-            version=_version(request),
-        ),
+        add_item_or_code,
         returns_line=True,
-        answer=_render_changed_line,
+        answer=lambda line: _render_changed_line(line) if line else None,
+        success=lambda: code_answer.get("message"),
+        level=lambda: code_answer.get("level", "success"),
     )
 
 

@@ -86,6 +86,12 @@ def wallet(*, customer, now=None) -> QuerySet[m.Coupon]:
     )
 
 
+def is_promotion_code(text: str) -> bool:
+    """Whether a promotion has this code (offered or not: entering it says why not)."""
+    code = (text or "").strip()
+    return bool(code) and m.Promotion.objects.filter(code__iexact=code).exists()
+
+
 def order_codes(*, order) -> QuerySet[m.OrderPromotionCode]:
     return m.OrderPromotionCode.objects.filter(order_id=order.pk).select_related("promotion")
 

@@ -1,7 +1,8 @@
 /* Keyboard-first desk.
  * Any element with data-key="X" is activated by pressing X when no field has focus;
  * inputs are focused, everything else is clicked. data-key-label names it in the `?` list.
- * `/` focuses the element marked data-search. Esc closes dialogs and returns to it.
+ * Alt+X does the same from inside a field. `/` focuses the element marked data-search. Esc
+ * closes dialogs and returns to it. Ctrl+Enter presses the data-ctrl-enter button.
  */
 (function () {
   "use strict";
@@ -12,11 +13,34 @@
     return target.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
   }
 
+  function shown(el) { return !el.closest("[hidden]") && el.offsetParent !== null; }
+
+  // The key's element: in the focused result row first, then anywhere on the page except in
+  // rows that keep their keys to themselves (data-own-keys: N on a caller found is a new order
+  // for that caller, and only once the CSR has moved to that caller).
   function keyed(key) {
     const wanted = key.toUpperCase();
-    return Array.from(document.querySelectorAll("[data-key]")).find(
-      (el) => el.dataset.key.toUpperCase() === wanted && !el.closest("[hidden]") && el.offsetParent !== null
+    const row = document.activeElement && document.activeElement.closest("[data-row]");
+    const match = (el) => el.dataset.key.toUpperCase() === wanted && shown(el);
+    const inRow = row && Array.from(row.querySelectorAll("[data-key]")).find(match);
+    return inRow || Array.from(document.querySelectorAll("[data-key]")).find(
+      (el) => match(el) && !el.closest("[data-own-keys]")
     );
+  }
+
+  // Ctrl+Enter: the open dialog's action, else the page's.
+  function ctrlEnterTarget() {
+    const inDialog = document.querySelector("dialog[open] [data-ctrl-enter]");
+    return inDialog || Array.from(document.querySelectorAll("[data-ctrl-enter]")).find(shown);
+  }
+
+  // Alt+letter from a field: the letter's shortcut, without leaving the field first.
+  function altLetter(event) {
+    if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return null;
+    const code = event.code || "";
+    if (code.startsWith("Key")) return code.slice(3);
+    if (code.startsWith("Digit")) return code.slice(5);
+    return null;
   }
 
   function activate(el) {
@@ -65,8 +89,14 @@
       return;
     }
     if (event.ctrlKey && event.key === "Enter") {
-      const submit = document.querySelector("[data-ctrl-enter]");
+      const submit = ctrlEnterTarget();
       if (submit) { event.preventDefault(); submit.click(); }
+      return;
+    }
+    const letter = altLetter(event);
+    if (letter && !document.querySelector("dialog[open]")) {
+      const el = keyed(letter);
+      if (el) { event.preventDefault(); activate(el); }
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
@@ -90,7 +120,14 @@
   });
   document.addEventListener("submit", function (event) {
     const form = event.target.closest("form[data-confirm]");
-    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+    if (form && !window.confirm(form.dataset.confirm)) { event.preventDefault(); return; }
+    // One click or Ctrl+Enter sends a form marked data-submit-once once: its button is
+    // disabled while the request runs.
+    const once = event.target.closest("form[data-submit-once]");
+    if (once) {
+      const button = once.querySelector("button[type=submit], button:not([type])");
+      setTimeout(() => { button.disabled = true; button.textContent = once.dataset.submitOnce; }, 0);
+    }
   });
 
   /* Result lists: ↑/↓ move between rows marked data-row (each holding a link), ⏎ opens; from

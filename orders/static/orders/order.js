@@ -21,22 +21,47 @@
     if (i >= 0 && opts[i]) { item.setAttribute("aria-activedescendant", opts[i].id); opts[i].scrollIntoView({ block: "nearest" }); }
     else item.removeAttribute("aria-activedescendant");
   }
-  function closeList() { list.innerHTML = ""; active = -1; item.setAttribute("aria-expanded", "false"); item.removeAttribute("aria-activedescendant"); }
+  function closeList() { list.innerHTML = ""; active = -1; listFor = null; item.setAttribute("aria-expanded", "false"); item.removeAttribute("aria-activedescendant"); }
   function pick(opt) {
     item.value = opt.dataset.sku;
     closeList();
     qty.focus(); qty.select();
   }
   function focusItem() { item.focus(); item.select(); }
+  let listFor = null; // the text the suggestions shown answer
+  let enterWaiting = false; // Enter was pressed before they came
+  let arrowed = false; // the CSR moved through them with ↑ ↓: Enter takes the one chosen
+  // A code typed in full, or text only one item matches, is added at once (at the quantity
+  // typed after it, else 1); among several suggestions Enter picks one and asks how many.
+  // Otherwise the form submits what was typed: an item's code, or a promotion code (which the
+  // suggestions then name first).
+  function enter(opts) {
+    const typed = typedItem();
+    if (arrowed && active >= 0 && opts[active]) { pick(opts[active]); return "picked"; }
+    if (list.querySelector("[data-promotion-code]")) return "submit";
+    if (!opts.some((o) => o.dataset.sku.toUpperCase() === typed)) {
+      if (opts.length === 1) item.value = opts[0].dataset.sku + typedQuantity();
+      else if (active >= 0 && opts[active]) { pick(opts[active]); return "picked"; }
+    }
+    return "submit";
+  }
+  // A quantity typed after the item, behind a space or `*` ('NB-BLK-A5*3'), as orders/forms.py.
+  const QUANTITY_AFTER_ITEM = /(?:\s*\*\s*|\s+)\d{1,4}$/;
+  function typedItem() { return item.value.trim().replace(QUANTITY_AFTER_ITEM, "").toUpperCase(); }
+  function typedQuantity() { const m = item.value.trim().match(QUANTITY_AFTER_ITEM); return m ? m[0] : ""; }
 
   item.addEventListener("keydown", function (e) {
     const opts = options();
-    if (e.key === "ArrowDown" && opts.length) { e.preventDefault(); e.stopPropagation(); setActive(Math.min(active + 1, opts.length - 1)); }
-    else if (e.key === "ArrowUp" && opts.length) { e.preventDefault(); e.stopPropagation(); setActive(Math.max(active - 1, -1)); }
+    if (e.key === "ArrowDown" && opts.length) { e.preventDefault(); e.stopPropagation(); arrowed = true; setActive(Math.min(active + 1, opts.length - 1)); }
+    else if (e.key === "ArrowUp" && opts.length) { e.preventDefault(); e.stopPropagation(); arrowed = true; setActive(Math.max(active - 1, -1)); }
     else if (e.key === "Enter") {
-      if (active >= 0 && opts[active]) { e.preventDefault(); pick(opts[active]); }
-      else if (opts.length === 1 && opts[0].dataset.sku.toUpperCase() !== item.value.trim().toUpperCase()) { e.preventDefault(); pick(opts[0]); }
-      // otherwise: the form submits with the typed SKU
+      // Enter acts on the suggestions for what is in the box: typed faster than they came, it
+      // waits for them (a second Enter does not).
+      if (!enterWaiting && listFor !== item.value.trim() && item.value.trim().length > 1) {
+        e.preventDefault(); enterWaiting = true; return;
+      }
+      enterWaiting = false;
+      if (enter(opts) !== "submit") e.preventDefault();
     } else if (e.key === "Escape") {
       // Esc closes the suggestions; a second Esc leaves the box so single-key shortcuts work.
       if (options().length || list.children.length) { e.stopPropagation(); closeList(); }
@@ -52,27 +77,34 @@
     if (e.detail.target === list) {
       const asked = new URL(e.detail.xhr.responseURL, location.href).searchParams.get("sku") || "";
       if (asked.trim() !== item.value.trim() || document.activeElement !== item) e.detail.shouldSwap = false;
+      else listFor = asked.trim();
     }
   });
   document.body.addEventListener("htmx:afterSwap", function (e) {
-    if (e.detail.target === list) { active = -1; item.setAttribute("aria-expanded", options().length ? "true" : "false"); if (options().length) setActive(0); }
+    if (e.detail.target === list) {
+      active = -1; arrowed = false; item.setAttribute("aria-expanded", options().length ? "true" : "false"); if (options().length && !list.querySelector("[data-promotion-code]")) setActive(0);
+      if (enterWaiting) { enterWaiting = false; if (enter(options()) === "submit") form.requestSubmit(); }
+    }
   });
+  let sent = ""; // what the item box sent, given back if the add is refused
   form.addEventListener("htmx:beforeRequest", function (e) {
     if (e.detail.elt !== form) return;
-    closeList();
+    // The box empties as the add is sent: the next SKU can be typed while it is on its way.
+    sent = item.value; item.value = ""; qty.value = "1"; closeList();
+  });
+  document.body.addEventListener("cart-refused", function (e) {
+    // The add was refused: its text comes back for the CSR to fix (unless they typed on).
+    if (e.detail && e.detail.elt === form && item.value === "") item.value = sent;
   });
   document.body.addEventListener("cart-updated", function (e) {
-    // After an add from the item box: empty it and put focus back for the next SKU.
+    // After a change made outside the lines (the item box, the ship-to row, a panel) the cursor
+    // goes back to the item box for the next SKU; what was typed there meanwhile stays.
     const src = e.detail && e.detail.elt;
-    if (src === form || !src || !src.closest || !src.closest("#cart")) {
-      if (src === form) { item.value = ""; qty.value = "1"; closeList(); }
-      if (!dialog.open) focusItem();
-    }
-    if (item.value === "" && !dialog.open) focusItem();
+    const outsideLines = !src || !src.closest || !src.closest("#cart");
+    if ((outsideLines || item.value === "") && !dialog.open && document.activeElement !== item) focusItem();
   });
   document.body.addEventListener("htmx:afterSettle", function (e) {
-    // If the add failed, keep the text so the CSR can fix it; focus stays in the item box.
-    if (e.detail.elt === form && !dialog.open) focusItem();
+    if (e.detail.elt === form && !dialog.open && document.activeElement !== item) focusItem();
     // A panel shows, with the cursor in it, only once htmx has wired its form, which it does at
     // settle, after the swap (later still on a busy machine): Enter there earlier was a plain GET.
     if (e.detail.target === panelBody || panelBody.contains(e.detail.target)) {
