@@ -66,6 +66,10 @@ def ship_to_add(
     ).first()
     if existing is not None:
         addr = existing
+        if shipping_method_code and addr.shipping_method_id != method.pk:
+            # The address is on the order already: the method chosen with it is what changed.
+            OrderAddress.objects.filter(pk=addr.pk).update(shipping_method=method)
+            addr.shipping_method = method
     else:
         addr = OrderAddress.objects.create(
             order=order, kind=OrderAddress.Kind.SHIPPING, shipping_method=method, **data

@@ -1,7 +1,7 @@
 """The standard phone order, counted (issue 21): a registered caller found by a phone fragment,
 three SKUs by code, a promotion code, a shipping method, the stored card, submit. Prints the
 keystrokes, clicks, full page loads and server wait; the target is 40 keystrokes, 0 clicks and
-2 full page loads."""
+2 full page loads (the order screen, the confirmation)."""
 
 import re
 
@@ -97,6 +97,8 @@ def test_the_standard_phone_order_is_placed_with_the_keyboard_alone_and_counted(
     order = Order.objects.get(customer=caller)
     assert order.status == OrderStatus.AUTHORIZED and order.lines.count() >= 3
     assert figures.clicks == 0
-    assert figures.keys > 0 and figures.page_loads > 0  # the counter saw the call
-    if figures.keys > 40 or figures.page_loads > 2:
-        pytest.xfail(f"issue 21: the target is 40 keystrokes and 2 page loads; now {figures}")
+    assert 0 < figures.page_loads <= 2  # the order screen and the confirmation
+    assert figures.keys > 0  # the counter saw the call
+    if figures.keys > 40:
+        # The three codes and the promotion code alone are 38 characters (see the docs).
+        pytest.xfail(f"issue 21: the target is 40 keystrokes; now {figures}")

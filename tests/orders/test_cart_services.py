@@ -103,6 +103,19 @@ def test_two_ship_tos_with_a_method_each(guest_cart, csr, sku, sku2, ground, exp
     assert exc.value.field == "city"
 
 
+def test_an_address_already_on_the_order_chosen_again_takes_the_method_chosen_with_it(
+    guest_cart, csr, ground, express
+):
+    home = services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
+
+    again = services.ship_to_add(
+        actor=csr, order=guest_cart, address=ADDRESS, shipping_method_code="express"
+    )
+
+    home.refresh_from_db()
+    assert again.pk == home.pk and home.shipping_method == express
+
+
 def test_a_guest_address_cannot_go_to_an_address_book(guest_cart, csr):
     with pytest.raises(DomainError, match="guest"):
         services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS, save_to_book=True)
