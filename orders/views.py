@@ -323,12 +323,13 @@ def order_screen(request, pk: int):
 @desk_view(Perm.USE_DESK)
 def suggest(request, pk: int):
     query, _quantity = item_entry(request.GET.get("q") or request.GET.get("sku") or "")
-    items = ext.find_items(query, limit=8) if len(query) >= 2 else []
+    if len(query) < 2:
+        return HttpResponse("")
+    items = ext.find_items(query, limit=8)
     # A promotion code typed in full comes first (Enter enters it), unless an item has it.
     promotion_code = (
         query.upper()
-        if len(query) >= 3
-        and " " not in query
+        if " " not in query
         and not any(item.code == query.upper() for item in items)
         and ext.is_promotion_code(query)
         else ""

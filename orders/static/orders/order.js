@@ -140,6 +140,8 @@
     e.preventDefault();
     field.form.requestSubmit();
   });
+  // Text the browser kept in the box (a reload) gets its suggestions, as typed text does.
+  if (item.value.trim().length > 1) htmx.trigger(item, "input");
   const wanted = new URLSearchParams(location.search).get("panel");
   if (wanted) openPanel(wanted);
 })();
