@@ -148,7 +148,7 @@ def allocate_cart_line(*, line: OrderLine, actor=None) -> None:
         allocate_line(line=line, actor=actor)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # as allocate_line: no caller goes on after a failure
 def allocate_order(*, order: Order, actor=None) -> dict[int, LineResult]:
     """Allocate every active line of the order (re-allocating what it already holds)."""
     lines = lock_lines(order=order, inventory_status__in=ACTIVE_LINE_STATES)

@@ -38,6 +38,8 @@ def transition_order(
     )
     order.status = target
     order.version += 1
+    for name, value in (set_fields or {}).items():
+        setattr(order, name, value)
     events.status_changed(order.pk, old, target, actor, **data)
 
 

@@ -46,15 +46,28 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Checkout:
-    """What a submit reads of the cart besides its lines: the billing address and the card."""
+    """What a submit reads of the cart besides its lines: its addresses (the billing one, the
+    ship-tos) and the card."""
 
-    billing: OrderAddress | None
+    addresses: tuple[OrderAddress, ...]
     payment: OrderPayment | None
 
     @classmethod
     def of(cls, order: Order) -> Checkout:
-        billing = OrderAddress.objects.filter(order=order, kind=OrderAddress.Kind.BILLING).first()
-        return cls(billing, _current_payment(order))
+        addresses = OrderAddress.objects.filter(order=order).select_related("shipping_method")
+        return cls(tuple(addresses), _current_payment(order))
+
+    @property
+    def ship_tos(self) -> list[OrderAddress]:
+        return [a for a in self.addresses if a.kind == OrderAddress.Kind.SHIPPING]
+
+    @property
+    def billing(self) -> OrderAddress | None:
+        return next((a for a in self.addresses if a.kind == OrderAddress.Kind.BILLING), None)
+
+    def without_method(self, ship_to_ids) -> bool:
+        """Whether one of these ship-tos has no shipping method."""
+        return any(a.shipping_method_id is None for a in self.addresses if a.pk in ship_to_ids)
 
     def billing_dict(self) -> dict | None:
         """The billing address as the gateway's address check reads it."""
@@ -79,10 +92,7 @@ def submit_problems(order: Order, checkout: Checkout | None = None) -> dict[str,
     if any(line.ship_to_id is None for line in lines):
         problems["ship_to"] = "Choose a ship-to address for every line (S)."
     ship_to_ids = {line.ship_to_id for line in lines if line.ship_to_id}
-    if (
-        ship_to_ids
-        and OrderAddress.objects.filter(pk__in=ship_to_ids, shipping_method__isnull=True).exists()
-    ):
+    if checkout.without_method(ship_to_ids):
         problems["shipping_method"] = "Choose a shipping method for every ship-to (S)."
     if checkout.billing is None:
         problems["billing"] = "Enter the billing address (B)."
@@ -284,7 +294,7 @@ def _authorize_and_place(
                     "store_credit_amount": credit,
                 },
             )
-            _placed(placed, actor)
+            _placed(placed, actor, checkout, payment)
             SubmitAttempt.objects.filter(pk=attempt.pk).update(
                 outcome=SubmitAttempt.Outcome.PLACED, message=f"Order {placed.number} placed."
             )
@@ -309,11 +319,14 @@ def _authorize_and_place(
     return SubmitResult(placed, placed=True, message=f"Order {placed.number} placed.")
 
 
-def _placed(placed: Order, actor) -> None:
-    """The order is placed: its event, its typed holds (AVS, fraud score) and version 1."""
+def _placed(placed: Order, actor, checkout: Checkout, payment: OrderPayment | None) -> None:
+    """The order is placed: its event, its typed holds (AVS, fraud score) and version 1 (of
+    the ship-tos and the card as submit read and wrote them)."""
     _event(placed, E.ORDER_PLACED, actor, number=placed.number, total=str(placed.total))
     holds.holds_at_submit(order=placed, actor=actor, avs_reason=placed.attention)
-    versions.record_version(order=placed, actor=actor, reason="placed")
+    versions.record_first_version(
+        placed=placed, actor=actor, ship_tos=checkout.ship_tos, payment=payment
+    )
 
 
 def _record_payment(placed: Order, payment, auth, actor, *, to_card, credit, backordered) -> str:

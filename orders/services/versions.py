@@ -45,16 +45,9 @@ def snapshot_lines(order: Order) -> list[dict]:
 
 
 def snapshot_header(order: Order) -> dict:
-    ship_tos = {
-        str(a.pk): {
-            "address": str(a),
-            "postal_code": a.postal_code,
-            "shipping_method": str(a.shipping_method) if a.shipping_method_id else "",
-        }
-        for a in OrderAddress.objects.filter(
-            order_id=order.pk, kind=OrderAddress.Kind.SHIPPING
-        ).select_related("shipping_method")
-    }
+    ship_tos = OrderAddress.objects.filter(
+        order_id=order.pk, kind=OrderAddress.Kind.SHIPPING
+    ).select_related("shipping_method")
     payment = (
         OrderPayment.objects.filter(
             order_id=order.pk,
@@ -63,8 +56,19 @@ def snapshot_header(order: Order) -> dict:
         .order_by("-pk")
         .first()
     )
+    return _header(order, ship_tos, payment)
+
+
+def _header(order: Order, ship_tos, payment: OrderPayment | None) -> dict:
     return {
-        "ship_tos": ship_tos,
+        "ship_tos": {
+            str(a.pk): {
+                "address": str(a),
+                "postal_code": a.postal_code,
+                "shipping_method": str(a.shipping_method) if a.shipping_method_id else "",
+            }
+            for a in ship_tos
+        },
         "atp_choice": order.atp_choice,
         "card": payment.label if payment else "",
         "authorized": str(payment.amount) if payment else "",
@@ -81,15 +85,32 @@ def record_version(*, order: Order, actor, reason: str) -> OrderVersion:
         .first()
     )
     number, before = (last[0] + 1, last[1]) if last else (1, fresh.total)
+    return _write(fresh, actor, reason, number=number, delta=fresh.total - before)
+
+
+def record_first_version(
+    *, placed: Order, actor, ship_tos: list[OrderAddress], payment: OrderPayment | None
+) -> OrderVersion:
+    """Version 1, as the order is placed: `placed` is the order as submit just wrote it (its
+    row locked), with its ship-tos (their methods joined) and the card it authorized, so none
+    is read again; a second version 1 breaks the unique constraint."""
+    return _write(
+        placed, actor, "placed", number=1, delta=ZERO, header=_header(placed, ship_tos, payment)
+    )
+
+
+def _write(
+    order: Order, actor, reason: str, *, number: int, delta: Decimal, header: dict | None = None
+) -> OrderVersion:
     return OrderVersion.objects.create(
         order_id=order.pk,
         number=number,
         created_by=actor,
         reason=reason[:255],
-        lines=snapshot_lines(fresh),
-        header=snapshot_header(fresh),
-        delta=fresh.total - before if last else ZERO,
-        **{name: getattr(fresh, name) for name in TOTALS},
+        lines=snapshot_lines(order),
+        header=header if header is not None else snapshot_header(order),
+        delta=delta,
+        **{name: getattr(order, name) for name in TOTALS},
     )
 
 

@@ -190,7 +190,9 @@ def _lock_counters(promotion_ids) -> dict[int, m.PromotionCounter]:
     }
 
 
-@transaction.atomic
+# No savepoint of its own (two round trips on every submit): atomic alone, and inside the
+# caller's transaction a failure (PricingChanged) rolls back with it; no caller goes on after.
+@transaction.atomic(savepoint=False)
 def finalize_order_pricing(
     *, order: OrderFacts, actor, hold_pending_adjustments: bool = False
 ) -> PricedOrder:

@@ -18,6 +18,7 @@ from orders.models import (
     OrderVersion,
     PaymentStatus,
 )
+from orders.services import versions
 from orders.services.changes import ChangeRequest, PaymentDeclined, order_change
 from orders.services.versions import version_diff
 from tests.fulfillment.factories import ArrangementFactory, CenterFactory, stock
@@ -59,6 +60,11 @@ def test_submit_records_version_one(guest_cart, csr, sku, center):
     assert v1.number == 1 and v1.total == order.total and v1.delta == 0
     assert [x["quantity"] for x in v1.lines] == [2]
     assert v1.header["card"].endswith("4242 12/35")
+    # written from what submit held in memory: the same as the rows read afresh
+    assert v1.header == versions.snapshot_header(order) and v1.lines == versions.snapshot_lines(
+        order
+    )
+    assert next(iter(v1.header["ship_tos"].values()))["shipping_method"]
 
 
 def test_a_quantity_increase_authorizes_the_difference_and_records_a_version(
