@@ -9,6 +9,7 @@ lines (same line, SKU and quantity): a cart edited after quoting is priced as an
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.bulk import update_rows
@@ -17,11 +18,15 @@ from orders.models import Order, OrderLine, Quote, QuoteStatus
 TOTAL_FIELDS = ("subtotal", "discount_total", "shipping_total", "tax_total", "total")
 
 
-def live_quote(order_id: int, now=None) -> Quote | None:
-    """The cart's quote if it is open and not past its expiry."""
+def live_quotes(order_id: int, now=None) -> QuerySet[Quote]:
+    """The cart's quote if it is open and not past its expiry (one at most)."""
     return Quote.objects.filter(
         order_id=order_id, status=QuoteStatus.OPEN, expires_at__gt=now or timezone.now()
-    ).first()
+    )
+
+
+def live_quote(order_id: int, now=None) -> Quote | None:
+    return live_quotes(order_id, now).first()
 
 
 def apply_price_lock(order: Order, now=None) -> Quote | None:

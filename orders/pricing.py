@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import BooleanField, DecimalField, IntegerField, Value
+from django.db.models import BooleanField, CharField, DecimalField, IntegerField, Value
 from django.utils import timezone
 
 from core.bulk import update_rows
@@ -69,15 +69,17 @@ class PricingRead:
     facts: OrderFacts
     lines: list[LineRow]  # the non-gift lines, in the facts' order
     gift_lines: list[LineRow]
+    quote_id: int | None  # the cart's open quote, whose prices stand (orders/quotes)
 
 
-_LINE, _SHIP_TO = 1, 2
+_LINE, _SHIP_TO, _QUOTE = 1, 2, 3
 
 
-def _rows(order_id: int):
-    """The order's lines (with their SKU's code, weight, tax code and category) and its
-    ship-to addresses in one UNION ALL, lines first, each by id. An address row fills the
-    line columns it shares a type with: (id, shipping method, country, region, postal code)."""
+def _rows(order_id: int, now):
+    """The order's lines (with their SKU's code, weight, tax code and category), its ship-to
+    addresses and its open quote (if any, as of `now`) in one UNION ALL, lines first, each by
+    id. An address row fills the line columns it shares a type with: (id, shipping method,
+    country, region, postal code); a quote row only its id."""
     lines = (
         OrderLine.objects.filter(order_id=order_id)
         .exclude(inventory_status=LineInventoryStatus.CANCELED)  # a canceled line is not sold
@@ -135,17 +137,50 @@ def _rows(order_id: int):
             "no_agreed",
         )
     )
-    return lines.union(ship_tos, all=True).order_by("part", "id")
+    no_text = Value(None, CharField())
+    quote = (
+        price_lock.live_quotes(order_id, now)
+        .annotate(
+            part=Value(_QUOTE),
+            **{f"no_{n}": no_int for n in ("sku", "quantity", "ship_to", "category")},
+            no_gift=Value(None, BooleanField()),
+            **{f"no_{n}": no_money for n in ("price", "discount", "total", "weight", "agreed")},
+            **{f"no_{n}": no_text for n in ("code", "tax", "path")},
+        )
+        .order_by()
+        .values_list(
+            "part",
+            "id",
+            "no_sku",
+            "no_quantity",
+            "no_ship_to",
+            "no_gift",
+            "no_price",
+            "no_discount",
+            "no_total",
+            "no_code",
+            "no_weight",
+            "no_tax",
+            "no_category",
+            "no_path",
+            "no_agreed",
+        )
+    )
+    return lines.union(ship_tos, quote, all=True).order_by("part", "id")
 
 
-def read_for_pricing(order: Order) -> PricingRead:
-    """Describe the order to pricing: its lines and ship-tos, read in one query. Lines without
-    a ship-to of their own go to the order's current one, else its first."""
+def read_for_pricing(order: Order, now=None) -> PricingRead:
+    """Describe the order to pricing: its lines and ship-tos, read in one query (with the id of
+    its open quote as of `now`). Lines without a ship-to of their own go to the order's current
+    one, else its first."""
     lines: list[LineRow] = []
     ship_tos: list[ShipTo] = []
-    for part, *values in _rows(order.pk):
+    quote_id = None
+    for part, *values in _rows(order.pk, now or timezone.now()):
         if part == _LINE:
             lines.append(LineRow(*values))
+        elif part == _QUOTE:
+            quote_id = values[0]
         else:
             key, method_id, _, _, _, _, _, _, country, _, region, _, postal_code, _ = values
             ship_tos.append(
@@ -182,7 +217,7 @@ def read_for_pricing(order: Order) -> PricingRead:
         ),
         ship_tos=tuple(ship_tos),
     )
-    return PricingRead(facts, goods, [x for x in lines if x.is_gift])
+    return PricingRead(facts, goods, [x for x in lines if x.is_gift], quote_id)
 
 
 # No savepoint of its own (two round trips on every cart change): it is atomic on its own, and
@@ -195,7 +230,7 @@ def reprice_order(*, order: Order, actor=None, now=None) -> PricedOrder:
 
     Returns the priced result; its `explanation` says what applied, what did not and why,
     and what almost applied."""
-    read = read_for_pricing(order)
+    read = read_for_pricing(order, now)
     priced = ext.reprice_order(order=read.facts, now=now)
     old_names = (order.pricing_detail or {}).get("lines", {})
     repriced = _write_lines(read, priced)
@@ -203,7 +238,7 @@ def reprice_order(*, order: Order, actor=None, now=None) -> PricedOrder:
     _write_totals(order, priced)
     new_names = order.pricing_detail["lines"]
     # An open quote's cart keeps the quoted prices until the quote expires (orders/quotes).
-    locked = price_lock.apply_price_lock(order, now) is not None
+    locked = read.quote_id is not None and price_lock.apply_price_lock(order, now) is not None
     order.reprice_changes = RepriceChanges(
         line_ids=frozenset(
             repriced

@@ -61,10 +61,10 @@ def test_a_submit_runs_the_same_queries_for_any_cart(
 ):
     cart = cart_with(csr, priced_skus(lines, promotions))
     # 4 more with limited promotions: their counters are created, locked and counted, and the
-    # pending uses become final. Of the 35: 2 write version 1 of the order (its lines read, the
-    # version written), 2 are the fraud rule's and the open-quote check, and 4 are the two
-    # steps' savepoints (the test's transaction makes each step's own one a savepoint).
-    with django_assert_num_queries(39 if promotions else 35):
+    # pending uses become final. Of the 34: 2 write version 1 of the order (its lines read, the
+    # version written), 1 is the fraud rule's, and 4 are the two steps' savepoints (the test's
+    # transaction makes each step's own one a savepoint).
+    with django_assert_num_queries(38 if promotions else 34):
         result = services.submit_order(actor=csr, order=cart, idempotency_key="k")
     assert result.placed
 
@@ -77,10 +77,10 @@ def test_adding_a_line_runs_the_same_queries_for_any_cart(
     cart = cart_with(csr, skus[:-1])
     client.force_login(csr)
     url = reverse("orders:line_add", args=[cart.pk])
-    # 1 more with promotions that apply: the new line's pending use is written. Of the 25, 4
+    # 1 more with promotions that apply: the new line's pending use is written. Of the 24, 4
     # draw the answer: the new line with what it holds and its associations, and the
     # adjustments (the rest of the cart is not read again: only what changed is sent).
-    with django_assert_num_queries(26 if promotions else 25):
+    with django_assert_num_queries(25 if promotions else 24):
         response = client.post(
             url, {"sku": skus[-1].code, "version": cart.version}, HTTP_HX_REQUEST="true"
         )
