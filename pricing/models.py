@@ -2,6 +2,7 @@
 (codes, coupons, adjustments, promotion usage). Row invariants live here (`clean`); the engine
 is in `engine.py`, the write paths in `services.py`."""
 
+import functools
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -207,6 +208,12 @@ GIFT_REWARDS = {Reward.PRODUCT_GIFT, Reward.ORDER_GIFT}
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
+@functools.cache  # a store has a handful of distinct values; a rules rebuild asks for each row
+def days_of(days_of_week: str) -> frozenset[int]:
+    """The days a promotion runs, from its comma-separated field (0 = Monday; none: every day)."""
+    return frozenset(int(d) for d in days_of_week.split(",") if d.strip())
+
+
 class Promotion(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
@@ -330,7 +337,7 @@ class Promotion(models.Model):
 
     @property
     def days(self) -> frozenset[int]:
-        return frozenset(int(d) for d in self.days_of_week.split(",") if d.strip())
+        return days_of(self.days_of_week)
 
     def clean(self):
         _check_dates(self)

@@ -37,6 +37,7 @@ class PhoneCounter:
         self.counts = {"key": 0, "click": 0}
         self.page_loads = 0
         self.server_ms = 0.0
+        self.requests: list[tuple[float, str, str]] = []  # (server ms, method, path)
         page.expose_binding("__phoneCount", lambda source, kind: self._count(kind))
         page.add_init_script(COUNT_SCRIPT)
         page.on("load", self._loaded)
@@ -47,6 +48,7 @@ class PhoneCounter:
         self.counts = {"key": 0, "click": 0}
         self.page_loads = 0
         self.server_ms = 0.0
+        self.requests = []
 
     def _count(self, kind: str) -> None:
         self.counts[kind] += 1
@@ -59,7 +61,10 @@ class PhoneCounter:
             return
         timing = request.timing
         if timing["responseStart"] > 0 and timing["requestStart"] >= 0:
-            self.server_ms += timing["responseStart"] - timing["requestStart"]
+            waited = timing["responseStart"] - timing["requestStart"]
+            self.server_ms += waited
+            path = "/" + request.url.split("//", 1)[-1].split("/", 1)[-1]
+            self.requests.append((waited, request.method, path))
 
     def figures(self) -> PhoneFigures:
         return PhoneFigures(

@@ -78,8 +78,11 @@ def place_the_standard_phone_order(page, caller) -> PhoneCounter:
 
     page.keyboard.press("Escape")  # out of the item box, so that W is a shortcut
     page.keyboard.press("w")  # the shipping method
-    page.keyboard.press("e")  # Express, by its first letter; saved as it changes
+    with page.expect_response("**/settings/"):
+        page.keyboard.press("e")  # Express, by its first letter; saved as it changes
     expect(page.locator("#item")).to_be_focused()
+    # the cart the change drew (with the review link) is in place, its htmx wired at settle
+    page.wait_for_function("!document.querySelector('.htmx-settling, .htmx-swapping')")
     expect(page.locator(".shiprow select[name=method]")).to_have_value("express")
 
     page.keyboard.press("Control+Enter")  # review
