@@ -218,16 +218,16 @@ def matching_sku_ids(candidates: QuerySet[SKU], query: str, *, limit: int) -> li
     if not text:
         return []
     base = candidates.order_by()
-    ids = list(
-        base.filter(code__startswith=normalize_code(text))
-        .order_by("code")
-        .values_list("pk", flat=True)[:limit]
+    code = normalize_code(text)
+    codes = list(
+        base.filter(code__startswith=code).order_by("code").values_list("pk", "code")[:limit]
     )
+    ids = [pk for pk, _code in codes]
     words = [word for word in text.split() if len(word) >= MIN_FUZZY_LENGTH]
     if len(ids) >= limit or not words:
         return ids
-    if ids and " " not in text and any(ch.isdigit() for ch in text):
-        return ids  # a SKU code that was found: its digits say it is not a name
+    if ids and " " not in text and (codes[0][1] == code or any(ch.isdigit() for ch in text)):
+        return ids  # a SKU code that was found: typed in full, or its digits say it is no name
     if connection.vendor == "postgresql":
         with transaction.atomic(using=candidates.db), connection.cursor() as cursor:
             for threshold in WORD_SIMILARITY_TIERS:

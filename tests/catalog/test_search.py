@@ -42,6 +42,19 @@ def test_exact_code_first_then_prefix(shelf):
     assert found == ["PEN-GEL-B", "PEN-GEL-K"]
 
 
+def test_a_code_typed_in_full_finds_its_sku_without_searching_names(
+    shelf, django_assert_max_num_queries
+):
+    SKUFactory(code="GP-1", name="Pen gel b refill")  # a name close to the code's words
+    items = selectors.catalog_items_base()
+    pen = items.get(code="PEN-GEL-B")
+
+    with django_assert_max_num_queries(1):  # the codes only: no name search after them
+        found = selectors.matching_sku_ids(items, "pen-gel-b", limit=8)
+
+    assert found == [pen.pk]
+
+
 def test_name_substring_case_insensitive(shelf):
     found = codes(selectors.find_catalog_items(query="black notebook"))
     assert set(found) >= {"NB-BLK-A5", "NB-BLK-A4"}
