@@ -3,6 +3,7 @@ accounts, addresses in Canada and the US, stored sandbox cards. Idempotent: rows
 logon ID, segment code and account number, so a second run adds nothing."""
 
 import random
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -27,7 +28,12 @@ SEGMENTS = [
     ("silver", "Silver", "Frequent customers"),
     ("employees", "Employees", "Staff purchases"),
 ]
-ORGANIZATIONS = [("ACC-10001", "Maple Leaf Office Supply Co."), ("ACC-20002", "Cascade Schools")]
+# (number, name, credit limit): Maple Leaf's limit is low enough that a big order of pat.buyer
+# is seen held on a credit limit (issue 16); Cascade Schools has none.
+ORGANIZATIONS = [
+    ("ACC-10001", "Maple Leaf Office Supply Co.", Decimal("500.00")),
+    ("ACC-20002", "Cascade Schools", None),
+]
 # People the docs and the screens use as examples.
 KNOWN = [
     ("jane.roe", "Jane", "Roe", "+15550102233", "gold", None, True, ""),
@@ -67,9 +73,9 @@ def load(log) -> None:
             code=code, defaults={"name": name, "description": description}
         )
     organizations = {}
-    for number, name in ORGANIZATIONS:
+    for number, name, credit_limit in ORGANIZATIONS:
         organizations[number], _ = Organization.objects.get_or_create(
-            account_number=number, defaults={"name": name}
+            account_number=number, defaults={"name": name, "credit_limit": credit_limit}
         )
     existing = set(Customer.objects.values_list("logon_id", flat=True))
     password = None

@@ -30,6 +30,9 @@ store_credit_balance = customer_credit.store_credit_balance
 store_credit_spend = customer_credit.store_credit_spend
 store_credit_release = customer_credit.store_credit_release
 normalize_phone = phones.normalize_phone
+# A business account's credit limit (issue 16): the account and its members, for the open total.
+credit_account = customer_selectors.credit_account
+account_member_ids = customer_selectors.account_member_ids
 
 
 def customer_ids_matching(

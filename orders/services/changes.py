@@ -497,6 +497,8 @@ def _commit(order_id, version, req, actor, done: _Authorized, old_total, expecte
             extra={"version": version},
         )
     note = _write_payment(order, done, actor)
+    if order.total > old_total:  # more to owe: checked against a business account's limit
+        holds.credit_limit_hold(order=order, actor=actor, rule="change: credit limit")
     previous = OrderVersion.objects.filter(order=order).order_by("-number").first()
     new = versions.record_version(order=order, actor=actor, reason=req.reason or "changed")
     diff = versions.version_diff(previous, new)
