@@ -149,7 +149,7 @@ def associations(sku_ids) -> dict[int, list]:
 reprice_order = pricing_services.reprice_order
 finalize_order_pricing = pricing_services.finalize_order_pricing
 release_order_pricing = pricing_services.release_order_pricing
-release_disqualified_usage = pricing_order_changes.release_disqualified_usage  # issue 16
+settle_changed_usage = pricing_order_changes.settle_changed_usage  # issue 16
 enter_promotion_code = pricing_services.enter_promotion_code
 remove_promotion_code = pricing_services.remove_promotion_code
 redeem_coupon = pricing_services.redeem_coupon
@@ -160,6 +160,7 @@ approve_adjustment = pricing_services.approve_adjustment
 adjustment = pricing_selectors.adjustment
 awaiting_approval = pricing_selectors.awaiting_approval
 ApprovalNeeded = pricing_services.ApprovalNeeded
+PricingChanged = pricing_services.PricingChanged
 list_prices = pricing_selectors.list_prices
 
 

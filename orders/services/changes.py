@@ -284,9 +284,7 @@ def _apply(order: Order, req: ChangeRequest, actor) -> None:
     if not active.exists():
         raise DomainError("This change cancels every line; cancel the order instead.")
     priced = order_pricing.reprice_order(order=order, actor=actor, now=order.submitted_at)
-    ext.release_disqualified_usage(
-        order_id=order.pk, applied_promotion_ids=priced.applied_promotion_ids, actor=actor
-    )
+    order_pricing.settle_change_pricing(order=order, priced=priced, actor=actor)
     _follow_lines(order, actor)
 
 
@@ -457,7 +455,11 @@ def order_change(*, actor, order: Order | int, version, request: ChangeRequest) 
     before = Order.objects.filter(pk=order_id).first()
     if before is None:
         raise NotFound("This order does not exist.")
-    preview = _preview(order_id, version, request, actor)
+    try:
+        preview = _preview(order_id, version, request, actor)
+    except ext.PricingChanged as lost:  # a promotion the change earns ran out meanwhile
+        _refused(order_id, actor, lost.message)
+        raise
     payment = preview.payment
     reference = f"change-{order_id}-v{version}"
     try:
@@ -480,8 +482,10 @@ def order_change(*, actor, order: Order | int, version, request: ChangeRequest) 
         )
     try:
         return _commit(order_id, version, request, actor, done, before.total, preview.total)
-    except Exception:
+    except Exception as failed:
         _give_back(done, payment)
+        if isinstance(failed, ext.PricingChanged):
+            _refused(order_id, actor, failed.message)
         raise
 
 

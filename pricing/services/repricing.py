@@ -278,7 +278,14 @@ def _ran_out(p: engine.PromotionRule, counter: m.PromotionCounter, order: OrderF
     return used_by_customer >= p.limit_per_customer
 
 
-def _refuse_lost(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, lost, actor):
+SUBMIT_AGAIN = "Review the order with the customer and submit again."
+
+
+def _refuse_lost(
+    order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, lost, actor, then=SUBMIT_AGAIN
+):
+    """PricingChanged: the `lost` promotions ran out; the total without them, and `then`, what
+    the CSR does next."""
     # Reprice as it would be now (the counters are read under lock, so this is current).
     repriced = engine.price(_without_uses(loaded.snapshot, [p.id for p in lost]), loaded.rules)
     names = ", ".join(f"“{p.name}”" for p in lost)
@@ -293,8 +300,7 @@ def _refuse_lost(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, 
     )
     raise PricingChanged(
         f"{names} reached its usage limit just now and no longer applies. The total is now "
-        f"{repriced.total} {order.currency} (was {priced.total}). Review the order with the "
-        "customer and submit again.",
+        f"{repriced.total} {order.currency} (was {priced.total}). {then}",
         priced=repriced,
         extra={"total": str(repriced.total), "previous_total": str(priced.total)},
     )
