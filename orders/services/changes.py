@@ -18,7 +18,9 @@ address or shipping method, the ATP choice, a new card) against the version the 
 
 Repricing after submit prices the order as of its submit time (`Order.submitted_at`): the price
 lists and promotions it was placed with are kept, a later price-list change does not reprice its
-lines, and a promotion whose condition the change breaks no longer applies (docs/order-changes.md).
+lines, and a promotion whose condition the change breaks no longer applies; promotion uses and
+coupons then follow as at submit (pricing's `settle_changed_usage`; docs/order-changes.md). A
+total raised over a business account's credit limit places a credit-limit hold.
 """
 
 from __future__ import annotations
