@@ -28,8 +28,9 @@ SEGMENTS = [
     ("silver", "Silver", "Frequent customers"),
     ("employees", "Employees", "Staff purchases"),
 ]
-# (number, name, credit limit): Maple Leaf's limit is low enough that a big order of pat.buyer
-# is seen held on a credit limit (issue 16); Cascade Schools has none.
+# (number, name, credit limit). Maple Leaf's limit is low enough to see a credit-limit hold
+# (issue 16): pat.buyer's released demo order (fulfillment's demo, about 400.00) is open, so a
+# new order of 110.00 or more goes over it. Cascade Schools has no limit.
 ORGANIZATIONS = [
     ("ACC-10001", "Maple Leaf Office Supply Co.", Decimal("500.00")),
     ("ACC-20002", "Cascade Schools", None),
