@@ -102,3 +102,56 @@ def test_a_change_that_raises_the_total_over_the_limit_holds_the_order(csr, sku,
     assert raised.total == Decimal("60.00")
     assert "open orders 0.00 + this order 60.00 over the credit limit 50.00" in hold.reason
     assert hold.placed_by_rule == "change: credit limit"
+
+
+@pytest.mark.postgres
+def test_two_changes_of_one_account_at_once_count_each_other(
+    transactional_db, csr, sku, sku2, center, monkeypatch
+):
+    """Each change alone stays within the limit, both together do not. The first check waits,
+    holding the account, until the second has begun its own: the account's row lock makes the
+    second wait for the first change and count it, so exactly one order is held."""
+    import threading
+
+    from orders import integrations
+    from tests.concurrency import run_together
+    from tests.pricing.factories import PriceListEntryFactory, PriceListFactory
+
+    # Two SKUs: the changes share no inventory row, whose lock would keep the second one from
+    # reaching its check while the first waits for it.
+    PriceListEntryFactory(price_list=PriceListFactory(), sku=sku2, price=Decimal("10.00"))
+    stock(sku2, center, 100)
+    account = OrganizationFactory(credit_limit=Decimal("50.00"))
+    orders = [place(csr, CustomerFactory(organization=account), s, qty=2) for s in (sku, sku2)]
+    first, second_began = threading.Lock(), threading.Event()
+    credit_account = integrations.credit_account
+
+    def checked_together(customer_id, *, lock=False):
+        if first.acquire(blocking=False):
+            account = credit_account(customer_id, lock=lock)
+            # Only a guard against a hang should the second change block elsewhere: waiting
+            # less changes the interleaving, never what the lock guarantees.
+            second_began.wait(timeout=60)
+            return account
+        second_began.set()
+        return credit_account(customer_id, lock=lock)
+
+    monkeypatch.setattr(integrations, "credit_account", checked_together)
+
+    def change(order):
+        def run():
+            try:
+                return order_change(
+                    actor=csr,
+                    order=order.pk,
+                    version=order.version,
+                    request=ChangeRequest(quantities={order.lines.get().pk: 3}),
+                )
+            finally:  # a change that fails before its check never keeps the first one waiting
+                second_began.set()
+
+        return run
+
+    results, errors = run_together(*[change(order) for order in orders])
+    assert errors == [] and [r.order.total for r in results] == [Decimal("30.00")] * 2
+    assert OrderHold.objects.filter(order__in=orders, type=HoldType.CREDIT_LIMIT).count() == 1
