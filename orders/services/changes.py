@@ -108,6 +108,7 @@ class ChangeResult:
     version: OrderVersion
     diff: versions.VersionDiff
     payment_note: str = ""
+    held_for: str = ""  # why this change put the order on hold (the credit limit), to tell
 
 
 class _Preview(Exception):  # rolls the preview transaction back, carrying what it found
@@ -503,8 +504,9 @@ def _commit(order_id, version, req, actor, done: _Authorized, old_total, expecte
             extra={"version": version},
         )
     note = _write_payment(order, done, actor)
+    held = None
     if order.total > old_total:  # more to owe: checked against a business account's limit
-        holds.credit_limit_hold(order=order, actor=actor, rule="change: credit limit")
+        held = holds.credit_limit_hold(order=order, actor=actor, rule="change: credit limit")
     previous = OrderVersion.objects.filter(order=order).order_by("-number").first()
     new = versions.record_version(order=order, actor=actor, reason=req.reason or "changed")
     diff = versions.version_diff(previous, new)
@@ -523,7 +525,7 @@ def _commit(order_id, version, req, actor, done: _Authorized, old_total, expecte
     number = new.number
     transaction.on_commit(lambda: tasks.send_order_changed.delay(order_id, number))
     order.refresh_from_db()
-    return ChangeResult(order, new, diff, note)
+    return ChangeResult(order, new, diff, note, held.reason if held else "")
 
 
 def _write_payment(order: Order, done: _Authorized, actor) -> str:

@@ -97,11 +97,23 @@ def test_a_change_that_raises_the_total_over_the_limit_holds_the_order(csr, sku,
         order=lowered,
         version=lowered.version,
         request=ChangeRequest(quantities={line.pk: 6}),
-    ).order
+    )
     hold = credit_holds(order).get()
-    assert raised.total == Decimal("60.00")
+    assert raised.order.total == Decimal("60.00") and raised.held_for == hold.reason
     assert "open orders 0.00 + this order 60.00 over the credit limit 50.00" in hold.reason
     assert hold.placed_by_rule == "change: credit limit"
+
+
+def test_the_change_screen_tells_the_csr_the_order_is_now_held(client, csr, sku, center):
+    account = OrganizationFactory(name="Acme", account_number="B-1", credit_limit=Decimal("50"))
+    order = place(csr, CustomerFactory(organization=account), sku, qty=2)
+    line = order.lines.get()
+    client.force_login(csr)
+    data = {"version": order.version, f"qty_{line.pk}": "6", "reason": "customer called"}
+    r = client.post(f"/orders/{order.pk}/change/submit/", data, follow=True)
+    assert "On hold: Account Acme (B-1): open orders 0.00 + this order 60.00" in (
+        r.content.decode()
+    )
 
 
 @pytest.mark.postgres
