@@ -263,7 +263,9 @@ def _take_limited_uses(
         m.PromotionCounter.objects.filter(promotion_id__in=taken).update(used=F("used") + 1)
 
 
-def _ran_out(p: engine.PromotionRule, counter: m.PromotionCounter, order: OrderFacts) -> bool:
+def _ran_out(
+    p: engine.PromotionRule | m.Promotion, counter: m.PromotionCounter, order: OrderFacts
+) -> bool:
     if p.limit_overall is not None and counter.used >= p.limit_overall:
         return True
     if p.limit_per_customer is None or order.customer_id is None:
