@@ -606,6 +606,11 @@ def order_holds(order: Order) -> list:
     return list(OrderHold.objects.filter(order=order).select_related("placed_by", "released_by"))
 
 
+def open_holds(order: Order) -> list:
+    """The holds that keep the order from the warehouse now, oldest first."""
+    return list(OrderHold.objects.filter(order=order, released_at__isnull=True))
+
+
 # Placed and not yet shipped or canceled: what a business account still owes for.
 OPEN_ACCOUNT_STATES = (
     OrderStatus.SUBMITTED,

@@ -41,7 +41,7 @@ def credit_holds(order):
 
 
 def test_an_order_over_the_accounts_credit_limit_is_held_with_the_figures(
-    csr, supervisor, operations, sku, center
+    client, csr, supervisor, operations, sku, center
 ):
     account = OrganizationFactory(name="Acme", account_number="B-1", credit_limit=Decimal("50"))
     first = place(csr, CustomerFactory(organization=account), sku, qty=2)
@@ -54,6 +54,9 @@ def test_an_order_over_the_accounts_credit_limit_is_held_with_the_figures(
     )
     assert hold.placed_by_rule == "submit: credit limit"
     assert OrderEvent.objects.filter(order=second, event_type=E.ORDER_HOLD_PLACED).exists()
+    client.force_login(csr)
+    placed_page = client.get(f"/orders/{second.pk}/placed/").content.decode()
+    assert f"On hold (credit limit of a business account): {hold.reason}" in placed_page
     run_release(actor=operations)
     assert Order.objects.get(pk=first.pk).status == OrderStatus.RELEASED
     assert Order.objects.get(pk=second.pk).status == OrderStatus.AUTHORIZED
