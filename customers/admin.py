@@ -134,7 +134,7 @@ class SegmentAdmin(admin.ModelAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "account_number", "member_count"]
+    list_display = ["name", "account_number", "credit_limit", "member_count"]
     search_fields = ["name", "account_number"]
 
     def get_queryset(self, request):

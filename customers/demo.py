@@ -3,6 +3,7 @@ accounts, addresses in Canada and the US, stored sandbox cards. Idempotent: rows
 logon ID, segment code and account number, so a second run adds nothing."""
 
 import random
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -27,7 +28,13 @@ SEGMENTS = [
     ("silver", "Silver", "Frequent customers"),
     ("employees", "Employees", "Staff purchases"),
 ]
-ORGANIZATIONS = [("ACC-10001", "Maple Leaf Office Supply Co."), ("ACC-20002", "Cascade Schools")]
+# (number, name, credit limit). Maple Leaf's limit is low enough to see a credit-limit hold
+# (issue 16): pat.buyer's released demo order (fulfillment's demo, about 400.00) is open, so a
+# new order of 110.00 or more goes over it. Cascade Schools has no limit.
+ORGANIZATIONS = [
+    ("ACC-10001", "Maple Leaf Office Supply Co.", Decimal("500.00")),
+    ("ACC-20002", "Cascade Schools", None),
+]
 # People the docs and the screens use as examples.
 KNOWN = [
     ("jane.roe", "Jane", "Roe", "+15550102233", "gold", None, True, ""),
@@ -67,9 +74,9 @@ def load(log) -> None:
             code=code, defaults={"name": name, "description": description}
         )
     organizations = {}
-    for number, name in ORGANIZATIONS:
+    for number, name, credit_limit in ORGANIZATIONS:
         organizations[number], _ = Organization.objects.get_or_create(
-            account_number=number, defaults={"name": name}
+            account_number=number, defaults={"name": name, "credit_limit": credit_limit}
         )
     existing = set(Customer.objects.values_list("logon_id", flat=True))
     password = None

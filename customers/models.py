@@ -1,4 +1,5 @@
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -42,6 +43,15 @@ class Organization(models.Model):
 
     account_number = models.CharField(max_length=30, unique=True)
     name = models.CharField(max_length=200)
+    credit_limit = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.00"))],
+        help_text="In the store's currency; empty: no limit. An order that takes the account's "
+        "open orders over it is held for a supervisor.",
+    )
 
     class Meta:
         ordering = ["name"]

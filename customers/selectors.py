@@ -444,3 +444,21 @@ def customer_notes(customer_id: int, *, pinned_only: bool = False) -> QuerySet[C
     """The customer's notes, pinned first, newest first, with their authors."""
     notes = CustomerNote.objects.filter(customer_id=customer_id).select_related("author")
     return notes.filter(is_pinned=True) if pinned_only else notes
+
+
+def credit_account(customer_id: int | None, *, lock: bool = False) -> Organization | None:
+    """The business account the customer buys for, when it has a credit limit; else None.
+
+    `lock`: take the account's row lock, so that two orders of one account checked against its
+    limit at once (a submit, a change) take turns and each counts the other's total."""
+    if customer_id is None:
+        return None
+    accounts = Organization.objects.filter(members__pk=customer_id, credit_limit__isnull=False)
+    if lock:
+        accounts = accounts.select_for_update(of=("self",))
+    return accounts.first()
+
+
+def account_member_ids(organization_id: int) -> QuerySet:
+    """Ids of the customers who buy for the account, as a subquery."""
+    return Customer.objects.filter(organization_id=organization_id).order_by().values("pk")

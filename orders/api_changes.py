@@ -106,6 +106,10 @@ class ChangeOut(serializers.Serializer):
     order_version = serializers.IntegerField(help_text="Send this with the next change")
     version = VersionOut()
     payment_note = serializers.CharField()
+    held_for = serializers.CharField(
+        help_text="Why this change put the order on hold (a business account's credit limit); "
+        "empty when it did not"
+    )
 
 
 class CancelLineIn(serializers.Serializer):
@@ -174,6 +178,7 @@ def _change_out(result) -> dict:
             result.version, context={"previous": {result.version.number: previous}}
         ).data,
         "payment_note": result.payment_note,
+        "held_for": result.held_for,
     }
 
 

@@ -142,7 +142,8 @@ def change_submit(request, pk: int):
     messages.success(
         request,
         f"{order.number} changed: version {result.version.number}, "
-        f"{'+' if delta >= 0 else ''}{delta} {order.currency}. {result.payment_note}".strip(),
+        f"{'+' if delta >= 0 else ''}{delta} {order.currency}. {result.payment_note}".strip()
+        + (f" On hold: {result.held_for}" if result.held_for else ""),
     )
     url = reverse("orders:order", args=[order.pk])
     if request.htmx:

@@ -30,6 +30,9 @@ store_credit_balance = customer_credit.store_credit_balance
 store_credit_spend = customer_credit.store_credit_spend
 store_credit_release = customer_credit.store_credit_release
 normalize_phone = phones.normalize_phone
+# A business account's credit limit (issue 16): the account and its members, for the open total.
+credit_account = customer_selectors.credit_account
+account_member_ids = customer_selectors.account_member_ids
 
 
 def customer_ids_matching(
@@ -146,7 +149,7 @@ def associations(sku_ids) -> dict[int, list]:
 reprice_order = pricing_services.reprice_order
 finalize_order_pricing = pricing_services.finalize_order_pricing
 release_order_pricing = pricing_services.release_order_pricing
-release_disqualified_usage = pricing_order_changes.release_disqualified_usage  # issue 16
+settle_changed_usage = pricing_order_changes.settle_changed_usage  # issue 16
 enter_promotion_code = pricing_services.enter_promotion_code
 remove_promotion_code = pricing_services.remove_promotion_code
 redeem_coupon = pricing_services.redeem_coupon
@@ -157,6 +160,7 @@ approve_adjustment = pricing_services.approve_adjustment
 adjustment = pricing_selectors.adjustment
 awaiting_approval = pricing_selectors.awaiting_approval
 ApprovalNeeded = pricing_services.ApprovalNeeded
+PricingChanged = pricing_services.PricingChanged
 list_prices = pricing_selectors.list_prices
 is_promotion_code = pricing_selectors.is_promotion_code
 

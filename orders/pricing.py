@@ -261,6 +261,15 @@ def finalize_pricing(*, order: Order, actor, hold_pending_adjustments: bool = Fa
     )
 
 
+def settle_change_pricing(*, order: Order, priced: PricedOrder, actor) -> None:
+    """A placed order's change was repriced (`priced`, as of its submit time): pricing makes
+    the promotions it newly earns final (PricingChanged if a limit ran out meanwhile) and gives
+    back those it no longer earns, with their coupons."""
+    ext.settle_changed_usage(
+        order=read_for_pricing(order).facts, priced=priced, now=order.submitted_at, actor=actor
+    )
+
+
 def release_pricing(*, order: Order, actor) -> None:
     """On cancel: pricing releases the promotion usage and returns the coupons."""
     ext.release_order_pricing(order_id=order.pk, actor=actor)

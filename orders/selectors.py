@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import (
     Count,
@@ -17,6 +18,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Replace, Upper
@@ -602,3 +604,31 @@ def hold_queue(*, hold_type: str | None = None):
 
 def order_holds(order: Order) -> list:
     return list(OrderHold.objects.filter(order=order).select_related("placed_by", "released_by"))
+
+
+def open_holds(order: Order) -> list:
+    """The holds that keep the order from the warehouse now, oldest first."""
+    return list(OrderHold.objects.filter(order=order, released_at__isnull=True))
+
+
+# Placed and not yet shipped or canceled: what a business account still owes for.
+OPEN_ACCOUNT_STATES = (
+    OrderStatus.SUBMITTED,
+    OrderStatus.AUTHORIZED,
+    OrderStatus.PAYMENT_REVIEW,
+    OrderStatus.BACKORDERED,
+    OrderStatus.RELEASED,
+)
+
+
+def account_open_total(*, organization_id: int, currency: str, exclude_order_id=None) -> Decimal:
+    """The totals of the account's open orders (its members' orders placed and not yet shipped
+    or canceled) in `currency`, leaving out `exclude_order_id` (the order being checked)."""
+    orders = Order.objects.filter(
+        customer_id__in=ext.account_member_ids(organization_id),
+        status__in=OPEN_ACCOUNT_STATES,
+        currency=currency,
+    )
+    if exclude_order_id is not None:
+        orders = orders.exclude(pk=exclude_order_id)
+    return orders.aggregate(open=Sum("total"))["open"] or Decimal("0.00")

@@ -562,7 +562,8 @@ def placed(request, pk: int):
     order = _order(pk)
     if order.status == OrderStatus.PENDING:
         return redirect("orders:order", pk=order.pk)
-    return render(request, "orders/placed.html", _context(order))
+    # Holds placed at submit (credit limit, fraud score): the CSR tells the customer now.
+    return render(request, "orders/placed.html", _context(order, holds=selectors.open_holds(order)))
 
 
 def order_detail(request, order: Order):

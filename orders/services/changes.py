@@ -18,7 +18,9 @@ address or shipping method, the ATP choice, a new card) against the version the 
 
 Repricing after submit prices the order as of its submit time (`Order.submitted_at`): the price
 lists and promotions it was placed with are kept, a later price-list change does not reprice its
-lines, and a promotion whose condition the change breaks no longer applies (docs/order-changes.md).
+lines, and a promotion whose condition the change breaks no longer applies; promotion uses and
+coupons then follow as at submit (pricing's `settle_changed_usage`; docs/order-changes.md). A
+total raised over a business account's credit limit places a credit-limit hold.
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ class ChangeResult:
     version: OrderVersion
     diff: versions.VersionDiff
     payment_note: str = ""
+    held_for: str = ""  # why this change put the order on hold (the credit limit), to tell
 
 
 class _Preview(Exception):  # rolls the preview transaction back, carrying what it found
@@ -284,9 +287,7 @@ def _apply(order: Order, req: ChangeRequest, actor) -> None:
     if not active.exists():
         raise DomainError("This change cancels every line; cancel the order instead.")
     priced = order_pricing.reprice_order(order=order, actor=actor, now=order.submitted_at)
-    ext.release_disqualified_usage(
-        order_id=order.pk, applied_promotion_ids=priced.applied_promotion_ids, actor=actor
-    )
+    order_pricing.settle_change_pricing(order=order, priced=priced, actor=actor)
     _follow_lines(order, actor)
 
 
@@ -457,7 +458,11 @@ def order_change(*, actor, order: Order | int, version, request: ChangeRequest) 
     before = Order.objects.filter(pk=order_id).first()
     if before is None:
         raise NotFound("This order does not exist.")
-    preview = _preview(order_id, version, request, actor)
+    try:
+        preview = _preview(order_id, version, request, actor)
+    except ext.PricingChanged as lost:  # a promotion the change earns ran out meanwhile
+        _refused(order_id, actor, lost.message)
+        raise
     payment = preview.payment
     reference = f"change-{order_id}-v{version}"
     try:
@@ -480,8 +485,10 @@ def order_change(*, actor, order: Order | int, version, request: ChangeRequest) 
         )
     try:
         return _commit(order_id, version, request, actor, done, before.total, preview.total)
-    except Exception:
+    except Exception as failed:
         _give_back(done, payment)
+        if isinstance(failed, ext.PricingChanged):
+            _refused(order_id, actor, failed.message)
         raise
 
 
@@ -497,6 +504,9 @@ def _commit(order_id, version, req, actor, done: _Authorized, old_total, expecte
             extra={"version": version},
         )
     note = _write_payment(order, done, actor)
+    held = None
+    if order.total > old_total:  # more to owe: checked against a business account's limit
+        held = holds.credit_limit_hold(order=order, actor=actor, rule="change: credit limit")
     previous = OrderVersion.objects.filter(order=order).order_by("-number").first()
     new = versions.record_version(order=order, actor=actor, reason=req.reason or "changed")
     diff = versions.version_diff(previous, new)
@@ -515,7 +525,7 @@ def _commit(order_id, version, req, actor, done: _Authorized, old_total, expecte
     number = new.number
     transaction.on_commit(lambda: tasks.send_order_changed.delay(order_id, number))
     order.refresh_from_db()
-    return ChangeResult(order, new, diff, note)
+    return ChangeResult(order, new, diff, note, held.reason if held else "")
 
 
 def _write_payment(order: Order, done: _Authorized, actor) -> str:

@@ -2,8 +2,9 @@
 
 An order with an open hold is never released: the release job's selectors skip it
 (`orders.selectors.releasable_order_ids` / `lock_releasable_orders`). Holds are placed by a
-CSR or supervisor (manual), by submit (payment review on an AVS mismatch, a fraud score over
-the threshold) or by a change after submit (a new card with an AVS mismatch). Supervisors
+CSR or supervisor (manual), by submit (payment review on an AVS mismatch, a business account's
+order over its credit limit, a fraud score over the threshold) or by a change after submit (a
+new card with an AVS mismatch, a total raised over the account's credit limit). Supervisors
 release a hold or cancel the order from the review queue; every action is an order event.
 
 The fraud rule is pluggable: `settings.ORDERS_FRAUD_RULE` names a callable taking the order
@@ -25,7 +26,7 @@ from core.errors import DomainError, NotFound
 from core.events import EventType as E
 from core.permissions import require
 from core.roles import Perm
-from orders import events
+from orders import events, selectors
 from orders import integrations as ext
 from orders.models import HoldType, Order, OrderAddress, OrderHold
 from orders.models import OrderStatus as S
@@ -125,11 +126,40 @@ def hold_over_limit() -> bool:
     return bool(getattr(settings, "ORDERS_HOLD_OVER_LIMIT_ADJUSTMENTS", False))
 
 
+def over_credit_limit(order: Order) -> str:
+    """Why the order takes its business account over the account's credit limit (the figures),
+    or "" when it does not or the account has no limit. Inside the caller's transaction: the
+    account's row is locked so that its orders are checked one after the other."""
+    account = ext.credit_account(order.customer_id, lock=True)
+    if account is None:
+        return ""
+    open_total = selectors.account_open_total(
+        organization_id=account.pk, currency=order.currency, exclude_order_id=order.pk
+    )
+    if open_total + order.total <= account.credit_limit:
+        return ""
+    return (
+        f"Account {account}: open orders {open_total:,.2f} + this order {order.total:,.2f} "
+        f"over the credit limit {account.credit_limit:,.2f} {order.currency}."
+    )
+
+
+def credit_limit_hold(*, order: Order, actor, rule: str) -> OrderHold | None:
+    """Inside the caller's transaction with `order` locked: a business account's order over
+    the account's credit limit is held until a supervisor releases it."""
+    reason = over_credit_limit(order)
+    if not reason:
+        return None
+    return place_system_hold(
+        order=order, hold_type=HoldType.CREDIT_LIMIT, reason=reason, rule=rule, actor=actor
+    )
+
+
 def holds_at_submit(*, order: Order, actor, avs_reason: str = "") -> list[OrderHold]:
     """Submit, in its placing transaction: an AVS mismatch is a payment-review hold; an
-    adjustment awaiting approval (store setting) an adjustment hold; a fraud score over the
-    threshold a fraud hold."""
-    placed = []
+    adjustment awaiting approval (store setting) an adjustment hold; a business account's order
+    over its credit limit a credit-limit hold; a fraud score over the threshold a fraud hold."""
+    placed = [credit_limit_hold(order=order, actor=actor, rule="submit: credit limit")]
     if hold_over_limit() and ext.awaiting_approval(order_id=order.pk):
         placed.append(
             place_system_hold(

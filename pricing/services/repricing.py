@@ -265,7 +265,9 @@ def _take_limited_uses(
         m.PromotionCounter.objects.filter(promotion_id__in=taken).update(used=F("used") + 1)
 
 
-def _ran_out(p: engine.PromotionRule, counter: m.PromotionCounter, order: OrderFacts) -> bool:
+def _ran_out(
+    p: engine.PromotionRule | m.Promotion, counter: m.PromotionCounter, order: OrderFacts
+) -> bool:
     if p.limit_overall is not None and counter.used >= p.limit_overall:
         return True
     if p.limit_per_customer is None or order.customer_id is None:
@@ -280,7 +282,14 @@ def _ran_out(p: engine.PromotionRule, counter: m.PromotionCounter, order: OrderF
     return used_by_customer >= p.limit_per_customer
 
 
-def _refuse_lost(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, lost, actor):
+SUBMIT_AGAIN = "Review the order with the customer and submit again."
+
+
+def _refuse_lost(
+    order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, lost, actor, then=SUBMIT_AGAIN
+):
+    """PricingChanged: the `lost` promotions ran out; the total without them, and `then`, what
+    the CSR does next."""
     # Reprice as it would be now (the counters are read under lock, so this is current).
     repriced = engine.price(_without_uses(loaded.snapshot, [p.id for p in lost]), loaded.rules)
     names = ", ".join(f"“{p.name}”" for p in lost)
@@ -295,8 +304,7 @@ def _refuse_lost(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, 
     )
     raise PricingChanged(
         f"{names} reached its usage limit just now and no longer applies. The total is now "
-        f"{repriced.total} {order.currency} (was {priced.total}). Review the order with the "
-        "customer and submit again.",
+        f"{repriced.total} {order.currency} (was {priced.total}). {then}",
         priced=repriced,
         extra={"total": str(repriced.total), "previous_total": str(priced.total)},
     )

@@ -55,6 +55,20 @@ def test_customer_change_page_shows_cards_read_only_with_masked_token(admin_clie
     assert 'name="password"' not in page
 
 
+def test_a_store_admin_sets_a_business_accounts_credit_limit(admin_client):
+    account = OrganizationFactory(name="Acme", account_number="B-1")
+    url = reverse("admin:customers_organization_change", args=[account.pk])
+    form = {"account_number": "B-1", "name": "Acme", "credit_limit": "5000.00"}
+    assert admin_client.post(url, form).status_code == 302
+    account.refresh_from_db()
+    assert str(account.credit_limit) == "5000.00"
+    refused = admin_client.post(url, {**form, "credit_limit": "-1"})
+    assert refused.status_code == 200 and "greater than or equal to 0" in refused.content.decode()
+    assert admin_client.post(url, {**form, "credit_limit": ""}).status_code == 302
+    account.refresh_from_db()
+    assert account.credit_limit is None  # no limit
+
+
 def _csv(rows: list[list[str]]) -> tablib.Dataset:
     header = ["logon_id", "first_name", "last_name", "email", "phone", "account_number", "segments"]
     return tablib.Dataset(*rows, headers=header)

@@ -12,6 +12,8 @@ def test_demo_data_is_about_200_customers_and_idempotent():
     assert set(Segment.objects.values_list("name", flat=True)) == {"Gold", "Silver", "Employees"}
     assert Organization.objects.count() == 2
     assert Organization.objects.filter(members__isnull=False).exists()
+    maple_leaf = Organization.objects.get(account_number="ACC-10001")
+    assert maple_leaf.credit_limit == 500 and maple_leaf.members.filter(logon_id="pat.buyer")
     for segment in Segment.objects.all():
         assert segment.customers.exists()
     assert PaymentMethod.objects.filter(gateway_token__startswith="sbx_approve_").count() >= 40

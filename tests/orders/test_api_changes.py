@@ -39,6 +39,7 @@ def test_change_then_versions_with_diff_and_delta(order, csr, sku2):
     assert Decimal(body["version"]["delta"]) > 0
     assert body["version"]["diff"]["changed"][0]["quantity"] == [2, 4]
     assert len(body["version"]["diff"]["added"]) == 1
+    assert body["held_for"] == ""  # a guest order: no account, no credit limit
     # the same (old) version again: 409 with the current one, nothing changed
     again = api.post(
         f"/api/v1/orders/{order.pk}/change/",

@@ -1,4 +1,7 @@
-"""PostgreSQL: two CSRs change one order at once; a change races the release job (issue 16)."""
+"""PostgreSQL: two CSRs change one order at once; a change races the release job; two changes
+race for the last use of a promotion (issue 16)."""
+
+from decimal import Decimal
 
 import pytest
 
@@ -82,3 +85,46 @@ def test_a_change_racing_the_release_job_lands_before_or_is_refused(
     assert released in ([], [line.quantity])  # a release never carries a half-changed line
     if released:
         assert OrderLine.objects.get(pk=line.pk).inventory_status == "released"
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_changes_earning_the_last_use_of_a_promotion_never_exceed_its_limit(
+    transactional_db, csr, sku, ground, attempt
+):
+    from orders import services
+    from pricing.models import PromotionCounter, PromotionUsage, UsageStatus
+    from tests.fulfillment.factories import ArrangementFactory, CenterFactory, stock
+    from tests.pricing.factories import PriceListEntryFactory, PriceListFactory, PromotionFactory
+
+    PriceListEntryFactory(price_list=PriceListFactory(currency="CAD"), sku=sku, price="10.00")
+    tor = CenterFactory(code="TOR")
+    ArrangementFactory(center=tor, shipping_method=ground, precedence=1)
+    stock(sku, tor, 100)
+    promotion = PromotionFactory(name="Last one", min_quantity=3, limit_overall=1)
+    orders = [
+        place(
+            services.cart_create(actor=csr, guest={"last_name": f"G{n}", "email": "g@x.ca"}),
+            csr,
+            sku,
+        )
+        for n in range(2)
+    ]
+
+    def change(order):
+        return lambda: order_change(
+            actor=csr,
+            order=order.pk,
+            version=order.version,
+            request=ChangeRequest(quantities={order.lines.get().pk: 3}),
+        )
+
+    results, errors = run_together(*[change(order) for order in orders])
+    # The loser was priced without it (the limit read as reached), or refused (the use went
+    # between its preview and its commit, or between its reprice and the counter's lock).
+    assert results and all(isinstance(error, DomainError) for error in errors), errors
+    assert PromotionCounter.objects.get(promotion=promotion).used == 1
+    final = PromotionUsage.objects.filter(promotion=promotion, status=UsageStatus.FINAL)
+    assert final.count() == 1
+    for order in Order.objects.filter(pk__in=[o.pk for o in orders]):
+        discounted = order.pk == final.get().order_id
+        assert order.discount_total == (Decimal("3.00") if discounted else 0)
