@@ -99,6 +99,11 @@ class Order(models.Model):
             # A customer's orders, most recent first: the search's customer branch counts and
             # reads its page from this index alone.
             models.Index(fields=["customer", "modified_at", "id"], name="order_customer_recent"),
+            # Orders created on given days, most recently changed first: the search reads and
+            # sorts them from this index alone.
+            models.Index(
+                fields=["created_at"], name="order_created_changed", include=["modified_at", "id"]
+            ),
         ]
 
     def __str__(self) -> str:

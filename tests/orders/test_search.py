@@ -237,3 +237,24 @@ def test_the_find_page_costs_the_same_queries_for_a_full_page(
     with django_assert_max_num_queries(min(len(few), 16)):
         page = csr_client.get(reverse("orders:find"), params)
     assert page.content.decode().count("Hiroshi") >= 50
+
+
+def test_a_past_day_is_sorted_in_one_query_however_many_orders_it_has(
+    db, monkeypatch, django_assert_num_queries
+):
+    """Orders created on a day a month ago are changed mostly soon after; walking back from the
+    newest change would pass every order since. Their page is read by sorting them, uncounted."""
+    from tests.orders.factories import OrderFactory
+
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 0)  # counted, the day would be broad
+    day = timezone.localdate() - dt.timedelta(days=30)
+    noon = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+    made = [OrderFactory() for _ in range(4)]
+    OrderFactory()  # created today
+    for age, order in enumerate(made):
+        changed = noon + dt.timedelta(days=10 - age)
+        Order.objects.filter(pk=order.pk).update(created_at=noon, modified_at=changed)
+    with django_assert_num_queries(2):  # the day's page of ids, then those orders
+        found = list(selectors.order_search(created_from=day, created_to=day, limit=3)[:3])
+    assert found == made[:3]
+    assert _found(created_from=day - dt.timedelta(days=1), created_to=day) == {o.pk for o in made}
