@@ -104,6 +104,9 @@ class Order(models.Model):
             models.Index(
                 fields=["created_at"], name="order_created_changed", include=["modified_at", "id"]
             ),
+            # When each of a list of orders (the few an address or line search found) changed,
+            # to sort them: read from the index alone, not from thousands of table pages.
+            models.Index(fields=["id"], name="order_changed_by_id", include=["modified_at"]),
         ]
 
     def __str__(self) -> str:
@@ -153,6 +156,10 @@ class OrderLine(models.Model):
 
     class Meta:
         ordering = ["order_id", "id"]
+        indexes = [
+            # The orders of a SKU (find order item), read from the index alone.
+            models.Index(fields=["sku"], name="orderline_sku_orders", include=["order"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku_id}"

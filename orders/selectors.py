@@ -71,6 +71,11 @@ def _start_of(day: dt.date) -> dt.datetime:
 # order the outer query itself, may walk every order by `modified_at` looking for matches of
 # a branch it guesses to be common (a name, a day, a ZIP): seconds on millions of orders.
 FEW_MATCHES = 5000
+# A guest name is counted further: its index holds what the page needs (migration 0011), so up
+# to this many matches are sorted from the index in a few milliseconds, where walking the
+# (modified_at, id) index for a name of one guest order in a few hundred would read thousands
+# of orders (the two cost the same at about this many matches in 5,000,000 orders).
+SORTED_NAME_MATCHES = 20000
 UNCHANGED = Value(dt.timedelta(0))
 
 
@@ -98,11 +103,13 @@ class Broad:
 
 @dataclass(frozen=True)
 class Sorted:
-    """A branch whose page is read by sorting all its matches, however many: orders created
-    in a range of days that ended a while ago. Walking the (modified_at, id) index back from
-    the end would pass every order changed since, as orders change mostly soon after creation."""
+    """A branch whose page is read by sorting its matches when they are at most `up_to` (when
+    `up_to` is None, however many: orders created in a range of days that ended a while ago,
+    which walking the (modified_at, id) index back from the end would reach only after every
+    order changed since, as orders change mostly soon after creation)."""
 
     orders: QuerySet[Order]
+    up_to: int | None = None
 
 
 def _branch_ids(
@@ -115,17 +122,21 @@ def _branch_ids(
     (modified_at, id) index answers quickly."""
     if isinstance(branch, Broad):
         return _recent(branch.orders, limit)
+    few = FEW_MATCHES
     if isinstance(branch, Sorted):
-        if limit:
+        if limit and branch.up_to is None:
             return _newest(branch.orders, limit)
-        branch = branch.orders
+        # Without a page size all the matches would be passed on as ids: only a few.
+        branch, few = branch.orders, (branch.up_to if limit else None) or FEW_MATCHES
     if branch.model is Order:
-        orders, counted = branch, branch.order_by().values("pk")
-    else:
-        orders, counted = Order.objects.filter(pk__in=branch), branch.order_by()
-    if counted[: FEW_MATCHES + 1].count() > FEW_MATCHES:
-        return _recent(orders, limit)
-    return _newest(orders, limit)
+        if branch.order_by().values("pk")[: few + 1].count() > few:
+            return _recent(branch, limit)
+        return _newest(branch, limit)
+    # Addresses or lines: their order ids, read once (not counted, then searched again).
+    ids = list(branch.order_by()[: few + 1])
+    if len(ids) > few:
+        return _recent(Order.objects.filter(pk__in=branch), limit)
+    return _newest(Order.objects.filter(pk__in=ids), limit)
 
 
 def _newest(orders: QuerySet[Order], limit: int | None) -> dict[int, dt.datetime]:
@@ -199,7 +210,10 @@ def _customer_or_guest(limit: int | None, **fields) -> tuple[Q, bool]:
     if fields.get("phone_digits"):
         guest &= Q(guest_phone__contains=fields["phone_digits"])
     branches = [_customers_orders(**fields)]
-    if guest:  # a logon ID alone has no guest column
+    names_only = not (fields.get("email") or fields.get("phone_digits"))
+    if guest and names_only:
+        branches.append(Sorted(Order.objects.filter(guest), up_to=SORTED_NAME_MATCHES))
+    elif guest:  # a logon ID alone has no guest column
         branches.append(Order.objects.filter(guest))
     return _any_of(branches, limit)
 
@@ -221,7 +235,8 @@ def _quick_q(text: str, limit: int | None) -> tuple[Q, bool]:
     guest_conditions = [Q(guest_email__iexact=text)]
     if any(ch.isalpha() for ch in text) and "@" not in text:
         customer_lookups.append({"last_name": text})
-        guest_conditions.append(Q(guest_last_name__istartswith=text))
+        guest_name = Order.objects.filter(guest_last_name__istartswith=text)
+        branches.append(Sorted(guest_name, up_to=SORTED_NAME_MATCHES))
     digits = _digits(text)
     if len(digits) >= MIN_PHONE_DIGITS and PHONE_LIKE.match(text):
         customer_lookups.append({"phone_digits": digits})
