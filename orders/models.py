@@ -104,9 +104,6 @@ class Order(models.Model):
             models.Index(
                 fields=["created_at"], name="order_created_changed", include=["modified_at", "id"]
             ),
-            # When each of a list of orders (the few an address or line search found) changed,
-            # to sort them: read from the index alone, not from thousands of table pages.
-            models.Index(fields=["id"], name="order_changed_by_id", include=["modified_at"]),
         ]
 
     def __str__(self) -> str:
