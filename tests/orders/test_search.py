@@ -258,3 +258,23 @@ def test_a_past_day_is_sorted_in_one_query_however_many_orders_it_has(
         found = list(selectors.order_search(created_from=day, created_to=day, limit=3)[:3])
     assert found == made[:3]
     assert _found(created_from=day - dt.timedelta(days=1), created_to=day) == {o.pk for o in made}
+
+
+def test_several_broad_fields_walk_the_index_for_ids_then_read_the_page(caller, monkeypatch):
+    """Each field matching many orders, the walk tests them in the (modified_at, id) index:
+    it asks for ids only, and the page's orders are read by id, in the same order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    registered, guest = caller
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 0)  # every branch counts as broad
+    monkeypatch.setattr(selectors, "SORTED_NAME_MATCHES", 0)
+    _age([guest, registered])
+    fields = {"city": "toronto", "created_from": timezone.localdate()}
+    with CaptureQueriesContext(connection) as run:
+        page = list(selectors.order_search(limit=1, **fields))
+    assert page == [guest] == list(selectors.order_search(**fields)[:1])
+    walk = next(
+        q["sql"] for q in run.captured_queries if 'ORDER BY "orders_order"."modified' in q["sql"]
+    )
+    assert walk.startswith('SELECT "orders_order"."id" AS "pk" FROM')
