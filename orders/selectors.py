@@ -8,6 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.db.models import (
+    CharField,
     Count,
     DateTimeField,
     Exists,
@@ -19,7 +20,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Replace, Upper
+from django.db.models.functions import Concat, Replace, Upper
 from django.utils import timezone
 
 from fulfillment.inventory.selectors import Availability
@@ -275,8 +276,22 @@ def _postal_match(postal_code: str, limit: int | None) -> Match:
     return _any_of([_orders_at_postal_code(_postal_text(postal_code.strip()))], limit)
 
 
+HOUSE_NUMBER = re.compile(r"\d{3,}")
+
+
 def _street_match(street: str, limit: int | None) -> Match:
-    lines = OrderAddress.objects.filter(line1__icontains=street.strip())
+    text = street.strip()
+    lines = OrderAddress.objects.filter(line1__icontains=text)
+    number = max(HOUSE_NUMBER.findall(text), key=len, default="")
+    if number and number != text:
+        # The trigram index finds the lines with the house number among a few hundred index
+        # entries; the street name's trigrams ('BRO', ' ST') are in a tenth of all lines, and
+        # intersecting those takes the index 50-130 ms at 5,000,000 orders. So the index is
+        # asked for the number, and only its lines are tested for the whole text (through an
+        # expression the index does not cover).
+        whole = Concat("line1", Value(""), output_field=CharField())
+        lines = OrderAddress.objects.filter(line1__icontains=number)
+        lines = lines.alias(whole=whole).filter(whole__icontains=text)
     return _any_of([lines.values_list("order_id", flat=True)], limit)
 
 

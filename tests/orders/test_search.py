@@ -96,6 +96,26 @@ def test_street_city_and_sku(caller, csr, sku):
     assert _found(sku=sku.code.lower()) == {registered.pk}
 
 
+def test_a_street_with_its_house_number_matches_the_whole_text(db):
+    """The index is asked for the house number; the line must still hold all that was typed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.orders.factories import OrderAddressFactory
+
+    king, queen, other = (
+        OrderAddressFactory(line1=line).order_id
+        for line in ("1100 King St W", "1100 Queen St E", "2100 King St W")
+    )
+    with CaptureQueriesContext(connection) as run:
+        assert _found(street="1100 king st") == {king}
+    assert "'%1100%'" in run.captured_queries[0]["sql"]
+    assert _found(street="100 King") == {king, other}
+    assert _found(street="1100") == {king, queen}
+    assert _found(street="king st w") == {king, other}
+    assert _found(street="1100 Bay St") == set()
+
+
 def test_names_and_emails_of_guests_and_customers(caller):
     registered, guest = caller
     assert _found(last_name="wal") == {guest.pk}
