@@ -77,6 +77,12 @@ FEW_MATCHES = 5000
 # (modified_at, id) index for a name of one guest order in a few hundred would read thousands
 # of orders (the two cost the same at about this many matches in 5,000,000 orders).
 SORTED_NAME_MATCHES = 20000
+# Thousands of order ids (a SKU's, a US ZIP's) are not looked up one by one for when each
+# changed: each lookup reads a table page of its own, 4,500 of them 20 ms when cached and up
+# to 850 ms when not (5,000,000 orders). The page is found instead by walking the
+# (modified_at, id) index from its end, testing each id against the list: 60,000 entries of
+# one index, whose end every search reads (14-40 ms).
+WALK_FOR_IDS = 3000
 UNCHANGED = Value(dt.timedelta(0))
 
 
@@ -137,6 +143,8 @@ def _branch_ids(
     ids = list(branch.order_by()[: few + 1])
     if len(ids) > few:
         return _recent(Order.objects.filter(pk__in=branch), limit)
+    if limit and len(ids) > WALK_FOR_IDS:
+        return _recent(Order.objects.filter(pk__in=ids), limit)
     return _newest(Order.objects.filter(pk__in=ids), limit)
 
 

@@ -214,6 +214,20 @@ def test_of_more_matches_than_the_page_the_most_recently_changed_are_shown(db):
     assert list(selectors.order_search(city="montr", limit=3)[:3]) == newest
 
 
+def test_many_listed_orders_of_a_city_are_found_by_walking_the_recent_index(db, monkeypatch):
+    from tests.orders.factories import OrderAddressFactory, OrderFactory
+
+    monkeypatch.setattr(selectors, "WALK_FOR_IDS", 2)  # more ids than that: walk, not look up
+    orders = [OrderFactory() for _ in range(5)]
+    for order in orders:
+        OrderAddressFactory(order=order, city="Montreal")
+    _age(orders[::-1])
+    walks, walk = [], selectors._recent
+    monkeypatch.setattr(selectors, "_recent", lambda *args: walks.append(args) or walk(*args))
+    assert list(selectors.order_search(city="montr", limit=3)[:3]) == orders[::-1][:3]
+    assert len(walks) == 1
+
+
 @pytest.mark.parametrize("many", [20000, 0])  # the customers as a list, or a subquery
 def test_many_matching_customers_still_find_their_orders(caller, monkeypatch, many):
     registered, guest = caller
