@@ -1,10 +1,10 @@
 """The supervisors' audit screen: every audit row of every app, newest first, in one list.
 
 Each app keeps its own audit table (an `AuditEvent`: orders, customers, pricing, catalog,
-fulfillment and its stock adjustments, returns) and core keeps the job runs. Reading across them all
-is only allowed at the top layer, so the screen lives here, next to the URLs that wire the
-apps together. Each table is asked for at most a page of its newest matching rows (its
-`occurred_at` index), and the pages are merged.
+fulfillment and its stock adjustments, returns, auctions) and core keeps the job runs. Reading
+across them all is only allowed at the top layer, so the screen lives here, next to the URLs
+that wire the apps together. Each table is asked for at most a page of its newest matching
+rows (its `occurred_at` index), and the pages are merged.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from auctions.event_types import AuctionEventType
+from auctions.models import AuctionEvent
 from catalog.models import CatalogEvent
 from core.events import EventType
 from core.models import JobRun
@@ -34,9 +36,13 @@ OBJECT_TYPES = (
     ("customer", "Customer"),
     ("sku", "SKU"),
     ("return", "Return (RMA)"),
+    ("auction", "Auction"),
     ("job", "Job"),
 )
 JOB_RUN = "JOB_RUN"
+# Auctions number their codes in their own enum (core's block 700-799); the names of both
+# enums are distinct, so the type filter takes either by name.
+EVENT_CODES = {t.name: t.value for t in (*EventType, *AuctionEventType)}
 
 
 @dataclass
@@ -53,7 +59,7 @@ class AuditRow:
 @dataclass
 class AuditFilter:
     actor: str = ""
-    event_type: str = ""  # an EventType name, or JOB_RUN
+    event_type: str = ""  # an EventType or AuctionEventType name, or JOB_RUN
     object_type: str = ""
     object_id: str = ""
     date_from: dt.date | None = None
@@ -72,7 +78,7 @@ def _common_q(f: AuditFilter, *, time_field: str = "occurred_at") -> Q | None:
     if f.event_type:
         if f.event_type == JOB_RUN:
             return None
-        q &= Q(event_type=EventType[f.event_type])
+        q &= Q(event_type=EVENT_CODES[f.event_type])
     if f.date_from:
         q &= Q(**{f"{time_field}__gte": _start_of(f.date_from)})
     if f.date_to:
@@ -189,6 +195,20 @@ def _returns(f: AuditFilter, q: Q) -> list[AuditRow]:
     ]
 
 
+def _auctions(f: AuditFilter, q: Q) -> list[AuditRow]:
+    if f.object_type and f.object_type != "auction":
+        return []
+    if f.object_id:
+        text = f.object_id.strip()
+        by_id = Q(auction_id=int(text)) if text.isdigit() else Q()
+        q &= Q(auction__title__iexact=text) | by_id
+    rows = AuctionEvent.objects.filter(q).select_related("actor", "auction")[:PAGE]
+    return [
+        _row(e, "auctions", str(e.auction), reverse("auctions:detail", args=[e.auction_id]))
+        for e in rows
+    ]
+
+
 def _jobs(f: AuditFilter) -> list[AuditRow]:
     if (f.event_type and f.event_type != JOB_RUN) or (f.object_type not in ("", "job")):
         return []
@@ -220,7 +240,8 @@ def audit_events(f: AuditFilter) -> list[AuditRow]:
     rows = _jobs(f)
     q = _common_q(f)
     if q is not None:
-        for source in (_orders, _pricing, _customers, _catalog, _fulfillment, _returns):
+        sources = (_orders, _pricing, _customers, _catalog, _fulfillment, _returns, _auctions)
+        for source in sources:
             rows += source(f, q)
     rows.sort(key=lambda row: row.occurred_at, reverse=True)
     return rows[:PAGE]
@@ -243,8 +264,7 @@ def audit(request):
         for k in ("actor", "event_type", "object_type", "object_id", "date_from", "date_to")
     }
     errors: dict = {}
-    event_names = [t.name for t in EventType] + [JOB_RUN]
-    if params["event_type"] and params["event_type"] not in event_names:
+    if params["event_type"] and params["event_type"] not in [*EVENT_CODES, JOB_RUN]:
         errors["event_type"] = "Pick a type from the list."
     if params["object_type"] and params["object_type"] not in dict(OBJECT_TYPES):
         errors["object_type"] = "Pick an object type from the list."
@@ -265,7 +285,8 @@ def audit(request):
             "errors": errors,
             "rows": rows,
             "page": PAGE,
-            "event_types": [(t.name, t.label) for t in EventType] + [(JOB_RUN, "Job run")],
+            "event_types": [(t.name, t.label) for t in (*EventType, *AuctionEventType)]
+            + [(JOB_RUN, "Job run")],
             "object_types": OBJECT_TYPES,
         },
     )

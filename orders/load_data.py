@@ -51,7 +51,8 @@ ORDER_COLUMNS = (
     "id, number, status, customer_id, guest_first_name, guest_last_name, guest_email, "
     "guest_phone, currency, atp_choice, created_by_id, version, subtotal, discount_total, "
     "shipping_total, tax_total, total, created_at, modified_at, submitted_at, "
-    "current_ship_to_id, attention, pricing_detail, reordered_from_id"
+    "current_ship_to_id, attention, pricing_detail, reordered_from_id, exchange_for, "
+    "store_credit_amount"
 )
 NUMBER_COLUMNS = "id, order_id, created_at"
 ADDRESS_COLUMNS = (
@@ -129,6 +130,8 @@ class _Rows:
             "",
             json.dumps({}),
             None,
+            "",
+            ZERO,
         )
         address = (
             address_id,

@@ -94,11 +94,22 @@ class Order(models.Model):
         indexes = [
             # The order search's page: the most recently changed first, read backwards from
             # the end of one index and stopped at the page size, on its own or per status.
-            models.Index(fields=["modified_at", "id"], name="order_recent", include=["customer"]),
+            # The customer and the creation time are tested during the walk (a name's
+            # customers, a creation date with another field) without reading the table.
+            models.Index(
+                fields=["modified_at", "id"],
+                name="order_recent",
+                include=["customer", "created_at"],
+            ),
             models.Index(fields=["status", "modified_at", "id"], name="order_status_recent"),
             # A customer's orders, most recent first: the search's customer branch counts and
             # reads its page from this index alone.
             models.Index(fields=["customer", "modified_at", "id"], name="order_customer_recent"),
+            # Orders created on given days, most recently changed first: the search reads and
+            # sorts them from this index alone.
+            models.Index(
+                fields=["created_at"], name="order_created_changed", include=["modified_at", "id"]
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,6 +159,10 @@ class OrderLine(models.Model):
 
     class Meta:
         ordering = ["order_id", "id"]
+        indexes = [
+            # The orders of a SKU (find order item), read from the index alone.
+            models.Index(fields=["sku"], name="orderline_sku_orders", include=["order"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku_id}"

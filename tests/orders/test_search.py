@@ -96,6 +96,26 @@ def test_street_city_and_sku(caller, csr, sku):
     assert _found(sku=sku.code.lower()) == {registered.pk}
 
 
+def test_a_street_with_its_house_number_matches_the_whole_text(db):
+    """The index is asked for the house number; the line must still hold all that was typed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.orders.factories import OrderAddressFactory
+
+    king, queen, other = (
+        OrderAddressFactory(line1=line).order_id
+        for line in ("1100 King St W", "1100 Queen St E", "2100 King St W")
+    )
+    with CaptureQueriesContext(connection) as run:
+        assert _found(street="1100 king st") == {king}
+    assert "'%1100%'" in run.captured_queries[0]["sql"]
+    assert _found(street="100 King") == {king, other}
+    assert _found(street="1100") == {king, queen}
+    assert _found(street="king st w") == {king, other}
+    assert _found(street="1100 Bay St") == set()
+
+
 def test_names_and_emails_of_guests_and_customers(caller):
     registered, guest = caller
     assert _found(last_name="wal") == {guest.pk}
@@ -194,6 +214,20 @@ def test_of_more_matches_than_the_page_the_most_recently_changed_are_shown(db):
     assert list(selectors.order_search(city="montr", limit=3)[:3]) == newest
 
 
+def test_many_listed_orders_of_a_city_are_found_by_walking_the_recent_index(db, monkeypatch):
+    from tests.orders.factories import OrderAddressFactory, OrderFactory
+
+    monkeypatch.setattr(selectors, "WALK_FOR_IDS", 2)  # more ids than that: walk, not look up
+    orders = [OrderFactory() for _ in range(5)]
+    for order in orders:
+        OrderAddressFactory(order=order, city="Montreal")
+    _age(orders[::-1])
+    walks, walk = [], selectors._recent
+    monkeypatch.setattr(selectors, "_recent", lambda *args: walks.append(args) or walk(*args))
+    assert list(selectors.order_search(city="montr", limit=3)[:3]) == orders[::-1][:3]
+    assert len(walks) == 1
+
+
 @pytest.mark.parametrize("many", [20000, 0])  # the customers as a list, or a subquery
 def test_many_matching_customers_still_find_their_orders(caller, monkeypatch, many):
     registered, guest = caller
@@ -237,3 +271,44 @@ def test_the_find_page_costs_the_same_queries_for_a_full_page(
     with django_assert_max_num_queries(min(len(few), 16)):
         page = csr_client.get(reverse("orders:find"), params)
     assert page.content.decode().count("Hiroshi") >= 50
+
+
+def test_a_past_day_is_sorted_in_one_query_however_many_orders_it_has(
+    db, monkeypatch, django_assert_num_queries
+):
+    """Orders created on a day a month ago are changed mostly soon after; walking back from the
+    newest change would pass every order since. Their page is read by sorting them, uncounted."""
+    from tests.orders.factories import OrderFactory
+
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 0)  # counted, the day would be broad
+    day = timezone.localdate() - dt.timedelta(days=30)
+    noon = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+    made = [OrderFactory() for _ in range(4)]
+    OrderFactory()  # created today
+    for age, order in enumerate(made):
+        changed = noon + dt.timedelta(days=10 - age)
+        Order.objects.filter(pk=order.pk).update(created_at=noon, modified_at=changed)
+    with django_assert_num_queries(2):  # the day's page of ids, then those orders
+        found = list(selectors.order_search(created_from=day, created_to=day, limit=3)[:3])
+    assert found == made[:3]
+    assert _found(created_from=day - dt.timedelta(days=1), created_to=day) == {o.pk for o in made}
+
+
+def test_several_broad_fields_walk_the_index_for_ids_then_read_the_page(caller, monkeypatch):
+    """Each field matching many orders, the walk tests them in the (modified_at, id) index:
+    it asks for ids only, and the page's orders are read by id, in the same order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    registered, guest = caller
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 0)  # every branch counts as broad
+    monkeypatch.setattr(selectors, "SORTED_NAME_MATCHES", 0)
+    _age([guest, registered])
+    fields = {"city": "toronto", "created_from": timezone.localdate()}
+    with CaptureQueriesContext(connection) as run:
+        page = list(selectors.order_search(limit=1, **fields))
+    assert page == [guest] == list(selectors.order_search(**fields)[:1])
+    walk = next(
+        q["sql"] for q in run.captured_queries if 'ORDER BY "orders_order"."modified' in q["sql"]
+    )
+    assert walk.startswith('SELECT "orders_order"."id" AS "pk" FROM')
