@@ -25,11 +25,10 @@ from django.core.management import call_command
 from catalog.models import SKU
 from customers.models import Customer
 from tests.e2e.conftest import browser  # noqa: F401 (the fixture: Debian's chromium)
-from tests.e2e.test_orders_phone_keystrokes import place_the_standard_phone_order
+from tests.e2e.test_orders_phone_keystrokes import PHONE, place_the_standard_phone_order
 
 pytestmark = pytest.mark.postgres
 CALLS = int(os.environ.get("BENCH_CALLS", 7))
-CALLER_PHONE = "+14165558341"
 ID_IN_PATH = re.compile(r"/\d+/")
 
 
@@ -37,7 +36,7 @@ ID_IN_PATH = re.compile(r"/\d+/")
 def store(django_db_setup, django_db_blocker):
     from catalog.load_data import generate_skus
     from customers.load_data import generate_customers
-    from tests.customers.factories import AddressFactory, CustomerFactory, PaymentMethodFactory
+    from tests.customers.factories import customer_ready_to_order
 
     customers = int(os.environ.get("BENCH_CUSTOMERS", 1_000_000))
     skus = int(os.environ.get("BENCH_SKUS", 200_000))
@@ -50,23 +49,12 @@ def store(django_db_setup, django_db_blocker):
             generate_customers(customers - Customer.objects.count(), seed=2026)
         caller = Customer.objects.filter(logon_id="pat.caller@example.com").first()
         if caller is None:
-            caller = CustomerFactory(
+            caller = customer_ready_to_order(
                 logon_id="pat.caller@example.com",
                 first_name="Pat",
                 last_name="Caller",
-                phone=CALLER_PHONE,
+                phone=PHONE,
             )
-            AddressFactory(
-                customer=caller,
-                nickname="Home",
-                is_default_shipping=True,
-                is_default_billing=True,
-                line1="100 King St W",
-                city="Toronto",
-                region="ON",
-                postal_code="M5H 1A1",
-            )
-            PaymentMethodFactory(customer=caller, is_default=True, last4="4242")
         print(
             f"\n  store: {Customer.objects.count():,} customers, {SKU.objects.count():,} SKUs "
             f"(ready in {time.monotonic() - started:.0f} s)"

@@ -60,3 +60,18 @@ class PaymentMethodFactory(factory.django.DjangoModelFactory):
     last4 = "4242"
     exp_month = 12
     exp_year = 2030
+
+
+def customer_ready_to_order(**fields) -> Customer:
+    """A registered caller as the desk meets one: a default home address in Toronto (billing and
+    shipping) and a default stored Visa card."""
+    customer = CustomerFactory(**fields)
+    AddressFactory(
+        customer=customer,
+        nickname="Home",
+        is_default_shipping=True,
+        is_default_billing=True,
+        postal_code="M5H 1A1",
+    )
+    PaymentMethodFactory(customer=customer, is_default=True, last4="4242")
+    return customer

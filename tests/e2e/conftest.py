@@ -127,3 +127,19 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def demo_guest_cart(first_name: str, last_name: str, email: str):
+    """The demo store, and a CSR's guest cart shipping to Toronto by ground (no lines yet)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from orders import services
+    from tests.orders.conftest import ADDRESS
+
+    call_command("load_demo_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    csr = get_user_model().objects.get(username="csr")
+    guest = {"first_name": first_name, "last_name": last_name, "email": email}
+    cart = services.cart_create(actor=csr, guest=guest)
+    services.ship_to_add(actor=csr, order=cart, address=ADDRESS, shipping_method_code="ground")
+    return cart

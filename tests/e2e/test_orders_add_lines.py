@@ -5,26 +5,18 @@ import re
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from orders import services
-from tests.e2e.conftest import log_in, screenshot
-from tests.orders.conftest import ADDRESS
+from tests.e2e.conftest import demo_guest_cart, log_in, screenshot
 
 ROWS = "table.lines tbody tr[id^=line-]"
 
 
 @pytest.fixture
 def cart(transactional_db):
-    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    csr = get_user_model().objects.get(username="csr")
-    cart = services.cart_create(
-        actor=csr, guest={"first_name": "Ada", "last_name": "Adder", "email": "a@example.com"}
-    )
-    services.ship_to_add(actor=csr, order=cart, address=ADDRESS, shipping_method_code="ground")
-    services.line_add(actor=csr, order=cart, sku_code="NB-BLK-A5")
+    cart = demo_guest_cart("Ada", "Adder", "a@example.com")
+    services.line_add(actor=cart.created_by, order=cart, sku_code="NB-BLK-A5")
     return cart
 
 

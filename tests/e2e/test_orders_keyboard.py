@@ -5,25 +5,23 @@ method by its first letter, and the ship-to panel's method one Tab from the chos
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from orders import services
-from tests.e2e.conftest import expect_panel_closed, log_in, screenshot, wait_for_scripts
-from tests.orders.conftest import ADDRESS
+from tests.e2e.conftest import (
+    demo_guest_cart,
+    expect_panel_closed,
+    log_in,
+    screenshot,
+    wait_for_scripts,
+)
 
 ROWS = "table.lines tbody tr[id^=line-]"
 
 
 @pytest.fixture
 def cart(transactional_db):
-    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    csr = get_user_model().objects.get(username="csr")
-    cart = services.cart_create(
-        actor=csr, guest={"first_name": "Kay", "last_name": "Board", "email": "k@example.com"}
-    )
-    services.ship_to_add(actor=csr, order=cart, address=ADDRESS, shipping_method_code="ground")
-    return cart
+    return demo_guest_cart("Kay", "Board", "k@example.com")
 
 
 def open_cart(page, cart):

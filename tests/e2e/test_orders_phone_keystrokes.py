@@ -15,31 +15,17 @@ from tests.e2e.conftest import log_in, wait_for_scripts
 from tests.e2e.keystrokes import PhoneCounter
 
 SKUS = ["NB-BLK-A5", "PEN-GEL-B", "SN-YEL-76X76"]
+PHONE = "+14165558341"  # found by typing 5558341
 
 
 @pytest.fixture
 def caller(transactional_db):
-    from tests.customers.factories import AddressFactory, CustomerFactory, PaymentMethodFactory
+    from tests.customers.factories import customer_ready_to_order
 
     call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    customer = CustomerFactory(
-        logon_id="pat.caller@example.com",
-        first_name="Pat",
-        last_name="Caller",
-        phone="+14165558341",
+    return customer_ready_to_order(
+        logon_id="pat.caller@example.com", first_name="Pat", last_name="Caller", phone=PHONE
     )
-    AddressFactory(
-        customer=customer,
-        nickname="Home",
-        is_default_shipping=True,
-        is_default_billing=True,
-        line1="100 King St W",
-        city="Toronto",
-        region="ON",
-        postal_code="M5H 1A1",
-    )
-    PaymentMethodFactory(customer=customer, is_default=True, last4="4242")
-    return customer
 
 
 def add_sku(page, code):

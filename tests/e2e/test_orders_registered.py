@@ -19,20 +19,10 @@ def demo_store(transactional_db):
 
 @pytest.fixture
 def jane(demo_store):
-    from tests.customers.factories import AddressFactory, CustomerFactory, PaymentMethodFactory
+    from tests.customers.factories import AddressFactory, customer_ready_to_order
 
-    customer = CustomerFactory(
+    customer = customer_ready_to_order(
         logon_id="jane.roe@example.com", first_name="Jane", last_name="Roe", phone="+14165550199"
-    )
-    AddressFactory(
-        customer=customer,
-        nickname="Home",
-        is_default_shipping=True,
-        is_default_billing=True,
-        line1="100 King St W",
-        city="Toronto",
-        region="ON",
-        postal_code="M5H 1A1",
     )
     AddressFactory(
         customer=customer,
@@ -42,7 +32,6 @@ def jane(demo_store):
         region="ON",
         postal_code="K1N 5W8",
     )
-    PaymentMethodFactory(customer=customer, is_default=True, last4="4242")
     return customer
 
 
