@@ -312,3 +312,34 @@ def test_several_broad_fields_walk_the_index_for_ids_then_read_the_page(caller, 
         q["sql"] for q in run.captured_queries if 'ORDER BY "orders_order"."modified' in q["sql"]
     )
     assert walk.startswith('SELECT "orders_order"."id" AS "pk" FROM')
+
+
+def test_a_listed_field_with_another_is_paged_in_slices_of_its_newest(db, monkeypatch):
+    """A name's few orders with a creation range: the name's orders are tested against the
+    range a slice at a time, most recently changed first, until the page is full; the page
+    is the one the whole list gives, in the same order."""
+    from tests.orders.factories import OrderFactory
+
+    monkeypatch.setattr(selectors, "FIRST_SLICE", 1)  # slices of 1, then 4, then 16
+    named = [OrderFactory(guest_last_name="Okafor") for _ in range(9)]
+    OrderFactory(guest_last_name="Other")
+    _age(named)  # named[0] most recently changed
+    old = timezone.now() - dt.timedelta(days=30)
+    for order in (named[0], named[2], named[3], named[7]):  # created long ago
+        Order.objects.filter(pk=order.pk).update(created_at=old)
+    since = timezone.localdate() - dt.timedelta(days=2)
+    expected = [named[1], named[4], named[5]]
+    paged = []
+    monkeypatch.setattr(
+        selectors,
+        "_page_of_few",
+        lambda *args, p=selectors._page_of_few: paged.append(1) or p(*args),
+    )
+    found = selectors.order_search(last_name="okafor", created_from=since, limit=3)
+    assert list(found[:3]) == expected
+    assert paged == [1]
+    everything = selectors.order_search(last_name="okafor", created_from=since)
+    assert list(everything) == [named[1], named[4], named[5], named[6], named[8]]
+    assert list(selectors.order_search(last_name="okafor", created_from=since, limit=9)) == list(
+        everything
+    )
