@@ -87,6 +87,9 @@ SORTED_NAME_MATCHES = 20000
 # (modified_at, id) index from its end, testing each id against the list: 60,000 entries of
 # one index, whose end every search reads (14-40 ms).
 WALK_FOR_IDS = 3000
+# Ids of an index-only branch (`Indexed`) are not looked up past this many either: a US ZIP's
+# 2,900 took 10 ms cached and 130-180 ms when their orders' table pages were not.
+WALK_FOR_INDEXED = 1000
 UNCHANGED = Value(dt.timedelta(0))
 
 
@@ -132,6 +135,14 @@ class Broad:
 
 
 @dataclass(frozen=True)
+class Indexed:
+    """The order ids of addresses or lines read from an index alone (a ZIP's, a SKU's):
+    cheap enough to run again for a walk of the (modified_at, id) index."""
+
+    order_ids: QuerySet
+
+
+@dataclass(frozen=True)
 class Sorted:
     """A branch whose page is read by sorting its matches when they are at most `up_to` (when
     `up_to` is None, however many: orders created in a range of days that ended a while ago,
@@ -143,7 +154,7 @@ class Sorted:
 
 
 def _branch_ids(
-    branch: QuerySet | Broad | Sorted, limit: int | None
+    branch: QuerySet | Broad | Sorted | Indexed, limit: int | None
 ) -> dict[int, Changed] | QuerySet:
     """The orders `branch` matches. When they are few (counted in the database, on the
     branch's own table: `branch` is either orders or the `order_id`s of addresses or lines),
@@ -158,6 +169,8 @@ def _branch_ids(
             return _newest(branch.orders, limit)
         # Without a page size all the matches would be passed on as ids: only a few.
         branch, few = branch.orders, (branch.up_to if limit else None) or FEW_MATCHES
+    indexed = isinstance(branch, Indexed)
+    branch = branch.order_ids if indexed else branch
     if branch.model is Order:
         if branch.order_by().values("pk")[: few + 1].count() > few:
             return _recent(branch, limit)
@@ -166,12 +179,13 @@ def _branch_ids(
     ids = list(branch.order_by()[: few + 1])
     if len(ids) > few:
         return _recent(Order.objects.filter(pk__in=branch), limit)
-    if limit and len(ids) > WALK_FOR_IDS and branch.model is OrderLine:
-        # A SKU's lines: the walk tests each order against their query, run again (from the
-        # index alone) and hashed once, rather than against the 4,400 ids sent back, whose
-        # SQL costs more than the walk. The OR keeps it a hashed test: `id IN (...)` alone,
-        # PostgreSQL joins the lines to each order of the walk, one index descent each
-        # (seconds). Not for addresses: a street's query is too slow to run twice.
+    if limit and indexed and len(ids) > WALK_FOR_INDEXED:
+        # A SKU's lines, a ZIP's addresses: the walk tests each order against their query,
+        # run again (from the index alone) and hashed once, rather than against the ids sent
+        # back (a SKU's 4,400: their SQL costs more than the walk). The OR keeps it a hashed
+        # test: `id IN (...)` alone, PostgreSQL joins the lines to each order of the walk,
+        # one index descent each (seconds). Not for a street: its query is too slow to run
+        # twice.
         listed = Q(pk__in=branch.order_by()) | Q(pk__isnull=True)
         return _recent(Order.objects.filter(listed), limit)
     if limit and len(ids) > WALK_FOR_IDS:
@@ -210,7 +224,7 @@ class Match(NamedTuple):
     changed: dict[int, Changed] | None = None
 
 
-def _any_of(branches: list[QuerySet | Broad | Sorted], limit: int | None) -> Match:
+def _any_of(branches: list[QuerySet | Broad | Sorted | Indexed], limit: int | None) -> Match:
     """Orders in any branch. One query per branch, not an OR: an OR across tables (a guest
     column or a customer's) leaves PostgreSQL only a scan of every order, while each branch
     alone uses its own index. Broad branches are combined in a UNION, each cut at the page
@@ -299,8 +313,8 @@ def _quick_q(text: str, limit: int | None) -> Match:
     return _any_of(branches, limit)
 
 
-def _orders_at_postal_code(postal: str) -> QuerySet:
-    return (
+def _orders_at_postal_code(postal: str) -> Indexed:
+    return Indexed(
         OrderAddress.objects.annotate(postal_key=postal_code_key())
         .filter(postal_key=postal)
         .values_list("order_id", flat=True)
@@ -348,7 +362,7 @@ def _city_match(city: str, limit: int | None) -> Match:
 
 def _sku_match(sku: str, limit: int | None) -> Match:
     lines = OrderLine.objects.filter(sku_id__in=ext.sku_ids_with_code(sku))
-    return _any_of([lines.values_list("order_id", flat=True)], limit)
+    return _any_of([Indexed(lines.values_list("order_id", flat=True))], limit)
 
 
 def _created_match(

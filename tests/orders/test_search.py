@@ -345,21 +345,29 @@ def test_a_listed_field_with_another_is_paged_in_slices_of_its_newest(db, monkey
     )
 
 
-def test_many_orders_of_a_sku_are_found_by_walking_against_its_lines(db, monkeypatch):
-    """More orders of a SKU than WALK_FOR_IDS: the walk tests each order against the lines'
-    own query (not their ids sent back) and finds the same page."""
+@pytest.mark.parametrize("field", ["sku", "postal_code"])
+def test_many_orders_of_a_sku_or_zip_are_found_by_walking_against_their_query(
+    db, monkeypatch, field
+):
+    """More orders of a SKU or a ZIP than WALK_FOR_INDEXED: the walk tests each order against
+    the lines' or addresses' own query (not their ids sent back) and finds the same page."""
     from tests.catalog.factories import SKUFactory
-    from tests.orders.factories import OrderFactory, OrderLineFactory
+    from tests.orders.factories import OrderAddressFactory, OrderFactory, OrderLineFactory
 
-    monkeypatch.setattr(selectors, "WALK_FOR_IDS", 2)
+    monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", 2)
     sku = SKUFactory()
     orders = [OrderFactory() for _ in range(5)]
     for order in orders:
         OrderLineFactory(order=order, sku=sku)
-    OrderLineFactory(order=OrderFactory())  # another SKU's
+        OrderAddressFactory(order=order, postal_code="02190")
+    other = OrderFactory()  # another SKU's, another ZIP's
+    OrderLineFactory(order=other)
+    OrderAddressFactory(order=other, postal_code="02191")
     _age(orders[::-1])
     walks, walk = [], selectors._recent
     monkeypatch.setattr(selectors, "_recent", lambda *args: walks.append(args) or walk(*args))
-    assert list(selectors.order_search(sku=sku.code, limit=3)[:3]) == orders[::-1][:3]
+    value = {"sku": sku.code, "postal_code": "02-190"}[field]
+    assert list(selectors.order_search(**{field: value}, limit=3)[:3]) == orders[::-1][:3]
     assert len(walks) == 1
-    assert "orders_orderline" in str(walks[0][0].query)  # the lines' query, not their ids
+    table = {"sku": "orders_orderline", "postal_code": "orders_orderaddress"}[field]
+    assert table in str(walks[0][0].query)  # their query, not their ids
