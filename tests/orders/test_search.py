@@ -97,7 +97,8 @@ def test_street_city_and_sku(caller, csr, sku):
 
 
 def test_a_street_with_its_house_number_matches_the_whole_text(db):
-    """The index is asked for the house number; the line must still hold all that was typed."""
+    """The index is asked for the house number and the street's first two letters; the line
+    must still hold all that was typed."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -109,9 +110,14 @@ def test_a_street_with_its_house_number_matches_the_whole_text(db):
     )
     with CaptureQueriesContext(connection) as run:
         assert _found(street="1100 king st") == {king}
-    assert "'%1100%'" in run.captured_queries[0]["sql"]
-    assert _found(street="100 King") == {king, other}
+        assert _found(street="100 king") == {king, other}
+    asked = " ".join(query["sql"] for query in run.captured_queries)
+    assert "'%1100%'" in asked
+    assert "'%100 ki%'" in asked  # a short number: and the street's first 2 letters
     assert _found(street="1100") == {king, queen}
+    assert _found(street="100 Q") == {queen}
+    assert _found(street="100  King") == set()  # two spaces: the number alone asked
+    assert _found(street="W 100") == set()
     assert _found(street="king st w") == {king, other}
     assert _found(street="1100 Bay St") == set()
 
