@@ -110,9 +110,11 @@ def _changed() -> ExpressionWrapper:
 
 class ChangedKey(Func):
     """When an order changed, as the search compares it in Python (to merge its branches):
-    on PostgreSQL microseconds since 1970, an integer, as loading thousands of timestamps
-    (psycopg, then Django's time zone) was most of a name's search with creation days (6,700
-    orders); elsewhere the timestamp itself. Either sorts as `modified_at` does."""
+    on PostgreSQL seconds since 1970 as a float (distinct and in order to the microsecond until
+    2106), as loading thousands of timestamps (psycopg, then Django's time zone) was most of a
+    name's search with creation days (6,700 orders); elsewhere the timestamp itself. Either
+    sorts as `modified_at` does. Not EXTRACT, whose numeric costs 1 us a row before the sort
+    (a first name's 7,000 guest orders: 3 -> 11 ms)."""
 
     output_field = DateTimeField()
 
@@ -120,11 +122,11 @@ class ChangedKey(Func):
         return super().as_sql(compiler, connection, template="%(expressions)s", **extra)
 
     def as_postgresql(self, compiler, connection, **extra):
-        template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+        template = "date_part('epoch', %(expressions)s)"
         return super().as_sql(compiler, connection, template=template, **extra)
 
 
-Changed = int | dt.datetime  # a ChangedKey value
+Changed = float | dt.datetime  # a ChangedKey value
 
 
 @dataclass(frozen=True)
