@@ -109,7 +109,8 @@ def _changed() -> ExpressionWrapper:
 
 
 class ChangedKey(Func):
-    """When an order changed, as the search compares it in Python (to merge its branches):
+    """When an order changed, as the search compares it in Python (to merge its branches)
+    when it reads all of a branch's matches (no page size; a page's worth are timestamps):
     on PostgreSQL seconds since 1970 as a float (distinct and in order to the microsecond until
     2106), as loading thousands of timestamps (psycopg, then Django's time zone) was most of a
     name's search with creation days (6,700 orders); elsewhere the timestamp itself. Either
@@ -198,8 +199,10 @@ def _branch_ids(
 def _newest(orders: QuerySet[Order], limit: int | None) -> dict[int, Changed]:
     """The `limit` most recently changed of `orders` (all without a limit), sorted rather than
     found by walking the `modified_at` index."""
-    few = orders.order_by(_changed().desc(), "-id").values_list("pk", ChangedKey("modified_at"))
-    return dict(few[:limit] if limit else few)
+    ordered = orders.order_by(_changed().desc(), "-id")
+    if limit:  # a page's worth: as timestamps
+        return dict(ordered.values_list("pk", "modified_at")[:limit])
+    return dict(ordered.values_list("pk", ChangedKey("modified_at")))
 
 
 def _recent(orders: QuerySet[Order], limit: int | None) -> dict[int, Changed] | QuerySet:
@@ -208,7 +211,7 @@ def _recent(orders: QuerySet[Order], limit: int | None) -> dict[int, Changed] | 
     a page size, a subquery of them all."""
     recent = orders.order_by("-modified_at", "-id")
     if limit:
-        return dict(recent.values_list("pk", ChangedKey("modified_at"))[:limit])
+        return dict(recent.values_list("pk", "modified_at")[:limit])
     return recent.values("pk")
 
 
