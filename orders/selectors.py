@@ -7,6 +7,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import (
     CharField,
@@ -15,6 +16,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -85,6 +87,9 @@ SORTED_NAME_MATCHES = 20000
 # (modified_at, id) index from its end, testing each id against the list: 60,000 entries of
 # one index, whose end every search reads (14-40 ms).
 WALK_FOR_IDS = 3000
+# Ids of an index-only branch (`Indexed`) are not looked up past this many either: a US ZIP's
+# 2,900 took 10 ms cached and 130-180 ms when their orders' table pages were not.
+WALK_FOR_INDEXED = 1000
 UNCHANGED = Value(dt.timedelta(0))
 
 
@@ -103,11 +108,41 @@ def _changed() -> ExpressionWrapper:
     return ExpressionWrapper(F("modified_at") + UNCHANGED, output_field=DateTimeField())
 
 
+class ChangedKey(Func):
+    """When an order changed, as the search compares it in Python (to merge its branches)
+    when it reads all of a branch's matches (no page size; a page's worth are timestamps):
+    on PostgreSQL seconds since 1970 as a float (distinct and in order to the microsecond until
+    2106), as loading thousands of timestamps (psycopg, then Django's time zone) was most of a
+    name's search with creation days (6,700 orders); elsewhere the timestamp itself. Either
+    sorts as `modified_at` does. Not EXTRACT, whose numeric costs 1 us a row before the sort
+    (a first name's 7,000 guest orders: 3 -> 11 ms)."""
+
+    output_field = DateTimeField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="%(expressions)s", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "date_part('epoch', %(expressions)s)"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+
+Changed = float | dt.datetime  # a ChangedKey value
+
+
 @dataclass(frozen=True)
 class Broad:
     """A branch known to match many orders without counting them (many customers)."""
 
     orders: QuerySet[Order]
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """The order ids of addresses or lines read from an index alone (a ZIP's, a SKU's):
+    cheap enough to run again for a walk of the (modified_at, id) index."""
+
+    order_ids: QuerySet
 
 
 @dataclass(frozen=True)
@@ -122,8 +157,8 @@ class Sorted:
 
 
 def _branch_ids(
-    branch: QuerySet | Broad | Sorted, limit: int | None
-) -> dict[int, dt.datetime] | QuerySet:
+    branch: QuerySet | Broad | Sorted | Indexed, limit: int | None
+) -> dict[int, Changed] | QuerySet:
     """The orders `branch` matches. When they are few (counted in the database, on the
     branch's own table: `branch` is either orders or the `order_id`s of addresses or lines),
     the `limit` most recently changed of them (all without a limit) with when each changed;
@@ -137,6 +172,8 @@ def _branch_ids(
             return _newest(branch.orders, limit)
         # Without a page size all the matches would be passed on as ids: only a few.
         branch, few = branch.orders, (branch.up_to if limit else None) or FEW_MATCHES
+    indexed = isinstance(branch, Indexed)
+    branch = branch.order_ids if indexed else branch
     if branch.model is Order:
         if branch.order_by().values("pk")[: few + 1].count() > few:
             return _recent(branch, limit)
@@ -145,19 +182,30 @@ def _branch_ids(
     ids = list(branch.order_by()[: few + 1])
     if len(ids) > few:
         return _recent(Order.objects.filter(pk__in=branch), limit)
+    if limit and indexed and len(ids) > WALK_FOR_INDEXED:
+        # A SKU's lines, a ZIP's addresses: the walk tests each order against their query,
+        # run again (from the index alone) and hashed once, rather than against the ids sent
+        # back (a SKU's 4,400: their SQL costs more than the walk). The OR keeps it a hashed
+        # test: `id IN (...)` alone, PostgreSQL joins the lines to each order of the walk,
+        # one index descent each (seconds). Not for a street: its query is too slow to run
+        # twice.
+        listed = Q(pk__in=branch.order_by()) | Q(pk__isnull=True)
+        return _recent(Order.objects.filter(listed), limit)
     if limit and len(ids) > WALK_FOR_IDS:
         return _recent(Order.objects.filter(pk__in=ids), limit)
     return _newest(Order.objects.filter(pk__in=ids), limit)
 
 
-def _newest(orders: QuerySet[Order], limit: int | None) -> dict[int, dt.datetime]:
+def _newest(orders: QuerySet[Order], limit: int | None) -> dict[int, Changed]:
     """The `limit` most recently changed of `orders` (all without a limit), sorted rather than
     found by walking the `modified_at` index."""
-    few = orders.order_by(_changed().desc(), "-id").values_list("pk", "modified_at")
-    return dict(few[:limit] if limit else few)
+    ordered = orders.order_by(_changed().desc(), "-id")
+    if limit:  # a page's worth: as timestamps
+        return dict(ordered.values_list("pk", "modified_at")[:limit])
+    return dict(ordered.values_list("pk", ChangedKey("modified_at")))
 
 
-def _recent(orders: QuerySet[Order], limit: int | None) -> dict[int, dt.datetime] | QuerySet:
+def _recent(orders: QuerySet[Order], limit: int | None) -> dict[int, Changed] | QuerySet:
     """Many matches: the page's worth, read now by walking the (modified_at, id) index back
     from the end (so the page's own query sorts 50 ids, not walks the index again); without
     a page size, a subquery of them all."""
@@ -167,18 +215,27 @@ def _recent(orders: QuerySet[Order], limit: int | None) -> dict[int, dt.datetime
     return recent.values("pk")
 
 
-def _most_recent(found: dict[int, dt.datetime], limit: int) -> list[int]:
+def _most_recent(found: dict[int, Changed], limit: int) -> list[int]:
     """The `limit` most recently changed of the few orders the branches found."""
     return sorted(found, key=lambda pk: (found[pk], pk), reverse=True)[:limit]
 
 
-def _any_of(branches: list[QuerySet | Broad | Sorted], limit: int | None) -> tuple[Q, bool]:
+class Match(NamedTuple):
+    """A condition on orders, whether its matches are few (ids), and (without a page size)
+    when each of those few changed, to page through them newest first (`_page_of_few`)."""
+
+    condition: Q
+    few: bool
+    changed: dict[int, Changed] | None = None
+
+
+def _any_of(branches: list[QuerySet | Broad | Sorted | Indexed], limit: int | None) -> Match:
     """Orders in any branch. One query per branch, not an OR: an OR across tables (a guest
     column or a customer's) leaves PostgreSQL only a scan of every order, while each branch
     alone uses its own index. Broad branches are combined in a UNION, each cut at the page
     end; few matches are passed as ids (only the page's worth of them when the page size is
     known: the rest cannot be on it). Returns the condition and whether its matches are few."""
-    found: dict[int, dt.datetime] = {}
+    found: dict[int, Changed] = {}
     broad: list[QuerySet] = []
     for branch in branches:
         matched = _branch_ids(branch, limit)
@@ -191,7 +248,8 @@ def _any_of(branches: list[QuerySet | Broad | Sorted], limit: int | None) -> tup
     if broad:
         first, *rest = broad
         q |= Q(pk__in=first.union(*rest) if rest else first)
-    return q, not broad
+        return Match(q, False)
+    return Match(q, True, None if limit else found)
 
 
 def _customers_orders(**lookup: str) -> QuerySet[Order] | Broad:
@@ -208,7 +266,7 @@ def _customers_orders(**lookup: str) -> QuerySet[Order] | Broad:
     return Order.objects.filter(customer_id__in=found)
 
 
-def _customer_or_guest(limit: int | None, **fields) -> tuple[Q, bool]:
+def _customer_or_guest(limit: int | None, **fields) -> Match:
     """Registered customers' orders matching `fields` on the customer, or guest orders
     matching them on the order's guest columns."""
     guest = Q()
@@ -237,7 +295,7 @@ def _number_q(text: str) -> Q:
     return q
 
 
-def _quick_q(text: str, limit: int | None) -> tuple[Q, bool]:
+def _quick_q(text: str, limit: int | None) -> Match:
     """The quick box: an order number or cart id, logon ID, e-mail, last name, phone or ZIP."""
     branches = [Order.objects.filter(_number_q(text))]
     if text.isdigit() and len(text) < 10:
@@ -260,15 +318,12 @@ def _quick_q(text: str, limit: int | None) -> tuple[Q, bool]:
     return _any_of(branches, limit)
 
 
-def _orders_at_postal_code(postal: str) -> QuerySet:
-    return (
+def _orders_at_postal_code(postal: str) -> Indexed:
+    return Indexed(
         OrderAddress.objects.annotate(postal_key=postal_code_key())
         .filter(postal_key=postal)
         .values_list("order_id", flat=True)
     )
-
-
-Match = tuple[Q, bool]  # a condition on orders, and whether its matches are few (ids)
 
 
 def _name_match(limit: int | None, **names: str) -> Match | None:
@@ -279,7 +334,7 @@ def _name_match(limit: int | None, **names: str) -> Match | None:
 
 def _phone_match(phone: str, limit: int | None) -> Match:
     digits = _digits(phone)
-    return _customer_or_guest(limit, phone_digits=digits) if digits else (Q(pk=None), True)
+    return _customer_or_guest(limit, phone_digits=digits) if digits else Match(Q(pk=None), True)
 
 
 def _postal_match(postal_code: str, limit: int | None) -> Match:
@@ -287,6 +342,11 @@ def _postal_match(postal_code: str, limit: int | None) -> Match:
 
 
 HOUSE_NUMBER = re.compile(r"\d{3,}")
+# After a number of 3 digits, the street's first two letters ('225 PA' of '225 Park Ave'): a
+# few more trigrams that cut the number's lines from 10,000 to hundreds. Not after a longer
+# number: its 500 lines cost less (2.5 ms) than the letters' trigrams in the index (9 ms).
+AFTER_SHORT_NUMBER = re.compile(r" \w{1,2}")
+SHORT_NUMBER = 3
 
 
 def _street_match(street: str, limit: int | None) -> Match:
@@ -297,10 +357,14 @@ def _street_match(street: str, limit: int | None) -> Match:
         # The trigram index finds the lines with the house number among a few hundred index
         # entries; the street name's trigrams ('BRO', ' ST') are in a tenth of all lines, and
         # intersecting those takes the index 50-130 ms at 5,000,000 orders. So the index is
-        # asked for the number, and only its lines are tested for the whole text (through an
-        # expression the index does not cover).
+        # asked for the number (3 digits: and the street's first two letters; the lines of
+        # '225' are 10,000 table pages, 130 ms when not cached; those of '225 PA' 370), and
+        # only its lines are tested for the whole text (through an expression the index does
+        # not cover).
+        after = AFTER_SHORT_NUMBER.match(text, text.index(number) + len(number))
+        probe = number + after.group() if after and len(number) <= SHORT_NUMBER else number
         whole = Concat("line1", Value(""), output_field=CharField())
-        lines = OrderAddress.objects.filter(line1__icontains=number)
+        lines = OrderAddress.objects.filter(line1__icontains=probe)
         lines = lines.alias(whole=whole).filter(whole__icontains=text)
     return _any_of([lines.values_list("order_id", flat=True)], limit)
 
@@ -312,7 +376,7 @@ def _city_match(city: str, limit: int | None) -> Match:
 
 def _sku_match(sku: str, limit: int | None) -> Match:
     lines = OrderLine.objects.filter(sku_id__in=ext.sku_ids_with_code(sku))
-    return _any_of([lines.values_list("order_id", flat=True)], limit)
+    return _any_of([Indexed(lines.values_list("order_id", flat=True))], limit)
 
 
 def _created_match(
@@ -341,7 +405,7 @@ def _sort_rather_than_walk(created_from: dt.date, created_to: dt.date) -> bool:
 # page size); the names and the creation dates, which combine several fields, come apart.
 FIELD_MATCHES = {
     "query": lambda text, limit: _quick_q(text.strip(), limit) if text.strip() else None,
-    "number": lambda text, _limit: (_number_q(text.strip()), True),
+    "number": lambda text, _limit: Match(_number_q(text.strip()), True),
     "phone": _phone_match,
     "postal_code": _postal_match,
     "street": _street_match,
@@ -372,7 +436,7 @@ def _plain_filters(
 
 
 def _newest_first(qs: QuerySet[Order], matches: list[Match]) -> QuerySet[Order]:
-    if any(few for _condition, few in matches):
+    if any(match.few for match in matches):
         # The matches are a known, short list of ids: read those and sort them. Ordered by
         # the bare column, PostgreSQL may instead walk the `modified_at` index over every
         # order, testing each against the list (it cannot tell the list is short).
@@ -423,13 +487,48 @@ def order_search(
     found.append(_name_match(limit, **{name: fields.get(name) for name in NAME_FIELDS}))
     found.append(_created_match(created_from, created_to, limit))
     matches = [match for match in found if match is not None]
+    listed = [match for match in matches if match.changed is not None]
+    shortest = min(listed, key=lambda match: len(match.changed), default=None)
+    if page and not limit and shortest and len(shortest.changed) > page:
+        others = Order.objects.all()
+        for match in matches:
+            others = others.filter(match.condition) if match is not shortest else others
+        return _page_of_few(_plain_filters(others, **plain), shortest.changed, page)
     qs = Order.objects.select_related("customer", "created_by")
-    for condition, _few in matches:
-        qs = qs.filter(condition)
+    for match in matches:
+        qs = qs.filter(match.condition)
     qs = _newest_first(_plain_filters(qs, **plain), matches)
-    if page and not limit and not any(few for _condition, few in matches):
+    if page and not limit and not any(match.few for match in matches):
         return _page_first(qs, page)
     return qs
+
+
+# Several fields, one of them a list of known orders (with when each changed): the list is
+# tested against the other fields in slices, most recently changed first, until the page is
+# full. A name's 6,000 orders and a range of creation days: the first 200 usually fill it.
+FIRST_SLICE = 200
+
+
+def _page_of_few(
+    others: QuerySet[Order], changed: dict[int, Changed], page: int
+) -> QuerySet[Order]:
+    """The page of the orders in `changed` that `others` (the other fields) also match. Read
+    whole, the list would be looked up order by order (thousands) before the others narrow
+    it; in slices of its most recently changed, the lookups stop once a page is found."""
+    ranked = _most_recent(changed, len(changed))
+    ids: list[int] = []
+    start, size = 0, FIRST_SLICE
+    while start < len(ranked) and len(ids) < page:
+        part = others.filter(pk__in=ranked[start : start + size])
+        ids += part.order_by(_changed().desc(), "-id").values_list("pk", flat=True)[
+            : page - len(ids)
+        ]
+        start, size = start + size, size * 4
+    return (
+        Order.objects.select_related("customer", "created_by")
+        .filter(pk__in=ids)
+        .order_by(_changed().desc(), "-id")
+    )
 
 
 def _page_first(qs: QuerySet[Order], page: int) -> QuerySet[Order]:

@@ -97,7 +97,8 @@ def test_street_city_and_sku(caller, csr, sku):
 
 
 def test_a_street_with_its_house_number_matches_the_whole_text(db):
-    """The index is asked for the house number; the line must still hold all that was typed."""
+    """The index is asked for the house number and the street's first two letters; the line
+    must still hold all that was typed."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -109,9 +110,14 @@ def test_a_street_with_its_house_number_matches_the_whole_text(db):
     )
     with CaptureQueriesContext(connection) as run:
         assert _found(street="1100 king st") == {king}
-    assert "'%1100%'" in run.captured_queries[0]["sql"]
-    assert _found(street="100 King") == {king, other}
+        assert _found(street="100 king") == {king, other}
+    asked = " ".join(query["sql"] for query in run.captured_queries)
+    assert "'%1100%'" in asked
+    assert "'%100 ki%'" in asked  # a short number: and the street's first 2 letters
     assert _found(street="1100") == {king, queen}
+    assert _found(street="100 Q") == {queen}
+    assert _found(street="100  King") == set()  # two spaces: the number alone asked
+    assert _found(street="W 100") == set()
     assert _found(street="king st w") == {king, other}
     assert _found(street="1100 Bay St") == set()
 
@@ -312,3 +318,62 @@ def test_several_broad_fields_walk_the_index_for_ids_then_read_the_page(caller, 
         q["sql"] for q in run.captured_queries if 'ORDER BY "orders_order"."modified' in q["sql"]
     )
     assert walk.startswith('SELECT "orders_order"."id" AS "pk" FROM')
+
+
+def test_a_listed_field_with_another_is_paged_in_slices_of_its_newest(db, monkeypatch):
+    """A name's few orders with a creation range: the name's orders are tested against the
+    range a slice at a time, most recently changed first, until the page is full; the page
+    is the one the whole list gives, in the same order."""
+    from tests.orders.factories import OrderFactory
+
+    monkeypatch.setattr(selectors, "FIRST_SLICE", 1)  # slices of 1, then 4, then 16
+    named = [OrderFactory(guest_last_name="Okafor") for _ in range(9)]
+    OrderFactory(guest_last_name="Other")
+    _age(named)  # named[0] most recently changed
+    old = timezone.now() - dt.timedelta(days=30)
+    for order in (named[0], named[2], named[3], named[7]):  # created long ago
+        Order.objects.filter(pk=order.pk).update(created_at=old)
+    since = timezone.localdate() - dt.timedelta(days=2)
+    expected = [named[1], named[4], named[5]]
+    paged = []
+    monkeypatch.setattr(
+        selectors,
+        "_page_of_few",
+        lambda *args, p=selectors._page_of_few: paged.append(1) or p(*args),
+    )
+    found = selectors.order_search(last_name="okafor", created_from=since, limit=3)
+    assert list(found[:3]) == expected
+    assert paged == [1]
+    everything = selectors.order_search(last_name="okafor", created_from=since)
+    assert list(everything) == [named[1], named[4], named[5], named[6], named[8]]
+    assert list(selectors.order_search(last_name="okafor", created_from=since, limit=9)) == list(
+        everything
+    )
+
+
+@pytest.mark.parametrize("field", ["sku", "postal_code"])
+def test_many_orders_of_a_sku_or_zip_are_found_by_walking_against_their_query(
+    db, monkeypatch, field
+):
+    """More orders of a SKU or a ZIP than WALK_FOR_INDEXED: the walk tests each order against
+    the lines' or addresses' own query (not their ids sent back) and finds the same page."""
+    from tests.catalog.factories import SKUFactory
+    from tests.orders.factories import OrderAddressFactory, OrderFactory, OrderLineFactory
+
+    monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", 2)
+    sku = SKUFactory()
+    orders = [OrderFactory() for _ in range(5)]
+    for order in orders:
+        OrderLineFactory(order=order, sku=sku)
+        OrderAddressFactory(order=order, postal_code="02190")
+    other = OrderFactory()  # another SKU's, another ZIP's
+    OrderLineFactory(order=other)
+    OrderAddressFactory(order=other, postal_code="02191")
+    _age(orders[::-1])
+    walks, walk = [], selectors._recent
+    monkeypatch.setattr(selectors, "_recent", lambda *args: walks.append(args) or walk(*args))
+    value = {"sku": sku.code, "postal_code": "02-190"}[field]
+    assert list(selectors.order_search(**{field: value}, limit=3)[:3]) == orders[::-1][:3]
+    assert len(walks) == 1
+    table = {"sku": "orders_orderline", "postal_code": "orders_orderaddress"}[field]
+    assert table in str(walks[0][0].query)  # their query, not their ids
