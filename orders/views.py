@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError, NotFound, StaleVersion
+from core.errors import DomainError, StaleVersion
 from core.permissions import desk_view
 from core.roles import Perm
 from customers.models import Customer
@@ -172,8 +172,8 @@ def _act(
 
     `answer`: draws the success from the service's result when it can (None: the whole cart).
 
-    `returns_line`: the service returns the changed line with its fresh order on `line.order`
-    (or None when it changed something else).
+    `returns_line`: the service's result carries the fresh order on `.order` (a changed line's
+    order; None when it has none, and the order is read again).
     """
     if not request.htmx:
         return _act_without_scripts(request, order, action, success)
@@ -195,7 +195,7 @@ def _act(
     quick = answer(result)
     if quick is not None:
         return quick
-    fresh = result.order if returns_line and result is not None else None
+    fresh = result.order if returns_line else None
     message = success() if callable(success) else success
     response = _render_cart(request, order, message=message, level=level(), fresh=fresh)
     if panel:
@@ -354,38 +354,27 @@ def suggest(request, pk: int):
 @desk_view(Perm.USE_DESK)
 @require_POST
 def line_add(request, pk: int):
-    """The item box: an item with its quantity, or else a promotion code the caller quoted
-    (one box for both; an item's code wins over a promotion's)."""
+    """The item box: an item with its quantity, or a promotion code the caller quoted."""
     order = Order(pk=pk)  # the service claims and loads it; no read needed here
     text, quantity = item_entry(request.POST.get("sku", ""), request.POST.get("quantity"))
-    code_answer = {}
+    said = {}  # the message when a promotion code was entered
 
-    def add_item_or_code():
-        try:
-            return services.line_add(
-                actor=request.user,
-                order=order,
-                sku_code=text,
-                quantity=quantity,
-                version=_version(request),
-            )
-        except NotFound:
-            if not ext.is_promotion_code(text):
-                raise
-        refusal = services.promotion_code_enter(
-            actor=request.user, order=order, code=text, version=_version(request)
+    def enter():
+        entry = services.item_box_enter(
+            actor=request.user, order=order, text=text, quantity=quantity, version=_version(request)
         )
-        code_answer["level"], code_answer["message"] = code_entered_message(text, refusal)
-        return None
+        if entry.line is None:
+            said["level"], said["message"] = code_entered_message(entry.code, entry.refusal)
+        return entry
 
     return _act(
         request,
         order,
-        add_item_or_code,
+        enter,
         returns_line=True,
-        answer=lambda line: _render_changed_line(line) if line else None,
-        success=lambda: code_answer.get("message"),
-        level=lambda: code_answer.get("level", "success"),
+        answer=lambda entry: _render_changed_line(entry.line) if entry.line else None,
+        success=lambda: said.get("message"),
+        level=lambda: said.get("level", "success"),
     )
 
 

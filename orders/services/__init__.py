@@ -31,6 +31,7 @@ from orders.services.discounts import (
     adjustment_remove,
     coupon_redeem,
     coupon_remove,
+    item_box_enter,
     promotion_code_enter,
     promotion_code_remove,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "coupon_redeem",
     "coupon_remove",
     "exchange_order_create",
+    "item_box_enter",
     "line_add",
     "line_remove",
     "line_update",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 
 from core.errors import DomainError, NotFound
@@ -15,6 +17,7 @@ from orders.models import (
     OrderLine,
 )
 from orders.services._common import _claim, _event, _line, _reprice
+from orders.services.lines import line_add
 
 # --- adjustments, codes, comments, ATP --------------------------------------------------------
 
@@ -145,3 +148,32 @@ def adjustment_approve(*, actor, adjustment_id) -> object:
     )
     _reprice(order, actor)
     return adjustment
+
+
+@dataclass(frozen=True)
+class ItemBoxEntry:
+    """What the item box did: added `line` (its fresh order on `order`), or entered the
+    promotion `code`, with why it does not apply now (`refusal`, "" when it does)."""
+
+    line: OrderLine | None = None
+    code: str = ""
+    refusal: str = ""
+
+    @property
+    def order(self) -> Order | None:
+        return self.line.order if self.line is not None else None
+
+
+def item_box_enter(*, actor, order: Order, text: str, quantity, version=None) -> ItemBoxEntry:
+    """The order screen's one box: an item (its code, or text only it matches) with its
+    quantity, or else the promotion code the caller quoted. An item's code wins over a
+    promotion's; text that is neither is refused as an unknown item."""
+    try:
+        line = line_add(actor=actor, order=order, sku_code=text, quantity=quantity, version=version)
+    except NotFound:
+        if not ext.is_promotion_code(text):
+            raise
+    else:
+        return ItemBoxEntry(line=line)
+    refusal = promotion_code_enter(actor=actor, order=order, code=text, version=version)
+    return ItemBoxEntry(code=text.strip().upper(), refusal=refusal)

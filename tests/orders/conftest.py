@@ -93,3 +93,19 @@ def make_ready(cart, actor, sku, card="4242424242424242", qty=2):
 @pytest.fixture
 def ready_cart(guest_cart, csr, sku, ground):
     return make_ready(guest_cart, csr, sku)
+
+
+@pytest.fixture
+def center(db, ground, sku):
+    """The Toronto center shipping by ground, with 100 of `sku`, priced 10.00 (modules with
+    other stock or prices define their own)."""
+    from decimal import Decimal
+
+    from tests.fulfillment.factories import ArrangementFactory, CenterFactory, stock
+    from tests.pricing.factories import PriceListEntryFactory, PriceListFactory
+
+    PriceListEntryFactory(price_list=PriceListFactory(), sku=sku, price=Decimal("10.00"))
+    tor = CenterFactory(code="TOR")
+    ArrangementFactory(center=tor, shipping_method=ground, precedence=1)
+    stock(sku, tor, 100)
+    return tor

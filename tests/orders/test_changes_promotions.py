@@ -19,20 +19,8 @@ from pricing.models import (
     UsageStatus,
 )
 from tests.customers.factories import CustomerFactory
-from tests.fulfillment.factories import ArrangementFactory, CenterFactory, stock
 from tests.orders.conftest import make_ready
 from tests.pricing.factories import CouponFactory, PromotionFactory
-
-
-@pytest.fixture
-def center(db, ground, sku):
-    from tests.pricing.factories import PriceListEntryFactory, PriceListFactory
-
-    PriceListEntryFactory(price_list=PriceListFactory(), sku=sku, price=Decimal("10.00"))
-    tor = CenterFactory(code="TOR")
-    ArrangementFactory(center=tor, shipping_method=ground, precedence=1)
-    stock(sku, tor, 100)
-    return tor
 
 
 def place(csr, sku, qty, customer=None, coupon=None):

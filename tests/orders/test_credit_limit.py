@@ -14,19 +14,8 @@ from orders.selectors import account_open_total
 from orders.services.changes import ChangeRequest, order_change
 from orders.services.holds import hold_release
 from tests.customers.factories import CustomerFactory, OrganizationFactory
-from tests.fulfillment.factories import ArrangementFactory, CenterFactory, stock
+from tests.fulfillment.factories import stock
 from tests.orders.conftest import make_ready
-
-
-@pytest.fixture
-def center(db, ground, sku):
-    from tests.pricing.factories import PriceListEntryFactory, PriceListFactory
-
-    PriceListEntryFactory(price_list=PriceListFactory(), sku=sku, price=Decimal("10.00"))
-    tor = CenterFactory(code="TOR")
-    ArrangementFactory(center=tor, shipping_method=ground, precedence=1)
-    stock(sku, tor, 100)
-    return tor
 
 
 def place(csr, customer, sku, qty):
