@@ -110,6 +110,15 @@ def wait_for_scripts(page) -> None:
     page.wait_for_load_state("load")
 
 
+def wait_for_settle(page) -> None:
+    """Until htmx has swapped and wired what the last answer drew. The cart's answer sends its
+    `cart-updated` (the cursor back in the item box) before the swap; a shortcut pressed in the
+    few milliseconds after it reaches a part of the screen htmx has not wired yet."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
 def expect_panel_closed(page) -> None:
     """The order screen's panel has closed and the cursor is back in the item box.
 

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from orders.models import Order, OrderStatus
-from tests.e2e.conftest import log_in, wait_for_scripts
+from tests.e2e.conftest import log_in, wait_for_scripts, wait_for_settle
 from tests.e2e.keystrokes import PhoneCounter
 
 SKUS = ["NB-BLK-A5", "PEN-GEL-B", "SN-YEL-76X76"]
@@ -61,14 +61,14 @@ def place_the_standard_phone_order(page, caller) -> PhoneCounter:
     page.keyboard.press("Enter")
     expect(page.locator(".promos .why-list").first).to_contain_text("Spring")
     expect(page.locator("#item")).to_be_focused()
+    wait_for_settle(page)
 
     page.keyboard.press("Escape")  # out of the item box, so that W is a shortcut
     page.keyboard.press("w")  # the shipping method
     with page.expect_response("**/settings/"):
         page.keyboard.press("e")  # Express, by its first letter; saved as it changes
     expect(page.locator("#item")).to_be_focused()
-    # the cart the change drew (with the review link) is in place, its htmx wired at settle
-    page.wait_for_function("!document.querySelector('.htmx-settling, .htmx-swapping')")
+    wait_for_settle(page)  # the cart the change drew, with the review link
     expect(page.locator(".shiprow select[name=method]")).to_have_value("express")
 
     page.keyboard.press("Control+Enter")  # review
