@@ -28,6 +28,11 @@ from orders.forms import PANELS, code_entered_message, form_errors, item_entry
 from orders.models import AvailabilityChoice, LineInventoryStatus, Order, OrderLine, OrderStatus
 from pricing.models import ShippingMethod
 
+# The cart's events (cart-updated, cart-refused, panel-close) fire once htmx has swapped and
+# wired what the answer drew: fired on receipt, they put the cursor back in the item box before
+# the swap, and a shortcut key pressed in those milliseconds reached a screen not yet wired.
+CART_EVENTS = "HX-Trigger-After-Settle"
+
 
 def _order(pk) -> Order:
     order = selectors.order_get(pk)
@@ -106,7 +111,7 @@ def _render_cart(
     response = HttpResponse(render_to_string("orders/_cart.html", context), status=status)
     response["HX-Retarget"] = "#cart"
     response["HX-Reswap"] = "outerHTML"
-    response["HX-Trigger"] = "cart-updated, cart-refused" if refused else "cart-updated"
+    response[CART_EVENTS] = "cart-updated, cart-refused" if refused else "cart-updated"
     return response
 
 
@@ -147,7 +152,7 @@ def _render_changed_line(line: OrderLine) -> HttpResponse | None:
     }
     response = HttpResponse(render_to_string("orders/_cart_changes.html", context))
     response["HX-Reswap"] = "none"
-    response["HX-Trigger"] = "cart-updated"
+    response[CART_EVENTS] = "cart-updated"
     return response
 
 
@@ -182,7 +187,7 @@ def _act(
     except StaleVersion as exc:
         response = _render_cart(request, order, message=exc.message, level="warning", refused=True)
         if panel:
-            response["HX-Trigger"] = "cart-updated, panel-close"
+            response[CART_EVENTS] = "cart-updated, panel-close"
         return response
     except DomainError as exc:
         if panel:
@@ -199,7 +204,7 @@ def _act(
     message = success() if callable(success) else success
     response = _render_cart(request, order, message=message, level=level(), fresh=fresh)
     if panel:
-        response["HX-Trigger"] = "cart-updated, panel-close"
+        response[CART_EVENTS] = "cart-updated, panel-close"
     return response
 
 
@@ -225,7 +230,7 @@ def _pending(request, order):
         "not apply until then (or enter the supervisor's name and password now).",
         level="warning",
     )
-    response["HX-Trigger"] = "cart-updated, panel-close"
+    response[CART_EVENTS] = "cart-updated, panel-close"
     return response
 
 

@@ -148,4 +148,14 @@
     const link = rows[next].querySelector("a, button") || rows[next];
     link.focus();
   });
+
+  /* The browser applies `autofocus` at a later rendering step, after the page's load event on a
+   busy machine: a shortcut key pressed in between was then typed into the field it focused.
+   Focused here, once htmx has wired the page (its DOMContentLoaded handler, added first, runs
+   first), the field has the cursor before the page counts as loaded, and its typing is heard. */
+  document.addEventListener("DOMContentLoaded", function () {
+    const first = document.querySelector("[autofocus]");
+    const unfocused = !document.activeElement || document.activeElement === document.body;
+    if (first && shown(first) && unfocused) first.focus();
+  });
 })();

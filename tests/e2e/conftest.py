@@ -111,9 +111,8 @@ def wait_for_scripts(page) -> None:
 
 
 def wait_for_settle(page) -> None:
-    """Until htmx has swapped and wired what the last answer drew. The cart's answer sends its
-    `cart-updated` (the cursor back in the item box) before the swap; a shortcut pressed in the
-    few milliseconds after it reaches a part of the screen htmx has not wired yet."""
+    """Until htmx has swapped and wired what the last answer drew (no request, swap or settle
+    under way): a key pressed earlier may reach a part of the screen not wired yet."""
     from playwright.sync_api import expect
 
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)

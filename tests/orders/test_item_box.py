@@ -73,7 +73,7 @@ def test_text_that_is_neither_an_item_nor_a_code_is_refused_and_given_back(
     response = post_item(csr_client, guest_cart, "SPRING16")
 
     assert "No SKU 'SPRING16'" in unescape(response.text)
-    assert response["HX-Trigger"] == "cart-updated, cart-refused"
+    assert response["HX-Trigger-After-Settle"] == "cart-updated, cart-refused"
     assert not OrderPromotionCode.objects.filter(order_id=guest_cart.pk).exists()
 
 

@@ -58,7 +58,7 @@ def test_panels_render_and_save(csr_client, guest_cart, sku, ground):
         {**ADDRESS, "method": "ground", "assign_lines": "1"},
         **HX,
     )
-    assert "panel-close" in response["HX-Trigger"]
+    assert "panel-close" in response["HX-Trigger-After-Settle"]
     response = csr_client.post(
         reverse("orders:panel", args=[guest_cart.pk, "billing"]),
         {

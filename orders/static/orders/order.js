@@ -98,13 +98,13 @@
   });
   document.body.addEventListener("cart-updated", function (e) {
     // After a change made outside the lines (the item box, the ship-to row, a panel) the cursor
-    // goes back to the item box for the next SKU; what was typed there meanwhile stays.
+    // goes back to the item box for the next SKU; what was typed there meanwhile stays. The
+    // server fires it after the settle (views.CART_EVENTS): the screen is wired by then.
     const src = e.detail && e.detail.elt;
     const outsideLines = !src || !src.closest || !src.closest("#cart");
     if ((outsideLines || item.value === "") && !dialog.open && document.activeElement !== item) focusItem();
   });
   document.body.addEventListener("htmx:afterSettle", function (e) {
-    if (e.detail.elt === form && !dialog.open && document.activeElement !== item) focusItem();
     // A panel shows, with the cursor in it, only once htmx has wired its form, which it does at
     // settle, after the swap (later still on a busy machine): Enter there earlier was a plain GET.
     if (e.detail.target === panelBody || panelBody.contains(e.detail.target)) {
@@ -112,6 +112,11 @@
       const first = panelBody.querySelector("[autofocus]") || panelBody.querySelector("input:not([type=hidden]), select, textarea");
       if (first) first.focus();
     }
+  });
+  // What was typed before htmx had wired the box (the browser puts the cursor there while the
+  // page still loads) is asked about once it has: this listener runs after htmx's own.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (item.value.trim()) htmx.trigger(item, "input");
   });
   document.body.addEventListener("panel-close", function () { if (dialog.open) dialog.close(); });
   dialog.addEventListener("close", function () { panelBody.innerHTML = ""; focusItem(); });
