@@ -124,3 +124,20 @@ def test_the_ship_to_panel_reaches_the_method_one_tab_after_the_address(page, ca
     page.keyboard.press("Enter")  # saves the panel from the select
     expect_panel_closed(page)
     expect(page.locator(".shiprow select[name=method]")).to_have_value("express")
+
+
+def test_what_is_typed_while_the_page_still_loads_gets_its_suggestions(page, cart):
+    """The browser puts the cursor in the item box before htmx has wired it; a CSR who starts
+    typing then still sees the suggestions once it has."""
+    log_in(page, "csr", settings.DEMO_PASSWORD)
+    held = []  # htmx's script, held back until the CSR has typed
+    page.route("**/htmx-2*.js", lambda route: held.append(route))
+    page.goto(f"/orders/{cart.pk}/", wait_until="commit")
+    expect(page.locator("#item")).to_be_focused()
+    page.keyboard.type("noteb")
+    expect(page.locator("#suggest li[data-sku]")).to_have_count(0)  # nothing wired yet
+
+    held[0].continue_()
+
+    expect(page.locator("#suggest li[data-sku]").first).to_be_visible()
+    expect(page.locator("#suggest li[data-sku]").first).to_contain_text("Notebook")
