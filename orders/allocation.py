@@ -410,12 +410,16 @@ def _drop_backorders(order: Order, messages: list[str]) -> list[dict]:
 
 # Lock the lines of `{line_ids}` (a subquery) that are cart lines (order pending), skipping the
 # ones another transaction holds: a CSR editing the cart, another sweep worker. The order's
-# status is read per line by its primary key: a join would hash all orders. PostgreSQL;
-# fulfillment/sweep.py runs it inside the batch's one statement.
+# status is read per line by its primary key (a join would hash all orders), under a share lock
+# on the order row that skips a locked one: a change or a submit claims the order row before it
+# reads the lines, so a cart being changed is left alone (the sweep taking its lines then would
+# let a submit place them as they were read), and a claim that comes after waits for the batch.
+# PostgreSQL; fulfillment/sweep.py runs it inside the batch's one statement.
 LOCK_CART_LINES_SQL = """
 SELECT l.id, l.order_id FROM orders_orderline l
 WHERE l.id IN ({line_ids})
-  AND (SELECT o.status FROM orders_order o WHERE o.id = l.order_id) = 'pending'
+  AND (SELECT o.status FROM orders_order o WHERE o.id = l.order_id FOR SHARE SKIP LOCKED)
+      = 'pending'
   AND NOT EXISTS (SELECT 1 FROM orders_quote q WHERE q.order_id = l.order_id AND q.status = 'open')
 ORDER BY l.id FOR UPDATE OF l SKIP LOCKED
 """

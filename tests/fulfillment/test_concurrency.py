@@ -61,3 +61,47 @@ def test_two_sweep_workers_never_take_the_same_line(transactional_db):
         for line_id, _kind, _qty in data["released"]
     ]
     assert len(released) == len(set(released)) == 200
+
+
+def test_the_sweep_skips_a_cart_a_csr_is_changing_or_submitting(transactional_db):
+    """A submit claims the cart (its order row) before it reads the lines. Were the sweep to
+    take the lines meanwhile, the submit would go on with what it read: an order placed with a
+    line that holds nothing. The sweep skips the claimed cart; the next run takes it."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from orders.services._common import _claim
+
+    center = CenterFactory(code="TOR")
+    sku = SKUFactory()
+    stock(sku, center, 10)
+    cart = OrderFactory(created_by=StaffFactory())
+    line = OrderLineFactory(order=cart, sku=sku, quantity=2)
+    allocation.allocate_order(order=cart)
+    LineAllocation.objects.update(allocated_at=timezone.now() - timedelta(days=1))
+    cutoff = timezone.now() - timedelta(hours=1)
+    claimed, swept_meanwhile = threading.Event(), threading.Event()
+
+    def csr_claims_the_cart():
+        try:
+            with transaction.atomic():
+                _claim(cart.pk, None)
+                claimed.set()
+                swept_meanwhile.wait(timeout=30)
+        finally:
+            connection.close()
+
+    csr = threading.Thread(target=csr_claims_the_cart)
+    csr.start()
+    claimed.wait(timeout=30)
+    try:
+        during = run_sweep(cutoff=cutoff)
+    finally:
+        swept_meanwhile.set()
+        csr.join()
+
+    assert during == 0
+    line.refresh_from_db()
+    assert line.inventory_status == "allocated"
+    assert run_sweep(cutoff=cutoff) == 1  # once the CSR is done
