@@ -18,7 +18,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Replace, Upper
 from django.utils import timezone
 
 from core.models import AuditEvent
@@ -298,10 +299,28 @@ class SKUQuerySet(models.QuerySet):
         )
 
 
+# What a CSR may leave out of a code: "nbblka5" finds NB-BLK-A5 (SKU.code_compact).
+CODE_SEPARATORS = ("-", " ", ".", "/", "_")
+
+
+def _without_separators(expression):
+    for separator in CODE_SEPARATORS:
+        expression = Replace(expression, Value(separator), Value(""))
+    return expression
+
+
 class SKU(models.Model):
     """The orderable item: one per combination of the product's defining attribute values."""
 
     code = models.CharField(max_length=60, unique=True)
+    # The code without its separators, as a CSR types it fast ("nbblka5" for NB-BLK-A5);
+    # computed by the database, so bulk loads and imports have it too.
+    code_compact = models.GeneratedField(
+        expression=Upper(_without_separators(F("code"))),
+        output_field=models.CharField(max_length=60),
+        db_persist=True,
+        db_index=True,
+    )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus")
     name = models.CharField(max_length=200)
     weight_kg = models.DecimalField(max_digits=8, decimal_places=3, default=Decimal("0"))
@@ -363,6 +382,14 @@ class SKU(models.Model):
 def normalize_code(code: str) -> str:
     """SKU codes are stored upper case without surrounding blanks: searches compare upper case."""
     return (code or "").strip().upper()
+
+
+def compact_code(code: str) -> str:
+    """A code (or the start of one) as SKU.code_compact holds it: upper case, no separators."""
+    text = normalize_code(code)
+    for separator in CODE_SEPARATORS:
+        text = text.replace(separator, "")
+    return text
 
 
 class SKUAttributeValue(models.Model):

@@ -4,6 +4,8 @@ How the catalog search stays fast on 200,000+ SKUs (PostgreSQL): it runs in two 
 that each use one index and stop at the page size, then loads the page.
 1. SKU codes: `code LIKE 'NB-BLK%' ORDER BY code LIMIT n`, a range scan of the btree
    (varchar_pattern_ops) index Django keeps for the unique code; the exact code sorts first.
+   If none starts so, the same on the code without its separators (SKU.code_compact), so a
+   code typed without them ('nbblka5') finds NB-BLK-A5.
 2. If the page is not full and the text has 3+ letters: names. Every word of 3+ letters must
    be word-similar to the name (`name %> 'word'`, pg_trgm GIN index); the first
    FUZZY_CANDIDATES of those are ranked by word_similarity(text, name). Close matches
@@ -31,6 +33,7 @@ from catalog.models import (
     KitComponent,
     Product,
     buyable_q,
+    compact_code,
     normalize_code,
 )
 
@@ -211,6 +214,17 @@ def find_catalog_items(
     return _loaded_page(in_order(page_base, ids))
 
 
+def _codes_starting(base: QuerySet[SKU], text: str, limit: int) -> list[tuple[int, str]]:
+    """(id, code without separators) of the SKUs whose code starts with the text, in code
+    order; if none, of those whose code does once the separators are left out of both."""
+    found = base.filter(code__startswith=normalize_code(text)).order_by("code")
+    codes = list(found.values_list("pk", "code_compact")[:limit])
+    if codes:
+        return codes
+    found = base.filter(code_compact__startswith=compact_code(text)).order_by("code_compact")
+    return list(found.values_list("pk", "code_compact")[:limit])
+
+
 def matching_sku_ids(candidates: QuerySet[SKU], query: str, *, limit: int) -> list[int]:
     """Ids of the best `limit` SKUs of `candidates` for a search text, best first: the SKU
     codes starting with it (exact code first), then names matching it (see the module notes)."""
@@ -218,10 +232,8 @@ def matching_sku_ids(candidates: QuerySet[SKU], query: str, *, limit: int) -> li
     if not text:
         return []
     base = candidates.order_by()
-    code = normalize_code(text)
-    codes = list(
-        base.filter(code__startswith=code).order_by("code").values_list("pk", "code")[:limit]
-    )
+    code = compact_code(text)
+    codes = _codes_starting(base, text, limit)
     ids = [pk for pk, _code in codes]
     words = [word for word in text.split() if len(word) >= MIN_FUZZY_LENGTH]
     if len(ids) >= limit or not words:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from catalog.models import SKU, normalize_code
+from catalog.models import SKU, compact_code, normalize_code
 from core.db import retry_on_deadlock
 from core.errors import DomainError, NotFound
 from core.events import EventType as E
@@ -31,8 +31,12 @@ def _find_sku(sku_code: str):
         raise DomainError("Type a SKU or part of a name, then pick an item.", field="sku")
     qs = SKU.objects.select_related("product").with_buyable()  # `is_buyable` needs no query
     # Codes are stored upper case (catalog.models.normalize_code): the exact match uses the
-    # unique index; the case-insensitive scan is only the fallback for a miss.
-    sku = qs.filter(code=normalize_code(code)).first() or qs.filter(code__iexact=code).first()
+    # unique index. Else the code typed without its separators ('nbblka5'), if only one
+    # SKU's code reads so.
+    sku = qs.filter(code=normalize_code(code)).first()
+    if sku is None:
+        compact = list(qs.filter(code_compact=compact_code(code))[:2])
+        sku = compact[0] if len(compact) == 1 else None
     if sku is None:
         raise NotFound(
             f"No SKU {code!r}; type part of the name and pick from the suggestions.", field="sku"

@@ -42,6 +42,22 @@ def test_exact_code_first_then_prefix(shelf):
     assert found == ["PEN-GEL-B", "PEN-GEL-K"]
 
 
+def test_a_code_typed_without_its_separators_finds_it_first(shelf):
+    assert codes(selectors.find_catalog_items(query="nbblka5")) == ["NB-BLK-A5"]
+    assert codes(selectors.find_catalog_items(query="nbblk")) == ["NB-BLK-A4", "NB-BLK-A5"]
+    assert codes(selectors.find_catalog_items(query="PEN GEL K"))[0] == "PEN-GEL-K"
+
+
+def test_the_code_without_separators_is_kept_by_the_database_for_bulk_loads_too(shelf):
+    from catalog.models import SKU
+
+    SKU.objects.bulk_create(
+        [SKU(code="sn-yel/76x76", name="Notes", product=SKU.objects.first().product)]
+    )
+
+    assert SKU.objects.get(code="sn-yel/76x76").code_compact == "SNYEL76X76"
+
+
 def test_a_code_typed_in_full_finds_its_sku_without_searching_names(
     shelf, django_assert_max_num_queries
 ):

@@ -10,6 +10,7 @@ from django.urls import reverse
 from orders.forms import item_entry
 from orders.models import Order
 from pricing.models import OrderPromotionCode
+from tests.catalog.factories import SKUFactory
 from tests.pricing.factories import PriceListEntryFactory, PriceListFactory, PromotionFactory
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -45,6 +46,21 @@ def test_a_code_with_a_star_and_a_number_adds_that_many(csr_client, guest_cart, 
     post_item(csr_client, guest_cart, "NB-BLK-A5*3")
 
     assert guest_cart.lines.get(sku=sku).quantity == 3
+
+
+def test_a_code_typed_without_its_separators_adds_its_item(csr_client, guest_cart, sku):
+    post_item(csr_client, guest_cart, "nbblka5 2")
+
+    assert guest_cart.lines.get(sku=sku).quantity == 2
+
+
+def test_a_code_two_items_read_as_without_separators_adds_neither(csr_client, guest_cart, sku):
+    SKUFactory(code="NBB-LK-A5", product=sku.product)
+
+    response = post_item(csr_client, guest_cart, "nbblka5")
+
+    assert not guest_cart.lines.exists()
+    assert "No SKU" in unescape(response.text)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@
     const typed = typedItem();
     if (arrowed && active >= 0 && opts[active]) { pick(opts[active]); return "picked"; }
     if (list.querySelector("[data-promotion-code]")) return "submit";
-    if (!opts.some((o) => o.dataset.sku.toUpperCase() === typed)) {
+    if (!opts.some((o) => compact(o.dataset.sku) === typed)) {
       if (opts.length === 1) item.value = opts[0].dataset.sku + typedQuantity();
       else if (active >= 0 && opts[active]) { pick(opts[active]); return "picked"; }
     }
@@ -47,7 +47,9 @@
   }
   // A quantity typed after the item, behind a space or `*` ('NB-BLK-A5*3'), as orders/forms.py.
   const QUANTITY_AFTER_ITEM = /(?:\s*\*\s*|\s+)\d{1,4}$/;
-  function typedItem() { return item.value.trim().replace(QUANTITY_AFTER_ITEM, "").toUpperCase(); }
+  // A code without its separators, as catalog.models.compact_code: 'nbblka5' is NB-BLK-A5.
+  function compact(code) { return code.toUpperCase().replace(/[-\s./_]/g, ""); }
+  function typedItem() { return compact(item.value.trim().replace(QUANTITY_AFTER_ITEM, "")); }
   function typedQuantity() { const m = item.value.trim().match(QUANTITY_AFTER_ITEM); return m ? m[0] : ""; }
 
   item.addEventListener("keydown", function (e) {
