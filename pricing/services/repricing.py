@@ -204,9 +204,9 @@ def finalize_order_pricing(
     An adjustment still awaiting approval refuses the submit (ApprovalNeeded), unless orders
     places the order on hold for it (`hold_pending_adjustments`; it does not apply meanwhile).
     """
-    if not hold_pending_adjustments:
-        _refuse_pending_adjustment(order.order_id)
     loaded = loader.load_order(order)
+    if not hold_pending_adjustments:
+        _refuse_pending_adjustment(loaded.snapshot)
     # Price as the CSR saw it: promotions the cart holds (pending usage) count as available,
     # and their limits are checked below under lock, where the answer is final.
     held = {u.promotion_id for u in loaded.usages if u.status == m.UsageStatus.PENDING}
@@ -229,13 +229,14 @@ def finalize_order_pricing(
     return priced
 
 
-def _refuse_pending_adjustment(order_id: int) -> None:
-    pending_adj = m.OrderAdjustment.objects.filter(
-        order_id=order_id, status=m.OrderAdjustment.Status.PENDING
-    ).first()
-    if pending_adj is not None:
+def _refuse_pending_adjustment(snapshot: engine.Snapshot) -> None:
+    """ApprovalNeeded for the first adjustment still waiting, among those the loader read with
+    the order (not rejected, in the order they were made): no second read of them."""
+    pending = next((a for a in snapshot.adjustments if not a.approved), None)
+    if pending is not None:
+        described = m.OrderAdjustment(kind=pending.kind.value, value=pending.value)  # its __str__
         raise ApprovalNeeded(
-            f"The adjustment “{pending_adj}” awaits a supervisor's approval: have it approved "
+            f"The adjustment “{described}” awaits a supervisor's approval: have it approved "
             "or remove it before submitting."
         )
 
@@ -338,9 +339,13 @@ def _finalize_usage(order: OrderFacts, usages, applied: dict[int, Decimal]) -> N
             if pid in rows
         ],
     )
-    m.PromotionUsage.objects.filter(order_id=order.order_id, status=m.UsageStatus.PENDING).exclude(
-        promotion_id__in=list(applied)
-    ).delete()
+    # The order's usage rows change only under its row lock, which the caller holds: the rows
+    # the loader read are all there are, and a cart whose pending uses all apply deletes none.
+    stale = [
+        u.pk for u in usages if u.status == m.UsageStatus.PENDING and u.promotion_id not in applied
+    ]
+    if stale:
+        m.PromotionUsage.objects.filter(pk__in=stale).delete()
     dropped = [
         u.promotion_id
         for u in rows.values()
