@@ -200,8 +200,8 @@ def _reprice_for_submit(locked: Order, actor, expected_total) -> DomainError | N
     authorized and voided."""
     before = locked.pricing_detail or {}
     old_total = locked.total
-    _reprice(locked, actor)  # may send an adjustment that grew back to approval
-    if ext.awaiting_approval(order_id=locked.pk) and not holds.hold_over_limit():
+    priced = _reprice(locked, actor)  # may send an adjustment that grew back to approval
+    if priced.awaiting_approval and not holds.hold_over_limit():
         return ext.ApprovalNeeded(
             "An adjustment on this order waits for a supervisor's approval: ask a supervisor "
             "to approve it (Approvals, V) or remove it, then submit.",
