@@ -323,7 +323,9 @@ def _placed(placed: Order, actor, checkout: Checkout, payment: OrderPayment | No
     """The order is placed: its event, its typed holds (AVS, fraud score) and version 1 (of
     the ship-tos and the card as submit read and wrote them)."""
     _event(placed, E.ORDER_PLACED, actor, number=placed.number, total=str(placed.total))
-    holds.holds_at_submit(order=placed, actor=actor, avs_reason=placed.attention)
+    holds.holds_at_submit(
+        order=placed, actor=actor, addresses=checkout.addresses, avs_reason=placed.attention
+    )
     versions.record_first_version(
         placed=placed, actor=actor, ship_tos=checkout.ship_tos, payment=payment
     )
