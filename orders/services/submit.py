@@ -267,7 +267,9 @@ def _authorize_and_place(
                     currency=placed.currency,
                     reference=f"order:{placed.pk}",
                 )
-            allocated = allocation.allocate_order(order=placed, actor=actor)
+            # every line of the cart, locked once: allocated here, written in version 1 below
+            lines = allocation.lock_lines(order=placed)
+            allocated = allocation.allocate_order(order=placed, actor=actor, locked=lines)
             placed.number = _next_number(placed)
             placed.submitted_at = timezone.now()
             placed.attention = auth.reason if auth.outcome == payments.Outcome.AVS_MISMATCH else ""
@@ -294,7 +296,7 @@ def _authorize_and_place(
                     "store_credit_amount": credit,
                 },
             )
-            _placed(placed, actor, checkout, payment)
+            _placed(placed, actor, lines, checkout, payment)
             SubmitAttempt.objects.filter(pk=attempt.pk).update(
                 outcome=SubmitAttempt.Outcome.PLACED, message=f"Order {placed.number} placed."
             )
@@ -319,15 +321,17 @@ def _authorize_and_place(
     return SubmitResult(placed, placed=True, message=f"Order {placed.number} placed.")
 
 
-def _placed(placed: Order, actor, checkout: Checkout, payment: OrderPayment | None) -> None:
+def _placed(
+    placed: Order, actor, lines: list[OrderLine], checkout: Checkout, payment: OrderPayment | None
+) -> None:
     """The order is placed: its event, its typed holds (AVS, fraud score) and version 1 (of
-    the ship-tos and the card as submit read and wrote them)."""
+    the lines, the ship-tos and the card as submit read and wrote them)."""
     _event(placed, E.ORDER_PLACED, actor, number=placed.number, total=str(placed.total))
     holds.holds_at_submit(
         order=placed, actor=actor, addresses=checkout.addresses, avs_reason=placed.attention
     )
     versions.record_first_version(
-        placed=placed, actor=actor, ship_tos=checkout.ship_tos, payment=payment
+        placed=placed, actor=actor, lines=lines, ship_tos=checkout.ship_tos, payment=payment
     )
 
 
