@@ -149,10 +149,16 @@ def allocate_cart_line(*, line: OrderLine, actor=None) -> None:
 
 
 @transaction.atomic(savepoint=False)  # as allocate_line: no caller goes on after a failure
-def allocate_order(*, order: Order, actor=None) -> dict[int, LineResult]:
-    """Allocate every active line of the order (re-allocating what it already holds)."""
-    lines = lock_lines(order=order, inventory_status__in=ACTIVE_LINE_STATES)
-    return _allocate_locked(lines, actor=actor)
+def allocate_order(
+    *, order: Order, actor=None, locked: list[OrderLine] | None = None
+) -> dict[int, LineResult]:
+    """Allocate every active line of the order (re-allocating what it already holds).
+    `locked`: the order's lines, when the caller has locked them (lock_lines) to read them
+    again after: the active ones are allocated and get their new status."""
+    if locked is None:
+        locked = lock_lines(order=order, inventory_status__in=ACTIVE_LINE_STATES)
+    active = [line for line in locked if line.inventory_status in ACTIVE_LINE_STATES]
+    return _allocate_locked(active, actor=actor)
 
 
 def invalidly_allocated_lines(*, order: Order) -> list[OrderLine]:

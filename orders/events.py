@@ -60,11 +60,17 @@ def record_many(rows: Iterable[EventRow], actor) -> None:
 
 def record_many_statement(rows: Iterable[EventRow], actor) -> Statement | None:
     """`record_many` as a statement, to send with other writes in one round trip
-    (core.db.execute_together); None when there is no row."""
+    (core.db.execute_together); None when there is no row. Inside a `batched()` block the rows
+    join the block's one INSERT instead (None too): a submit's allocation event costs no
+    statement of its own when no stock moved."""
     rows = list(rows)
     if not rows:
         return None
     actor_id = actor.pk if actor is not None else None
+    batch = getattr(_pending, "events", None)
+    if batch is not None:
+        batch += _events(rows, actor_id)
+        return None
     return Statement(
         sql=(
             "INSERT INTO orders_orderevent (event_type, actor_id, occurred_at, data, order_id) "
@@ -77,11 +83,11 @@ def record_many_statement(rows: Iterable[EventRow], actor) -> Statement | None:
             [o for o, _, _ in rows],
             [json.dumps(d, cls=DjangoJSONEncoder) for _, _, d in rows],
         ],
-        orm=lambda: OrderEvent.objects.bulk_create(
-            [
-                OrderEvent(order_id=o, event_type=int(e), actor_id=actor_id, data=d)
-                for o, e, d in rows
-            ],
-            batch_size=2000,
-        ),
+        orm=lambda: OrderEvent.objects.bulk_create(_events(rows, actor_id), batch_size=2000),
     )
+
+
+def _events(rows: list[EventRow], actor_id: int | None) -> list[OrderEvent]:
+    return [
+        OrderEvent(order_id=o, event_type=int(e), actor_id=actor_id, data=d) for o, e, d in rows
+    ]

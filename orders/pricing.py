@@ -224,13 +224,18 @@ def read_for_pricing(order: Order, now=None) -> PricingRead:
 # inside a caller's transaction a failure rolls back with that transaction (no caller catches
 # and goes on).
 @transaction.atomic(savepoint=False)
-def reprice_order(*, order: Order, actor=None, now=None) -> PricedOrder:
+def reprice_order(
+    *, order: Order, actor=None, now=None, read: PricingRead | None = None
+) -> PricedOrder:
     """Price the order (pricing keeps its promotion usage in step) and write the result onto
     it: line prices, free-gift lines (added or removed), totals and the pricing detail.
+    `read`: the order as `read_for_pricing` just read it, in the caller's transaction under
+    the order's row lock (submit checks the lines it read before pricing them).
 
     Returns the priced result; its `explanation` says what applied, what did not and why,
     and what almost applied."""
-    read = read_for_pricing(order, now)
+    if read is None:
+        read = read_for_pricing(order, now)
     priced = ext.reprice_order(order=read.facts, now=now)
     old_names = (order.pricing_detail or {}).get("lines", {})
     repriced = _write_lines(read, priced)

@@ -7,12 +7,14 @@ order over its credit limit, a fraud score over the threshold) or by a change af
 new card with an AVS mismatch, a total raised over the account's credit limit). Supervisors
 release a hold or cancel the order from the review queue; every action is an order event.
 
-The fraud rule is pluggable: `settings.ORDERS_FRAUD_RULE` names a callable taking the order
-and returning a `FraudScore`; `default_fraud_rule` is a simple points rule.
+The fraud rule is pluggable: `settings.ORDERS_FRAUD_RULE` names a callable taking the order and
+its addresses (as submit read them) and returning a `FraudScore`; `default_fraud_rule` is a
+simple points rule.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -44,7 +46,7 @@ class FraudScore:
     reasons: tuple[str, ...] = ()
 
 
-def default_fraud_rule(order: Order) -> FraudScore:
+def default_fraud_rule(order: Order, addresses: Iterable[OrderAddress]) -> FraudScore:
     """Points for what often goes with fraud on phone orders: a big total, a guest, a ship-to
     in another postal code than the billing address. Deterministic, no outside service."""
     points, reasons = 0, []
@@ -55,20 +57,18 @@ def default_fraud_rule(order: Order) -> FraudScore:
     if order.customer_id is None:
         points += 20
         reasons.append("guest order")
-    addresses = list(
-        OrderAddress.objects.filter(order_id=order.pk).values_list("kind", "postal_code")
-    )
-    billing = {p.replace(" ", "").upper() for k, p in addresses if k == OrderAddress.Kind.BILLING}
-    shipping = {p.replace(" ", "").upper() for k, p in addresses if k == OrderAddress.Kind.SHIPPING}
+    postal_codes = [(a.kind, a.postal_code.replace(" ", "").upper()) for a in addresses]
+    billing = {p for k, p in postal_codes if k == OrderAddress.Kind.BILLING}
+    shipping = {p for k, p in postal_codes if k == OrderAddress.Kind.SHIPPING}
     if billing and shipping - billing:
         points += 20
         reasons.append("ships to another postal code than the billing address")
     return FraudScore(points, tuple(reasons))
 
 
-def fraud_score(order: Order) -> FraudScore:
+def fraud_score(order: Order, addresses: Iterable[OrderAddress]) -> FraudScore:
     rule = getattr(settings, "ORDERS_FRAUD_RULE", "")
-    return (import_string(rule) if rule else default_fraud_rule)(order)
+    return (import_string(rule) if rule else default_fraud_rule)(order, addresses)
 
 
 def _lock(order_id: int) -> Order:
@@ -155,10 +155,14 @@ def credit_limit_hold(*, order: Order, actor, rule: str) -> OrderHold | None:
     )
 
 
-def holds_at_submit(*, order: Order, actor, avs_reason: str = "") -> list[OrderHold]:
+def holds_at_submit(
+    *, order: Order, actor, addresses: Iterable[OrderAddress], avs_reason: str = ""
+) -> list[OrderHold]:
     """Submit, in its placing transaction: an AVS mismatch is a payment-review hold; an
     adjustment awaiting approval (store setting) an adjustment hold; a business account's order
-    over its credit limit a credit-limit hold; a fraud score over the threshold a fraud hold."""
+    over its credit limit a credit-limit hold; a fraud score over the threshold a fraud hold.
+    `addresses`: the order's, as submit read them, for the fraud rule (an order's addresses
+    change only while it is pending, through a claim, or once placed, through a change)."""
     placed = [credit_limit_hold(order=order, actor=actor, rule="submit: credit limit")]
     if hold_over_limit() and ext.awaiting_approval(order_id=order.pk):
         placed.append(
@@ -181,7 +185,7 @@ def holds_at_submit(*, order: Order, actor, avs_reason: str = "") -> list[OrderH
                 actor=actor,
             )
         )
-    score = fraud_score(order)
+    score = fraud_score(order, addresses)
     threshold = int(getattr(settings, "ORDERS_FRAUD_THRESHOLD", FRAUD_THRESHOLD_DEFAULT))
     if score.score >= threshold:
         placed.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -82,11 +83,15 @@ class Checkout:
         }
 
 
-def submit_problems(order: Order, checkout: Checkout | None = None) -> dict[str, str]:
-    """What must be fixed before submit, by field; empty when the order can be submitted."""
+def submit_problems(
+    order: Order, checkout: Checkout | None = None, lines: Sequence | None = None
+) -> dict[str, str]:
+    """What must be fixed before submit, by field; empty when the order can be submitted.
+    `lines`: the order's lines (anything with their `ship_to_id`) if the caller read them."""
     checkout = checkout or Checkout.of(order)
     problems: dict[str, str] = {}
-    lines = list(OrderLine.objects.filter(order=order))
+    if lines is None:
+        lines = list(OrderLine.objects.filter(order=order))
     if not lines:
         problems["lines"] = "Add at least one item."
     if any(line.ship_to_id is None for line in lines):
@@ -179,12 +184,14 @@ def _start(order: Order, key: str, actor, expected_total):
         if locked.status != OrderStatus.PENDING:
             raise DomainError(f"Order {locked} is already {locked.get_status_display().lower()}.")
         checkout = Checkout.of(locked)
-        problems = submit_problems(locked, checkout)
+        # the lines, read once under the lock: checked here, then priced as they were read
+        read = order_pricing.read_for_pricing(locked)
+        problems = submit_problems(locked, checkout, [*read.lines, *read.gift_lines])
         if problems:
             raise SubmitIncomplete(
                 "Before submitting: " + " ".join(problems.values()), extra={"problems": problems}
             )
-        refusal = _reprice_for_submit(locked, actor, expected_total)
+        refusal = _reprice_for_submit(locked, actor, expected_total, read)
         if refusal is not None:
             Order.objects.filter(pk=locked.pk).update(version=F("version") + 1)
             return refusal
@@ -194,14 +201,17 @@ def _start(order: Order, key: str, actor, expected_total):
         return locked, attempt, checkout
 
 
-def _reprice_for_submit(locked: Order, actor, expected_total) -> DomainError | None:
+def _reprice_for_submit(
+    locked: Order, actor, expected_total, read: order_pricing.PricingRead
+) -> DomainError | None:
     """Price the order as it will be placed; the refusal when it cannot be placed as the CSR
     confirmed it. Checked before the card is touched: an order that cannot be placed is never
     authorized and voided."""
     before = locked.pricing_detail or {}
     old_total = locked.total
-    _reprice(locked, actor)  # may send an adjustment that grew back to approval
-    if ext.awaiting_approval(order_id=locked.pk) and not holds.hold_over_limit():
+    # may send an adjustment that grew back to approval
+    priced = order_pricing.reprice_order(order=locked, actor=actor, read=read)
+    if priced.awaiting_approval and not holds.hold_over_limit():
         return ext.ApprovalNeeded(
             "An adjustment on this order waits for a supervisor's approval: ask a supervisor "
             "to approve it (Approvals, V) or remove it, then submit.",
@@ -267,7 +277,9 @@ def _authorize_and_place(
                     currency=placed.currency,
                     reference=f"order:{placed.pk}",
                 )
-            allocated = allocation.allocate_order(order=placed, actor=actor)
+            # every line of the cart, locked once: allocated here, written in version 1 below
+            lines = allocation.lock_lines(order=placed)
+            allocated = allocation.allocate_order(order=placed, actor=actor, locked=lines)
             placed.number = _next_number(placed)
             placed.submitted_at = timezone.now()
             placed.attention = auth.reason if auth.outcome == payments.Outcome.AVS_MISMATCH else ""
@@ -294,7 +306,7 @@ def _authorize_and_place(
                     "store_credit_amount": credit,
                 },
             )
-            _placed(placed, actor, checkout, payment)
+            _placed(placed, actor, lines, checkout, payment)
             SubmitAttempt.objects.filter(pk=attempt.pk).update(
                 outcome=SubmitAttempt.Outcome.PLACED, message=f"Order {placed.number} placed."
             )
@@ -319,13 +331,17 @@ def _authorize_and_place(
     return SubmitResult(placed, placed=True, message=f"Order {placed.number} placed.")
 
 
-def _placed(placed: Order, actor, checkout: Checkout, payment: OrderPayment | None) -> None:
+def _placed(
+    placed: Order, actor, lines: list[OrderLine], checkout: Checkout, payment: OrderPayment | None
+) -> None:
     """The order is placed: its event, its typed holds (AVS, fraud score) and version 1 (of
-    the ship-tos and the card as submit read and wrote them)."""
+    the lines, the ship-tos and the card as submit read and wrote them)."""
     _event(placed, E.ORDER_PLACED, actor, number=placed.number, total=str(placed.total))
-    holds.holds_at_submit(order=placed, actor=actor, avs_reason=placed.attention)
+    holds.holds_at_submit(
+        order=placed, actor=actor, addresses=checkout.addresses, avs_reason=placed.attention
+    )
     versions.record_first_version(
-        placed=placed, actor=actor, ship_tos=checkout.ship_tos, payment=payment
+        placed=placed, actor=actor, lines=lines, ship_tos=checkout.ship_tos, payment=payment
     )
 
 

@@ -27,6 +27,11 @@ TOTALS = ("subtotal", "discount_total", "shipping_total", "tax_total", "total")
 
 
 def snapshot_lines(order: Order) -> list[dict]:
+    return _lines_snapshot(OrderLine.objects.filter(order_id=order.pk).select_related("sku"))
+
+
+def _lines_snapshot(lines) -> list[dict]:
+    """The lines (in id order, their SKU joined) as a version keeps them."""
     return [
         {
             "line": line.pk,
@@ -40,7 +45,7 @@ def snapshot_lines(order: Order) -> list[dict]:
             "is_gift": line.is_gift,
             "status": line.inventory_status,
         }
-        for line in OrderLine.objects.filter(order_id=order.pk).select_related("sku")
+        for line in lines
     ]
 
 
@@ -89,25 +94,44 @@ def record_version(*, order: Order, actor, reason: str) -> OrderVersion:
 
 
 def record_first_version(
-    *, placed: Order, actor, ship_tos: list[OrderAddress], payment: OrderPayment | None
+    *,
+    placed: Order,
+    actor,
+    lines: list[OrderLine],
+    ship_tos: list[OrderAddress],
+    payment: OrderPayment | None,
 ) -> OrderVersion:
     """Version 1, as the order is placed: `placed` is the order as submit just wrote it (its
-    row locked), with its ship-tos (their methods joined) and the card it authorized, so none
-    is read again; a second version 1 breaks the unique constraint."""
+    row locked), with its lines (locked and allocated, their SKUs joined), its ship-tos (their
+    methods joined) and the card it authorized, so none is read again; a second version 1
+    breaks the unique constraint."""
     return _write(
-        placed, actor, "placed", number=1, delta=ZERO, header=_header(placed, ship_tos, payment)
+        placed,
+        actor,
+        "placed",
+        number=1,
+        delta=ZERO,
+        lines=_lines_snapshot(lines),
+        header=_header(placed, ship_tos, payment),
     )
 
 
 def _write(
-    order: Order, actor, reason: str, *, number: int, delta: Decimal, header: dict | None = None
+    order: Order,
+    actor,
+    reason: str,
+    *,
+    number: int,
+    delta: Decimal,
+    lines: list[dict] | None = None,
+    header: dict | None = None,
 ) -> OrderVersion:
     return OrderVersion.objects.create(
         order_id=order.pk,
         number=number,
         created_by=actor,
         reason=reason[:255],
-        lines=snapshot_lines(order),
+        lines=lines if lines is not None else snapshot_lines(order),
         header=header if header is not None else snapshot_header(order),
         delta=delta,
         **{name: getattr(order, name) for name in TOTALS},

@@ -54,6 +54,7 @@ def apply_adjustments(adjustments, cart: Cart, found: Findings) -> list[Adjustme
         name = f"Adjustment: {adj.reason}" if adj.reason else "Adjustment"
         if not adj.approved:
             found.notes.append(f"{name} ({adj.value}) awaits a supervisor's approval: not applied.")
+            found.awaiting_approval.append(adj.id)
             continue
         if adj.kind == AdjustmentKind.SHIPPING_OVERRIDE:
             overrides.append(adj)

@@ -122,8 +122,8 @@ class Outcome:
 
 @dataclass
 class Findings:
-    """What the stages found so far: the explanation being written, the gifts earned and the
-    promotions used (in the order they applied)."""
+    """What the stages found so far: the explanation being written, the gifts earned, the
+    promotions used (in the order they applied) and the adjustments awaiting approval."""
 
     applied: list[Applied] = field(default_factory=list)
     not_applied: list[NotApplied] = field(default_factory=list)
@@ -131,6 +131,7 @@ class Findings:
     notes: list[str] = field(default_factory=list)
     gifts: list[Gift] = field(default_factory=list)
     used: list[int] = field(default_factory=list)
+    awaiting_approval: list[int] = field(default_factory=list)
 
     def explanation(self) -> Explanation:
         return Explanation(

@@ -72,4 +72,5 @@ def totals(
         total=quantize(total, cur),
         explanation=found.explanation(),
         applied_promotion_ids=tuple(found.used),
+        awaiting_approval=tuple(found.awaiting_approval),
     )

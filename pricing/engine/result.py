@@ -108,6 +108,9 @@ class PricedOrder:
     total: Decimal
     explanation: Explanation
     applied_promotion_ids: tuple[int, ...]
+    # The CSR adjustments not applied because they wait for a supervisor (ids): a submit is
+    # refused (or the order held) for them without counting them again.
+    awaiting_approval: tuple[int, ...] = ()
 
     @property
     def shipping_discount_total(self) -> Decimal:

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.bulk import update_rows
+from core.bulk import update_rows, update_rows_statement
+from core.db import Statement, execute_together
 from core.events import EventType as E
 from core.money import ZERO
 from pricing import engine, loader
@@ -204,9 +205,9 @@ def finalize_order_pricing(
     An adjustment still awaiting approval refuses the submit (ApprovalNeeded), unless orders
     places the order on hold for it (`hold_pending_adjustments`; it does not apply meanwhile).
     """
-    if not hold_pending_adjustments:
-        _refuse_pending_adjustment(order.order_id)
     loaded = loader.load_order(order)
+    if not hold_pending_adjustments:
+        _refuse_pending_adjustment(loaded.snapshot)
     # Price as the CSR saw it: promotions the cart holds (pending usage) count as available,
     # and their limits are checked below under lock, where the answer is final.
     held = {u.promotion_id for u in loaded.usages if u.status == m.UsageStatus.PENDING}
@@ -216,8 +217,8 @@ def finalize_order_pricing(
     )
     priced = engine.price(as_seen, loaded.rules)
     applied = _applied_amounts(priced)
-    _take_limited_uses(order, loaded, priced, applied, actor)
-    _finalize_usage(order, loaded.usages, applied)
+    counted = _take_limited_uses(order, loaded, priced, applied, actor)
+    _finalize_usage(order, loaded.usages, applied, counted)
     _consume_coupons(order.order_id, applied, actor)
     event(
         E.PRICING_FINALIZED,
@@ -229,22 +230,25 @@ def finalize_order_pricing(
     return priced
 
 
-def _refuse_pending_adjustment(order_id: int) -> None:
-    pending_adj = m.OrderAdjustment.objects.filter(
-        order_id=order_id, status=m.OrderAdjustment.Status.PENDING
-    ).first()
-    if pending_adj is not None:
+def _refuse_pending_adjustment(snapshot: engine.Snapshot) -> None:
+    """ApprovalNeeded for the first adjustment still waiting, among those the loader read with
+    the order (not rejected, in the order they were made): no second read of them."""
+    pending = next((a for a in snapshot.adjustments if not a.approved), None)
+    if pending is not None:
+        described = m.OrderAdjustment(kind=pending.kind.value, value=pending.value)  # its __str__
         raise ApprovalNeeded(
-            f"The adjustment “{pending_adj}” awaits a supervisor's approval: have it approved "
+            f"The adjustment “{described}” awaits a supervisor's approval: have it approved "
             "or remove it before submitting."
         )
 
 
 def _take_limited_uses(
     order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder, applied, actor
-) -> None:
-    """Count this order's use of each limited promotion it earns, under the counters' locks;
-    PricingChanged (nothing counted) when one ran out meanwhile."""
+) -> Statement | None:
+    """Check each limited promotion the order earns under its counter's row lock;
+    PricingChanged (nothing counted) when one ran out meanwhile. Returns the counting of this
+    order's uses (one UPDATE for every counter, all locked here), for the caller to write with
+    the usage rows."""
     limited = {
         p.id: p
         for p in loaded.rules.promotions
@@ -260,9 +264,22 @@ def _take_limited_uses(
     ]
     if lost:
         _refuse_lost(order, loaded, priced, lost, actor)
-    taken = [pid for pid in limited if pid not in own_final]
-    if taken:  # one UPDATE for every counter (all locked above)
-        m.PromotionCounter.objects.filter(promotion_id__in=taken).update(used=F("used") + 1)
+    return _count_uses(sorted(pid for pid in limited if pid not in own_final))
+
+
+def _count_uses(promotion_ids: list[int]) -> Statement | None:
+    if not promotion_ids:
+        return None
+    return Statement(
+        sql=(
+            "UPDATE pricing_promotioncounter SET used = used + 1 "
+            "WHERE promotion_id = ANY(%s::bigint[])"
+        ),
+        params=[promotion_ids],
+        orm=lambda: m.PromotionCounter.objects.filter(promotion_id__in=promotion_ids).update(
+            used=F("used") + 1
+        ),
+    )
 
 
 def _ran_out(
@@ -310,10 +327,13 @@ def _refuse_lost(
     )
 
 
-def _finalize_usage(order: OrderFacts, usages, applied: dict[int, Decimal]) -> None:
+def _finalize_usage(
+    order: OrderFacts, usages, applied: dict[int, Decimal], counted: Statement | None
+) -> None:
     """The uses of the promotions applied become final; pending ones not applied go; final
     ones no longer earned (a submitted order changed) go back to the pool. `usages`: the
-    order's usage rows as the loader read them."""
+    order's usage rows as the loader read them; `counted`: the counters' increment for the
+    uses taken (`_take_limited_uses`), written in the same round trip as the usage rows."""
     rows = {u.promotion_id: u for u in usages}
     now = timezone.now()
     m.PromotionUsage.objects.bulk_create(
@@ -329,18 +349,26 @@ def _finalize_usage(order: OrderFacts, usages, applied: dict[int, Decimal]) -> N
             if pid not in rows
         ]
     )
-    update_rows(  # one UPDATE for every use that was pending (or final, on a change)
-        m.PromotionUsage,
-        ["status", "amount", "modified_at"],
+    # The order's usage rows change only under its row lock, which the caller holds: the rows
+    # the loader read are all there are, and a cart whose pending uses all apply deletes none.
+    stale = [
+        u.pk for u in usages if u.status == m.UsageStatus.PENDING and u.promotion_id not in applied
+    ]
+    execute_together(
         [
-            (rows[pid].pk, m.UsageStatus.FINAL.value, amount, now)
-            for pid, amount in applied.items()
-            if pid in rows
-        ],
+            counted,
+            update_rows_statement(  # one UPDATE for every use pending (or final, on a change)
+                m.PromotionUsage,
+                ["status", "amount", "modified_at"],
+                [
+                    (rows[pid].pk, m.UsageStatus.FINAL.value, amount, now)
+                    for pid, amount in applied.items()
+                    if pid in rows
+                ],
+            ),
+            _delete_usages(stale),
+        ]
     )
-    m.PromotionUsage.objects.filter(order_id=order.order_id, status=m.UsageStatus.PENDING).exclude(
-        promotion_id__in=list(applied)
-    ).delete()
     dropped = [
         u.promotion_id
         for u in rows.values()
@@ -354,6 +382,16 @@ def _finalize_usage(order: OrderFacts, usages, applied: dict[int, Decimal]) -> N
         m.PromotionUsage.objects.filter(order_id=order.order_id, promotion_id__in=dropped).update(
             status=m.UsageStatus.RELEASED
         )
+
+
+def _delete_usages(ids: list[int]) -> Statement | None:
+    if not ids:
+        return None
+    return Statement(
+        sql="DELETE FROM pricing_promotionusage WHERE id = ANY(%s::bigint[])",
+        params=[ids],
+        orm=lambda: m.PromotionUsage.objects.filter(pk__in=ids).delete(),
+    )
 
 
 def _consume_coupons(order_id: int, applied: dict[int, Decimal], actor) -> None:

@@ -91,10 +91,10 @@ def test_a_hold_needs_a_reason_and_an_order_not_yet_released(guest_cart, csr, sk
 
 def test_the_default_fraud_rule_scores_big_guest_orders(guest_cart, csr, sku, center):
     order = place(guest_cart, csr, sku)
-    assert default_fraud_rule(order).score == 20  # a guest, a small order
+    assert default_fraud_rule(order, order.addresses.all()).score == 20  # a guest, a small order
 
 
-def always_suspicious(order):
+def always_suspicious(order, addresses):
     return FraudScore(95, ("test rule",))
 
 

@@ -60,11 +60,16 @@ def test_a_submit_runs_the_same_queries_for_any_cart(
     csr, ground, lines, promotions, django_assert_num_queries
 ):
     cart = cart_with(csr, priced_skus(lines, promotions))
-    # 4 more with limited promotions: their counters are created, locked and counted, and the
-    # pending uses become final. Of the 34: 2 write version 1 of the order (its lines read, the
-    # version written), 1 is the fraud rule's, and 4 are the two steps' savepoints (the test's
-    # transaction makes each step's own one a savepoint).
-    with django_assert_num_queries(38 if promotions else 34):
+    # Of the 27: 4 are the two steps' savepoints (the test's transaction makes each step's own
+    # one a savepoint). Step 1, under the order's row lock (9): the order locked, the key looked
+    # up, the addresses, the card, the lines (read once: checked, then priced), pricing's rows
+    # of the order; the attempt, the order `submitted`, its events. Step 3, placing (14): the
+    # order locked again; the lines and pricing's rows for the final pricing, the coupons
+    # locked, pricing's event; the lines locked, the centers that serve the ship-tos and what
+    # the lines hold (allocation); the number, the card, the order, version 1, the attempt,
+    # the events. 3 more with limited promotions: their counters created, locked, then counted
+    # in the same round trip as the pending uses become final.
+    with django_assert_num_queries(30 if promotions else 27):
         result = services.submit_order(actor=csr, order=cart, idempotency_key="k")
     assert result.placed
 
