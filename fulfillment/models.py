@@ -186,8 +186,9 @@ class LineAllocation(models.Model):
 
     # PROTECT: a line is deleted only after inventory gave back what it holds
     # (orders.allocation.delete_lines); deleting rows would leave the stock counted as allocated.
+    # Indexed by fulfillment_alloc_line below.
     line = models.ForeignKey(
-        "orders.OrderLine", on_delete=models.PROTECT, related_name="allocations"
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="allocations", db_index=False
     )
     kind = models.CharField(max_length=10, choices=AllocationKind.choices)
     # The SKU held: the line's SKU, or a component of the line's kit. Always set by services.
@@ -214,6 +215,14 @@ class LineAllocation(models.Model):
     class Meta:
         ordering = ["line_id", "id"]
         indexes = [
+            # A line's allocations, carrying what a release batch reads of them
+            # (inventory.selectors.on_hand_held): its thousands of lines are read from the index
+            # alone, not from as many heap pages wherever the carts wrote them.
+            models.Index(
+                fields=["line"],
+                include=["kind", "center", "sku", "quantity"],
+                name="fulfillment_alloc_line",
+            ),
             # the stale sweep walks allocations oldest first
             models.Index(fields=["allocated_at", "id"], name="fulfillment_alloc_age"),
             # backorders waiting for a SKU, oldest first

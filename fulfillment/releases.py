@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from django.db import OperationalError, connection, transaction
 from django.db.models import Max
 
-from fulfillment.models import LineAllocation, Release, ReleaseLine
+from fulfillment.inventory import selectors as inventory_selectors
+from fulfillment.inventory.db import int_array
+from fulfillment.models import Release, ReleaseLine
 from orders import selectors as order_selectors
 from orders.status import ReleasedOrder, mark_orders_released
 
@@ -63,110 +65,156 @@ class ReleaseCounts:
         }
 
 
-def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):  # noqa: C901, PLR0912, PLR0915 (complexity debt, listed in docs/architecture.md)
+def release_batch(*, after_id: int, batch_size: int, actor=None, dry_run=False):
     """One transaction. Returns (counts, next cursor or None when no candidate is left)."""
     counts = ReleaseCounts()
     ids = order_selectors.releasable_order_ids(after_id=after_id, limit=batch_size)
     if not ids:
         return counts, None
-    cursor = ids[-1]
     try:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cur:
-                    # A crash right after commit loses nothing the next run does not redo; and
-                    # the batch's reads are index lookups by key on cached pages, which the
-                    # default page cost (a spinning disk's) would price above hashing a whole
-                    # table per batch.
-                    cur.execute(
-                        "SET LOCAL synchronous_commit TO OFF; SET LOCAL random_page_cost = 1.1"
-                    )
+            _tune_batch_transaction()
             orders = order_selectors.lock_releasable_orders(ids)
-            if not orders:
-                return counts, cursor
-            order_info = {o[0]: o for o in orders}
-            # Each read walks an index from the batch's keys: a join here would make the
-            # planner hash every address and allocation row, on every batch.
-            lines = order_selectors.release_lines(list(order_info))
-            allocated_ids = [x[0] for x in lines if x[4] == "allocated"]
-            line_sku = {x[0]: x[2] for x in lines}
-            centers_of: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-            kits: set[int] = set()  # lines held as components (their units are not the line's)
-            for line_id, center_id, sku_id, quantity in LineAllocation.objects.filter(
-                line_id__in=allocated_ids, kind="on_hand"
-            ).values_list("line_id", "center_id", "sku_id", "quantity"):
-                centers_of[line_id][center_id] += quantity
-                if sku_id != line_sku[line_id]:
-                    kits.add(line_id)
-            next_seq = dict(
-                Release.objects.filter(order_id__in=list(order_info))
-                .values("order_id")
-                .annotate(m=Max("sequence"))
-                .values_list("order_id", "m")
-            )
-            by_order: dict[int, list[tuple]] = defaultdict(list)
-            for x in lines:
-                by_order[x[1]].append(x)
-
-            # (number, order_id, sequence, center_id, shipping_method_id, ship_to_id)
-            releases: list[tuple] = []
-            # (index into releases, line_id, center_id, sku_id, quantity)
-            release_lines: list[tuple] = []
-            released: list[ReleasedOrder] = []
-            for order_id, (_, number, status, atp) in order_info.items():
-                olines = by_order[order_id]
-                ready = [x for x in olines if x[4] == "allocated"]
-                if not ready:
-                    continue
-                if atp == "ship_complete" and any(
-                    x[4] != "allocated" for x in olines if x[4] in ACTIVE_LINE_STATES
-                ):
-                    counts.skipped_ship_complete += 1
-                    continue
-                groups: dict[tuple, list[tuple]] = {}
-                services = []
-                for x in ready:
-                    held = centers_of.get(x[0])
-                    if not held:
-                        services.append(x)
-                        continue
-                    if len(held) == 1 or x[0] in kits:
-                        # one center, or a kit held in several: pick where most of it is
-                        center = max(held, key=lambda c: (held[c], -c))
-                        parts = [(center, x[3])]
-                    else:
-                        parts = _split(x[3], held)
-                    for center, qty in parts:
-                        groups.setdefault((center, x[6], x[5]), []).append((x, qty))
-                for x in services:  # no stock to pick: ride along with the same ship-to
-                    key = next((k for k in groups if k[2] == x[5]), (None, x[6], x[5]))
-                    groups.setdefault(key, []).append((x, x[3]))
-                seq = next_seq.get(order_id) or 0
-                numbers = []
-                for (center, method, ship_to), members in groups.items():
-                    seq += 1
-                    rel_number = f"{number or order_id}-R{seq}"
-                    releases.append((rel_number, order_id, seq, center, method, ship_to))
-                    numbers.append(rel_number)
-                    index = len(releases) - 1
-                    for x, qty in members:
-                        release_lines.append((index, x[0], center, x[2], qty))
-                released.append(
-                    ReleasedOrder(order_id, status, {x[0]: x[4] for x in ready}, numbers)
-                )
-                counts.orders += 1
-                counts.lines += len(ready)
-            counts.releases = len(releases)
-            if not releases:
-                return counts, cursor
-            write = _write_postgres if connection.vendor == "postgresql" else _write_orm
-            counts.release_ids = write(releases, release_lines)
-            mark_orders_released(released, actor=actor)
-            if dry_run:
-                raise _DryRun
+            plan = _plan_releases(orders, counts)
+            if plan.releases:
+                write = _write_postgres if connection.vendor == "postgresql" else _write_orm
+                counts.release_ids = write(plan.releases, plan.lines)
+                mark_orders_released(plan.released, actor=actor)
+                if dry_run:
+                    raise _DryRun
     except _DryRun:
         counts.release_ids = []
-    return counts, cursor
+    return counts, ids[-1]
+
+
+def _tune_batch_transaction() -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        # A crash right after commit loses nothing the next run does not redo; and the batch's
+        # reads are index lookups by key on cached pages, which the default page cost (a
+        # spinning disk's) would price above hashing a whole table per batch.
+        cur.execute("SET LOCAL synchronous_commit TO OFF; SET LOCAL random_page_cost = 1.1")
+
+
+@dataclass
+class _Plan:
+    """A batch's releases, built in memory before one bulk write."""
+
+    # (number, order_id, sequence, center_id, shipping_method_id, ship_to_id)
+    releases: list[tuple] = field(default_factory=list)
+    # (index into releases, line_id, center_id, sku_id, quantity)
+    lines: list[tuple] = field(default_factory=list)
+    released: list[ReleasedOrder] = field(default_factory=list)
+
+    def add_order(
+        self, order_id: int, number: str | None, last_sequence: int, groups: dict[tuple, list]
+    ) -> list[str]:
+        """One release per group (numbered on from the order's last release); their numbers."""
+        numbers = []
+        for seq, ((center, method, ship_to), members) in enumerate(
+            groups.items(), start=last_sequence + 1
+        ):
+            release_number = f"{number or order_id}-R{seq}"
+            index = len(self.releases)
+            self.releases.append((release_number, order_id, seq, center, method, ship_to))
+            self.lines.extend((index, x[0], center, x[2], qty) for x, qty in members)
+            numbers.append(release_number)
+        return numbers
+
+
+def _plan_releases(orders: list[tuple], counts: ReleaseCounts) -> _Plan:
+    """The releases of these locked orders (id, number, status, atp_choice), from their lines
+    read again under the lock (a run twice releases nothing twice). Counts what it takes."""
+    plan = _Plan()
+    if not orders:
+        return plan
+    order_ids = [o[0] for o in orders]
+    # Each read walks an index from the batch's keys: a join here would make the planner hash
+    # every address and allocation row, on every batch.
+    lines = order_selectors.release_lines(order_ids)
+    held = _HeldStock([x for x in lines if x[4] == "allocated"])
+    last_sequences = _last_sequences(order_ids)
+    by_order: dict[int, list[tuple]] = defaultdict(list)
+    for x in lines:
+        by_order[x[1]].append(x)
+    for order_id, number, status, atp in orders:
+        olines = by_order[order_id]
+        ready = [x for x in olines if x[4] == "allocated"]
+        if not ready:
+            continue
+        if atp == "ship_complete" and any(
+            x[4] != "allocated" for x in olines if x[4] in ACTIVE_LINE_STATES
+        ):
+            counts.skipped_ship_complete += 1
+            continue
+        numbers = plan.add_order(
+            order_id, number, last_sequences.get(order_id, 0), held.shipments(ready)
+        )
+        plan.released.append(ReleasedOrder(order_id, status, {x[0]: x[4] for x in ready}, numbers))
+        counts.orders += 1
+        counts.lines += len(ready)
+    counts.releases = len(plan.releases)
+    return plan
+
+
+class _HeldStock:
+    """Where the allocated lines of a batch are held: {line id: {center id: units}}."""
+
+    def __init__(self, allocated: list[tuple]):
+        line_sku = {x[0]: x[2] for x in allocated}
+        self.centers: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.kits: set[int] = set()  # lines held as components (their units are not the line's)
+        for line_id, center_id, sku_id, quantity in inventory_selectors.on_hand_held(
+            line_ids=list(line_sku)
+        ):
+            self.centers[line_id][center_id] += quantity
+            if sku_id != line_sku[line_id]:
+                self.kits.add(line_id)
+
+    def shipments(self, ready: list[tuple]) -> dict[tuple, list[tuple]]:
+        """An order's ready lines grouped by (center, shipping method, ship-to), each member a
+        (line, quantity) pair: a line held in two centers is in two groups."""
+        groups: dict[tuple, list[tuple]] = {}
+        services = []
+        for x in ready:
+            held = self.centers.get(x[0])
+            if not held:
+                services.append(x)
+                continue
+            for center, qty in self._parts(x, held):
+                groups.setdefault((center, x[6], x[5]), []).append((x, qty))
+        for x in services:  # no stock to pick: ride along with the same ship-to
+            key = next((k for k in groups if k[2] == x[5]), (None, x[6], x[5]))
+            groups.setdefault(key, []).append((x, x[3]))
+        return groups
+
+    def _parts(self, x: tuple, held: dict[int, int]) -> list[tuple[int, int]]:
+        if len(held) == 1 or x[0] in self.kits:
+            # one center, or a kit held in several: pick where most of it is
+            return [(max(held, key=lambda c: (held[c], -c)), x[3])]
+        return _split(x[3], held)
+
+
+def _last_sequences(order_ids: list[int]) -> dict[int, int]:
+    """The sequence of each order's last release, for the orders released before."""
+    if connection.vendor != "postgresql":
+        return dict(
+            Release.objects.filter(order_id__in=order_ids)
+            .values("order_id")
+            .annotate(m=Max("sequence"))
+            .values_list("order_id", "m")
+        )
+    with connection.cursor() as cur:
+        # One probe of fulfillment_release_seq per order, whatever the statistics say: planned
+        # as `order_id = ANY(...)` on a table that grew since it was last analyzed, it was a
+        # scan of every release on every batch.
+        cur.execute(
+            "SELECT o.id, (SELECT max(r.sequence) FROM fulfillment_release r "
+            "WHERE r.order_id = o.id) FROM unnest(%s::bigint[]) AS o(id)",
+            [int_array(order_ids)],
+        )
+        return {order_id: last for order_id, last in cur.fetchall() if last is not None}
 
 
 def _write_orm(releases, release_lines) -> list[int]:
@@ -187,7 +235,7 @@ def _write_orm(releases, release_lines) -> list[int]:
 
 def _write_postgres(releases, release_lines) -> list[int]:
     """The same writes as _write_orm in two statements from arrays (no model instances)."""
-    cols = list(zip(*releases, strict=True))
+    numbers, *ids = zip(*releases, strict=True)
     with connection.cursor() as cur:
         cur.execute(
             "INSERT INTO fulfillment_release "
@@ -196,26 +244,20 @@ def _write_postgres(releases, release_lines) -> list[int]:
             "SELECT v.n, v.o, v.q, v.c, v.m, v.t, 'released', now() FROM unnest("
             "%s::text[], %s::bigint[], %s::int[], %s::bigint[], %s::bigint[], %s::bigint[]) "
             "AS v(n, o, q, c, m, t) RETURNING id, number",
-            [list(c) for c in cols],
+            [list(numbers), *map(int_array, ids)],
         )
         id_of = dict((number, pk) for pk, number in cur.fetchall())
-        ids = [id_of[r[0]] for r in releases]
-        lcols = list(zip(*release_lines, strict=True))
+        release_ids = [id_of[n] for n in numbers]
+        indexes, *lcols = zip(*release_lines, strict=True)
         cur.execute(
             "INSERT INTO fulfillment_releaseline "
             "(release_id, line_id, center_id, sku_id, quantity, shipped_quantity) "
             "SELECT v.r, v.l, v.c, v.s, v.q, 0 FROM unnest("
             "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[]) "
             "AS v(r, l, c, s, q)",
-            [
-                [ids[i] for i in lcols[0]],
-                list(lcols[1]),
-                list(lcols[2]),
-                list(lcols[3]),
-                list(lcols[4]),
-            ],
+            [int_array([release_ids[i] for i in indexes]), *map(int_array, lcols)],
         )
-    return ids
+    return release_ids
 
 
 def _split(quantity: int, held: dict[int, int]) -> list[tuple[int, int]]:

@@ -47,13 +47,16 @@ def sweep_stale_allocations(
 
 # Steps 1-3 in one statement on PostgreSQL, each part's SQL from its owner: a window the other
 # worker holds costs a scan, not a trip through Python. The cursor is the window's last
-# (allocated_at, id), returned even when every line in it was skipped.
+# (allocated_at, id), returned even when every line in it was skipped; its time on one row only
+# (psycopg reads a timestamp in Python: on every row it cost more than the rest of the batch's
+# Python work).
 TAKE_BATCH_SQL = f"""
 WITH win AS ({inventory_sweep.WINDOW_SQL}),
 locked AS ({orders_allocation.LOCK_CART_LINES_SQL.format(line_ids="SELECT line_id FROM win")}),
 held AS ({inventory_sweep.TAKE_SQL.format(lines="locked")}),
 last AS (SELECT allocated_at, id FROM win ORDER BY allocated_at DESC, id DESC LIMIT 1)
-SELECT last.allocated_at, last.id, held.*, locked.order_id
+SELECT CASE WHEN row_number() OVER () = 1 THEN last.allocated_at END, last.id, held.*,
+       locked.order_id
 FROM last LEFT JOIN (held JOIN locked ON locked.id = held.line_id) ON true
 """
 
@@ -69,7 +72,8 @@ def _take_batch_postgres(*, cutoff, cursor, batch_size):
         rows = cur.fetchall()
     if not rows:
         return [], None
-    return [r[2:] for r in rows if r[2] is not None], (rows[0][0], rows[0][1])
+    last = next(r for r in rows if r[0] is not None)
+    return [r[2:] for r in rows if r[2] is not None], (last[0], last[1])
 
 
 def _take_batch_orm(*, cutoff, cursor, batch_size):

@@ -6,9 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import F, Min, QuerySet
 
 from catalog.models import KitComponent
+from fulfillment.inventory.db import int_array
 from fulfillment.models import (
     AllocationKind,
     ExpectedInventory,
@@ -278,6 +280,25 @@ def on_hand_by_line(*, line_ids) -> dict[int, int]:
     ).values_list("line_id", "quantity"):
         out[line_id] += quantity
     return out
+
+
+def on_hand_held(*, line_ids: list[int]) -> list[tuple[int, int, int, int]]:
+    """(line_id, center_id, sku_id, quantity) of each allocation from stock on hand of these
+    lines: what a release batch picks where. On PostgreSQL read from the line index alone
+    (`fulfillment_alloc_line` carries these columns), whatever order the rows were written in."""
+    if connection.vendor != "postgresql":
+        return list(
+            LineAllocation.objects.filter(
+                line_id__in=line_ids, kind=AllocationKind.ON_HAND
+            ).values_list("line_id", "center_id", "sku_id", "quantity")
+        )
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT line_id, center_id, sku_id, quantity FROM fulfillment_lineallocation "
+            "WHERE line_id = ANY(%s::bigint[]) AND kind = %s",
+            [int_array(line_ids), AllocationKind.ON_HAND.value],
+        )
+        return cur.fetchall()
 
 
 def waiting_line_ids(*, sku_ids, among: QuerySet, limit: int) -> list[int]:

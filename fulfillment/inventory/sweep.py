@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fulfillment.inventory import locks
+from fulfillment.inventory.db import int_array
 from fulfillment.models import ExpectedInventory, Inventory, LineAllocation
 
 # Before every allocation: where a sweep starts.
@@ -77,26 +78,27 @@ def _give_back_postgres(inv: dict[int, int], exp: dict[int, int]) -> None:
         if inv:
             ids = sorted(inv)
             cur.execute(
-                "SELECT id FROM fulfillment_inventory WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-                [ids],
+                "SELECT id FROM fulfillment_inventory WHERE id = ANY(%s::bigint[]) "
+                "ORDER BY id FOR UPDATE",
+                [int_array(ids)],
             )
             cur.execute(
                 "UPDATE fulfillment_inventory i SET allocated = i.allocated - v.q "
                 "FROM unnest(%s::bigint[], %s::int[]) AS v(id, q) WHERE i.id = v.id",
-                [ids, [inv[i] for i in ids]],
+                [int_array(ids), int_array(inv[i] for i in ids)],
             )
         if exp:
             ids = sorted(exp)
             cur.execute(
-                "SELECT id FROM fulfillment_expectedinventory WHERE id = ANY(%s) "
+                "SELECT id FROM fulfillment_expectedinventory WHERE id = ANY(%s::bigint[]) "
                 "ORDER BY id FOR UPDATE",
-                [ids],
+                [int_array(ids)],
             )
             cur.execute(
                 "UPDATE fulfillment_expectedinventory e "
                 "SET promised_quantity = GREATEST(0, e.promised_quantity - v.q) "
                 "FROM unnest(%s::bigint[], %s::int[]) AS v(id, q) WHERE e.id = v.id",
-                [ids, [exp[i] for i in ids]],
+                [int_array(ids), int_array(exp[i] for i in ids)],
             )
 
 
