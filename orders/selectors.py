@@ -179,10 +179,11 @@ def _branch_ids(
             return _recent(branch, limit)
         return _newest(branch, limit)
     # Addresses or lines: their order ids, read once (not counted, then searched again).
-    ids = list(branch.order_by()[: few + 1])
-    if len(ids) > few:
-        return _recent(Order.objects.filter(pk__in=branch), limit)
-    if limit and indexed and len(ids) > WALK_FOR_INDEXED:
+    # Those read from an index alone are walked past WALK_FOR_INDEXED whatever their number,
+    # so no more ids than that are read (a SKU's 4,400 were sent for nothing).
+    walked = limit and indexed
+    ids = list(branch.order_by()[: (WALK_FOR_INDEXED if walked else few) + 1])
+    if walked and len(ids) > WALK_FOR_INDEXED:
         # A SKU's lines, a ZIP's addresses: the walk tests each order against their query,
         # run again (from the index alone) and hashed once, rather than against the ids sent
         # back (a SKU's 4,400: their SQL costs more than the walk). The OR keeps it a hashed
@@ -191,6 +192,8 @@ def _branch_ids(
         # twice.
         listed = Q(pk__in=branch.order_by()) | Q(pk__isnull=True)
         return _recent(Order.objects.filter(listed), limit)
+    if len(ids) > few:
+        return _recent(Order.objects.filter(pk__in=branch), limit)
     if limit and len(ids) > WALK_FOR_IDS:
         return _recent(Order.objects.filter(pk__in=ids), limit)
     return _newest(Order.objects.filter(pk__in=ids), limit)

@@ -377,3 +377,27 @@ def test_many_orders_of_a_sku_or_zip_are_found_by_walking_against_their_query(
     assert len(walks) == 1
     table = {"sku": "orders_orderline", "postal_code": "orders_orderaddress"}[field]
     assert table in str(walks[0][0].query)  # their query, not their ids
+
+
+def test_of_a_sku_past_the_walk_no_more_ids_are_read_than_decide_it(db, monkeypatch):
+    """A SKU's order ids are read up to WALK_FOR_INDEXED + 1: past that its page is walked
+    whatever their number, also past FEW_MATCHES (against the lines' query, hashed)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.catalog.factories import SKUFactory
+    from tests.orders.factories import OrderFactory, OrderLineFactory
+
+    monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", 2)
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 3)
+    sku = SKUFactory()
+    orders = [OrderFactory() for _ in range(5)]
+    for order in orders:
+        OrderLineFactory(order=order, sku=sku)
+    _age(orders[::-1])
+    with CaptureQueriesContext(connection) as run:
+        assert list(selectors.order_search(sku=sku.code, limit=3)[:3]) == orders[::-1][:3]
+    lines = [q["sql"] for q in run.captured_queries if 'FROM "orders_orderline"' in q["sql"]]
+    assert lines[0].endswith("LIMIT 3")
+    walk = next(q["sql"] for q in run.captured_queries if "IS NULL" in q["sql"])
+    assert "orders_orderline" in walk  # the lines' query, not their ids
