@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import (
     CharField,
     Count,
@@ -174,6 +175,9 @@ def _branch_ids(
         branch, few = branch.orders, (branch.up_to if limit else None) or FEW_MATCHES
     indexed = isinstance(branch, Indexed)
     branch = branch.order_ids if indexed else branch
+    if branch.model is Order and limit:
+        matched, page = _counted_newest(branch, limit, few)
+        return page if matched <= few else _recent(branch, limit)
     if branch.model is Order:
         if branch.order_by().values("pk")[: few + 1].count() > few:
             return _recent(branch, limit)
@@ -197,6 +201,28 @@ def _branch_ids(
     if limit and len(ids) > WALK_FOR_IDS:
         return _recent(Order.objects.filter(pk__in=ids), limit)
     return _newest(Order.objects.filter(pk__in=ids), limit)
+
+
+def _counted_newest(
+    orders: QuerySet[Order], limit: int, few: int
+) -> tuple[int, dict[int, dt.datetime]]:
+    """How many `orders` there are, counted up to `few` + 1, and the `limit` most recently
+    changed of those counted (all of them when they are few), with when each changed: one scan
+    of the branch's index and one round trip, where counting them and then sorting them took
+    two of each (a name or quick-box search has several such branches). Sorted outside the
+    counted subquery, whose LIMIT keeps PostgreSQL from walking the `modified_at` index."""
+    counted = orders.order_by().values_list("id", "modified_at")[: few + 1]
+    try:
+        sql, params = counted.query.sql_with_params()
+    except EmptyResultSet:  # `customer_id IN ()`: no customer matched
+        return 0, {}
+    page = Order.objects.raw(
+        f"SELECT id, modified_at, COUNT(*) OVER () AS matched FROM ({sql}) AS counted "
+        "ORDER BY modified_at DESC, id DESC LIMIT %s",
+        [*params, limit],
+    )
+    rows = list(page)
+    return (rows[0].matched if rows else 0), {row.pk: row.modified_at for row in rows}
 
 
 def _newest(orders: QuerySet[Order], limit: int | None) -> dict[int, Changed]:

@@ -401,3 +401,24 @@ def test_of_a_sku_past_the_walk_no_more_ids_are_read_than_decide_it(db, monkeypa
     assert lines[0].endswith("LIMIT 3")
     walk = next(q["sql"] for q in run.captured_queries if "IS NULL" in q["sql"])
     assert "orders_orderline" in walk  # the lines' query, not their ids
+
+
+def test_a_branch_is_counted_and_its_page_read_in_one_query(db, monkeypatch):
+    """A guest e-mail's orders: counted and their page read at once; past FEW_MATCHES the
+    page is walked instead, and both give the most recently changed first."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.orders.factories import OrderFactory
+
+    same = [OrderFactory(guest_email="pat@example.com") for _ in range(4)]
+    OrderFactory(guest_email="other@example.com")
+    _age(same[::-1])
+    newest = same[::-1][:3]
+    with CaptureQueriesContext(connection) as run:
+        assert list(selectors.order_search(email="PAT@example.com", limit=3)[:3]) == newest
+    on_orders = [q for q in run.captured_queries if 'FROM "orders_order"' in q["sql"]]
+    assert len(on_orders) == 2  # the branch (counted with its page), then the page's orders
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 3)
+    assert list(selectors.order_search(email="pat@example.com", limit=3)[:3]) == newest
+    assert selectors._counted_newest(Order.objects.none(), 3, 3) == (0, {})
