@@ -422,3 +422,31 @@ def test_a_branch_is_counted_and_its_page_read_in_one_query(db, monkeypatch):
     monkeypatch.setattr(selectors, "FEW_MATCHES", 3)
     assert list(selectors.order_search(email="pat@example.com", limit=3)[:3]) == newest
     assert selectors._counted_newest(Order.objects.none(), 3, 3) == (0, {})
+
+
+def test_the_quick_box_asks_each_table_once_for_its_exact_lookups(caller, ready_cart, csr):
+    """An order number, id and guest e-mail in one query on orders; the customers' logon ID,
+    e-mail and last name in one on customers; each still finds its orders."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    registered, guest = caller
+    ready_cart.number = "NW-000123"
+    ready_cart.save(update_fields=["number"])
+    with CaptureQueriesContext(connection) as run:
+        assert _found(query="Roe") == {registered.pk}
+    on_customers = [q for q in run.captured_queries if 'FROM "customers_customer"' in q["sql"]]
+    assert len(on_customers) == 1
+    assert _found(query="jane.roe") == _found(query="JANE@example.com") == {registered.pk}
+    assert _found(query="gus@example.com") == {guest.pk}
+    assert _found(query="123") == {ready_cart.pk}
+    assert _found(query=str(guest.pk)) >= {guest.pk}
+
+
+@pytest.mark.parametrize("many", [20000, 0])  # the customers as a list, or a subquery
+def test_the_quick_box_finds_the_orders_of_many_customers(caller, monkeypatch, many):
+    registered, _guest = caller
+    monkeypatch.setattr(selectors, "FEW_CUSTOMERS", 0)
+    monkeypatch.setattr(selectors, "MANY_CUSTOMERS", many)
+    assert _found(query="roe") == _found(query="jane.roe") == {registered.pk}
+    assert list(selectors.order_search(query="Roe", limit=1)[:1]) == [registered]
