@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
     CharField,
     Count,
@@ -203,25 +204,33 @@ def _branch_ids(
     return _newest(Order.objects.filter(pk__in=ids), limit)
 
 
+def _counted(rows: QuerySet, up_to: int, order_by: str = "") -> tuple[str, list]:
+    """SQL of the first rows of `rows` (in `order_by`; their number is the last parameter,
+    `LIMIT %s`), each with how many rows there are, counted up to `up_to` + 1, as its last
+    column `matched`: counting them and reading some in one scan and one round trip, where a
+    count and then a read took two of each. Sorted outside the counted subquery, whose LIMIT
+    keeps PostgreSQL from walking the `modified_at` index. EmptyResultSet when `rows` is
+    (`customer_id IN ()`)."""
+    sql, params = rows[: up_to + 1].query.sql_with_params()
+    page = f"SELECT *, COUNT(*) OVER () AS matched FROM ({sql}) AS counted {order_by} LIMIT %s"
+    return page, list(params)
+
+
 def _counted_newest(
     orders: QuerySet[Order], limit: int, few: int
 ) -> tuple[int, dict[int, dt.datetime]]:
     """How many `orders` there are, counted up to `few` + 1, and the `limit` most recently
-    changed of those counted (all of them when they are few), with when each changed: one scan
-    of the branch's index and one round trip, where counting them and then sorting them took
-    two of each (a name or quick-box search has several such branches). Sorted outside the
-    counted subquery, whose LIMIT keeps PostgreSQL from walking the `modified_at` index."""
-    counted = orders.order_by().values_list("id", "modified_at")[: few + 1]
+    changed of those counted (all of them when they are few), with when each changed (a
+    name's or a quick-box search's branches)."""
     try:
-        sql, params = counted.query.sql_with_params()
-    except EmptyResultSet:  # `customer_id IN ()`: no customer matched
+        sql, params = _counted(
+            orders.order_by().values_list("id", "modified_at"),
+            few,
+            "ORDER BY modified_at DESC, id DESC",
+        )
+    except EmptyResultSet:  # no customer matched
         return 0, {}
-    page = Order.objects.raw(
-        f"SELECT id, modified_at, COUNT(*) OVER () AS matched FROM ({sql}) AS counted "
-        "ORDER BY modified_at DESC, id DESC LIMIT %s",
-        [*params, limit],
-    )
-    rows = list(page)
+    rows = list(Order.objects.raw(sql, [*params, limit]))  # its DateTimeField reads the time
     return (rows[0].matched if rows else 0), {row.pk: row.modified_at for row in rows}
 
 
@@ -283,18 +292,25 @@ def _any_of(branches: list[QuerySet | Broad | Sorted | Indexed], limit: int | No
 
 def _customers_orders(*lookups: dict[str, str]) -> QuerySet[Order] | Broad:
     """Orders of the registered customers matching any of `lookups` (each matching all its
-    fields, see _customer_or_guest), read in one query. More than FEW_CUSTOMERS customers have
-    too many orders to count: the page of their most recent comes from the walk of the
+    fields, see _customer_or_guest), counted in one query. More than FEW_CUSTOMERS customers
+    have too many orders to count: the page of their most recent comes from the walk of the
     (modified_at, id) index, testing each order's customer."""
     first, *rest = (ext.customer_ids_matching(**lookup) for lookup in lookups)
     customers = first.union(*rest) if rest else first
-    found = list(customers.values_list("pk", flat=True)[: MANY_CUSTOMERS + 1])
-    if len(found) > MANY_CUSTOMERS:
+    sql, params = _counted(customers.values_list("pk"), MANY_CUSTOMERS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, FEW_CUSTOMERS + 1])
+        found = cursor.fetchall()
+    matched = found[0][-1] if found else 0
+    if matched > MANY_CUSTOMERS:
         return Broad(Order.objects.filter(customer_id__in=customers))
-    if len(found) > FEW_CUSTOMERS:
-        # As a list, which PostgreSQL tests by hashing it while it walks the index.
-        return Broad(Order.objects.filter(customer_id__in=found))
-    return Order.objects.filter(customer_id__in=found)
+    if matched > FEW_CUSTOMERS:
+        # Tested against the customers' query, run again and hashed once (the OR keeps it
+        # hashed, as for a SKU's lines): their ids (a first name's 1,000) read and sent back
+        # as a list cost more than the walk.
+        listed = Q(customer_id__in=customers) | Q(pk__isnull=True)
+        return Broad(Order.objects.filter(listed))
+    return Order.objects.filter(customer_id__in=[pk for pk, _matched in found])
 
 
 def _customer_or_guest(limit: int | None, **fields) -> Match:

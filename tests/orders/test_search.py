@@ -450,3 +450,17 @@ def test_the_quick_box_finds_the_orders_of_many_customers(caller, monkeypatch, m
     monkeypatch.setattr(selectors, "MANY_CUSTOMERS", many)
     assert _found(query="roe") == _found(query="jane.roe") == {registered.pk}
     assert list(selectors.order_search(query="Roe", limit=1)[:1]) == [registered]
+
+
+def test_a_name_of_many_customers_walks_against_their_query_not_their_ids(caller, monkeypatch):
+    """Past FEW_CUSTOMERS the customers' ids are not read whole and sent back: the walk tests
+    each order against the customers' own query (hashed)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    registered, _guest = caller
+    monkeypatch.setattr(selectors, "FEW_CUSTOMERS", 0)
+    with CaptureQueriesContext(connection) as run:
+        assert list(selectors.order_search(last_name="roe", limit=5)[:5]) == [registered]
+    walk = next(q["sql"] for q in run.captured_queries if "IS NULL" in q["sql"])
+    assert '"customer_id" IN (SELECT' in walk
