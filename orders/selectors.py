@@ -290,7 +290,7 @@ def _any_of(branches: list[QuerySet | Broad | Sorted | Indexed], limit: int | No
     return Match(q, True, None if limit else found)
 
 
-def _customers_orders(*lookups: dict[str, str]) -> QuerySet[Order] | Broad:
+def _customers_orders(limit: int | None, *lookups: dict[str, str]) -> QuerySet[Order] | Broad:
     """Orders of the registered customers matching any of `lookups` (each matching all its
     fields, see _customer_or_guest), counted in one query. More than FEW_CUSTOMERS customers
     have too many orders to count: the page of their most recent comes from the walk of the
@@ -304,12 +304,18 @@ def _customers_orders(*lookups: dict[str, str]) -> QuerySet[Order] | Broad:
     matched = found[0][-1] if found else 0
     if matched > MANY_CUSTOMERS:
         return Broad(Order.objects.filter(customer_id__in=customers))
-    if matched > FEW_CUSTOMERS:
+    if matched > FEW_CUSTOMERS and limit:
         # Tested against the customers' query, run again and hashed once (the OR keeps it
         # hashed, as for a SKU's lines): their ids (a first name's 1,000) read and sent back
         # as a list cost more than the walk.
         listed = Q(customer_id__in=customers) | Q(pk__isnull=True)
         return Broad(Order.objects.filter(listed))
+    if matched > FEW_CUSTOMERS:
+        # Without a page size the walk is a subquery of the other fields' query, where the
+        # hashed OR made PostgreSQL test every order against it (a name with creation
+        # days: minutes): as a list, which it hashes.
+        ids = customers.values_list("pk", flat=True)[: MANY_CUSTOMERS + 1]
+        return Broad(Order.objects.filter(customer_id__in=list(ids)))
     return Order.objects.filter(customer_id__in=[pk for pk, _matched in found])
 
 
@@ -325,7 +331,7 @@ def _customer_or_guest(limit: int | None, **fields) -> Match:
         guest &= Q(guest_email__iexact=fields["email"])
     if fields.get("phone_digits"):
         guest &= Q(guest_phone__contains=fields["phone_digits"])
-    branches = [_customers_orders(fields)]
+    branches = [_customers_orders(limit, fields)]
     names_only = not (fields.get("email") or fields.get("phone_digits"))
     if guest and names_only:
         branches.append(Sorted(Order.objects.filter(guest), up_to=SORTED_NAME_MATCHES))
@@ -362,7 +368,7 @@ def _quick_q(text: str, limit: int | None) -> Match:
     if len(digits) >= MIN_PHONE_DIGITS and PHONE_LIKE.match(text):
         customer_lookups.append({"phone_digits": digits})
         branches.append(Order.objects.filter(guest_phone__contains=digits))
-    branches.append(_customers_orders(*customer_lookups))
+    branches.append(_customers_orders(limit, *customer_lookups))
     postal = _postal_text(text)
     if 2 <= len(postal) <= 10 and postal.isalnum():
         branches.append(_orders_at_postal_code(postal))
