@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
     CharField,
     Count,
@@ -174,15 +176,19 @@ def _branch_ids(
         branch, few = branch.orders, (branch.up_to if limit else None) or FEW_MATCHES
     indexed = isinstance(branch, Indexed)
     branch = branch.order_ids if indexed else branch
+    if branch.model is Order and limit:
+        matched, page = _counted_newest(branch, limit, few)
+        return page if matched <= few else _recent(branch, limit)
     if branch.model is Order:
         if branch.order_by().values("pk")[: few + 1].count() > few:
             return _recent(branch, limit)
         return _newest(branch, limit)
     # Addresses or lines: their order ids, read once (not counted, then searched again).
-    ids = list(branch.order_by()[: few + 1])
-    if len(ids) > few:
-        return _recent(Order.objects.filter(pk__in=branch), limit)
-    if limit and indexed and len(ids) > WALK_FOR_INDEXED:
+    # Those read from an index alone are walked past WALK_FOR_INDEXED whatever their number,
+    # so no more ids than that are read (a SKU's 4,400 were sent for nothing).
+    walked = limit and indexed
+    ids = list(branch.order_by()[: (WALK_FOR_INDEXED if walked else few) + 1])
+    if walked and len(ids) > WALK_FOR_INDEXED:
         # A SKU's lines, a ZIP's addresses: the walk tests each order against their query,
         # run again (from the index alone) and hashed once, rather than against the ids sent
         # back (a SKU's 4,400: their SQL costs more than the walk). The OR keeps it a hashed
@@ -191,9 +197,41 @@ def _branch_ids(
         # twice.
         listed = Q(pk__in=branch.order_by()) | Q(pk__isnull=True)
         return _recent(Order.objects.filter(listed), limit)
+    if len(ids) > few:
+        return _recent(Order.objects.filter(pk__in=branch), limit)
     if limit and len(ids) > WALK_FOR_IDS:
         return _recent(Order.objects.filter(pk__in=ids), limit)
     return _newest(Order.objects.filter(pk__in=ids), limit)
+
+
+def _counted(rows: QuerySet, up_to: int, order_by: str = "") -> tuple[str, list]:
+    """SQL of the first rows of `rows` (in `order_by`; their number is the last parameter,
+    `LIMIT %s`), each with how many rows there are, counted up to `up_to` + 1, as its last
+    column `matched`: counting them and reading some in one scan and one round trip, where a
+    count and then a read took two of each. Sorted outside the counted subquery, whose LIMIT
+    keeps PostgreSQL from walking the `modified_at` index. EmptyResultSet when `rows` is
+    (`customer_id IN ()`)."""
+    sql, params = rows[: up_to + 1].query.sql_with_params()
+    page = f"SELECT *, COUNT(*) OVER () AS matched FROM ({sql}) AS counted {order_by} LIMIT %s"
+    return page, list(params)
+
+
+def _counted_newest(
+    orders: QuerySet[Order], limit: int, few: int
+) -> tuple[int, dict[int, dt.datetime]]:
+    """How many `orders` there are, counted up to `few` + 1, and the `limit` most recently
+    changed of those counted (all of them when they are few), with when each changed (a
+    name's or a quick-box search's branches)."""
+    try:
+        sql, params = _counted(
+            orders.order_by().values_list("id", "modified_at"),
+            few,
+            "ORDER BY modified_at DESC, id DESC",
+        )
+    except EmptyResultSet:  # no customer matched
+        return 0, {}
+    rows = list(Order.objects.raw(sql, [*params, limit]))  # its DateTimeField reads the time
+    return (rows[0].matched if rows else 0), {row.pk: row.modified_at for row in rows}
 
 
 def _newest(orders: QuerySet[Order], limit: int | None) -> dict[int, Changed]:
@@ -252,18 +290,33 @@ def _any_of(branches: list[QuerySet | Broad | Sorted | Indexed], limit: int | No
     return Match(q, True, None if limit else found)
 
 
-def _customers_orders(**lookup: str) -> QuerySet[Order] | Broad:
-    """Orders of the registered customers matching `lookup` (see _customer_or_guest). More
-    than FEW_CUSTOMERS customers have too many orders to count: the page of their most recent
-    comes from the walk of the (modified_at, id) index, testing each order's customer."""
-    customers = ext.customer_ids_matching(**lookup)
-    found = list(customers.values_list("pk", flat=True)[: MANY_CUSTOMERS + 1])
-    if len(found) > MANY_CUSTOMERS:
+def _customers_orders(limit: int | None, *lookups: dict[str, str]) -> QuerySet[Order] | Broad:
+    """Orders of the registered customers matching any of `lookups` (each matching all its
+    fields, see _customer_or_guest), counted in one query. More than FEW_CUSTOMERS customers
+    have too many orders to count: the page of their most recent comes from the walk of the
+    (modified_at, id) index, testing each order's customer."""
+    first, *rest = (ext.customer_ids_matching(**lookup) for lookup in lookups)
+    customers = first.union(*rest) if rest else first
+    sql, params = _counted(customers.values_list("pk"), MANY_CUSTOMERS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, FEW_CUSTOMERS + 1])
+        found = cursor.fetchall()
+    matched = found[0][-1] if found else 0
+    if matched > MANY_CUSTOMERS:
         return Broad(Order.objects.filter(customer_id__in=customers))
-    if len(found) > FEW_CUSTOMERS:
-        # As a list, which PostgreSQL tests by hashing it while it walks the index.
-        return Broad(Order.objects.filter(customer_id__in=found))
-    return Order.objects.filter(customer_id__in=found)
+    if matched > FEW_CUSTOMERS and limit:
+        # Tested against the customers' query, run again and hashed once (the OR keeps it
+        # hashed, as for a SKU's lines): their ids (a first name's 1,000) read and sent back
+        # as a list cost more than the walk.
+        listed = Q(customer_id__in=customers) | Q(pk__isnull=True)
+        return Broad(Order.objects.filter(listed))
+    if matched > FEW_CUSTOMERS:
+        # Without a page size the walk is a subquery of the other fields' query, where the
+        # hashed OR made PostgreSQL test every order against it (a name with creation
+        # days: minutes): as a list, which it hashes.
+        ids = customers.values_list("pk", flat=True)[: MANY_CUSTOMERS + 1]
+        return Broad(Order.objects.filter(customer_id__in=list(ids)))
+    return Order.objects.filter(customer_id__in=[pk for pk, _matched in found])
 
 
 def _customer_or_guest(limit: int | None, **fields) -> Match:
@@ -278,7 +331,7 @@ def _customer_or_guest(limit: int | None, **fields) -> Match:
         guest &= Q(guest_email__iexact=fields["email"])
     if fields.get("phone_digits"):
         guest &= Q(guest_phone__contains=fields["phone_digits"])
-    branches = [_customers_orders(**fields)]
+    branches = [_customers_orders(limit, fields)]
     names_only = not (fields.get("email") or fields.get("phone_digits"))
     if guest and names_only:
         branches.append(Sorted(Order.objects.filter(guest), up_to=SORTED_NAME_MATCHES))
@@ -296,12 +349,17 @@ def _number_q(text: str) -> Q:
 
 
 def _quick_q(text: str, limit: int | None) -> Match:
-    """The quick box: an order number or cart id, logon ID, e-mail, last name, phone or ZIP."""
-    branches = [Order.objects.filter(_number_q(text))]
+    """The quick box: an order number or cart id, logon ID, e-mail, last name, phone or ZIP.
+    The lookups of one value on one table (the order's number, id and guest e-mail; the
+    customer's logon ID, e-mail, name and phone) are asked in one query each: a round trip
+    costs more than each of their index lookups."""
+    # A row or a few each, read through their indexes at once (a BitmapOr). Not the phone
+    # fragment: it may match thousands, which are walked rather than counted and sorted.
+    exact = _number_q(text) | Q(guest_email__iexact=text)
     if text.isdigit() and len(text) < 10:
-        branches.append(Order.objects.filter(pk=int(text)))
+        exact |= Q(pk=int(text))
+    branches = [Order.objects.filter(exact)]
     customer_lookups = [{"logon_id": text}, {"email": text}]
-    guest_conditions = [Q(guest_email__iexact=text)]
     if any(ch.isalpha() for ch in text) and "@" not in text:
         customer_lookups.append({"last_name": text})
         guest_name = Order.objects.filter(guest_last_name__istartswith=text)
@@ -309,9 +367,8 @@ def _quick_q(text: str, limit: int | None) -> Match:
     digits = _digits(text)
     if len(digits) >= MIN_PHONE_DIGITS and PHONE_LIKE.match(text):
         customer_lookups.append({"phone_digits": digits})
-        guest_conditions.append(Q(guest_phone__contains=digits))
-    branches += [_customers_orders(**lookup) for lookup in customer_lookups]
-    branches += [Order.objects.filter(condition) for condition in guest_conditions]
+        branches.append(Order.objects.filter(guest_phone__contains=digits))
+    branches.append(_customers_orders(limit, *customer_lookups))
     postal = _postal_text(text)
     if 2 <= len(postal) <= 10 and postal.isalnum():
         branches.append(_orders_at_postal_code(postal))

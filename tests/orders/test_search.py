@@ -377,3 +377,106 @@ def test_many_orders_of_a_sku_or_zip_are_found_by_walking_against_their_query(
     assert len(walks) == 1
     table = {"sku": "orders_orderline", "postal_code": "orders_orderaddress"}[field]
     assert table in str(walks[0][0].query)  # their query, not their ids
+
+
+def test_of_a_sku_past_the_walk_no_more_ids_are_read_than_decide_it(db, monkeypatch):
+    """A SKU's order ids are read up to WALK_FOR_INDEXED + 1: past that its page is walked
+    whatever their number, also past FEW_MATCHES (against the lines' query, hashed)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.catalog.factories import SKUFactory
+    from tests.orders.factories import OrderFactory, OrderLineFactory
+
+    monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", 2)
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 3)
+    sku = SKUFactory()
+    orders = [OrderFactory() for _ in range(5)]
+    for order in orders:
+        OrderLineFactory(order=order, sku=sku)
+    _age(orders[::-1])
+    with CaptureQueriesContext(connection) as run:
+        assert list(selectors.order_search(sku=sku.code, limit=3)[:3]) == orders[::-1][:3]
+    lines = [q["sql"] for q in run.captured_queries if 'FROM "orders_orderline"' in q["sql"]]
+    assert lines[0].endswith("LIMIT 3")
+    walk = next(q["sql"] for q in run.captured_queries if "IS NULL" in q["sql"])
+    assert "orders_orderline" in walk  # the lines' query, not their ids
+
+
+def test_a_branch_is_counted_and_its_page_read_in_one_query(db, monkeypatch):
+    """A guest e-mail's orders: counted and their page read at once; past FEW_MATCHES the
+    page is walked instead, and both give the most recently changed first."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.orders.factories import OrderFactory
+
+    same = [OrderFactory(guest_email="pat@example.com") for _ in range(4)]
+    OrderFactory(guest_email="other@example.com")
+    _age(same[::-1])
+    newest = same[::-1][:3]
+    with CaptureQueriesContext(connection) as run:
+        assert list(selectors.order_search(email="PAT@example.com", limit=3)[:3]) == newest
+    on_orders = [q for q in run.captured_queries if 'FROM "orders_order"' in q["sql"]]
+    assert len(on_orders) == 2  # the branch (counted with its page), then the page's orders
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 3)
+    assert list(selectors.order_search(email="pat@example.com", limit=3)[:3]) == newest
+    assert selectors._counted_newest(Order.objects.none(), 3, 3) == (0, {})
+
+
+def test_the_quick_box_asks_each_table_once_for_its_exact_lookups(caller, ready_cart, csr):
+    """An order number, id and guest e-mail in one query on orders; the customers' logon ID,
+    e-mail and last name in one on customers; each still finds its orders."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    registered, guest = caller
+    ready_cart.number = "NW-000123"
+    ready_cart.save(update_fields=["number"])
+    with CaptureQueriesContext(connection) as run:
+        assert _found(query="Roe") == {registered.pk}
+    on_customers = [q for q in run.captured_queries if 'FROM "customers_customer"' in q["sql"]]
+    assert len(on_customers) == 1
+    assert _found(query="jane.roe") == _found(query="JANE@example.com") == {registered.pk}
+    assert _found(query="gus@example.com") == {guest.pk}
+    assert _found(query="123") == {ready_cart.pk}
+    assert _found(query=str(guest.pk)) >= {guest.pk}
+
+
+@pytest.mark.parametrize("many", [20000, 0])  # the customers as a list, or a subquery
+def test_the_quick_box_finds_the_orders_of_many_customers(caller, monkeypatch, many):
+    registered, _guest = caller
+    monkeypatch.setattr(selectors, "FEW_CUSTOMERS", 0)
+    monkeypatch.setattr(selectors, "MANY_CUSTOMERS", many)
+    assert _found(query="roe") == _found(query="jane.roe") == {registered.pk}
+    assert list(selectors.order_search(query="Roe", limit=1)[:1]) == [registered]
+
+
+def test_a_name_of_many_customers_walks_against_their_query_not_their_ids(caller, monkeypatch):
+    """Past FEW_CUSTOMERS the customers' ids are not read whole and sent back: the walk tests
+    each order against the customers' own query (hashed)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    registered, _guest = caller
+    monkeypatch.setattr(selectors, "FEW_CUSTOMERS", 0)
+    with CaptureQueriesContext(connection) as run:
+        assert list(selectors.order_search(last_name="roe", limit=5)[:5]) == [registered]
+    walk = next(q["sql"] for q in run.captured_queries if "IS NULL" in q["sql"])
+    assert '"customer_id" IN (SELECT' in walk
+
+
+def test_a_name_of_many_customers_with_another_field_tests_their_ids(caller, monkeypatch):
+    """Without a page size (a name with creation days) the customers' walk is a subquery of
+    the other field's query: their ids as a list, never the hashed OR (PostgreSQL then tested
+    every order against it: minutes at 5,000,000 orders)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    registered, _guest = caller
+    monkeypatch.setattr(selectors, "FEW_CUSTOMERS", 0)
+    today = timezone.localdate()
+    with CaptureQueriesContext(connection) as run:
+        found = selectors.order_search(last_name="roe", created_from=today, limit=5)
+        assert list(found[:5]) == [registered]
+    assert not any("IS NULL" in q["sql"] for q in run.captured_queries)
