@@ -72,6 +72,16 @@ def execute_together(statements: Iterable[Statement | None]) -> None:
         cur.execute(sql, [p for s in statements for p in s.params])
 
 
+def int_array(values) -> str:
+    """Ints (or None) as one PostgreSQL array literal, the parameter of a `%s::bigint[]`.
+
+    Django binds parameters on the client, and psycopg renders a list there element by element
+    in Python: a few milliseconds per thousand ids, which the batch jobs paid on every statement.
+    Joining the digits is a tenth of that, and PostgreSQL parses the literal as fast.
+    """
+    return "{" + ",".join([str(v) if v is not None else "NULL" for v in values]) + "}"
+
+
 def bulk_set_statement(
     model, field: str, values: dict[int, object], sql_type: str = "int"
 ) -> Statement | None:
@@ -93,7 +103,7 @@ def bulk_set_statement(
             f'UPDATE "{table}" t SET "{column}" = v.value '  # names from model meta
             f"FROM unnest(%s::bigint[], %s::{sql_type}[]) AS v(id, value) WHERE t.id = v.id"
         ),
-        params=[ids, [values[i] for i in ids]],
+        params=[int_array(ids), [values[i] for i in ids]],
         orm=orm,
     )
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from django.db import OperationalError, connection, transaction
 from django.db.models import Max
 
+from core.db import int_array
 from fulfillment.inventory import selectors as inventory_selectors
-from fulfillment.inventory.db import int_array
 from fulfillment.models import Release, ReleaseLine
 from orders import selectors as order_selectors
 from orders.status import ReleasedOrder, mark_orders_released

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F
 
 from catalog.models import SKU
-from core.db import Statement, bulk_set_statement, execute_together
+from core.db import Statement, bulk_set_statement, execute_together, int_array
 from core.errors import DomainError, NotFound
 from core.events import EventType
 from core.permissions import require
@@ -452,7 +452,7 @@ def mark_swept(*, released: dict[int, list], line_ids, cutoff) -> None:
                 sql=(
                     "UPDATE orders_orderline SET inventory_status = %s WHERE id = ANY(%s::bigint[])"
                 ),
-                params=[L.UNALLOCATED.value, line_ids],
+                params=[L.UNALLOCATED.value, int_array(line_ids)],
                 orm=lambda: OrderLine.objects.filter(pk__in=line_ids).update(
                     inventory_status=L.UNALLOCATED
                 ),

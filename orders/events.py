@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from core.db import Statement, execute_together
+from core.db import Statement, execute_together, int_array
 from core.events import EventType
 from orders.models import OrderEvent
 
@@ -79,8 +79,8 @@ def record_many_statement(rows: Iterable[EventRow], actor) -> Statement | None:
         ),
         params=[
             actor_id,
-            [int(e) for _, e, _ in rows],
-            [o for o, _, _ in rows],
+            int_array(int(e) for _, e, _ in rows),
+            int_array(o for o, _, _ in rows),
             [json.dumps(d, cls=DjangoJSONEncoder) for _, _, d in rows],
         ],
         orm=lambda: OrderEvent.objects.bulk_create(_events(rows, actor_id), batch_size=2000),

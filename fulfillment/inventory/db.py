@@ -1,21 +1,10 @@
 """The statements of an allocation's write, built for `core.db.execute_together` so the caller's
-own statements (the lines' status, the order's event) travel in the same round trip; and the
-array parameter fulfillment's batch jobs send their ids in."""
+own statements (the lines' status, the order's event) travel in the same round trip."""
 
 from __future__ import annotations
 
 from core.db import Statement, bulk_set_statement
 from fulfillment.models import ExpectedInventory, Inventory, LineAllocation
-
-
-def int_array(values) -> str:
-    """Ints (or None) as one PostgreSQL array literal, the parameter of a `%s::bigint[]`.
-
-    Django binds parameters on the client, and psycopg renders a list there element by element
-    in Python: a few milliseconds per thousand ids, which the batch jobs paid on every statement.
-    Joining the digits is a tenth of that, and PostgreSQL parses the literal as fast.
-    """
-    return "{" + ",".join([str(v) if v is not None else "NULL" for v in values]) + "}"
 
 
 def delete_allocations_statement(ids: list[int]) -> Statement | None:

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import F, Min, QuerySet
 
 from catalog.models import KitComponent
-from fulfillment.inventory.db import int_array
+from core.db import int_array
 from fulfillment.models import (
     AllocationKind,
     ExpectedInventory,

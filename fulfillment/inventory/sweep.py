@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from core.db import int_array
 from fulfillment.inventory import locks
-from fulfillment.inventory.db import int_array
 from fulfillment.models import ExpectedInventory, Inventory, LineAllocation
 
 # Before every allocation: where a sweep starts.
