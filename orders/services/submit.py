@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import payments
+from core.db import retry_on_deadlock
 from core.errors import DomainError
 from core.events import EventType as E
 from core.money import quantize
@@ -261,60 +262,7 @@ def _authorize_and_place(
         return _submit_refused(order, attempt, payment, auth, actor)
 
     try:
-        with transaction.atomic(), events.batched():
-            placed = Order.objects.select_for_update().get(pk=order.pk)
-            if placed.status != OrderStatus.SUBMITTED:
-                # Another process (a resumed submit) finished this attempt meanwhile.
-                return _finished_elsewhere(placed, attempt)
-            order_pricing.finalize_pricing(
-                order=placed, actor=actor, hold_pending_adjustments=holds.hold_over_limit()
-            )
-            if credit > 0:  # refused (and all rolled back) if the balance no longer covers it
-                ext.store_credit_spend(
-                    actor=actor,
-                    customer_id=placed.customer_id,
-                    amount=credit,
-                    currency=placed.currency,
-                    reference=f"order:{placed.pk}",
-                )
-            # every line of the cart, locked once: allocated here, written in version 1 below
-            lines = allocation.lock_lines(order=placed)
-            allocated = allocation.allocate_order(order=placed, actor=actor, locked=lines)
-            placed.number = _next_number(placed)
-            placed.submitted_at = timezone.now()
-            placed.attention = auth.reason if auth.outcome == payments.Outcome.AVS_MISMATCH else ""
-            backordered = any(
-                result.status == LineInventoryStatus.BACKORDERED for result in allocated.values()
-            )
-            target = _record_payment(
-                placed,
-                payment,
-                auth,
-                actor,
-                to_card=to_card,
-                credit=credit,
-                backordered=backordered,
-            )
-            transition_order(
-                placed,
-                target,
-                actor=actor,
-                set_fields={
-                    "number": placed.number,
-                    "submitted_at": placed.submitted_at,
-                    "attention": placed.attention,
-                    "store_credit_amount": credit,
-                },
-            )
-            _placed(placed, actor, lines, checkout, payment)
-            SubmitAttempt.objects.filter(pk=attempt.pk).update(
-                outcome=SubmitAttempt.Outcome.PLACED, message=f"Order {placed.number} placed."
-            )
-            # tasks import these services: imported when queued (tasks <-> services)
-            from orders import tasks
-
-            order_id = placed.pk
-            transaction.on_commit(lambda: tasks.send_order_confirmation.delay(order_id))
+        return _place(order, attempt, actor, checkout, payment, auth, credit, to_card)
     except Exception as exc:
         if isinstance(exc, DomainError):
             reason = exc.message
@@ -328,6 +276,78 @@ def _authorize_and_place(
             logger.warning("void failed for order %s", order.pk)
         failed = payments.AuthResult(payments.Outcome.DECLINED, reason)
         return _submit_refused(order, attempt, payment, failed, actor, voided=True)
+
+
+@retry_on_deadlock
+@transaction.atomic
+def _place(
+    order: Order,
+    attempt: SubmitAttempt,
+    actor,
+    checkout: Checkout,
+    payment: OrderPayment | None,
+    auth: payments.AuthResult,
+    credit: Decimal,
+    to_card: Decimal,
+) -> SubmitResult:
+    """Step 3 of a submit, in one transaction, once the payment is authorized. A deadlock
+    (PostgreSQL aborts one of two transactions that lock the same inventory rows in opposite
+    orders, such as a cart's add line that earns a gift) is retried here: the aborted attempt
+    left nothing, and retrying does not ask the gateway again."""
+    with events.batched():
+        placed = Order.objects.select_for_update().get(pk=order.pk)
+        if placed.status != OrderStatus.SUBMITTED:
+            # Another process (a resumed submit) finished this attempt meanwhile.
+            return _finished_elsewhere(placed, attempt)
+        order_pricing.finalize_pricing(
+            order=placed, actor=actor, hold_pending_adjustments=holds.hold_over_limit()
+        )
+        if credit > 0:  # refused (and all rolled back) if the balance no longer covers it
+            ext.store_credit_spend(
+                actor=actor,
+                customer_id=placed.customer_id,
+                amount=credit,
+                currency=placed.currency,
+                reference=f"order:{placed.pk}",
+            )
+        # every line of the cart, locked once: allocated here, written in version 1 below
+        lines = allocation.lock_lines(order=placed)
+        allocated = allocation.allocate_order(order=placed, actor=actor, locked=lines)
+        placed.number = _next_number(placed)
+        placed.submitted_at = timezone.now()
+        placed.attention = auth.reason if auth.outcome == payments.Outcome.AVS_MISMATCH else ""
+        backordered = any(
+            result.status == LineInventoryStatus.BACKORDERED for result in allocated.values()
+        )
+        target = _record_payment(
+            placed,
+            payment,
+            auth,
+            actor,
+            to_card=to_card,
+            credit=credit,
+            backordered=backordered,
+        )
+        transition_order(
+            placed,
+            target,
+            actor=actor,
+            set_fields={
+                "number": placed.number,
+                "submitted_at": placed.submitted_at,
+                "attention": placed.attention,
+                "store_credit_amount": credit,
+            },
+        )
+        _placed(placed, actor, lines, checkout, payment)
+        SubmitAttempt.objects.filter(pk=attempt.pk).update(
+            outcome=SubmitAttempt.Outcome.PLACED, message=f"Order {placed.number} placed."
+        )
+        # tasks import these services: imported when queued (tasks <-> services)
+        from orders import tasks
+
+        order_id = placed.pk
+        transaction.on_commit(lambda: tasks.send_order_confirmation.delay(order_id))
     return SubmitResult(placed, placed=True, message=f"Order {placed.number} placed.")
 
 
