@@ -9,4 +9,4 @@ RUN DJANGO_SETTINGS_MODULE=config.settings.production ALLOWED_HOSTS=build \
     SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only \
     python manage.py collectstatic --no-input
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--preload"]

@@ -43,7 +43,11 @@ def database_from_env(default: str) -> dict:
             f"DATABASE_URL={url!r} names no supported database. Use postgres:// or sqlite:///."
         )
     config["ATOMIC_REQUESTS"] = False
-    config.setdefault("CONN_MAX_AGE", 0)
+    # A connection per request unless DB_CONN_MAX_AGE says otherwise: runserver starts a thread
+    # per request, which persistent connections would leak. Production keeps them (a new
+    # PostgreSQL backend costs more CPU than most requests: production.py).
+    config.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+    config["CONN_HEALTH_CHECKS"] = True
     return config
 
 

@@ -1,7 +1,7 @@
 """Load test: 50 CSRs placing orders through the API (`make load`; not part of `make test`).
 
 Each simulated CSR finds a customer, opens a cart, adds 5 lines, enters a promotion code, sets
-the ship-to, billing and card, and submits. Run by tests/load/run, which starts gunicorn, a
+the ship-to, billing and card, and submits, pausing between steps as a CSR does (LOAD_PAUSE). Run by tests/load/run, which starts gunicorn, a
 Celery worker, the demo data and the CSR tokens; the figures are locust's per-request table.
 
 Only ever against 127.0.0.1: the sandbox gateway and demo data live there, a real store does not.
@@ -31,6 +31,10 @@ ADDRESS = {
     "country": "CA",
 }
 SPAWNED = itertools.count()  # each simulated CSR logs in with its own token
+# Seconds a CSR spends between two requests: listening to the caller, typing the next SKU,
+# reading the screen. A real order takes minutes on the phone; 2 to 6 s a step is a fast CSR
+# (an order in about 45 s). LOAD_PAUSE=0,0 sends the next request at once: the capacity run.
+PAUSE = tuple(float(s) for s in os.environ.get("LOAD_PAUSE", "2,6").split(","))
 CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvv": "123"}
 
 
@@ -41,7 +45,7 @@ def only_against_this_machine(environment, **kwargs):
 
 
 class CSR(HttpUser):
-    wait_time = between(0.5, 1.5)  # a scripted CSR: the time to read the screen, not to type
+    wait_time = between(*PAUSE)
 
     def on_start(self):
         tokens = TOKENS.read_text().split()
@@ -50,6 +54,7 @@ class CSR(HttpUser):
         self.skus = SKUS.read_text().split()
 
     def _write(self, method, path, name, version, body=None, expect=(200, 201)):
+        self.wait()
         with self.client.request(
             method, path, json={**(body or {}), "version": version}, name=name, catch_response=True
         ) as response:
@@ -69,6 +74,7 @@ class CSR(HttpUser):
         ).json()["results"]
         if not found:
             return
+        self.wait()
         with self.client.post(
             "/api/v1/carts/",
             json={"customer_id": found[0]["id"]},
@@ -94,6 +100,7 @@ class CSR(HttpUser):
             "PUT", f"{base}/billing-address/", "billing address", version, {"address": ADDRESS}
         )["version"]
         cart = self._write("PUT", f"{base}/payment/", "payment", version, CARD)
+        self.wait()
         with self.client.post(
             f"{base}/submit/",
             json={"expected_total": cart["total"]},
