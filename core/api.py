@@ -3,6 +3,8 @@
 Every error body is `{"message": str, "code": str, "fields": {field: [messages]}}`.
 """
 
+import copy
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -44,12 +46,24 @@ class DateTimeField(serializers.DateTimeField):
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    """DRF's ModelSerializer with the date-time range above on every model date-time."""
+    """DRF's ModelSerializer with the date-time range above on every model date-time, and its
+    fields built from the model once per class: DRF builds them again for every instance (and
+    for every nested serializer of every response), which cost two thirds of serializing a
+    cart. They depend only on the class; each instance gets its own copy, as DRF gives it its
+    own copy of the declared fields."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: DateTimeField,
     }
+
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built_once")
+        if built is None:
+            built = super().get_fields()
+            cls._fields_built_once = built
+        return copy.deepcopy(built)
 
 
 class Pagination(PageNumberPagination):

@@ -21,7 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from catalog.models import SKU
-from core.api import column_length, id_field
+from core.api import ModelSerializer, column_length, id_field
 from core.errors import DomainError, NotFound
 from core.permissions import HasPerm
 from core.roles import Perm
@@ -217,7 +217,7 @@ class SubmitIn(serializers.Serializer):
 # --- output ----------------------------------------------------------------------------------
 
 
-class AddressOut(serializers.ModelSerializer):
+class AddressOut(ModelSerializer):
     country = serializers.CharField()
     kind = serializers.CharField(help_text="shipping | billing")
     shipping_method = serializers.SlugRelatedField(
@@ -243,7 +243,7 @@ class AddressOut(serializers.ModelSerializer):
         ]
 
 
-class LineOut(serializers.ModelSerializer):
+class LineOut(ModelSerializer):
     sku = serializers.CharField(source="sku.code")
     name = serializers.CharField(source="sku.name")
     inventory_status = serializers.CharField(
@@ -266,7 +266,7 @@ class LineOut(serializers.ModelSerializer):
         ]
 
 
-class PaymentOut(serializers.ModelSerializer):
+class PaymentOut(ModelSerializer):
     status = serializers.CharField(
         help_text="selected | authorized | review | declined | error | voided | captured"
     )
@@ -279,7 +279,7 @@ class PaymentOut(serializers.ModelSerializer):
 ORDER_STATUS_HELP = ", ".join(OrderStatus.values)
 
 
-class OrderListOut(serializers.ModelSerializer):
+class OrderListOut(ModelSerializer):
     status = serializers.CharField(help_text=ORDER_STATUS_HELP)
     customer_logon_id = serializers.CharField(
         source="customer.logon_id", default=None, allow_null=True, help_text="None for a guest"
@@ -303,7 +303,7 @@ class OrderListOut(serializers.ModelSerializer):
         ]
 
 
-class OrderOut(serializers.ModelSerializer):
+class OrderOut(ModelSerializer):
     status = serializers.CharField(help_text=ORDER_STATUS_HELP)
     atp_choice = serializers.CharField(
         help_text="ship_complete | ship_available_first | ship_available_drop"
@@ -365,7 +365,8 @@ class SubmitOut(serializers.Serializer):
 
 
 def _order_queryset():
-    return Order.objects.select_related("customer").prefetch_related(
+    """What OrderOut reads: the order names its customer by id, so no customer row."""
+    return Order.objects.prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.select_related("sku")),
         Prefetch("addresses", queryset=OrderAddress.objects.select_related("shipping_method")),
         Prefetch("payments", queryset=OrderPayment.objects.order_by("-id")),
@@ -758,7 +759,7 @@ class CancelIn(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
 
 
-class EventOut(serializers.ModelSerializer):
+class EventOut(ModelSerializer):
     event = serializers.CharField(source="event_label")
     actor = serializers.CharField(source="actor_label")
 
