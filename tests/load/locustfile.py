@@ -1,8 +1,9 @@
 """Load test: 50 CSRs placing orders through the API (`make load`; not part of `make test`).
 
 Each simulated CSR finds a customer, opens a cart, adds 5 lines, enters a promotion code, sets
-the ship-to, billing and card, and submits, pausing between steps as a CSR does (LOAD_PAUSE). Run by tests/load/run, which starts gunicorn, a
-Celery worker, the demo data and the CSR tokens; the figures are locust's per-request table.
+the ship-to, billing and card, and submits, pausing between steps as a CSR does (LOAD_PAUSE).
+Run by tests/load/run, which starts gunicorn, a Celery worker, the demo data and the CSR tokens;
+the figures are locust's per-request table.
 
 Only ever against 127.0.0.1: the sandbox gateway and demo data live there, a real store does not.
 """
