@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from auctions import closing, selectors, services
 from auctions.models import Auction, AuctionStatus, AuctionType, Bid, ClosingRule
+from core.api import ModelSerializer
 from core.errors import NotFound
 from core.permissions import HasPerm
 from core.roles import Perm
@@ -33,7 +34,7 @@ class DeskOrStore(BasePermission):
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
-class BidSerializer(serializers.ModelSerializer):
+class BidSerializer(ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="active, replaced, withdrawn, ...")
     customer_name = serializers.SerializerMethodField()
 
@@ -64,7 +65,7 @@ class BidSerializer(serializers.ModelSerializer):
         return f"{bid.customer.first_name} {bid.customer.last_name}"
 
 
-class AuctionSerializer(serializers.ModelSerializer):
+class AuctionSerializer(ModelSerializer):
     sku = serializers.CharField(source="sku.code", read_only=True)
     center = serializers.CharField(source="center.code", read_only=True)
     status = serializers.CharField(read_only=True, help_text=", ".join(AuctionStatus.values))

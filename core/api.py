@@ -45,13 +45,12 @@ class DateTimeField(serializers.DateTimeField):
         return parsed
 
 
+# DRF's ModelSerializer with the date-time range above on every model date-time, and its fields
+# built from the model once per class: DRF builds them again for every instance (and for every
+# nested serializer of every response), which cost two thirds of serializing a cart. They depend
+# only on the class; each instance gets its own copy, as DRF gives it its own copy of the
+# declared fields. (A comment, not a docstring: the schema would show it on every serializer.)
 class ModelSerializer(serializers.ModelSerializer):
-    """DRF's ModelSerializer with the date-time range above on every model date-time, and its
-    fields built from the model once per class: DRF builds them again for every instance (and
-    for every nested serializer of every response), which cost two thirds of serializing a
-    cart. They depend only on the class; each instance gets its own copy, as DRF gives it its
-    own copy of the declared fields."""
-
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: DateTimeField,

@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from core.api import ModelSerializer
 from core.permissions import HasPerm
 from core.roles import Perm
 from customers import selectors, services
@@ -18,7 +19,7 @@ from customers.models import Address, Customer, Gender, IncomeBand, PaymentMetho
 from customers.services import ADDRESS_FIELDS, CUSTOMER_FIELDS
 
 
-class AddressSerializer(serializers.ModelSerializer):
+class AddressSerializer(ModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
 
     class Meta:
@@ -51,7 +52,7 @@ class AddressPatchSerializer(AddressInputSerializer):
         self.fields["is_default_shipping"].default = serializers.empty
 
 
-class PaymentMethodSerializer(serializers.ModelSerializer):
+class PaymentMethodSerializer(ModelSerializer):
     """What anyone may see of a stored card: never the token, never more than the last 4."""
 
     billing_address = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
@@ -62,7 +63,7 @@ class PaymentMethodSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ModelSerializer):
     account_number = serializers.CharField(
         source="organization.account_number", read_only=True, default=None, allow_null=True
     )

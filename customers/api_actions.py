@@ -9,6 +9,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import ModelSerializer
 from core.permissions import HasPerm
 from core.roles import Perm
 from customers import services
@@ -28,7 +29,7 @@ class CardIn(serializers.Serializer):
     is_default = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class SegmentOut(serializers.ModelSerializer):
+class SegmentOut(ModelSerializer):
     class Meta:
         model = Segment
         fields = ["id", "code", "name"]

@@ -17,6 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ModelSerializer
 from core.permissions import HasPerm
 from core.roles import Perm
 from fulfillment.inventory import selectors, stock
@@ -45,7 +46,7 @@ class InventoryStaff(BasePermission):
 # --- serializers -----------------------------------------------------------------------------
 
 
-class CenterSerializer(serializers.ModelSerializer):
+class CenterSerializer(ModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
 
     class Meta:
@@ -65,7 +66,7 @@ class CenterSerializer(serializers.ModelSerializer):
         ]
 
 
-class ArrangementSerializer(serializers.ModelSerializer):
+class ArrangementSerializer(ModelSerializer):
     center = serializers.CharField(source="center.code", read_only=True)
     shipping_method = serializers.CharField(source="shipping_method.code", read_only=True)
     country = serializers.CharField(source="country.code", read_only=True)
@@ -83,7 +84,7 @@ class ArrangementSerializer(serializers.ModelSerializer):
         ]
 
 
-class InventorySerializer(serializers.ModelSerializer):
+class InventorySerializer(ModelSerializer):
     sku = serializers.CharField(source="sku.code", read_only=True)
     sku_name = serializers.CharField(source="sku.name", read_only=True)
     center = serializers.CharField(source="center.code", read_only=True)
@@ -103,7 +104,7 @@ class InventorySerializer(serializers.ModelSerializer):
         ]
 
 
-class AdjustmentSerializer(serializers.ModelSerializer):
+class AdjustmentSerializer(ModelSerializer):
     sku = serializers.CharField(source="inventory.sku.code", read_only=True)
     center = serializers.CharField(source="inventory.center.code", read_only=True)
     actor = serializers.CharField(source="actor_label", read_only=True)
@@ -132,7 +133,7 @@ class AdjustmentInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
 
-class ExpectedSerializer(serializers.ModelSerializer):
+class ExpectedSerializer(ModelSerializer):
     sku = serializers.CharField(source="sku.code", read_only=True)
     center = serializers.CharField(source="center.code", read_only=True)
     vendor = serializers.CharField(source="vendor.code", read_only=True)

@@ -16,6 +16,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ModelSerializer
 from core.errors import NotFound
 from core.permissions import HasPerm
 from core.roles import Perm
@@ -23,7 +24,7 @@ from fulfillment import attention, shipping
 from fulfillment.models import Release, ReleaseLine, Shipment, ShipmentLine
 
 
-class ReleaseLineSerializer(serializers.ModelSerializer):
+class ReleaseLineSerializer(ModelSerializer):
     sku = serializers.CharField(source="sku.code", read_only=True)
     name = serializers.CharField(source="sku.name", read_only=True)
     order_line = serializers.IntegerField(source="line_id", read_only=True)
@@ -54,7 +55,7 @@ class ShipToSerializer(serializers.Serializer):
     phone = serializers.CharField()
 
 
-class ReleaseSerializer(serializers.ModelSerializer):
+class ReleaseSerializer(ModelSerializer):
     order = serializers.CharField(source="order.number", read_only=True)
     center = serializers.CharField(source="center.code", read_only=True, allow_null=True)
     shipping_method = serializers.CharField(
@@ -79,7 +80,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
         ]
 
 
-class ShipmentLineSerializer(serializers.ModelSerializer):
+class ShipmentLineSerializer(ModelSerializer):
     order_line = serializers.IntegerField(source="release_line.line_id", read_only=True)
     sku = serializers.CharField(source="release_line.sku.code", read_only=True)
 
@@ -88,7 +89,7 @@ class ShipmentLineSerializer(serializers.ModelSerializer):
         fields = ["release_line", "order_line", "sku", "quantity"]
 
 
-class ShipmentSerializer(serializers.ModelSerializer):
+class ShipmentSerializer(ModelSerializer):
     release = serializers.CharField(source="release.number", read_only=True)
     order = serializers.CharField(source="order.number", read_only=True)
     lines = ShipmentLineSerializer(many=True, read_only=True)

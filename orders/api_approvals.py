@@ -9,6 +9,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import ModelSerializer
 from core.errors import NotFound
 from core.permissions import HasPerm
 from core.roles import Perm
@@ -17,7 +18,7 @@ from pricing import models as m
 from pricing import selectors, services
 
 
-class PendingAdjustmentOut(serializers.ModelSerializer):
+class PendingAdjustmentOut(ModelSerializer):
     order = serializers.IntegerField(source="order_id")
     status = serializers.CharField(help_text="pending | approved | rejected")
     line = serializers.IntegerField(source="line_id", allow_null=True)

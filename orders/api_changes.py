@@ -9,7 +9,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import id_field
+from core.api import ModelSerializer, id_field
 from core.errors import NotFound
 from core.permissions import HasPerm
 from core.roles import CHANGE_PLACED_ORDER, Perm
@@ -71,7 +71,7 @@ class ChangeIn(serializers.Serializer):
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
-class VersionOut(serializers.ModelSerializer):
+class VersionOut(ModelSerializer):
     created_by = serializers.CharField(
         source="created_by.get_username", allow_null=True, default=None
     )
@@ -117,7 +117,7 @@ class CancelLineIn(serializers.Serializer):
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
-class HoldOut(serializers.ModelSerializer):
+class HoldOut(ModelSerializer):
     order_number = serializers.CharField(source="order.number")
     placed_by = serializers.CharField(
         source="placed_by.get_username", allow_null=True, default=None

@@ -18,6 +18,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import ModelSerializer
 from core.errors import NotAllowed, NotFound
 from core.permissions import HasPerm
 from core.roles import Perm
@@ -61,7 +62,7 @@ class QuoteCancelIn(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
-class QuoteLineOut(serializers.ModelSerializer):
+class QuoteLineOut(ModelSerializer):
     sku = serializers.CharField(source="sku.code")
     name = serializers.CharField(source="sku.name")
 
@@ -73,7 +74,7 @@ class QuoteLineOut(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class QuoteOut(serializers.ModelSerializer):
+class QuoteOut(ModelSerializer):
     cart_id = serializers.IntegerField(source="order_id")
     order_number = serializers.CharField(source="order.number", allow_null=True)
     customer_id = serializers.IntegerField(source="order.customer_id", allow_null=True)

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
+from core.api import ModelSerializer
 from core.permissions import HasPerm
 from core.roles import Perm
 from customers.models import Customer
@@ -11,7 +12,7 @@ from pricing import models as m
 from pricing import selectors
 
 
-class WalletCouponSerializer(serializers.ModelSerializer):
+class WalletCouponSerializer(ModelSerializer):
     promotion_name = serializers.CharField(source="promotion.name", read_only=True)
     reward = serializers.CharField(source="promotion.reward", read_only=True)
     percent = serializers.DecimalField(

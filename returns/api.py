@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import SKU
+from core.api import ModelSerializer
 from core.errors import DomainError, NotFound
 from core.permissions import HasPerm
 from core.roles import Perm
@@ -45,13 +46,13 @@ class DeskOrOperations(BasePermission):
 # --- serializers -----------------------------------------------------------------------------
 
 
-class ReturnReasonSerializer(serializers.ModelSerializer):
+class ReturnReasonSerializer(ModelSerializer):
     class Meta:
         model = ReturnReason
         fields = ["code", "label"]
 
 
-class ReturnLineSerializer(serializers.ModelSerializer):
+class ReturnLineSerializer(ModelSerializer):
     sku = serializers.CharField(source="sku.code", read_only=True, default=None)
     reason = serializers.CharField(source="reason.code", read_only=True)
     label = serializers.CharField(read_only=True)
@@ -77,7 +78,7 @@ class ReturnLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class ReturnEventSerializer(serializers.ModelSerializer):
+class ReturnEventSerializer(ModelSerializer):
     event = serializers.CharField(source="event_label", read_only=True)
     actor = serializers.CharField(source="actor_label", read_only=True)
 
@@ -97,7 +98,7 @@ class ReturnRefundSummarySerializer(serializers.Serializer):
     original_payment = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class ReturnListSerializer(serializers.ModelSerializer):
+class ReturnListSerializer(ModelSerializer):
     # A plain string in the schema: an enum component named "status" would collide with orders'.
     status = serializers.CharField(read_only=True, help_text=", ".join(ReturnStatus.values))
     order = serializers.CharField(source="order.number", read_only=True, default=None)
