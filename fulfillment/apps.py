@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class FulfillmentConfig(AppConfig):
@@ -12,6 +13,7 @@ class FulfillmentConfig(AppConfig):
         from fulfillment.inventory import selectors
         from fulfillment.inventory.stock import on_stock_freed
         from fulfillment.jobs import JOBS
+        from fulfillment.models import FulfillmentCenter, ShippingArrangement
 
         for job in JOBS:
             register_job(job)
@@ -19,3 +21,7 @@ class FulfillmentConfig(AppConfig):
         on_stock_freed(tasks.enqueue_backorder_allocation)
         # The catalog's screens show each SKU's availability (catalog cannot import us).
         facts.register(facts.AVAILABILITY, selectors.availability)
+        # Every process reads the arrangements afresh once one, or a center, changed.
+        for model in (ShippingArrangement, FulfillmentCenter):
+            for signal in (post_save, post_delete):
+                signal.connect(selectors.ARRANGEMENTS_VERSION.bump, sender=model, weak=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -10,6 +11,7 @@ from django.db import connection
 from django.db.models import F, Min, QuerySet
 
 from catalog.models import KitComponent
+from core.cache import CacheVersion
 from core.db import int_array
 from fulfillment.models import (
     AllocationKind,
@@ -81,11 +83,8 @@ class EligibleCenters:
         if ship_to is None:
             return self.all_centers()
         country, region, postal, method_id = _jurisdiction_key(ship_to)
-        qs = ShippingArrangement.objects.filter(center__is_active=True, country=country)
-        if method_id:
-            qs = qs.filter(shipping_method_id=method_id)
         candidates = []
-        for arrangement in qs.select_related("center"):
+        for arrangement in _arrangements(country, method_id):
             if arrangement.region and arrangement.region.upper() != region:
                 continue
             prefix = _norm_postal(arrangement.postal_prefix)
@@ -109,6 +108,27 @@ class EligibleCenters:
                 seen.add(center.pk)
                 centers.append(center)
         return centers
+
+
+# Shipping arrangements change a few times a year and are read by every allocation (an add line,
+# a submit): each process keeps those it read, until a saved or deleted arrangement or center
+# bumps the version (fulfillment.apps).
+ARRANGEMENTS_VERSION = CacheVersion("fulfillment:arrangements")
+_read = threading.local()
+
+
+def _arrangements(country: str, method_id: int | None) -> list[ShippingArrangement]:
+    """The active centers' arrangements for a country (and shipping method), with their center."""
+    version = ARRANGEMENTS_VERSION.current()
+    if getattr(_read, "version", None) != version:
+        _read.version, _read.by_key = version, {}
+    key = (country, method_id)
+    if key not in _read.by_key:
+        qs = ShippingArrangement.objects.filter(center__is_active=True, country=country)
+        if method_id:
+            qs = qs.filter(shipping_method_id=method_id)
+        _read.by_key[key] = list(qs.select_related("center"))
+    return _read.by_key[key]
 
 
 def eligible_centers(*, ship_to: Destination | None = None) -> list[FulfillmentCenter]:

@@ -3,7 +3,7 @@
 import pytest
 
 from fulfillment.inventory import selectors
-from fulfillment.models import AllocationKind, Inventory, LineAllocation
+from fulfillment.models import AllocationKind, Inventory, LineAllocation, ShippingArrangement
 from orders import allocation
 from orders.allocation import destination
 from orders.models import OrderEvent
@@ -116,6 +116,29 @@ def test_postal_prefix_and_precedence(tor, van, ground, sku, cart):
     on = OrderAddressFactory(order=cart, region="ON", postal_code="M5H 1A1", shipping_method=ground)
     assert [c.code for c in selectors.eligible_centers(ship_to=destination(on))] == ["TOR"]
     assert [c.code for c in selectors.eligible_centers(ship_to=None)] == ["TOR", "VAN"]
+
+
+def test_a_changed_arrangement_or_center_routes_the_next_allocation_at_once(
+    cart, tor, van, ground, django_assert_num_queries
+):
+    """Each process keeps the arrangements it read; a saved or deleted one is read afresh."""
+    ArrangementFactory(center=tor, shipping_method=ground, country="CA", precedence=10)
+    west = ArrangementFactory(center=van, shipping_method=ground, country="CA", precedence=50)
+    bc = destination(
+        OrderAddressFactory(order=cart, region="BC", postal_code="V6B 1A1", shipping_method=ground)
+    )
+    assert [c.code for c in selectors.eligible_centers(ship_to=bc)] == ["TOR", "VAN"]
+    with django_assert_num_queries(0):  # read once
+        assert [c.code for c in selectors.eligible_centers(ship_to=bc)] == ["TOR", "VAN"]
+
+    west.precedence = 5
+    west.save()
+    assert [c.code for c in selectors.eligible_centers(ship_to=bc)] == ["VAN", "TOR"]
+    van.is_active = False
+    van.save()
+    assert [c.code for c in selectors.eligible_centers(ship_to=bc)] == ["TOR"]
+    ShippingArrangement.objects.filter(center=tor).get().delete()
+    assert selectors.eligible_centers(ship_to=bc) == []
 
 
 def test_no_center_ships_there_leaves_line_unallocated(cart, tor, ground, sku):

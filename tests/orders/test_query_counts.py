@@ -60,16 +60,17 @@ def test_a_submit_runs_the_same_queries_for_any_cart(
     csr, ground, lines, promotions, django_assert_num_queries
 ):
     cart = cart_with(csr, priced_skus(lines, promotions))
-    # Of the 27: 4 are the two steps' savepoints (the test's transaction makes each step's own
+    # Of the 26: 4 are the two steps' savepoints (the test's transaction makes each step's own
     # one a savepoint). Step 1, under the order's row lock (9): the order locked, the key looked
     # up, the addresses, the card, the lines (read once: checked, then priced), pricing's rows
-    # of the order; the attempt, the order `submitted`, its events. Step 3, placing (14): the
+    # of the order; the attempt, the order `submitted`, its events. Step 3, placing (13): the
     # order locked again; the lines and pricing's rows for the final pricing, the coupons
-    # locked, pricing's event; the lines locked, the centers that serve the ship-tos and what
-    # the lines hold (allocation); the number, the card, the order, version 1, the attempt,
-    # the events. 3 more with limited promotions: their counters created, locked, then counted
-    # in the same round trip as the pending uses become final.
-    with django_assert_num_queries(30 if promotions else 27):
+    # locked, pricing's event; the lines locked and what they hold (allocation; the centers
+    # that serve the ship-tos are the process's, read when they last changed); the number, the
+    # card, the order, version 1, the attempt, the events. 3 more with limited promotions: their
+    # counters created, locked, then counted in the same round trip as the pending uses become
+    # final.
+    with django_assert_num_queries(29 if promotions else 26):
         result = services.submit_order(actor=csr, order=cart, idempotency_key="k")
     assert result.placed
 
@@ -82,10 +83,10 @@ def test_adding_a_line_runs_the_same_queries_for_any_cart(
     cart = cart_with(csr, skus[:-1])
     client.force_login(csr)
     url = reverse("orders:line_add", args=[cart.pk])
-    # 1 more with promotions that apply: the new line's pending use is written. Of the 24, 4
+    # 1 more with promotions that apply: the new line's pending use is written. Of the 23, 4
     # draw the answer: the new line with what it holds and its associations, and the
     # adjustments (the rest of the cart is not read again: only what changed is sent).
-    with django_assert_num_queries(25 if promotions else 24):
+    with django_assert_num_queries(24 if promotions else 23):
         response = client.post(
             url, {"sku": skus[-1].code, "version": cart.version}, HTTP_HX_REQUEST="true"
         )
