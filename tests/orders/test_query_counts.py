@@ -4,6 +4,7 @@ and of promotions that apply: no statement per line, per promotion or per event.
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from orders import services
@@ -69,8 +70,9 @@ def test_a_submit_runs_the_same_queries_for_any_cart(
     # that serve the ship-tos are the process's, read when they last changed); the number, the
     # card, the order, version 1, the attempt, the events. 3 more with limited promotions: their
     # counters created, locked, then counted in the same round trip as the pending uses become
-    # final.
-    with django_assert_num_queries(29 if promotions else 26):
+    # final (on SQLite, which takes no data-modifying CTE, those are two statements: one more).
+    limited = (3 if connection.vendor == "postgresql" else 4) if promotions else 0
+    with django_assert_num_queries(26 + limited):
         result = services.submit_order(actor=csr, order=cart, idempotency_key="k")
     assert result.placed
 
