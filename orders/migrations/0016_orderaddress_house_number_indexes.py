@@ -5,7 +5,9 @@ find '170 Bloor St W'; `orders.selectors._house_number_branches`). SQLite skips 
   number starts) and `order_id`, so the lines starting with the text are read from the index
   alone;
 - trigrams of the lines with a number inside (after a unit: 'Unit 2, 70 Bloor St W'), a
-  partial index whose condition is the text of `orders.selectors.NUMBER_INSIDE`.
+  partial index whose condition is the text of `orders.selectors.NUMBER_INSIDE`, upper-cased
+  with a space for each run of what is no letter or digit (`orders.selectors._spaced_line`),
+  so that a number typed as a word gives the index the trigrams of its start ('  7').
 """
 
 from django.db import migrations
@@ -17,7 +19,8 @@ INDEXES = [
     ),
     (
         "orderaddress_line1_inner_trgm",
-        "USING gin (UPPER((line1)::text) gin_trgm_ops) WHERE (line1)::text ~ '[^0-9A-Za-z][0-9]'",
+        "USING gin ((REGEXP_REPLACE(UPPER((line1)::text), '[^0-9A-Z]+', ' ', 'g')) gin_trgm_ops)"
+        " WHERE (line1)::text ~ '[^0-9A-Za-z][0-9]'",
     ),
 ]
 

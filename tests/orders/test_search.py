@@ -118,6 +118,8 @@ def test_a_street_typed_from_its_house_number_matches_the_whole_number(db):
     assert _found(street="Bloor St W") == {plain, unit, dashed, longer}  # no number: any part
     assert _found(street="05 Oak") == set()
     assert _found(street="705 Oak") == {three_digits}
+    (accented,) = _orders_at("Unit 4, 12 Côte-des-Neiges")
+    assert _found(street="12 côte-des") == {accented}  # not ASCII: the line's own text asked
 
 
 def test_a_street_with_a_house_number_after_words_matches_any_part_of_the_line(db):
