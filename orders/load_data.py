@@ -1,9 +1,10 @@
 """Benchmark volumes of orders: `manage.py generate_load_data --orders N`.
 
 Needs customers and SKUs first (`--customers`, `--skus`). Each order has one ship-to address
-and 1-3 lines of existing SKUs; seven in ten belong to a registered customer, the rest to
-guests with a name, an e-mail and a phone (E.164, as the services store it). Nine in ten are
-placed (a number, a status past submit), the rest parked carts. Dates spread over two years.
+(a fifth with a house number of one or two digits, a tenth naming a unit first) and 1-3 lines
+of existing SKUs; seven in ten belong to a registered customer, the rest to guests with a
+name, an e-mail and a phone (E.164, as the services store it). Nine in ten are placed (a
+number, a status past submit), the rest parked carts. Dates spread over two years.
 
 PostgreSQL only (benchmarks run there): ids are reserved from the sequences and rows streamed
 with COPY (psycopg 3), in batches of BATCH orders, each batch one transaction; ANALYZE at the
@@ -140,7 +141,7 @@ class _Rows:
             "",
             first,
             last,
-            f"{rng.randint(1, 9999)} {rng.choice(STREETS)}",
+            _street_line(rng),
             "",
             city,
             region,
@@ -165,6 +166,15 @@ class _Rows:
             for sku_id in rng.sample(self.sku_ids, rng.choice((1, 1, 2, 3)))
         ]
         return order, (number_id, pk, modified) if placed else None, address, lines
+
+
+def _street_line(rng: random.Random) -> str:
+    """'70 Bloor St W', '1482 Main St' or 'Unit 4, 9 Oak Ave': one in five house numbers has
+    one or two digits (city streets; search must not treat them as the end of longer ones)
+    and one line in ten names a unit first."""
+    number = rng.randint(1, 99) if rng.random() < 0.2 else rng.randint(100, 9999)
+    unit = f"Unit {rng.randint(1, 40)}, " if rng.random() < 0.1 else ""
+    return f"{unit}{number} {rng.choice(STREETS)}"
 
 
 def generate_orders(

@@ -96,30 +96,53 @@ def test_street_city_and_sku(caller, csr, sku):
     assert _found(sku=sku.code.lower()) == {registered.pk}
 
 
-def test_a_street_with_its_house_number_matches_the_whole_text(db):
-    """The index is asked for the house number and the street's first two letters; the line
-    must still hold all that was typed."""
+def _orders_at(*lines: str) -> list[int]:
+    from tests.orders.factories import OrderAddressFactory
+
+    return [OrderAddressFactory(line1=line).order_id for line in lines]
+
+
+def test_a_street_typed_from_its_house_number_matches_the_whole_number(db):
+    """'70 Bloor' is 70 Bloor St W, also after a unit, not 170 Bloor St W."""
+    plain, unit, dashed, longer, three_digits = _orders_at(
+        "70 Bloor St W", "Unit 2, 70 Bloor St W", "2-70 Bloor St W", "170 Bloor St W", "705 Oak"
+    )
+    assert _found(street="70 Bloor") == {plain, unit, dashed}
+    assert _found(street=" 70 bloor st w ") == {plain, unit, dashed}
+    assert _found(street="70") == {plain, unit, dashed}  # not 170, nor 705
+    assert _found(street="170 Bloor") == {longer}
+    assert _found(street="2-70 Bloor") == {dashed}
+    assert _found(street="2, 70 Bloor") == {unit}
+    assert _found(street="7") == set()
+    assert _found(street="70 Bloor St W (rear)") == set()  # typed brackets are no pattern
+    assert _found(street="Bloor St W") == {plain, unit, dashed, longer}  # no number: any part
+    assert _found(street="05 Oak") == set()
+    assert _found(street="705 Oak") == {three_digits}
+    (accented,) = _orders_at("Unit 4, 12 Côte-des-Neiges")
+    assert _found(street="12 côte-des") == {accented}  # not ASCII: the line's own text asked
+
+
+def test_a_street_with_a_house_number_after_words_matches_any_part_of_the_line(db):
+    """Text not starting with the number ('Unit 5, 1100 King'). The index is asked for the
+    house number (of 3 digits: and the street's first two letters); the line must still hold
+    all that was typed."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.orders.factories import OrderAddressFactory
-
-    king, queen, other = (
-        OrderAddressFactory(line1=line).order_id
-        for line in ("1100 King St W", "1100 Queen St E", "2100 King St W")
+    king, queen, other = _orders_at(
+        "Unit 5, 1100 King St W", "Unit 5, 1100 Queen St E", "Unit 7, 100 King St W"
     )
     with CaptureQueriesContext(connection) as run:
-        assert _found(street="1100 king st") == {king}
-        assert _found(street="100 king") == {king, other}
+        assert _found(street="unit 5, 1100 king st") == {king}
+        assert _found(street="Unit 7, 100 king") == {other}
     asked = " ".join(query["sql"] for query in run.captured_queries)
     assert "'%1100%'" in asked
     assert "'%100 ki%'" in asked  # a short number: and the street's first 2 letters
-    assert _found(street="1100") == {king, queen}
-    assert _found(street="100 Q") == {queen}
-    assert _found(street="100  King") == set()  # two spaces: the number alone asked
+    assert _found(street="Unit 5, 1100") == {king, queen}
+    assert _found(street="Unit 7, 100  King") == set()  # two spaces: the number alone asked
     assert _found(street="W 100") == set()
     assert _found(street="king st w") == {king, other}
-    assert _found(street="1100 Bay St") == set()
+    assert _found(street="Unit 5, 1100 Bay St") == set()
 
 
 def test_names_and_emails_of_guests_and_customers(caller):
