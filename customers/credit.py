@@ -32,7 +32,8 @@ def store_credit_balance(customer_id: int | None) -> Decimal:
     if not customer_id:
         return ZERO
     total = StoreCreditEntry.objects.filter(customer_id=customer_id).aggregate(s=Sum("amount"))
-    return total["s"] or ZERO
+    # To the cent: SQLite sums decimals as floats and gives back 15, not 15.00.
+    return quantize(total["s"] or ZERO)
 
 
 def _lock(customer_id: int) -> Customer:

@@ -9,12 +9,15 @@ def empty_tables(*models) -> None:
     """TRUNCATE ... CASCADE: the tables and every row that points at them (inside the test's
     transaction, so rolled back with it)."""
     tables = [model._meta.db_table for model in models]
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         # PostgreSQL refuses to truncate a table with deferred foreign-key checks pending.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        if postgres:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for sql in connection.ops.sql_flush(no_style(), tables, allow_cascade=True):
             cursor.execute(sql)
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        if postgres:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def assert_round_trip(resources, models, **import_kwargs) -> dict[str, str]:
