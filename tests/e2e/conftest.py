@@ -24,8 +24,11 @@ PASSWORD = "e2e-pass-9431"
 
 
 def pytest_collection_modifyitems(items):
+    # The hook sees the whole session's items, not only this folder's: mark only ours.
+    here = Path(__file__).resolve().parent
     for item in items:
-        item.add_marker(pytest.mark.e2e)
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.hookimpl(wrapper=True)
