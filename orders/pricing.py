@@ -257,12 +257,23 @@ def reprice_order(
     return priced
 
 
-def finalize_pricing(*, order: Order, actor, hold_pending_adjustments: bool = False):
-    """At submit: pricing makes the promotion usage final and consumes the coupons used."""
+def finalize_pricing(
+    *,
+    order: Order,
+    actor,
+    hold_pending_adjustments: bool = False,
+    read: PricingRead | None = None,
+    priced: PricedOrder | None = None,
+):
+    """At submit: pricing makes the promotion usage final and consumes the coupons used.
+    `read` and `priced`: the order as submit read and priced it under its row lock, the total
+    the card was authorized for (pricing makes that result's promotions final rather than
+    pricing the order again)."""
     return ext.finalize_order_pricing(
-        order=read_for_pricing(order).facts,
+        order=(read or read_for_pricing(order)).facts,
         actor=actor,
         hold_pending_adjustments=hold_pending_adjustments,
+        priced=priced,
     )
 
 

@@ -84,6 +84,17 @@ class Checkout:
         }
 
 
+@dataclass(frozen=True)
+class Confirmed:
+    """The order as step 1 priced it under its row lock: the total the CSR confirmed and the
+    card is authorized for. Step 3 makes the promotion usage of this result final (its lines
+    cannot change meanwhile: the order is `submitted`), so the usage matches what is charged
+    and the order is not read and priced a second time."""
+
+    read: order_pricing.PricingRead
+    priced: order_pricing.PricedOrder
+
+
 def submit_problems(
     order: Order, checkout: Checkout | None = None, lines: Sequence | None = None
 ) -> dict[str, str]:
@@ -154,8 +165,8 @@ def submit_order(*, actor, order: Order, idempotency_key: str, expected_total=No
         raise started
     if isinstance(started, SubmitResult):
         return started
-    locked, attempt, checkout = started
-    return _authorize_and_place(locked, attempt, actor, checkout)
+    locked, attempt, checkout, confirmed = started
+    return _authorize_and_place(locked, attempt, actor, checkout, confirmed)
 
 
 def _amount(value, currency: str) -> Decimal:
@@ -169,7 +180,7 @@ def _amount(value, currency: str) -> Decimal:
 def _start(order: Order, key: str, actor, expected_total):
     """Step 1 under the order's row lock. Returns the earlier answer of a known key, or the
     refusal to raise once this transaction (with the reprice that found it) has committed, or
-    (order, attempt, checkout) for an order now `submitted`."""
+    (order, attempt, checkout, confirmed) for an order now `submitted`."""
     with events.batched():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         attempt = SubmitAttempt.objects.filter(key=key).first()
@@ -192,34 +203,34 @@ def _start(order: Order, key: str, actor, expected_total):
             raise SubmitIncomplete(
                 "Before submitting: " + " ".join(problems.values()), extra={"problems": problems}
             )
-        refusal = _reprice_for_submit(locked, actor, expected_total, read)
+        priced, refusal = _reprice_for_submit(locked, actor, expected_total, read)
         if refusal is not None:
             Order.objects.filter(pk=locked.pk).update(version=F("version") + 1)
             return refusal
         attempt = SubmitAttempt.objects.create(key=key, order=locked, actor=actor)
         transition_order(locked, OrderStatus.SUBMITTED, actor=actor, key=key)
         _event(locked, E.ORDER_SUBMIT_STARTED, actor, total=str(locked.total), key=key)
-        return locked, attempt, checkout
+        return locked, attempt, checkout, Confirmed(read, priced)
 
 
 def _reprice_for_submit(
     locked: Order, actor, expected_total, read: order_pricing.PricingRead
-) -> DomainError | None:
-    """Price the order as it will be placed; the refusal when it cannot be placed as the CSR
-    confirmed it. Checked before the card is touched: an order that cannot be placed is never
-    authorized and voided."""
+) -> tuple[order_pricing.PricedOrder, DomainError | None]:
+    """Price the order as it will be placed; with the result, the refusal when it cannot be
+    placed as the CSR confirmed it. Checked before the card is touched: an order that cannot
+    be placed is never authorized and voided."""
     before = locked.pricing_detail or {}
     old_total = locked.total
     # may send an adjustment that grew back to approval
     priced = order_pricing.reprice_order(order=locked, actor=actor, read=read)
     if priced.awaiting_approval and not holds.hold_over_limit():
-        return ext.ApprovalNeeded(
+        return priced, ext.ApprovalNeeded(
             "An adjustment on this order waits for a supervisor's approval: ask a supervisor "
             "to approve it (Approvals, V) or remove it, then submit.",
             field="adjustment",
         )
     if expected_total is None or locked.total == expected_total:
-        return None
+        return priced, None
     changes = order_pricing.what_changed(before, locked.pricing_detail or {})
     _event(
         locked,
@@ -230,7 +241,7 @@ def _reprice_for_submit(
         was=str(old_total),
         changes=changes,
     )
-    return PricesChanged(
+    return priced, PricesChanged(
         f"Prices changed since the review: the total is now {locked.total} {locked.currency} "
         f"(was {expected_total}). "
         + " ".join(changes)
@@ -245,9 +256,15 @@ def _reprice_for_submit(
 
 
 def _authorize_and_place(
-    order: Order, attempt: SubmitAttempt, actor, checkout: Checkout | None = None
+    order: Order,
+    attempt: SubmitAttempt,
+    actor,
+    checkout: Checkout | None = None,
+    confirmed: Confirmed | None = None,
 ) -> SubmitResult:
-    """Steps 2 and 3 of a submit, for an order marked `submitted` under this attempt."""
+    """Steps 2 and 3 of a submit, for an order marked `submitted` under this attempt
+    (`confirmed`: step 1's pricing, when this process ran step 1; a resumed submit prices the
+    order again)."""
     checkout = checkout or Checkout.of(order)
     payment = checkout.payment
     gateway = payments.get_gateway()
@@ -262,7 +279,7 @@ def _authorize_and_place(
         return _submit_refused(order, attempt, payment, auth, actor)
 
     try:
-        return _place(order, attempt, actor, checkout, payment, auth, credit, to_card)
+        return _place(order, attempt, actor, checkout, payment, auth, credit, to_card, confirmed)
     except Exception as exc:
         if isinstance(exc, DomainError):
             reason = exc.message
@@ -289,6 +306,7 @@ def _place(
     auth: payments.AuthResult,
     credit: Decimal,
     to_card: Decimal,
+    confirmed: Confirmed | None = None,
 ) -> SubmitResult:
     """Step 3 of a submit, in one transaction, once the payment is authorized. A deadlock
     (PostgreSQL aborts one of two transactions that lock the same inventory rows in opposite
@@ -300,7 +318,11 @@ def _place(
             # Another process (a resumed submit) finished this attempt meanwhile.
             return _finished_elsewhere(placed, attempt)
         order_pricing.finalize_pricing(
-            order=placed, actor=actor, hold_pending_adjustments=holds.hold_over_limit()
+            order=placed,
+            actor=actor,
+            hold_pending_adjustments=holds.hold_over_limit(),
+            read=confirmed.read if confirmed else None,
+            priced=confirmed.priced if confirmed else None,
         )
         if credit > 0:  # refused (and all rolled back) if the balance no longer covers it
             ext.store_credit_spend(

@@ -195,7 +195,11 @@ def _lock_counters(promotion_ids) -> dict[int, m.PromotionCounter]:
 # caller's transaction a failure (PricingChanged) rolls back with it; no caller goes on after.
 @transaction.atomic(savepoint=False)
 def finalize_order_pricing(
-    *, order: OrderFacts, actor, hold_pending_adjustments: bool = False
+    *,
+    order: OrderFacts,
+    actor,
+    hold_pending_adjustments: bool = False,
+    priced: PricedOrder | None = None,
 ) -> PricedOrder:
     """At submit: make promotion usage final and consume the coupons used.
 
@@ -204,18 +208,15 @@ def finalize_order_pricing(
     the caller rolls back, and the next `reprice_order` shows the promotion as "limit reached".
     An adjustment still awaiting approval refuses the submit (ApprovalNeeded), unless orders
     places the order on hold for it (`hold_pending_adjustments`; it does not apply meanwhile).
+
+    `priced`: the result the order was confirmed at, moments before under the order's lock
+    (submit's own reprice, whose usage rows `reprice_order` kept in step); its promotions are
+    the ones made final. Without it the order is priced here as the CSR saw it.
     """
     loaded = loader.load_order(order)
     if not hold_pending_adjustments:
         _refuse_pending_adjustment(loaded.snapshot)
-    # Price as the CSR saw it: promotions the cart holds (pending usage) count as available,
-    # and their limits are checked below under lock, where the answer is final.
-    held = {u.promotion_id for u in loaded.usages if u.status == m.UsageStatus.PENDING}
-    as_seen = dataclasses.replace(
-        loaded.snapshot,
-        allowances=tuple(a for a in loaded.snapshot.allowances if a.promotion_id not in held),
-    )
-    priced = engine.price(as_seen, loaded.rules)
+    priced = priced or _price_as_seen(loaded)
     applied = _applied_amounts(priced)
     counted = _take_limited_uses(order, loaded, priced, applied, actor)
     _finalize_usage(order, loaded.usages, applied, counted)
@@ -228,6 +229,17 @@ def finalize_order_pricing(
         total=str(priced.total),
     )
     return priced
+
+
+def _price_as_seen(loaded: loader.Loaded) -> PricedOrder:
+    """The order priced as the CSR saw it: promotions the cart holds (pending usage) count as
+    available; their limits are checked under lock, where the answer is final."""
+    held = {u.promotion_id for u in loaded.usages if u.status == m.UsageStatus.PENDING}
+    as_seen = dataclasses.replace(
+        loaded.snapshot,
+        allowances=tuple(a for a in loaded.snapshot.allowances if a.promotion_id not in held),
+    )
+    return engine.price(as_seen, loaded.rules)
 
 
 def _refuse_pending_adjustment(snapshot: engine.Snapshot) -> None:
@@ -249,11 +261,7 @@ def _take_limited_uses(
     PricingChanged (nothing counted) when one ran out meanwhile. Returns the counting of this
     order's uses (one UPDATE for every counter, all locked here), for the caller to write with
     the usage rows."""
-    limited = {
-        p.id: p
-        for p in loaded.rules.promotions
-        if p.id in applied and (p.limit_overall is not None or p.limit_per_customer is not None)
-    }
+    limited = _limited_applied(loaded.rules, applied)
     counters = _lock_counters(limited)
     # The order's own usage rows change only under its row lock, which the caller holds.
     own_final = {u.promotion_id for u in loaded.usages if u.status == m.UsageStatus.FINAL}
@@ -265,6 +273,21 @@ def _take_limited_uses(
     if lost:
         _refuse_lost(order, loaded, priced, lost, actor)
     return _count_uses(sorted(pid for pid in limited if pid not in own_final))
+
+
+def _limited_applied(rules: engine.Rules, applied) -> dict[int, engine.PromotionRule | m.Promotion]:
+    """The limited promotions among those applied, by id. One ended or deactivated since the
+    order was priced (it is no longer among the active rules) still takes its use: it is in
+    the total the customer confirmed."""
+
+    def limited(p) -> bool:
+        return p.limit_overall is not None or p.limit_per_customer is not None
+
+    found = {p.id: p for p in rules.promotions if p.id in applied and limited(p)}
+    active = {p.id for p in rules.promotions}
+    if gone := [pid for pid in applied if pid not in active]:
+        found |= {p.pk: p for p in m.Promotion.objects.filter(pk__in=gone) if limited(p)}
+    return found
 
 
 def _count_uses(promotion_ids: list[int]) -> Statement | None:

@@ -61,18 +61,19 @@ def test_a_submit_runs_the_same_queries_for_any_cart(
     csr, ground, lines, promotions, django_assert_num_queries
 ):
     cart = cart_with(csr, priced_skus(lines, promotions))
-    # Of the 26: 4 are the two steps' savepoints (the test's transaction makes each step's own
+    # Of the 25: 4 are the two steps' savepoints (the test's transaction makes each step's own
     # one a savepoint). Step 1, under the order's row lock (9): the order locked, the key looked
     # up, the addresses, the card, the lines (read once: checked, then priced), pricing's rows
-    # of the order; the attempt, the order `submitted`, its events. Step 3, placing (13): the
-    # order locked again; the lines and pricing's rows for the final pricing, the coupons
-    # locked, pricing's event; the lines locked and what they hold (allocation; the centers
-    # that serve the ship-tos are the process's, read when they last changed); the number, the
-    # card, the order, version 1, the attempt, the events. 3 more with limited promotions: their
-    # counters created, locked, then counted in the same round trip as the pending uses become
-    # final (on SQLite, which takes no data-modifying CTE, those are two statements: one more).
+    # of the order; the attempt, the order `submitted`, its events. Step 3, placing (12): the
+    # order locked again; pricing's rows for the final pricing (the lines and their prices are
+    # step 1's: they cannot change while the order is `submitted`), the coupons locked,
+    # pricing's event; the lines locked and what they hold (allocation; the centers that serve
+    # the ship-tos are the process's, read when they last changed); the number, the card, the
+    # order, version 1, the attempt, the events. 3 more with limited promotions: their counters
+    # created, locked, then counted in the same round trip as the pending uses become final (on
+    # SQLite, which takes no data-modifying CTE, those are two statements: one more).
     limited = (3 if connection.vendor == "postgresql" else 4) if promotions else 0
-    with django_assert_num_queries(26 + limited):
+    with django_assert_num_queries(25 + limited):
         result = services.submit_order(actor=csr, order=cart, idempotency_key="k")
     assert result.placed
 

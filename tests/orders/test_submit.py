@@ -104,6 +104,34 @@ def test_a_gateway_that_raises_is_a_gateway_error(ready_cart, csr, monkeypatch):
     assert not result.placed and Order.objects.get(pk=ready_cart.pk).status == "pending"
 
 
+def test_a_promotion_ended_while_the_card_is_authorized_is_made_final_as_confirmed(
+    guest_cart, csr, sku, center, monkeypatch
+):
+    """The card is authorized for the total the CSR confirmed; the promotions of that total
+    are the ones made final, even if a rule changes before the order is placed."""
+    from core.payments import SandboxGateway
+    from pricing.models import PromotionCounter, PromotionUsage, UsageStatus
+    from tests.pricing.factories import PromotionFactory
+
+    promotion = PromotionFactory(name="Ten off", percent=Decimal("10"), limit_overall=100)
+    cart = make_ready(guest_cart, csr, sku)
+    assert cart.discount_total > 0
+    authorize = SandboxGateway.authorize
+
+    def the_promotion_ends_meanwhile(self, **kw):
+        promotion.is_active = False
+        promotion.save()
+        return authorize(self, **kw)
+
+    monkeypatch.setattr(SandboxGateway, "authorize", the_promotion_ends_meanwhile)
+    result = submit(cart, csr, expected_total=cart.total)
+
+    assert result.placed and result.order.total == cart.total
+    usage = PromotionUsage.objects.get(order=cart, promotion=promotion)
+    assert usage.status == UsageStatus.FINAL and usage.amount == cart.discount_total
+    assert PromotionCounter.objects.get(promotion=promotion).used == 1
+
+
 def test_an_avs_mismatch_goes_to_payment_review(guest_cart, csr, sku, ground):
     cart = make_ready(guest_cart, csr, sku, card="4000000000000119")
     result = submit(cart, csr)
