@@ -8,12 +8,12 @@ import dataclasses
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from core.bulk import update_rows, update_rows_statement
-from core.db import Statement, execute_together
+from core.db import Statement, execute_together, int_array
 from core.events import EventType as E
 from core.money import ZERO
 from pricing import engine, loader
@@ -176,10 +176,13 @@ def _sync_usage(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder) -
 
 
 def _lock_counters(promotion_ids) -> dict[int, m.PromotionCounter]:
-    """Lock the counters of these promotions, in promotion id order (no deadlocks)."""
+    """Lock the counters of these promotions (made at their first use), in promotion id order
+    (no deadlocks)."""
     ids = sorted(set(promotion_ids))
     if not ids:
         return {}
+    if connection.vendor == "postgresql":
+        return _upsert_counters(ids)
     m.PromotionCounter.objects.bulk_create(
         [m.PromotionCounter(promotion_id=pid) for pid in ids], ignore_conflicts=True
     )
@@ -189,6 +192,23 @@ def _lock_counters(promotion_ids) -> dict[int, m.PromotionCounter]:
         .filter(promotion_id__in=ids)
         .order_by("promotion_id")
     }
+
+
+def _upsert_counters(ids: list[int]) -> dict[int, m.PromotionCounter]:
+    """Make and lock the counters in one round trip: an INSERT whose conflict is an UPDATE
+    locks the existing row, waiting for a concurrent first use to commit and then seeing its
+    row (a SELECT ... FOR UPDATE after an INSERT ... DO NOTHING in the same statement would
+    not: it reads the statement's snapshot)."""
+    table = m.PromotionCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{table}" (promotion_id, used) '  # the name from model meta
+            "SELECT id, 0 FROM unnest(%s::bigint[]) AS v(id) ORDER BY id "
+            f'ON CONFLICT (promotion_id) DO UPDATE SET used = "{table}".used '
+            "RETURNING promotion_id, used",
+            [int_array(ids)],
+        )
+        return {pid: m.PromotionCounter(promotion_id=pid, used=used) for pid, used in cursor}
 
 
 # No savepoint of its own (two round trips on every submit): atomic alone, and inside the

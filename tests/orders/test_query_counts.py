@@ -69,10 +69,11 @@ def test_a_submit_runs_the_same_queries_for_any_cart(
     # step 1's: they cannot change while the order is `submitted`), the coupons locked,
     # pricing's event; the lines locked and what they hold (allocation; the centers that serve
     # the ship-tos are the process's, read when they last changed); the number, the card, the
-    # order, version 1, the attempt, the events. 3 more with limited promotions: their counters
-    # created, locked, then counted in the same round trip as the pending uses become final (on
-    # SQLite, which takes no data-modifying CTE, those are two statements: one more).
-    limited = (3 if connection.vendor == "postgresql" else 4) if promotions else 0
+    # order, version 1, the attempt, the events. 2 more with limited promotions: their counters
+    # made and locked in one statement, then counted in the same round trip as the pending uses
+    # become final (SQLite makes them, then locks them; and it takes no data-modifying CTE, so
+    # the counting is two statements: 4 more).
+    limited = (2 if connection.vendor == "postgresql" else 4) if promotions else 0
     with django_assert_num_queries(25 + limited):
         result = services.submit_order(actor=csr, order=cart, idempotency_key="k")
     assert result.placed
