@@ -8,6 +8,7 @@ and then only the writes that change something.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -18,6 +19,7 @@ from django.db.models import BooleanField, CharField, DecimalField, IntegerField
 from django.utils import timezone
 
 from core.bulk import update_rows
+from core.db import CompiledQuery
 from core.money import ZERO
 from orders import allocation, price_lock
 from orders import integrations as ext
@@ -75,7 +77,7 @@ class PricingRead:
 _LINE, _SHIP_TO, _QUOTE = 1, 2, 3
 
 
-def _rows(order_id: int, now):
+def _rows_query(order_id: int, now):
     """The order's lines (with their SKU's code, weight, tax code and category), its ship-to
     addresses and its open quote (if any, as of `now`) in one UNION ALL, lines first, each by
     id. An address row fills the line columns it shares a type with: (id, shipping method,
@@ -169,6 +171,9 @@ def _rows(order_id: int, now):
     return lines.union(ship_tos, quote, all=True).order_by("part", "id")
 
 
+_rows = CompiledQuery(_rows_query, int, dt.datetime)
+
+
 def read_for_pricing(order: Order, now=None) -> PricingRead:
     """Describe the order to pricing: its lines and ship-tos, read in one query (with the id of
     its open quote as of `now`). Lines without a ship-to of their own go to the order's current
@@ -176,7 +181,7 @@ def read_for_pricing(order: Order, now=None) -> PricingRead:
     lines: list[LineRow] = []
     ship_tos: list[ShipTo] = []
     quote_id = None
-    for part, *values in _rows(order.pk, now or timezone.now()):
+    for part, *values in _rows.rows(order.pk, now or timezone.now()):
         if part == _LINE:
             lines.append(LineRow(*values))
         elif part == _QUOTE:

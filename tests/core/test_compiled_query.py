@@ -1,0 +1,66 @@
+"""A read compiled once gives what its queryset gives, for every call's arguments."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from core.db import CompiledQuery
+from orders.models import OrderLine
+from tests.concurrency import run_together
+
+pytestmark = pytest.mark.django_db
+
+
+def lines_of(order_id, since):
+    return (
+        OrderLine.objects.filter(order_id=order_id, created_at__gte=since)
+        .order_by("id")
+        .values_list("id", "sku__code", "quantity", "unit_price", "created_at")
+    )
+
+
+@pytest.fixture
+def two_orders(csr):
+    from orders import services
+    from tests.catalog.factories import SKUFactory
+    from tests.pricing.factories import PriceListEntryFactory, PriceListFactory
+
+    prices = PriceListFactory()
+    skus = [SKUFactory(code=f"CQ-{n}") for n in range(3)]
+    for n, sku in enumerate(skus):
+        PriceListEntryFactory(price_list=prices, sku=sku, price=Decimal("2.50") * (n + 1))
+    carts = [services.cart_create(actor=csr, guest={"last_name": "Q"}) for _ in range(2)]
+    for cart, codes in zip(carts, (["CQ-0", "CQ-1"], ["CQ-2"]), strict=True):
+        for code in codes:
+            services.line_add(actor=csr, order=cart, sku_code=code, quantity=2)
+    return carts
+
+
+def test_each_call_gets_the_rows_of_its_own_arguments(two_orders):
+    compiled = CompiledQuery(lines_of, int, dt.datetime)
+    long_ago = timezone.now() - dt.timedelta(days=1)
+    for cart in two_orders:
+        rows = compiled.rows(cart.pk, long_ago)
+        assert rows == list(lines_of(cart.pk, long_ago)) and rows
+        assert all(isinstance(row, tuple) and isinstance(row[3], Decimal) for row in rows)
+    assert compiled.rows(two_orders[0].pk, timezone.now() + dt.timedelta(days=1)) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_compiles_its_own(two_orders):
+    compiled = CompiledQuery(lines_of, int, dt.datetime)
+    since = timezone.now() - dt.timedelta(days=1)
+    expected = list(lines_of(two_orders[1].pk, since))
+    assert compiled.rows(two_orders[1].pk, since) == expected
+    results, errors = run_together(lambda: compiled.rows(two_orders[1].pk, since))
+    assert errors == [] and results == [expected]
+
+
+def test_an_argument_the_sql_does_not_take_is_refused(two_orders):
+    def ignores_the_time(order_id, since):
+        return OrderLine.objects.filter(order_id=order_id).values_list("id")
+
+    with pytest.raises(ValueError, match=r"arguments \[1\] do not reach the SQL"):
+        CompiledQuery(ignores_the_time, int, dt.datetime).rows(two_orders[0].pk, timezone.now())
