@@ -9,6 +9,7 @@ and then only the writes that change something.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -230,12 +231,21 @@ def read_for_pricing(order: Order, now=None) -> PricingRead:
 # and goes on).
 @transaction.atomic(savepoint=False)
 def reprice_order(
-    *, order: Order, actor=None, now=None, read: PricingRead | None = None
+    *,
+    order: Order,
+    actor=None,
+    now=None,
+    read: PricingRead | None = None,
+    allocate: Sequence[OrderLine] = (),
 ) -> PricedOrder:
     """Price the order (pricing keeps its promotion usage in step) and write the result onto
     it: line prices, free-gift lines (added or removed), totals and the pricing detail.
     `read`: the order as `read_for_pricing` just read it, in the caller's transaction under
     the order's row lock (submit checks the lines it read before pricing them).
+    `allocate`: cart lines the caller added or changed, allocated with the gift lines this
+    reprice adds, in one pass: their stock rows are locked in one ordered statement, as a
+    submit locks them. Locked one after the other (the line's, then its gift's), they could
+    deadlock with a submit holding both.
 
     Returns the priced result; its `explanation` says what applied, what did not and why,
     and what almost applied."""
@@ -244,7 +254,9 @@ def reprice_order(
     priced = ext.reprice_order(order=read.facts, now=now)
     old_names = (order.pricing_detail or {}).get("lines", {})
     repriced = _write_lines(read, priced)
-    gifts_changed = _write_gifts(order, read, priced, actor)
+    gifts_changed, new_gifts = _write_gifts(order, read, priced)
+    if allocate or new_gifts:
+        allocation.allocate_cart_lines(lines=[*allocate, *new_gifts], actor=actor)
     _write_totals(order, priced)
     new_names = order.pricing_detail["lines"]
     # An open quote's cart keeps the quoted prices until the quote expires (orders/quotes).
@@ -367,10 +379,13 @@ def _write_lines(read: PricingRead, priced: PricedOrder) -> set[int]:
     return {row[0] for row in changed}
 
 
-def _write_gifts(order: Order, read: PricingRead, priced: PricedOrder, actor) -> bool:
-    """Gift lines follow the promotions pricing says the order earns: added (and allocated)
-    when earned, removed (and deallocated) when no longer earned. Returns whether any changed."""
-    changed = False
+def _write_gifts(
+    order: Order, read: PricingRead, priced: PricedOrder
+) -> tuple[bool, list[OrderLine]]:
+    """Gift lines follow the promotions pricing says the order earns: added when earned,
+    removed (and deallocated) when no longer earned. Returns whether any changed, and the
+    lines added (for the caller to allocate)."""
+    changed, added = False, []
     wanted: dict[int, list] = {}
     for gift in priced.gifts:
         entry = wanted.setdefault(gift.sku_id, [0, gift.ship_to])
@@ -385,24 +400,25 @@ def _write_gifts(order: Order, read: PricingRead, priced: PricedOrder, actor) ->
     for sku_id, (quantity, ship_to) in wanted.items():
         row = existing.get(sku_id)
         if row is None:
-            line = OrderLine.objects.create(
-                order_id=order.pk,
-                sku_id=sku_id,
-                quantity=quantity,
-                ship_to_id=int(ship_to) if ship_to else None,
-                is_gift=True,
-                unit_price=ZERO,
-                discount_total=ZERO,
-                line_total=ZERO,
+            added.append(
+                OrderLine.objects.create(
+                    order_id=order.pk,
+                    sku_id=sku_id,
+                    quantity=quantity,
+                    ship_to_id=int(ship_to) if ship_to else None,
+                    is_gift=True,
+                    unit_price=ZERO,
+                    discount_total=ZERO,
+                    line_total=ZERO,
+                )
             )
-            allocation.allocate_cart_line(line=line, actor=actor)
             changed = True
         elif row.quantity != quantity or row.unit_price or row.line_total:
             OrderLine.objects.filter(pk=row.pk).update(
                 quantity=quantity, unit_price=ZERO, discount_total=ZERO, line_total=ZERO
             )
             changed = True
-    return changed
+    return changed, added
 
 
 def _write_totals(order: Order, priced: PricedOrder) -> None:

@@ -3,6 +3,7 @@ event helper, address parsing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import F
@@ -97,8 +98,8 @@ def _claim(order: Order | int, version: int | None) -> Order:
     return fresh
 
 
-def _reprice(order: Order, actor=None):
-    return order_pricing.reprice_order(order=order, actor=actor)
+def _reprice(order: Order, actor=None, allocate: Sequence[OrderLine] = ()):
+    return order_pricing.reprice_order(order=order, actor=actor, allocate=allocate)
 
 
 def _quantity(value) -> int:

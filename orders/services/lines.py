@@ -135,8 +135,7 @@ def line_add(
         _event(order, E.ORDER_LINE_ADDED, actor, sku=sku.code, quantity=qty, line=line.pk)
         line.is_new = True
     line.sku = sku
-    allocation.allocate_cart_line(line=line, actor=actor)
-    _reprice(order, actor)
+    _reprice(order, actor, allocate=[line])  # the line is allocated with any gift it earns
     line.order = order
     return line
 
@@ -178,8 +177,7 @@ def line_update(
         )
         if "ship_to" in changes:
             allocation.deallocate_line(line=line, actor=actor)
-        allocation.allocate_cart_line(line=line, actor=actor)
-        _reprice(order, actor)
+        _reprice(order, actor, allocate=[line])  # the line is allocated with any gift it earns
     line.order = order
     return line
 
