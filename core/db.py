@@ -122,10 +122,10 @@ class CompiledQuery:
     queryset of joins, annotations and a UNION costs the ORM several times what the database
     takes to answer it.
 
-    `build(*args)` makes the queryset (of `values_list` rows) for its arguments: ints and
-    aware datetimes. It is compiled once with marker arguments; wherever a marker lands among
-    the compiled parameters, a call's argument goes. Rows come back through the ORM's
-    converters, as the queryset would give them.
+    `build(*args)` makes the queryset (of `values_list` rows) for its arguments: ints,
+    strings and aware datetimes. It is compiled once with marker arguments; wherever a marker
+    lands among the compiled parameters, a call's argument goes. Rows come back through the
+    ORM's converters, as the queryset would give them.
     """
 
     # Values no real call passes: negative ids, a date long gone (microseconds tell them apart).
@@ -141,9 +141,11 @@ class CompiledQuery:
     def _marker(cls, kind: type, n: int):
         if kind is int:
             return cls.INT_MARKER - n
+        if kind is str:
+            return f"\x1fcompiled query argument {n}\x1f"
         if kind is dt.datetime:
             return cls.TIME_MARKER + dt.timedelta(microseconds=n)
-        raise TypeError(f"CompiledQuery takes ints and datetimes, not {kind.__name__}")
+        raise TypeError(f"CompiledQuery takes ints, strings and datetimes, not {kind.__name__}")
 
     def rows(self, *args) -> list[tuple]:
         compiler, sql, params, slots = self._compile()
