@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -364,17 +364,29 @@ class SubmitOut(serializers.Serializer):
 # --- views -----------------------------------------------------------------------------------
 
 
-def _order_queryset():
-    """What OrderOut reads: the order names its customer by id, so no customer row."""
-    return Order.objects.prefetch_related(
+def _answer_prefetches() -> list[Prefetch]:
+    """What OrderOut reads besides the order (which names its customer by id: no customer
+    row)."""
+    return [
         Prefetch("lines", queryset=OrderLine.objects.select_related("sku")),
         Prefetch("addresses", queryset=OrderAddress.objects.select_related("shipping_method")),
         Prefetch("payments", queryset=OrderPayment.objects.order_by("-id")),
-    )
+    ]
+
+
+def _order_queryset():
+    return Order.objects.prefetch_related(*_answer_prefetches())
 
 
 def _out(order_id, code=status.HTTP_200_OK) -> Response:
     return Response(OrderOut(_order_queryset().get(pk=order_id)).data, status=code)
+
+
+def _out_of(order: Order, code=status.HTTP_200_OK) -> Response:
+    """The answer from the order as the service left it in memory, claimed and repriced (as the
+    desk draws it): its lines, addresses and card are read, not the order again."""
+    prefetch_related_objects([order], *_answer_prefetches())
+    return Response(OrderOut(order).data, status=code)
 
 
 def _valid(serializer_class, data) -> dict:
@@ -439,16 +451,15 @@ class CartViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def lines(self, request, pk=None):
         data = _valid(LineIn, request.data)
-        order = self._cart(pk)
-        services.line_add(
+        line = services.line_add(
             actor=request.user,
-            order=order,
+            order=Order(pk=pk),  # the service claims and loads it (404 when there is none)
             sku_code=data["sku"],
             quantity=data["quantity"],
             ship_to_id=data.get("ship_to"),
             version=data["version"],
         )
-        return _out(order.pk, status.HTTP_201_CREATED)
+        return _out_of(line.order, status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["PATCH"], request=LineUpdateIn, responses=OrderOut, summary="Change a line"

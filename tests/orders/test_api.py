@@ -177,3 +177,26 @@ def test_a_promotion_lost_before_submit_is_a_409_that_names_it(api, sku, ground)
     assert "Spring sale: All its uses are taken." in r.json()["message"]
     assert r.json()["previous_total"] == cart["total"]
     assert Order.objects.get(pk=cart["id"]).status == "pending"
+
+
+def test_the_answer_to_an_add_line_is_the_cart_as_read_again(api, sku, sku2, center):
+    """The answer is drawn from the cart the service left in memory, not read again: it must
+    be what a read gives, gift lines, totals and version included."""
+    from tests.fulfillment.factories import stock
+    from tests.pricing.factories import PriceListEntryFactory, PriceListFactory, PromotionFactory
+
+    stock(sku2, center, 10)
+    PriceListEntryFactory(price_list=PriceListFactory(), sku=sku2)
+    PromotionFactory(name="Tenth off")
+    cart = api.post("/api/v1/carts/", {"guest": {"last_name": "G", "email": "g@example.com"}})
+    r = api.post(
+        f"/api/v1/carts/{cart.json()['id']}/ship-tos/",
+        {"address": ADDRESS, "shipping_method": "ground", "version": cart.json()["version"]},
+    )
+    for code in (sku.code, sku2.code):
+        r = api.post(
+            f"/api/v1/carts/{r.json()['id']}/lines/", {"sku": code, "version": r.json()["version"]}
+        )
+        assert r.status_code == 201, r.json()
+    assert r.json()["discount_total"] != "0.00" and len(r.json()["lines"]) == 2
+    assert r.json() == api.get(f"/api/v1/carts/{r.json()['id']}/").json()
