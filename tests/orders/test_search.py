@@ -122,6 +122,28 @@ def test_a_street_typed_from_its_house_number_matches_the_whole_number(db):
     assert _found(street="12 côte-des") == {accented}  # not ASCII: the line's own text asked
 
 
+@pytest.mark.postgres
+def test_a_street_from_its_house_number_is_counted_and_paged_in_one_query(db, monkeypatch):
+    """'70 Bloor St W' on PostgreSQL (the indexes of migration 0016): the lines starting with
+    it and those with it after a unit are one query with their orders (counted, the page's most
+    recently changed read), then the page's orders: no order ids read and sent back per kind
+    of line."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plain, unit, dashed, _longer = _orders_at(
+        "70 Bloor St W", "Unit 2, 70 Bloor St W", "2-70 Bloor St W", "170 Bloor St W"
+    )
+    _age([Order.objects.get(pk=pk) for pk in (unit, plain, dashed)])
+    with CaptureQueriesContext(connection) as run:
+        found = list(selectors.order_search(street="70 Bloor", limit=2)[:2])
+    assert [order.pk for order in found] == [unit, plain]
+    assert len(run.captured_queries) == 2  # the counted page, then the page's orders
+    assert "UNION ALL" in run.captured_queries[0]["sql"]
+    monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", 2)  # more lines: the page is walked
+    assert list(selectors.order_search(street="70 Bloor", limit=2)[:2]) == found
+
+
 def test_a_street_with_a_house_number_after_words_matches_any_part_of_the_line(db):
     """Text not starting with the number ('Unit 5, 1100 King'). The index is asked for the
     house number (of 3 digits: and the street's first two letters); the line must still hold
