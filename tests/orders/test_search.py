@@ -148,7 +148,8 @@ def test_a_street_from_its_house_number_is_counted_and_paged_in_one_query(db, mo
 def test_a_house_number_alone_asks_the_prefix_index_for_its_lines_only(db, monkeypatch):
     """'70' typed alone: the lines starting with 70 as a whole number are two ranges of the
     prefix index, what follows it sorting before the digits or after them ('70A'), not the
-    prefix '70%' of every line from 70 to 7099 tested one by one."""
+    prefix '70%' of every line from 70 to 7099 tested one by one; the lines with it after a
+    unit come from the index of their numbers."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -162,6 +163,7 @@ def test_a_house_number_alone_asks_the_prefix_index_for_its_lines_only(db, monke
     asked = " ".join(query["sql"] for query in run.captured_queries)
     assert "~>=~ '70'" in asked and "~<~ '700'" in asked and "~>=~ '70:'" in asked
     assert "LIKE UPPER('70%')" not in asked
+    assert "REGEXP_SPLIT_TO_ARRAY" in asked  # after a unit: lines holding 70 (migration 0017)
     assert _found(street="79") == set()
     assert _found(street="7") == {seven}
     page = list(selectors.order_search(street="70", limit=2)[:2])
