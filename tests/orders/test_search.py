@@ -168,7 +168,9 @@ def test_a_house_number_alone_asks_the_prefix_index_for_its_lines_only(db, monke
     assert _found(street="7") == {seven}
     page = list(selectors.order_search(street="70", limit=2)[:2])
     monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", 1)  # more lines: the page is walked
-    assert list(selectors.order_search(street="70", limit=2)[:2]) == page
+    with CaptureQueriesContext(connection) as walked:
+        assert list(selectors.order_search(street="70", limit=2)[:2]) == page
+    assert len(walked.captured_queries) == 3  # both kinds of line read, then walked, at once
 
 
 def test_a_street_with_a_house_number_after_words_matches_any_part_of_the_line(db):
