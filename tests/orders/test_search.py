@@ -122,6 +122,57 @@ def test_a_street_typed_from_its_house_number_matches_the_whole_number(db):
     assert _found(street="12 côte-des") == {accented}  # not ASCII: the line's own text asked
 
 
+@pytest.mark.postgres
+def test_a_street_from_its_house_number_is_counted_and_paged_in_one_query(db, monkeypatch):
+    """'70 Bloor St W' on PostgreSQL (the indexes of migration 0016): the lines starting with
+    it and those with it after a unit are one query with their orders (counted, the page's most
+    recently changed read), then the page's orders: no order ids read and sent back per kind
+    of line."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plain, unit, dashed, _longer = _orders_at(
+        "70 Bloor St W", "Unit 2, 70 Bloor St W", "2-70 Bloor St W", "170 Bloor St W"
+    )
+    _age([Order.objects.get(pk=pk) for pk in (unit, plain, dashed)])
+    with CaptureQueriesContext(connection) as run:
+        found = list(selectors.order_search(street="70 Bloor", limit=2)[:2])
+    assert [order.pk for order in found] == [unit, plain]
+    assert len(run.captured_queries) == 2  # the counted page, then the page's orders
+    assert "UNION ALL" in run.captured_queries[0]["sql"]
+    monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", 2)  # more lines: the page is walked
+    assert list(selectors.order_search(street="70 Bloor", limit=2)[:2]) == found
+
+
+@pytest.mark.postgres
+def test_a_house_number_alone_asks_the_prefix_index_for_its_lines_only(db, monkeypatch):
+    """'70' typed alone: the lines starting with 70 as a whole number are two ranges of the
+    prefix index, what follows it sorting before the digits or after them ('70A'), not the
+    prefix '70%' of every line from 70 to 7099 tested one by one; the lines with it after a
+    unit come from the index of their numbers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plain, dashed, lettered, unit, _ = _orders_at(
+        "70 Bloor St W", "70-72 Bloor St W", "70A Oak Ave", "Unit 4, 70 Elm St", "7010 Oak Ave"
+    )
+    *_others, seven = _orders_at("700 Bloor St W", "170 Bloor St W", "71 Bloor", "7 Bloor St W")
+    with CaptureQueriesContext(connection) as run:
+        assert _found(street="70") == {plain, dashed, lettered, unit}
+        assert list(selectors.order_search(street="70", limit=50)[:50])
+    asked = " ".join(query["sql"] for query in run.captured_queries)
+    assert "~>=~ '70'" in asked and "~<~ '700'" in asked and "~>=~ '70:'" in asked
+    assert "LIKE UPPER('70%')" not in asked
+    assert "REGEXP_SPLIT_TO_ARRAY" in asked  # after a unit: lines holding 70 (migration 0017)
+    assert _found(street="79") == set()
+    assert _found(street="7") == {seven}
+    page = list(selectors.order_search(street="70", limit=2)[:2])
+    monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", 1)  # more lines: the page is walked
+    with CaptureQueriesContext(connection) as walked:
+        assert list(selectors.order_search(street="70", limit=2)[:2]) == page
+    assert len(walked.captured_queries) == 3  # both kinds of line read, then walked, at once
+
+
 def test_a_street_with_a_house_number_after_words_matches_any_part_of_the_line(db):
     """Text not starting with the number ('Unit 5, 1100 King'). The index is asked for the
     house number (of 3 digits: and the street's first two letters); the line must still hold
