@@ -331,7 +331,8 @@ def customer_facts(customer) -> tuple[frozenset[int], int | None]:
     return segment_ids, customer.organization_id
 
 
-def _limited(promotions) -> dict[int, e.PromotionRule]:
+def limited_promotions(promotions) -> dict:
+    """Those of `promotions` (rules or Promotion rows) with a usage limit, by id."""
     return {
         p.id: p
         for p in promotions
@@ -365,7 +366,7 @@ def _allowances_of(
 def allowances(rules: e.Rules, order_id, customer_id, lines=None) -> tuple[e.Allowance, ...]:
     """Uses left of limited promotions, not counting this order's own final use (2 queries,
     none when no limited promotion concerns the cart's `lines`)."""
-    limited = _limited(rules.promotions if lines is None else rules.promotions_for(lines))
+    limited = limited_promotions(rules.promotions if lines is None else rules.promotions_for(lines))
     if not limited:
         return ()
     used = dict(
@@ -673,7 +674,7 @@ def load_order(
     with warm rules (`_read_order`)."""
     now = now or timezone.now()
     base_rules = rules or active_rules()
-    limited = _limited(base_rules.promotions_for(order.lines))
+    limited = limited_promotions(base_rules.promotions_for(order.lines))
     read = _read_order(
         order,
         now,

@@ -299,14 +299,10 @@ def _limited_applied(rules: engine.Rules, applied) -> dict[int, engine.Promotion
     """The limited promotions among those applied, by id. One ended or deactivated since the
     order was priced (it is no longer among the active rules) still takes its use: it is in
     the total the customer confirmed."""
-
-    def limited(p) -> bool:
-        return p.limit_overall is not None or p.limit_per_customer is not None
-
-    found = {p.id: p for p in rules.promotions if p.id in applied and limited(p)}
+    found = loader.limited_promotions(p for p in rules.promotions if p.id in applied)
     active = {p.id for p in rules.promotions}
     if gone := [pid for pid in applied if pid not in active]:
-        found |= {p.pk: p for p in m.Promotion.objects.filter(pk__in=gone) if limited(p)}
+        found |= loader.limited_promotions(m.Promotion.objects.filter(pk__in=gone))
     return found
 
 
