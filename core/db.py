@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import OperationalError, connection
+from django.db.models.query import get_related_populators
 
 DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE for "deadlock detected"
 
@@ -122,10 +123,11 @@ class CompiledQuery:
     queryset of joins, annotations and a UNION costs the ORM several times what the database
     takes to answer it.
 
-    `build(*args)` makes the queryset (of `values_list` rows) for its arguments: ints,
-    strings and aware datetimes. It is compiled once with marker arguments; wherever a marker
-    lands among the compiled parameters, a call's argument goes. Rows come back through the
-    ORM's converters, as the queryset would give them.
+    `build(*args)` makes the queryset for its arguments: ints, strings and aware datetimes. It
+    is compiled once with marker arguments; wherever a marker lands among the compiled
+    parameters, a call's argument goes. Rows come back through the ORM's converters, as the
+    queryset would give them: `rows()` for a `values_list` queryset, `objects()` for model
+    instances (with what `select_related` joins and the annotations, as iterating gives them).
     """
 
     # Values no real call passes: negative ids, a date long gone (microseconds tell them apart).
@@ -148,13 +150,47 @@ class CompiledQuery:
         raise TypeError(f"CompiledQuery takes ints, strings and datetimes, not {kind.__name__}")
 
     def rows(self, *args) -> list[tuple]:
+        compiler, results = self._execute(args)
+        return list(compiler.results_iter(results=results, tuple_expected=True))
+
+    def objects(self, *args) -> list:
+        """The model instances, built as Django's ModelIterable builds them (from_db, then the
+        related populators and the annotations), from a plan made once with the compiler."""
+        compiler, results = self._execute(args)
+        model, init_list, start, end, populators, annotations = self._plan(compiler)
+        out = []
+        for row in compiler.results_iter(results=results):
+            obj = model.from_db(connection.alias, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in annotations:
+                setattr(obj, name, row[position])
+            out.append(obj)
+        return out
+
+    def _execute(self, args):
         compiler, sql, params, slots = self._compile()
         params = list(params)
         for position, n in slots:
             params[position] = self._adapt(args[n])
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return list(compiler.results_iter(results=[cursor.fetchall()], tuple_expected=True))
+            return compiler, [cursor.fetchall()]
+
+    def _plan(self, compiler):
+        plan = getattr(self._compiled, "plan", None)
+        if plan is None:
+            info, select = compiler.klass_info, compiler.select
+            start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+            plan = self._compiled.plan = (
+                info["model"],
+                [column[0].target.attname for column in select[start:end]],
+                start,
+                end,
+                get_related_populators(info, select, connection.alias),
+                list(compiler.annotation_col_map.items()),
+            )
+        return plan
 
     def _compile(self):
         compiled = getattr(self._compiled, "query", None)

@@ -128,12 +128,12 @@ def buyable_ids(sku_ids) -> set[int]:
     )
 
 
-def annotate_sku_buyable(lines_qs):
+def annotate_sku_buyable(lines_qs, now):
     """Annotate `sku_buyable` on order lines: the catalog's one rule, in the lines' own query."""
     from django.db.models import BooleanField, ExpressionWrapper
 
     return lines_qs.annotate(
-        sku_buyable=ExpressionWrapper(buyable_q(prefix="sku__"), output_field=BooleanField())
+        sku_buyable=ExpressionWrapper(buyable_q(now, prefix="sku__"), output_field=BooleanField())
     )
 
 

@@ -56,9 +56,10 @@ class LineRow(NamedTuple):
 class RepriceChanges:
     """What one reprice wrote, so that a screen can redraw only that (`order.reprice_changes`
     after `reprice_order`): the lines whose price or discount names changed, whether gift lines
-    came, went or changed, whether a quote's price lock stood, and the goods lines' SKUs."""
+    came, went or changed, whether a quote's price lock stood, and the goods lines' SKUs.
+    `prices`: each changed line's unit price, discount and line total as written."""
 
-    line_ids: frozenset[int]
+    prices: dict[int, tuple[Decimal, Decimal, Decimal]]
     gifts_changed: bool
     price_locked: bool
     ship_to_count: int
@@ -261,11 +262,15 @@ def reprice_order(
     new_names = order.pricing_detail["lines"]
     # An open quote's cart keeps the quoted prices until the quote expires (orders/quotes).
     locked = read.quote_id is not None and price_lock.apply_price_lock(order, now) is not None
+    changed = repriced | {
+        x.pk for x in read.lines if old_names.get(str(x.pk)) != new_names.get(str(x.pk))
+    }
     order.reprice_changes = RepriceChanges(
-        line_ids=frozenset(
-            repriced
-            | {x.pk for x in read.lines if old_names.get(str(x.pk)) != new_names.get(str(x.pk))}
-        ),
+        prices={
+            p.line_id: (p.unit_price, p.discount_total, p.line_total)
+            for p in priced.lines
+            if p.line_id in changed
+        },
         gifts_changed=gifts_changed,
         price_locked=locked,
         ship_to_count=len(read.facts.ship_tos),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -134,20 +136,40 @@ def _only_its_rows_changed(line: OrderLine) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _RepricedLine:
+    """What the cells of a line whose price moved show (only those cells are drawn again)."""
+
+    pk: int
+    unit_price: Decimal
+    discount_total: Decimal
+    line_total: Decimal
+    reasons: list[str]
+    is_gift = False  # gift lines' prices do not move: a gift that changed redraws the cart
+
+
 def _render_changed_line(line: OrderLine) -> HttpResponse | None:
     """The answer to an add or a line change: only what changed, as out-of-band swaps (the
-    line, the lines whose price moved, the promotions and totals), built from the order the
-    service left in memory; None when more changed (the whole cart is drawn again)."""
+    line itself, read again; the price cells of the other lines whose price moved, the
+    promotions and totals, from the order the service left in memory); None when more changed
+    (the whole cart is drawn again)."""
     if not _only_its_rows_changed(line):
         return None
     order = line.order
-    changed = set(order.reprice_changes.line_ids) | {line.pk}
-    rows = {row.pk: row for row in selectors.cart_lines(order, line_ids=changed)}
-    _decorate_lines(order, rows.values())
-    new_line = rows.pop(line.pk) if getattr(line, "is_new", False) else None
+    row = selectors.cart_line(order, line.pk)
+    if row is None:  # removed by another CSR since
+        return None
+    _decorate_lines(order, [row])
+    names = (order.pricing_detail or {}).get("lines", {})
+    is_new = getattr(line, "is_new", False)
     context = _foot_context(order) | {
-        "changed_lines": [rows[pk] for pk in sorted(rows)],
-        "new_line": new_line,
+        "changed_lines": [] if is_new else [row],
+        "new_line": row if is_new else None,
+        "repriced_lines": [
+            _RepricedLine(pk, *amounts, names.get(str(pk), []))
+            for pk, amounts in sorted(order.reprice_changes.prices.items())
+            if pk != line.pk
+        ],
         "ship_tos": (),
     }
     response = HttpResponse(render_to_string("orders/_cart_changes.html", context))

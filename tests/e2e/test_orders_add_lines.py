@@ -1,5 +1,6 @@
 """Items added one after another: each add answers with only what changed (the new line, the
-totals), and the screen ends up exactly as a fresh load of the order draws it."""
+price cells of lines whose price it moved, the totals), and the screen ends up exactly as a
+fresh load of the order draws it."""
 
 import re
 
@@ -54,3 +55,28 @@ def test_items_added_one_by_one_show_as_a_fresh_load_would(page, cart):
 
     assert screen_text(page) == shown
     assert page.locator("#order-version").input_value() == version
+
+
+def test_an_add_that_moves_another_lines_price_redraws_its_cells(page, cart):
+    from decimal import Decimal
+
+    from pricing.loader import bump_rules_version
+    from tests.pricing.factories import PromotionFactory
+
+    PromotionFactory(
+        name="Two items, 10% off", reward="product_percent", percent=Decimal("10"), min_quantity=2
+    )
+    bump_rules_version()
+    log_in(page, "csr", settings.DEMO_PASSWORD)
+    page.goto(f"/orders/{cart.pk}/")
+    first = page.locator(ROWS).first
+    expect(first).not_to_contain_text("Two items, 10% off")
+
+    add_item(page, "PEN-GEL-B", 1)
+
+    expect(first.locator(".why")).to_contain_text("Two items, 10% off")
+    expect(first.locator("td[id$=-discount]")).to_have_text(re.compile(r"^−\d+\.\d\d$"))
+    screenshot(page, "orders-add-moves-another-line")
+    shown = screen_text(page)
+    page.reload()
+    assert screen_text(page) == shown
