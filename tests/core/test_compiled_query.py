@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from core.db import CompiledQuery
@@ -64,3 +65,25 @@ def test_an_argument_the_sql_does_not_take_is_refused(two_orders):
 
     with pytest.raises(ValueError, match=r"arguments \[1\] do not reach the SQL"):
         CompiledQuery(ignores_the_time, int, dt.datetime).rows(two_orders[0].pk, timezone.now())
+
+
+def test_objects_are_the_instances_the_queryset_gives(two_orders, django_assert_num_queries):
+    def lines_with_skus(order_id, since):
+        return (
+            OrderLine.objects.filter(order_id=order_id, created_at__gte=since)
+            .select_related("sku__product")
+            .annotate(twice=F("quantity") * 2)
+            .order_by("id")
+        )
+
+    compiled = CompiledQuery(lines_with_skus, int, dt.datetime)
+    since = timezone.now() - dt.timedelta(days=1)
+    for cart in two_orders:
+        expected = list(lines_with_skus(cart.pk, since))
+        with django_assert_num_queries(1):  # the SKUs and products came with the lines
+            got = compiled.objects(cart.pk, since)
+            seen = [(x.pk, x.sku.code, x.sku.product.name, x.twice, x.unit_price) for x in got]
+        assert seen == [
+            (x.pk, x.sku.code, x.sku.product.name, x.twice, x.unit_price) for x in expected
+        ]
+        assert all(not x._state.adding for x in got)  # saved rows, as from the database
