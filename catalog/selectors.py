@@ -36,6 +36,7 @@ from catalog.models import (
     compact_code,
     normalize_code,
 )
+from core.db import CompiledQuery
 
 # Trigram matching needs three characters; shorter words match SKU codes only.
 MIN_FUZZY_LENGTH = 3
@@ -374,11 +375,22 @@ def category_tree() -> list[Category]:
 def associations_for_skus(*, sku_ids, kinds=None) -> dict[int, list[Association]]:
     """Associations per source SKU id (targets with their product), in one query."""
     found: dict[int, list[Association]] = {}
-    rows = Association.objects.filter(source_id__in=list(sku_ids)).select_related(
-        "target", "target__product"
-    )
-    if kinds:
-        rows = rows.filter(kind__in=list(kinds))
-    for association in rows.order_by("kind", "rank", "target__code"):
+    sku_ids = list(sku_ids)
+    if len(sku_ids) == 1 and not kinds:  # a line added or changed: compiled once
+        rows = _ASSOCIATIONS_OF_ONE.objects(sku_ids[0])
+    else:
+        rows = _associations(Association.objects.filter(source_id__in=sku_ids))
+        if kinds:
+            rows = rows.filter(kind__in=list(kinds))
+    for association in rows:
         found.setdefault(association.source_id, []).append(association)
     return found
+
+
+def _associations(rows: QuerySet[Association]) -> QuerySet[Association]:
+    return rows.select_related("target", "target__product").order_by("kind", "rank", "target__code")
+
+
+_ASSOCIATIONS_OF_ONE = CompiledQuery(
+    lambda sku_id: _associations(Association.objects.filter(source_id=sku_id)), int
+)

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F
 
 from catalog.models import SKU
-from core.db import Statement, bulk_set_statement, execute_together, int_array
+from core.db import CompiledQuery, Statement, bulk_set_statement, execute_together, int_array
 from core.errors import DomainError, NotFound
 from core.events import EventType
 from core.permissions import require
@@ -64,13 +64,25 @@ def line_stock(line: OrderLine) -> LineStock:
     )
 
 
-def lock_lines(line_ids: Iterable[int] | None = None, **filters) -> list[OrderLine]:
-    """Lock order lines (by ids, or by filters such as order=...) in pk order."""
-    qs = OrderLine.objects.select_for_update(of=("self",)).select_related(
+def _locking():
+    return OrderLine.objects.select_for_update(of=("self",)).select_related(
         "sku", "ship_to__shipping_method"
     )
+
+
+# One line, locked: what every line added or changed on a cart takes (compiled once).
+_LOCK_ONE = CompiledQuery(lambda pk: _locking().filter(pk=pk), int)
+
+
+def lock_lines(line_ids: Iterable[int] | None = None, **filters) -> list[OrderLine]:
+    """Lock order lines (by ids, or by filters such as order=...) in pk order."""
     if line_ids is not None:
-        qs = qs.filter(pk__in=list(line_ids))
+        line_ids = list(line_ids)
+        if len(line_ids) == 1 and not filters:
+            return _LOCK_ONE.objects(line_ids[0])
+    qs = _locking()
+    if line_ids is not None:
+        qs = qs.filter(pk__in=line_ids)
     return list(qs.filter(**filters).order_by("pk"))
 
 

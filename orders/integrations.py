@@ -174,7 +174,7 @@ def order_codes(order) -> list:
 
 
 def order_adjustments(order) -> list:
-    return list(pricing_selectors.order_adjustments(order=order))
+    return pricing_selectors.order_adjustments(order=order)
 
 
 def order_coupons(order) -> list:

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from catalog.models import SKU
+from core.db import CompiledQuery
 from core.errors import DomainError
 from pricing import engine, loader
 from pricing import models as m
@@ -68,10 +69,19 @@ def awaiting_approval(*, order_id: int) -> int:
     ).count()
 
 
-def order_adjustments(*, order) -> QuerySet[m.OrderAdjustment]:
-    return m.OrderAdjustment.objects.filter(order_id=order.pk).select_related(
+def _adjustments_of(order_id: int) -> QuerySet[m.OrderAdjustment]:
+    return m.OrderAdjustment.objects.filter(order_id=order_id).select_related(
         "line__sku", "requested_by", "approved_by"
     )
+
+
+# Compiled once (core.db.CompiledQuery): the cart draws its adjustments on every change.
+_ADJUSTMENTS_OF = CompiledQuery(_adjustments_of, int)
+
+
+def order_adjustments(*, order) -> list[m.OrderAdjustment]:
+    """The order's adjustments, with their line's SKU and who asked and approved."""
+    return _ADJUSTMENTS_OF.objects(order.pk)
 
 
 def wallet(*, customer, now=None) -> QuerySet[m.Coupon]:
