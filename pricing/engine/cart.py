@@ -15,8 +15,10 @@ from pricing.engine.result import (
     NearMiss,
     NotApplied,
 )
-from pricing.engine.rules import PromotionRule, Reason
+from pricing.engine.rules import PromotionRule, Reason, Rules
 from pricing.engine.snapshot import CartLine, Snapshot
+
+_new_tuple = tuple.__new__
 
 
 class Line:
@@ -34,32 +36,41 @@ class Line:
 
     def take(self, source: str, source_id, name: str, amount: Decimal) -> Decimal:
         """Discount this line by up to `amount`; never below zero. Returns what was taken."""
-        if amount > self.net:
-            amount = self.net
-        if amount <= 0:
+        net = self.net
+        if amount > net:
+            amount = net
+        if amount <= ZERO:
             return ZERO
-        self.net -= amount
-        self.discounts.append(Discount(source, source_id, name, amount))
+        self.net = net - amount
+        # tuple.__new__ skips the named tuple's own __new__ frame: a big cart takes thousands
+        self.discounts.append(_new_tuple(Discount, (source, source_id, name, amount)))
         if self.cart is not None:
             self.cart.total_net -= amount
         return amount
 
 
+def _dearest(line: Line):
+    return -line.unit_price
+
+
+def _cheapest(line: Line):
+    return (line.unit_price, str(line.src.line_id))
+
+
 class Cart:
-    def __init__(self, snapshot: Snapshot, lines: list[Line]):
+    def __init__(self, snapshot: Snapshot, lines: list[Line], rules: Rules):
+        """`lines`: one per line of the snapshot, in its order."""
         self.snapshot = snapshot
         self.currency = snapshot.currency
         self.lines = lines
+        targeted = rules.targeted_lines(snapshot.lines)
+        self.promotions = rules.in_order(targeted)  # those that concern this cart, in order
+        ordered = rules.promotions_in_order
+        # promotion id -> the indexes of the lines it targets (store-wide ones: every line)
+        self._targeted = {ordered[position].id: found for position, found in targeted.items()}
         self._targets: dict[tuple[int, bool], list[Line]] = {}
-        self._by_sku: dict[int, list[int]] = {}
-        self._by_cat: dict[int, list[int]] = {}
-        for i, line in enumerate(lines):
-            self._by_sku.setdefault(line.src.sku_id, []).append(i)
-            for cat in line.src.category_ids:
-                self._by_cat.setdefault(cat, []).append(i)
-        self._sku_keys = frozenset(self._by_sku)
-        self._cat_keys = frozenset(self._by_cat)
         self._qty: dict[int, int] = {}
+        self._ranked: dict[tuple[int, bool], list[Line]] = {}
         self.total_net = sum((line.net for line in lines), ZERO)
         for line in lines:
             line.cart = self
@@ -69,19 +80,28 @@ class Cart:
         key = (p.id, get)
         found = self._targets.get(key)
         if found is None:
-            skus, cats = p.sku_ids, p.category_ids
             if get and (p.get_sku_ids or p.get_category_ids):
-                skus, cats = p.get_sku_ids, p.get_category_ids
-            if not skus and not cats:
+                found = [line for line in self.lines if p.get_targets(line.src)]
+            elif not p.sku_ids and not p.category_ids:
                 found = self.lines
             else:
-                picked: set[int] = set()
-                for sku in self._sku_keys & skus:
-                    picked.update(self._by_sku[sku])
-                for cat in self._cat_keys & cats:
-                    picked.update(self._by_cat[cat])
-                found = [self.lines[i] for i in sorted(picked)]
+                found = [self.lines[i] for i in self._targeted.get(p.id, ())]
             self._targets[key] = found
+        return found
+
+    # Unit prices never change while pricing either: each promotion's targets are ranked once.
+    def dearest_first(self, p: PromotionRule) -> list[Line]:
+        """The promotion's targets, the highest unit price first (ties in cart order)."""
+        found = self._ranked.get((p.id, False))
+        if found is None:
+            found = self._ranked[p.id, False] = sorted(self.targets(p), key=_dearest)
+        return found
+
+    def cheapest_get_items(self, p: PromotionRule) -> list[Line]:
+        """The promotion's get-items, the lowest unit price first (ties by line id)."""
+        found = self._ranked.get((p.id, True))
+        if found is None:
+            found = self._ranked[p.id, True] = sorted(self.targets(p, get=True), key=_cheapest)
         return found
 
     def quantity(self, lines: list[Line]) -> int:
@@ -94,7 +114,7 @@ class Cart:
     def amount(self, lines: list[Line]) -> Decimal:
         if lines is self.lines:
             return self.total_net
-        return sum((line.net for line in lines), ZERO)
+        return sum([line.net for line in lines], ZERO)
 
     def spread(self, lines: list[Line], amount: Decimal, source: str, sid, name: str) -> Decimal:
         """An order-level amount off, distributed across `lines` by their net (largest
@@ -103,8 +123,12 @@ class Cart:
         amount = min(quantize(amount, self.currency), available)
         if amount <= 0:
             return ZERO
-        shares = spread_shares(amount, [line.net for line in lines], self.currency)
-        for line, share in zip(lines, shares, strict=True):
+        # A line with nothing left weighs zero, so its share is zero (largest remainder gives
+        # the leftover units only to non-zero remainders) and it takes nothing: leaving it out
+        # changes no share and no discount. Many stacked promotions empty lines early.
+        live = [line for line in lines if line.net]
+        shares = spread_shares(amount, [line.net for line in live], self.currency)
+        for line, share in zip(live, shares, strict=True):
             line.take(source, sid, name, share)
         return amount
 

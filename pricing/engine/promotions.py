@@ -36,8 +36,7 @@ class Condition:
         if not targets:
             return Outcome(False, Reason.NO_QUALIFYING_ITEMS, "No qualifying items in the cart.")
         qty = cart.quantity(targets)
-        amount = cart.amount(targets)
-        need_qty = max(p.min_quantity, p.buy_quantity + _same_set_get(p), 1)
+        need_qty = p.need_quantity
         if qty < need_qty:
             missing = need_qty - qty
             return Outcome(
@@ -46,6 +45,7 @@ class Condition:
                 f"Needs {need_qty} qualifying items; the cart has {qty}.",
                 near_miss=f"Add {missing} more to get “{p.name}”.",
             )
+        amount = cart.amount(targets) if p.min_amount else ZERO
         if p.min_amount and amount < p.min_amount:
             gap = quantize(p.min_amount - amount, cur)
             near = f"Add {gap} more for “{p.name}”." if amount * 2 >= p.min_amount else ""
@@ -62,13 +62,6 @@ class Condition:
         if p.max_per_order is not None and p.reward in (Reward.PRODUCT_GIFT, Reward.BUY_X_GET_Y):
             times = min(times, p.max_per_order)
         return Outcome(True, times=times)
-
-
-def _same_set_get(p: PromotionRule) -> int:
-    """Buy X get Y from the same items needs X + Y of them in the cart."""
-    if p.reward != Reward.BUY_X_GET_Y:
-        return 0
-    return p.get_quantity if not (p.get_sku_ids or p.get_category_ids) else 0
 
 
 def shipping_condition(p: PromotionRule, cart: Cart) -> Outcome:
@@ -125,12 +118,13 @@ class PercentOffEachItem(Benefit):
         p, cur = self.p, cart.currency
         given = ZERO
         budget = p.max_per_order  # items
-        for line in sorted(cart.targets(p), key=lambda x: -x.unit_price):
+        for line in cart.dearest_first(p):
             qty = line.src.quantity if budget is None else min(budget, line.src.quantity)
             if qty <= 0:
                 break
-            base = line.net if qty == line.src.quantity else line.net * qty / line.src.quantity
-            given += self._take(line, quantize(base * p.percent / HUNDRED, cur))
+            if line.net:  # an emptied line takes nothing: no need to work out a zero
+                base = line.net if qty == line.src.quantity else line.net * qty / line.src.quantity
+                given += self._take(line, quantize(base * p.percent / HUNDRED, cur))
             if budget is not None:
                 budget -= qty
         return given
@@ -141,11 +135,12 @@ class FixedOffEachItem(Benefit):
         p, cur = self.p, cart.currency
         given = ZERO
         budget = p.max_per_order
-        for line in sorted(cart.targets(p), key=lambda x: -x.unit_price):
+        for line in cart.dearest_first(p):
             qty = line.src.quantity if budget is None else min(budget, line.src.quantity)
             if qty <= 0:
                 break
-            given += self._take(line, quantize(p.amount * qty, cur))
+            if line.net:
+                given += self._take(line, quantize(p.amount * qty, cur))
             if budget is not None:
                 budget -= qty
         return given
@@ -171,14 +166,13 @@ class BuyXGetY(Benefit):
             bundles = min(bundles, p.max_per_order)
         free_units = bundles * p.get_quantity
         given = ZERO
-        for line in sorted(
-            cart.targets(p, get=True), key=lambda x: (x.unit_price, str(x.src.line_id))
-        ):
+        for line in cart.cheapest_get_items(p):
             if free_units <= 0:
                 break
             qty = min(free_units, line.src.quantity)
-            unit_net = line.net / line.src.quantity
-            given += self._take(line, quantize(unit_net * qty * p.percent / HUNDRED, cur))
+            if line.net:
+                unit_net = line.net / line.src.quantity
+                given += self._take(line, quantize(unit_net * qty * p.percent / HUNDRED, cur))
             free_units -= qty
         return given
 
@@ -254,8 +248,9 @@ def gate(p: PromotionRule, s: Snapshot, allowances: dict[int, Allowance]) -> Not
 
 # --- stages ------------------------------------------------------------------------------------
 
-# Per stage, (promotion, still a candidate) in the order they apply: priority, then id.
-Staged = dict[Stage, list[tuple[PromotionRule, bool]]]
+# Per stage, in the order they apply (priority, then id): (promotion, its outcome on the
+# entitled cart if it is still a candidate, None if it is there only to be explained).
+Staged = dict[Stage, list[tuple[PromotionRule, Outcome | None]]]
 
 
 def promotion_candidates(s: Snapshot, rules: Rules, cart: Cart, found: Findings) -> Staged:
@@ -264,27 +259,24 @@ def promotion_candidates(s: Snapshot, rules: Rules, cart: Cart, found: Findings)
     fails on the entitled cart cannot pass later (discounts only lower amounts); it is
     explained at its own stage, on the running amounts, so "add N more" is right."""
     allowances = {a.promotion_id: a for a in s.allowances}
-    candidates: list[PromotionRule] = []
-    explain_later: list[PromotionRule] = []
-    for p in rules.promotions_for(s.lines):
+    checked: list[tuple[PromotionRule, Outcome]] = []  # in the order they apply
+    for p in cart.promotions:
         refused = gate(p, s, allowances)
         if refused is not None:
             found.not_applied.append(refused)
             continue
         outcome = check(p, cart)
-        if outcome.ok:
-            candidates.append(p)
-        elif outcome.reason == Reason.NO_QUALIFYING_ITEMS:
-            found.not_applied.append(NotApplied(p.id, p.name, outcome.reason, outcome.message))
+        if outcome.ok or outcome.reason != Reason.NO_QUALIFYING_ITEMS:
+            checked.append((p, outcome))
         else:
-            explain_later.append(p)
-    candidates = _exclusivity(candidates, found)
+            found.not_applied.append(NotApplied(p.id, p.name, outcome.reason, outcome.message))
+    kept = {p.id for p in _exclusivity([p for p, outcome in checked if outcome.ok], found)}
     staged: Staged = {stage: [] for stage in Stage}
-    for p, candidate in sorted(
-        [(p, True) for p in candidates] + [(p, False) for p in explain_later],
-        key=lambda pc: (pc[0].priority, pc[0].id),
-    ):
-        staged[p.stage].append((p, candidate))
+    for p, outcome in checked:
+        if not outcome.ok:
+            staged[p.stage].append((p, None))
+        elif p.id in kept:
+            staged[p.stage].append((p, outcome))
     return staged
 
 
@@ -317,13 +309,16 @@ def _exclusivity(candidates: list[PromotionRule], found: Findings) -> list[Promo
     return kept
 
 
-def _passes(p: PromotionRule, candidate: bool, cart: Cart, found: Findings) -> Outcome | None:
-    """The promotion's outcome on the running amounts if it applies; None (explained) if not."""
+def _passes(p: PromotionRule, first: Outcome | None, cart: Cart, found: Findings) -> Outcome | None:
+    """The promotion's outcome on the running amounts if it applies; None (explained) if not.
+    `first`: its outcome on the entitled cart if it is a candidate."""
+    # Targets and quantities do not change while pricing, only amounts fall: a candidate
+    # whose minimum amount (if any) still holds passes as it did, with the same outcome.
+    if first is not None and (not p.min_amount or cart.amount(cart.targets(p)) >= p.min_amount):
+        return first
     outcome = check(p, cart)
-    if candidate and outcome.ok:
-        return outcome
     message = outcome.message
-    if candidate:
+    if first is not None:
         message += " (after earlier discounts)"
     found.not_applied.append(NotApplied(p.id, p.name, outcome.reason, message))
     if outcome.near_miss:
@@ -334,8 +329,8 @@ def _passes(p: PromotionRule, candidate: bool, cart: Cart, found: Findings) -> O
 def apply_promotions(staged: Staged, stages: Iterable[Stage], cart: Cart, found: Findings):
     """Apply the staged promotions of these stages, in order, each checked on the running
     amounts."""
-    for p, candidate in chain.from_iterable(staged[stage] for stage in stages):
-        outcome = _passes(p, candidate, cart, found)
+    for p, first in chain.from_iterable(staged[stage] for stage in stages):
+        outcome = _passes(p, first, cart, found)
         if outcome is None:
             continue
         gifts_before = len(found.gifts)
@@ -358,8 +353,4 @@ def qualifying_shipping_promotions(
 ) -> list[PromotionRule]:
     """The shipping promotions whose condition holds on the goods after every other promotion,
     before the CSR adjustments; they cut the charges at the shipping stage."""
-    return [
-        p
-        for p, candidate in staged[Stage.SHIPPING]
-        if _passes(p, candidate, cart, found) is not None
-    ]
+    return [p for p, first in staged[Stage.SHIPPING] if _passes(p, first, cart, found) is not None]

@@ -190,13 +190,24 @@ class PromotionRule:
     def gated(self) -> bool:
         return self.coupon or bool(self.code and self.code_required)
 
-    @property
+    # What follows depends on the rule alone: computed once per rule (the rules are cached and
+    # shared by every reprice), not once per check.
+    @cached_property
     def stage(self) -> Stage:
         if self.reward in SHIPPING_REWARDS:
             return Stage.SHIPPING
         if self.gated:
             return Stage.CODE_PRODUCT if self.reward in PRODUCT_REWARDS else Stage.CODE_ORDER
         return Stage.PRODUCT if self.reward in PRODUCT_REWARDS else Stage.ORDER
+
+    @cached_property
+    def need_quantity(self) -> int:
+        """The qualifying items its condition needs: at least one, its minimum, and for buy X
+        get Y from the same items X + Y of them."""
+        same_set_get = 0
+        if self.reward == Reward.BUY_X_GET_Y and not (self.get_sku_ids or self.get_category_ids):
+            same_set_get = self.get_quantity
+        return max(self.min_quantity, self.buy_quantity + same_set_get, 1)
 
     def targets(self, line: CartLine) -> bool:
         if not self.sku_ids and not self.category_ids:
@@ -292,14 +303,28 @@ class Rules:
 
     def promotions_for(self, lines: Iterable[CartLine]) -> list[PromotionRule]:
         """The promotions whose items are in the cart, or that are store-wide, in order."""
-        by_sku, by_category, storewide = self.promotion_index
-        found = set(storewide)
-        for line in lines:
-            found.update(by_sku.get(line.sku_id, ()))
+        return self.in_order(self.targeted_lines(lines))
+
+    def targeted_lines(self, lines: Iterable[CartLine]) -> dict[int, list[int]]:
+        """{position in `promotions_in_order`: the indexes of the lines it targets, ascending}
+        for each promotion that targets some of these lines by SKU or category (store-wide
+        ones target every line and are not in it). One pass over the lines: the cart then
+        knows every promotion's targets without matching each promotion against it."""
+        by_sku, by_category, _ = self.promotion_index
+        found: dict[int, list[int]] = {}
+        for i, line in enumerate(lines):
+            hits = set(by_sku.get(line.sku_id, ()))
             for category in line.category_ids:
-                found.update(by_category.get(category, ()))
+                hits.update(by_category.get(category, ()))
+            for position in hits:
+                found.setdefault(position, []).append(i)
+        return found
+
+    def in_order(self, positions: Iterable[int]) -> list[PromotionRule]:
+        """The promotions at these positions of `promotions_in_order` and the store-wide ones,
+        in order."""
         ordered = self.promotions_in_order
-        return [ordered[i] for i in sorted(found)]
+        return [ordered[i] for i in sorted(set(self.promotion_index[2]).union(positions))]
 
     @cached_property
     def price_lists_by_id(self) -> dict[int, PriceListRule]:
