@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, time
 from decimal import Decimal
 from enum import IntEnum, StrEnum
@@ -186,6 +186,17 @@ class PromotionRule:
     limit_overall: int | None = None  # Allowances in the snapshot
     description: str = ""
 
+    @classmethod
+    def from_fields(cls, fields: dict) -> PromotionRule:
+        """The rule with these values, one for every field, made as unpickling makes it: the
+        loader makes thousands on every rule change, and the frozen dataclass's __init__ (an
+        object.__setattr__ per field) was a third of that."""
+        if fields.keys() != _PROMOTION_FIELDS:
+            raise TypeError(f"every field, no other: {sorted(fields.keys() ^ _PROMOTION_FIELDS)}")
+        rule = object.__new__(cls)
+        rule.__dict__.update(fields)
+        return rule
+
     @property
     def gated(self) -> bool:
         return self.coupon or bool(self.code and self.code_required)
@@ -220,6 +231,9 @@ class PromotionRule:
         return line.sku_id in self.get_sku_ids or not self.get_category_ids.isdisjoint(
             line.category_ids
         )
+
+
+_PROMOTION_FIELDS = frozenset(f.name for f in fields(PromotionRule))
 
 
 class ShippingBasis(StrEnum):
