@@ -32,7 +32,7 @@ class Line:
         self.net = self.gross
         self.discounts: list[Discount] = []
         self.tax = ZERO
-        self.cart: Cart | None = None
+        self.cart: Cart  # set by the cart the line is made for
 
     def take(self, source: str, source_id, name: str, amount: Decimal) -> Decimal:
         """Discount this line by up to `amount`; never below zero. Returns what was taken."""
@@ -44,8 +44,7 @@ class Line:
         self.net = net - amount
         # tuple.__new__ skips the named tuple's own __new__ frame: a big cart takes thousands
         self.discounts.append(_new_tuple(Discount, (source, source_id, name, amount)))
-        if self.cart is not None:
-            self.cart.total_net -= amount
+        self.cart.total_net -= amount
         return amount
 
 
@@ -129,13 +128,15 @@ class Cart:
         live = [line for line in lines if line.net]
         shares = spread_shares(amount, [line.net for line in live], self.currency)
         for line, share in zip(live, shares, strict=True):
-            line.take(source, sid, name, share)
+            if share:  # a zero share takes nothing
+                line.take(source, sid, name, share)
         return amount
 
 
 @dataclass
 class Outcome:
-    """What one condition check found: satisfied, or why not, and how close."""
+    """What one condition check found: satisfied, or why not, and how close. Never changed
+    once made: the common ones are shared (promotions.MET, NO_ITEMS)."""
 
     ok: bool
     reason: Reason | None = None

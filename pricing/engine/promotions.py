@@ -1,5 +1,5 @@
-"""Promotions: gates, conditions and benefits (strategy objects, as in django-oscar's offer
-engine), and the stages that pick the candidates and apply them.
+"""Promotions: gates, conditions (one per kind of reward) and benefits (strategy objects, as in
+django-oscar's offer engine), and the stages that pick the candidates and apply them.
 
 Exclusivity: every promotion whose gates pass (segment, schedule, code/coupon, limits) and
 whose condition holds on the entitled cart is a candidate. Candidates are ranked by priority
@@ -23,52 +23,52 @@ from pricing.engine.snapshot import Allowance, Snapshot
 # --- conditions --------------------------------------------------------------------------------
 
 
-class Condition:
-    """The cart condition of a promotion: targeted items, minimum quantity or amount."""
+# The outcomes most checks end in, made once (a cart checks hundreds of promotions).
+MET = Outcome(True)
+NO_ITEMS = Outcome(False, Reason.NO_QUALIFYING_ITEMS, "No qualifying items in the cart.")
 
-    def __init__(self, promotion: PromotionRule):
-        self.p = promotion
 
-    def check(self, cart: Cart) -> Outcome:
-        p = self.p
-        cur = cart.currency
-        targets = cart.targets(p)
-        if not targets:
-            return Outcome(False, Reason.NO_QUALIFYING_ITEMS, "No qualifying items in the cart.")
-        qty = cart.quantity(targets)
-        need_qty = p.need_quantity
-        if qty < need_qty:
-            missing = need_qty - qty
-            return Outcome(
-                False,
-                Reason.MINIMUM_NOT_MET,
-                f"Needs {need_qty} qualifying items; the cart has {qty}.",
-                near_miss=f"Add {missing} more to get “{p.name}”.",
-            )
-        amount = cart.amount(targets) if p.min_amount else ZERO
-        if p.min_amount and amount < p.min_amount:
-            gap = quantize(p.min_amount - amount, cur)
-            near = f"Add {gap} more for “{p.name}”." if amount * 2 >= p.min_amount else ""
-            return Outcome(
-                False,
-                Reason.MINIMUM_NOT_MET,
-                f"Needs {quantize(p.min_amount, cur)} of qualifying items; the cart has "
-                f"{quantize(amount, cur)}.",
-                near_miss=near,
-            )
-        times = 1
-        if p.reward == Reward.BUY_X_GET_Y or (p.reward == Reward.PRODUCT_GIFT and p.min_quantity):
-            times = qty // need_qty  # a gift per multiple of its minimum; none set: one gift
-        if p.max_per_order is not None and p.reward in (Reward.PRODUCT_GIFT, Reward.BUY_X_GET_Y):
-            times = min(times, p.max_per_order)
-        return Outcome(True, times=times)
+def items_condition(p: PromotionRule, cart: Cart) -> Outcome:
+    """The condition of a product or order promotion: targeted items, minimum quantity or
+    amount."""
+    cur = cart.currency
+    targets = cart.targets(p)
+    if not targets:
+        return NO_ITEMS
+    qty = cart.quantity(targets)
+    need_qty = p.need_quantity
+    if qty < need_qty:
+        missing = need_qty - qty
+        return Outcome(
+            False,
+            Reason.MINIMUM_NOT_MET,
+            f"Needs {need_qty} qualifying items; the cart has {qty}.",
+            near_miss=f"Add {missing} more to get “{p.name}”.",
+        )
+    amount = cart.amount(targets) if p.min_amount else ZERO
+    if p.min_amount and amount < p.min_amount:
+        gap = quantize(p.min_amount - amount, cur)
+        near = f"Add {gap} more for “{p.name}”." if amount * 2 >= p.min_amount else ""
+        return Outcome(
+            False,
+            Reason.MINIMUM_NOT_MET,
+            f"Needs {quantize(p.min_amount, cur)} of qualifying items; the cart has "
+            f"{quantize(amount, cur)}.",
+            near_miss=near,
+        )
+    times = 1
+    if p.reward == Reward.BUY_X_GET_Y or (p.reward == Reward.PRODUCT_GIFT and p.min_quantity):
+        times = qty // need_qty  # a gift per multiple of its minimum; none set: one gift
+    if p.max_per_order is not None and p.reward in (Reward.PRODUCT_GIFT, Reward.BUY_X_GET_Y):
+        times = min(times, p.max_per_order)
+    return MET if times == 1 else Outcome(True, times=times)
 
 
 def shipping_condition(p: PromotionRule, cart: Cart) -> Outcome:
     """A shipping promotion's condition: qualifying goods, minimum amount or quantity."""
     targets = cart.targets(p)
     if not targets:
-        return Outcome(False, Reason.NO_QUALIFYING_ITEMS, "No qualifying items in the cart.")
+        return NO_ITEMS
     amount = cart.amount(targets)
     if p.min_amount and amount < p.min_amount:
         gap = quantize(p.min_amount - amount, cart.currency)
@@ -88,13 +88,13 @@ def shipping_condition(p: PromotionRule, cart: Cart) -> Outcome:
             f"Needs {p.min_quantity} qualifying items; the cart has {qty}.",
             near_miss=f"Add {p.min_quantity - qty} more for “{p.name}”.",
         )
-    return Outcome(True)
+    return MET
 
 
 def check(p: PromotionRule, cart: Cart) -> Outcome:
     if p.reward in SHIPPING_REWARDS:
         return shipping_condition(p, cart)
-    return Condition(p).check(cart)
+    return items_condition(p, cart)
 
 
 # --- benefits ----------------------------------------------------------------------------------
@@ -220,6 +220,23 @@ BENEFITS: dict[Reward, type[Benefit]] = {
 
 
 def gate(p: PromotionRule, s: Snapshot, allowances: dict[int, Allowance]) -> NotApplied | None:
+    if not p.open_to_all:
+        refused = _who_and_when(p, s)
+        if refused is not None:
+            return refused
+    allowance = allowances.get(p.id)
+    if allowance is not None:
+        if allowance.overall is not None and allowance.overall <= 0:
+            return NotApplied(p.id, p.name, Reason.LIMIT_REACHED, "All its uses are taken.")
+        if allowance.customer is not None and allowance.customer <= 0:
+            return NotApplied(
+                p.id, p.name, Reason.LIMIT_REACHED, "This customer has used it up to its limit."
+            )
+    return None
+
+
+def _who_and_when(p: PromotionRule, s: Snapshot) -> NotApplied | None:
+    """The gates on the snapshot: segment, schedule, currency, coupon or code."""
     if p.segment_ids and p.segment_ids.isdisjoint(s.segment_ids):
         who = "Guests are" if s.is_guest else "This customer is"
         return NotApplied(p.id, p.name, Reason.NOT_IN_SEGMENT, f"{who} not in its segments.")
@@ -235,14 +252,6 @@ def gate(p: PromotionRule, s: Snapshot, allowances: dict[int, Allowance]) -> Not
         return NotApplied(
             p.id, p.name, Reason.CODE_NOT_ENTERED, f"Code {p.code} has not been entered."
         )
-    allowance = allowances.get(p.id)
-    if allowance is not None:
-        if allowance.overall is not None and allowance.overall <= 0:
-            return NotApplied(p.id, p.name, Reason.LIMIT_REACHED, "All its uses are taken.")
-        if allowance.customer is not None and allowance.customer <= 0:
-            return NotApplied(
-                p.id, p.name, Reason.LIMIT_REACHED, "This customer has used it up to its limit."
-            )
     return None
 
 

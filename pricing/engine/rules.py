@@ -212,6 +212,22 @@ class PromotionRule:
         return Stage.PRODUCT if self.reward in PRODUCT_REWARDS else Stage.ORDER
 
     @cached_property
+    def open_to_all(self) -> bool:
+        """No segment, schedule, currency, coupon or code to check: only its limits gate it."""
+        s = self.schedule
+        return not (
+            self.segment_ids
+            or self.currency
+            or self.coupon
+            or self.code
+            or s.starts_at is not None
+            or s.ends_at is not None
+            or s.days_of_week
+            or s.time_from is not None
+            or s.time_to is not None
+        )
+
+    @cached_property
     def need_quantity(self) -> int:
         """The qualifying items its condition needs: at least one, its minimum, and for buy X
         get Y from the same items X + Y of them."""
