@@ -56,18 +56,21 @@ def _cheapest(line: Line):
     return (line.unit_price, str(line.src.line_id))
 
 
+_NO_LINES: list[Line] = []
+
+
 class Cart:
     def __init__(self, snapshot: Snapshot, lines: list[Line], rules: Rules):
         """`lines`: one per line of the snapshot, in its order."""
         self.snapshot = snapshot
         self.currency = snapshot.currency
         self.lines = lines
-        targeted = rules.targeted_lines(snapshot.lines)
+        targeted = rules.targeted_lines((x.src.sku_id, x.src.category_ids, x) for x in lines)
         self.promotions = rules.in_order(targeted)  # those that concern this cart, in order
         ordered = rules.promotions_in_order
-        # promotion id -> the indexes of the lines it targets (store-wide ones: every line)
+        # promotion id -> the lines it targets by SKU or category, in cart order
         self._targeted = {ordered[position].id: found for position, found in targeted.items()}
-        self._targets: dict[tuple[int, bool], list[Line]] = {}
+        self._get_items: dict[int, list[Line]] = {}
         self._qty: dict[int, int] = {}
         self._ranked: dict[tuple[int, bool], list[Line]] = {}
         self.total_net = sum((line.net for line in lines), ZERO)
@@ -75,18 +78,16 @@ class Cart:
             line.cart = self
 
     def targets(self, p: PromotionRule, get: bool = False) -> list[Line]:
-        """The lines a promotion targets (or its get-items), from an index: cheap per call."""
-        key = (p.id, get)
-        found = self._targets.get(key)
-        if found is None:
-            if get and (p.get_sku_ids or p.get_category_ids):
-                found = [line for line in self.lines if p.get_targets(line.src)]
-            elif not p.sku_ids and not p.category_ids:
-                found = self.lines
-            else:
-                found = [self.lines[i] for i in self._targeted.get(p.id, ())]
-            self._targets[key] = found
-        return found
+        """The lines a promotion targets (or its get-items), found once per cart. Never to be
+        changed: the same list is handed out on every call."""
+        if get and (p.get_sku_ids or p.get_category_ids):
+            found = self._get_items.get(p.id)
+            if found is None:
+                found = self._get_items[p.id] = [x for x in self.lines if p.get_targets(x.src)]
+            return found
+        if not p.sku_ids and not p.category_ids:
+            return self.lines
+        return self._targeted.get(p.id, _NO_LINES)
 
     # Unit prices never change while pricing either: each promotion's targets are ranked once.
     def dearest_first(self, p: PromotionRule) -> list[Line]:

@@ -8,11 +8,13 @@ from datetime import datetime, time
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 from functools import cached_property
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from core.money import ZERO
 from pricing.engine.snapshot import CartLine
+
+T = TypeVar("T")
 
 
 class PriceListKind(StrEnum):
@@ -333,21 +335,21 @@ class Rules:
 
     def promotions_for(self, lines: Iterable[CartLine]) -> list[PromotionRule]:
         """The promotions whose items are in the cart, or that are store-wide, in order."""
-        return self.in_order(self.targeted_lines(lines))
+        return self.in_order(self.targeted_lines((x.sku_id, x.category_ids, x) for x in lines))
 
-    def targeted_lines(self, lines: Iterable[CartLine]) -> dict[int, list[int]]:
-        """{position in `promotions_in_order`: the indexes of the lines it targets, ascending}
-        for each promotion that targets some of these lines by SKU or category (store-wide
-        ones target every line and are not in it). One pass over the lines: the cart then
-        knows every promotion's targets without matching each promotion against it."""
+    def targeted_lines(self, lines: Iterable[tuple[int, tuple[int, ...], T]]) -> dict[int, list[T]]:
+        """{position in `promotions_in_order`: the lines it targets, in their order} for each
+        promotion that targets some of these lines, (SKU id, category ids, line), by SKU or
+        category (store-wide ones target every line and are not in it). One pass over the
+        lines: the cart then knows every promotion's targets without matching each one."""
         by_sku, by_category, _ = self.promotion_index
-        found: dict[int, list[int]] = {}
-        for i, line in enumerate(lines):
-            hits = set(by_sku.get(line.sku_id, ()))
-            for category in line.category_ids:
+        found: dict[int, list[T]] = {}
+        for sku_id, category_ids, line in lines:
+            hits = set(by_sku.get(sku_id, ()))
+            for category in category_ids:
                 hits.update(by_category.get(category, ()))
             for position in hits:
-                found.setdefault(position, []).append(i)
+                found.setdefault(position, []).append(line)
         return found
 
     def in_order(self, positions: Iterable[int]) -> list[PromotionRule]:
