@@ -21,8 +21,19 @@ from pricing.engine.snapshot import CartLine, Snapshot
 _new_tuple = tuple.__new__
 
 
+class Total:
+    """The cart's running net total, which each line keeps up to date as it is discounted.
+    Lines point to it, not to the cart: a line -> cart -> lines cycle left every priced cart
+    for the garbage collector (thousands of objects a call, and its full collections)."""
+
+    __slots__ = ("net",)
+
+    def __init__(self, net: Decimal):
+        self.net = net
+
+
 class Line:
-    __slots__ = ("cart", "discounts", "gross", "net", "price_list_id", "src", "tax", "unit_price")
+    __slots__ = ("discounts", "gross", "net", "price_list_id", "src", "tax", "total", "unit_price")
 
     def __init__(self, src: CartLine, unit_price: Decimal, price_list_id: int | None, cur: str):
         self.src = src
@@ -32,7 +43,7 @@ class Line:
         self.net = self.gross
         self.discounts: list[Discount] = []
         self.tax = ZERO
-        self.cart: Cart  # set by the cart the line is made for
+        self.total: Total  # set by the cart the line is made for
 
     def take(self, source: str, source_id, name: str, amount: Decimal) -> Decimal:
         """Discount this line by up to `amount`; never below zero. Returns what was taken."""
@@ -44,7 +55,7 @@ class Line:
         self.net = net - amount
         # tuple.__new__ skips the named tuple's own __new__ frame: a big cart takes thousands
         self.discounts.append(_new_tuple(Discount, (source, source_id, name, amount)))
-        self.cart.total_net -= amount
+        self.total.net -= amount
         return amount
 
 
@@ -73,9 +84,9 @@ class Cart:
         self._get_items: dict[int, list[Line]] = {}
         self._qty: dict[int, int] = {}
         self._ranked: dict[tuple[int, bool], list[Line]] = {}
-        self.total_net = sum((line.net for line in lines), ZERO)
+        self.total = Total(sum((line.net for line in lines), ZERO))
         for line in lines:
-            line.cart = self
+            line.total = self.total
 
     def targets(self, p: PromotionRule, get: bool = False) -> list[Line]:
         """The lines a promotion targets (or its get-items), found once per cart. Never to be
@@ -113,7 +124,7 @@ class Cart:
 
     def amount(self, lines: list[Line]) -> Decimal:
         if lines is self.lines:
-            return self.total_net
+            return self.total.net
         return sum([line.net for line in lines], ZERO)
 
     def spread(self, lines: list[Line], amount: Decimal, source: str, sid, name: str) -> Decimal:
