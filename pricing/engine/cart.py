@@ -15,12 +15,25 @@ from pricing.engine.result import (
     NearMiss,
     NotApplied,
 )
-from pricing.engine.rules import PromotionRule, Reason
+from pricing.engine.rules import PromotionRule, Reason, Rules
 from pricing.engine.snapshot import CartLine, Snapshot
+
+_new_tuple = tuple.__new__
+
+
+class Total:
+    """The cart's running net total, which each line keeps up to date as it is discounted.
+    Lines point to it, not to the cart: a line -> cart -> lines cycle left every priced cart
+    for the garbage collector (thousands of objects a call, and its full collections)."""
+
+    __slots__ = ("net",)
+
+    def __init__(self, net: Decimal):
+        self.net = net
 
 
 class Line:
-    __slots__ = ("cart", "discounts", "gross", "net", "price_list_id", "src", "tax", "unit_price")
+    __slots__ = ("discounts", "gross", "net", "price_list_id", "src", "tax", "total", "unit_price")
 
     def __init__(self, src: CartLine, unit_price: Decimal, price_list_id: int | None, cur: str):
         self.src = src
@@ -30,58 +43,76 @@ class Line:
         self.net = self.gross
         self.discounts: list[Discount] = []
         self.tax = ZERO
-        self.cart: Cart | None = None
+        self.total: Total  # set by the cart the line is made for
 
     def take(self, source: str, source_id, name: str, amount: Decimal) -> Decimal:
         """Discount this line by up to `amount`; never below zero. Returns what was taken."""
-        if amount > self.net:
-            amount = self.net
-        if amount <= 0:
+        net = self.net
+        if amount > net:
+            amount = net
+        if amount <= ZERO:
             return ZERO
-        self.net -= amount
-        self.discounts.append(Discount(source, source_id, name, amount))
-        if self.cart is not None:
-            self.cart.total_net -= amount
+        self.net = net - amount
+        # tuple.__new__ skips the named tuple's own __new__ frame: a big cart takes thousands
+        self.discounts.append(_new_tuple(Discount, (source, source_id, name, amount)))
+        self.total.net -= amount
         return amount
 
 
+def _dearest(line: Line):
+    return -line.unit_price
+
+
+def _cheapest(line: Line):
+    return (line.unit_price, str(line.src.line_id))
+
+
+_NO_LINES: list[Line] = []
+
+
 class Cart:
-    def __init__(self, snapshot: Snapshot, lines: list[Line]):
+    def __init__(self, snapshot: Snapshot, lines: list[Line], rules: Rules):
+        """`lines`: one per line of the snapshot, in its order."""
         self.snapshot = snapshot
         self.currency = snapshot.currency
         self.lines = lines
-        self._targets: dict[tuple[int, bool], list[Line]] = {}
-        self._by_sku: dict[int, list[int]] = {}
-        self._by_cat: dict[int, list[int]] = {}
-        for i, line in enumerate(lines):
-            self._by_sku.setdefault(line.src.sku_id, []).append(i)
-            for cat in line.src.category_ids:
-                self._by_cat.setdefault(cat, []).append(i)
-        self._sku_keys = frozenset(self._by_sku)
-        self._cat_keys = frozenset(self._by_cat)
+        targeted = rules.targeted_lines((x.src.sku_id, x.src.category_ids, x) for x in lines)
+        self.promotions = rules.in_order(targeted)  # those that concern this cart, in order
+        ordered = rules.promotions_in_order
+        # promotion id -> the lines it targets by SKU or category, in cart order
+        self._targeted = {ordered[position].id: found for position, found in targeted.items()}
+        self._get_items: dict[int, list[Line]] = {}
         self._qty: dict[int, int] = {}
-        self.total_net = sum((line.net for line in lines), ZERO)
+        self._ranked: dict[tuple[int, bool], list[Line]] = {}
+        self.total = Total(sum((line.net for line in lines), ZERO))
         for line in lines:
-            line.cart = self
+            line.total = self.total
 
     def targets(self, p: PromotionRule, get: bool = False) -> list[Line]:
-        """The lines a promotion targets (or its get-items), from an index: cheap per call."""
-        key = (p.id, get)
-        found = self._targets.get(key)
+        """The lines a promotion targets (or its get-items), found once per cart. Never to be
+        changed: the same list is handed out on every call."""
+        if get and (p.get_sku_ids or p.get_category_ids):
+            found = self._get_items.get(p.id)
+            if found is None:
+                found = self._get_items[p.id] = [x for x in self.lines if p.get_targets(x.src)]
+            return found
+        if not p.sku_ids and not p.category_ids:
+            return self.lines
+        return self._targeted.get(p.id, _NO_LINES)
+
+    # Unit prices never change while pricing either: each promotion's targets are ranked once.
+    def dearest_first(self, p: PromotionRule) -> list[Line]:
+        """The promotion's targets, the highest unit price first (ties in cart order)."""
+        found = self._ranked.get((p.id, False))
         if found is None:
-            skus, cats = p.sku_ids, p.category_ids
-            if get and (p.get_sku_ids or p.get_category_ids):
-                skus, cats = p.get_sku_ids, p.get_category_ids
-            if not skus and not cats:
-                found = self.lines
-            else:
-                picked: set[int] = set()
-                for sku in self._sku_keys & skus:
-                    picked.update(self._by_sku[sku])
-                for cat in self._cat_keys & cats:
-                    picked.update(self._by_cat[cat])
-                found = [self.lines[i] for i in sorted(picked)]
-            self._targets[key] = found
+            found = self._ranked[p.id, False] = sorted(self.targets(p), key=_dearest)
+        return found
+
+    def cheapest_get_items(self, p: PromotionRule) -> list[Line]:
+        """The promotion's get-items, the lowest unit price first (ties by line id)."""
+        found = self._ranked.get((p.id, True))
+        if found is None:
+            found = self._ranked[p.id, True] = sorted(self.targets(p, get=True), key=_cheapest)
         return found
 
     def quantity(self, lines: list[Line]) -> int:
@@ -93,8 +124,8 @@ class Cart:
 
     def amount(self, lines: list[Line]) -> Decimal:
         if lines is self.lines:
-            return self.total_net
-        return sum((line.net for line in lines), ZERO)
+            return self.total.net
+        return sum([line.net for line in lines], ZERO)
 
     def spread(self, lines: list[Line], amount: Decimal, source: str, sid, name: str) -> Decimal:
         """An order-level amount off, distributed across `lines` by their net (largest
@@ -103,15 +134,21 @@ class Cart:
         amount = min(quantize(amount, self.currency), available)
         if amount <= 0:
             return ZERO
-        shares = spread_shares(amount, [line.net for line in lines], self.currency)
-        for line, share in zip(lines, shares, strict=True):
-            line.take(source, sid, name, share)
+        # A line with nothing left weighs zero, so its share is zero (largest remainder gives
+        # the leftover units only to non-zero remainders) and it takes nothing: leaving it out
+        # changes no share and no discount. Many stacked promotions empty lines early.
+        live = [line for line in lines if line.net]
+        shares = spread_shares(amount, [line.net for line in live], self.currency)
+        for line, share in zip(live, shares, strict=True):
+            if share:  # a zero share takes nothing
+                line.take(source, sid, name, share)
         return amount
 
 
 @dataclass
 class Outcome:
-    """What one condition check found: satisfied, or why not, and how close."""
+    """What one condition check found: satisfied, or why not, and how close. Never changed
+    once made: the common ones are shared (promotions.MET, NO_ITEMS)."""
 
     ok: bool
     reason: Reason | None = None

@@ -37,7 +37,7 @@ def entitled_cart(s: Snapshot, rules: Rules, found: Findings) -> Cart:
             found.notes.append(f"{src.sku_code} has no {s.currency} price; priced at 0.00.")
             price = (ZERO, None)
         lines.append(Line(src, price[0], price[1], s.currency))
-    return Cart(s, lines)
+    return Cart(s, lines, rules)
 
 
 def entitled_price(

@@ -1,5 +1,5 @@
-"""Promotions: gates, conditions and benefits (strategy objects, as in django-oscar's offer
-engine), and the stages that pick the candidates and apply them.
+"""Promotions: gates, conditions (one per kind of reward) and benefits (strategy objects, as in
+django-oscar's offer engine), and the stages that pick the candidates and apply them.
 
 Exclusivity: every promotion whose gates pass (segment, schedule, code/coupon, limits) and
 whose condition holds on the entitled cart is a candidate. Candidates are ranked by priority
@@ -14,7 +14,7 @@ from decimal import Decimal
 from itertools import chain
 
 from core.money import ZERO
-from pricing.engine.cart import Cart, Findings, Line, Outcome
+from pricing.engine.cart import Cart, Findings, Outcome
 from pricing.engine.money import HUNDRED, quantize
 from pricing.engine.result import Applied, Gift, NearMiss, NotApplied
 from pricing.engine.rules import SHIPPING_REWARDS, PromotionRule, Reason, Reward, Rules, Stage
@@ -23,59 +23,52 @@ from pricing.engine.snapshot import Allowance, Snapshot
 # --- conditions --------------------------------------------------------------------------------
 
 
-class Condition:
-    """The cart condition of a promotion: targeted items, minimum quantity or amount."""
-
-    def __init__(self, promotion: PromotionRule):
-        self.p = promotion
-
-    def check(self, cart: Cart) -> Outcome:
-        p = self.p
-        cur = cart.currency
-        targets = cart.targets(p)
-        if not targets:
-            return Outcome(False, Reason.NO_QUALIFYING_ITEMS, "No qualifying items in the cart.")
-        qty = cart.quantity(targets)
-        amount = cart.amount(targets)
-        need_qty = max(p.min_quantity, p.buy_quantity + _same_set_get(p), 1)
-        if qty < need_qty:
-            missing = need_qty - qty
-            return Outcome(
-                False,
-                Reason.MINIMUM_NOT_MET,
-                f"Needs {need_qty} qualifying items; the cart has {qty}.",
-                near_miss=f"Add {missing} more to get “{p.name}”.",
-            )
-        if p.min_amount and amount < p.min_amount:
-            gap = quantize(p.min_amount - amount, cur)
-            near = f"Add {gap} more for “{p.name}”." if amount * 2 >= p.min_amount else ""
-            return Outcome(
-                False,
-                Reason.MINIMUM_NOT_MET,
-                f"Needs {quantize(p.min_amount, cur)} of qualifying items; the cart has "
-                f"{quantize(amount, cur)}.",
-                near_miss=near,
-            )
-        times = 1
-        if p.reward == Reward.BUY_X_GET_Y or (p.reward == Reward.PRODUCT_GIFT and p.min_quantity):
-            times = qty // need_qty  # a gift per multiple of its minimum; none set: one gift
-        if p.max_per_order is not None and p.reward in (Reward.PRODUCT_GIFT, Reward.BUY_X_GET_Y):
-            times = min(times, p.max_per_order)
-        return Outcome(True, times=times)
+# The outcomes most checks end in, made once (a cart checks hundreds of promotions).
+MET = Outcome(True)
+NO_ITEMS = Outcome(False, Reason.NO_QUALIFYING_ITEMS, "No qualifying items in the cart.")
 
 
-def _same_set_get(p: PromotionRule) -> int:
-    """Buy X get Y from the same items needs X + Y of them in the cart."""
-    if p.reward != Reward.BUY_X_GET_Y:
-        return 0
-    return p.get_quantity if not (p.get_sku_ids or p.get_category_ids) else 0
+def items_condition(p: PromotionRule, cart: Cart) -> Outcome:
+    """The condition of a product or order promotion: targeted items, minimum quantity or
+    amount."""
+    cur = cart.currency
+    targets = cart.targets(p)
+    if not targets:
+        return NO_ITEMS
+    qty = cart.quantity(targets)
+    need_qty = p.need_quantity
+    if qty < need_qty:
+        missing = need_qty - qty
+        return Outcome(
+            False,
+            Reason.MINIMUM_NOT_MET,
+            f"Needs {need_qty} qualifying items; the cart has {qty}.",
+            near_miss=f"Add {missing} more to get “{p.name}”.",
+        )
+    amount = cart.amount(targets) if p.min_amount else ZERO
+    if p.min_amount and amount < p.min_amount:
+        gap = quantize(p.min_amount - amount, cur)
+        near = f"Add {gap} more for “{p.name}”." if amount * 2 >= p.min_amount else ""
+        return Outcome(
+            False,
+            Reason.MINIMUM_NOT_MET,
+            f"Needs {quantize(p.min_amount, cur)} of qualifying items; the cart has "
+            f"{quantize(amount, cur)}.",
+            near_miss=near,
+        )
+    times = 1
+    if p.reward == Reward.BUY_X_GET_Y or (p.reward == Reward.PRODUCT_GIFT and p.min_quantity):
+        times = qty // need_qty  # a gift per multiple of its minimum; none set: one gift
+    if p.max_per_order is not None and p.reward in (Reward.PRODUCT_GIFT, Reward.BUY_X_GET_Y):
+        times = min(times, p.max_per_order)
+    return MET if times == 1 else Outcome(True, times=times)
 
 
 def shipping_condition(p: PromotionRule, cart: Cart) -> Outcome:
     """A shipping promotion's condition: qualifying goods, minimum amount or quantity."""
     targets = cart.targets(p)
     if not targets:
-        return Outcome(False, Reason.NO_QUALIFYING_ITEMS, "No qualifying items in the cart.")
+        return NO_ITEMS
     amount = cart.amount(targets)
     if p.min_amount and amount < p.min_amount:
         gap = quantize(p.min_amount - amount, cart.currency)
@@ -95,13 +88,13 @@ def shipping_condition(p: PromotionRule, cart: Cart) -> Outcome:
             f"Needs {p.min_quantity} qualifying items; the cart has {qty}.",
             near_miss=f"Add {p.min_quantity - qty} more for “{p.name}”.",
         )
-    return Outcome(True)
+    return MET
 
 
 def check(p: PromotionRule, cart: Cart) -> Outcome:
     if p.reward in SHIPPING_REWARDS:
         return shipping_condition(p, cart)
-    return Condition(p).check(cart)
+    return items_condition(p, cart)
 
 
 # --- benefits ----------------------------------------------------------------------------------
@@ -116,21 +109,26 @@ class Benefit:
     def apply(self, cart: Cart, outcome: Outcome, gifts: list[Gift]) -> Decimal:
         raise NotImplementedError
 
-    def _take(self, line: Line, amount: Decimal) -> Decimal:
-        return line.take("promotion", self.p.id, self.p.name, amount)
+
+# The per-item benefits below run once per targeted line: the promotion's fields are read
+# once into locals and each line's discount is taken directly (a big cart takes thousands).
 
 
 class PercentOffEachItem(Benefit):
     def apply(self, cart, outcome, gifts):
         p, cur = self.p, cart.currency
+        pid, name, percent = p.id, p.name, p.percent
         given = ZERO
         budget = p.max_per_order  # items
-        for line in sorted(cart.targets(p), key=lambda x: -x.unit_price):
-            qty = line.src.quantity if budget is None else min(budget, line.src.quantity)
+        for line in cart.dearest_first(p):
+            quantity = line.src.quantity
+            qty = quantity if budget is None else min(budget, quantity)
             if qty <= 0:
                 break
-            base = line.net if qty == line.src.quantity else line.net * qty / line.src.quantity
-            given += self._take(line, quantize(base * p.percent / HUNDRED, cur))
+            net = line.net
+            if net:  # an emptied line takes nothing: no need to work out a zero
+                base = net if qty == quantity else net * qty / quantity
+                given += line.take("promotion", pid, name, quantize(base * percent / HUNDRED, cur))
             if budget is not None:
                 budget -= qty
         return given
@@ -139,13 +137,16 @@ class PercentOffEachItem(Benefit):
 class FixedOffEachItem(Benefit):
     def apply(self, cart, outcome, gifts):
         p, cur = self.p, cart.currency
+        pid, name, amount = p.id, p.name, p.amount
         given = ZERO
         budget = p.max_per_order
-        for line in sorted(cart.targets(p), key=lambda x: -x.unit_price):
-            qty = line.src.quantity if budget is None else min(budget, line.src.quantity)
+        for line in cart.dearest_first(p):
+            quantity = line.src.quantity
+            qty = quantity if budget is None else min(budget, quantity)
             if qty <= 0:
                 break
-            given += self._take(line, quantize(p.amount * qty, cur))
+            if line.net:
+                given += line.take("promotion", pid, name, quantize(amount * qty, cur))
             if budget is not None:
                 budget -= qty
         return given
@@ -171,14 +172,14 @@ class BuyXGetY(Benefit):
             bundles = min(bundles, p.max_per_order)
         free_units = bundles * p.get_quantity
         given = ZERO
-        for line in sorted(
-            cart.targets(p, get=True), key=lambda x: (x.unit_price, str(x.src.line_id))
-        ):
+        for line in cart.cheapest_get_items(p):
             if free_units <= 0:
                 break
             qty = min(free_units, line.src.quantity)
-            unit_net = line.net / line.src.quantity
-            given += self._take(line, quantize(unit_net * qty * p.percent / HUNDRED, cur))
+            if line.net:
+                unit_net = line.net / line.src.quantity
+                off = quantize(unit_net * qty * p.percent / HUNDRED, cur)
+                given += line.take("promotion", p.id, p.name, off)
             free_units -= qty
         return given
 
@@ -226,6 +227,23 @@ BENEFITS: dict[Reward, type[Benefit]] = {
 
 
 def gate(p: PromotionRule, s: Snapshot, allowances: dict[int, Allowance]) -> NotApplied | None:
+    if not p.open_to_all:
+        refused = _who_and_when(p, s)
+        if refused is not None:
+            return refused
+    allowance = allowances.get(p.id)
+    if allowance is not None:
+        if allowance.overall is not None and allowance.overall <= 0:
+            return NotApplied(p.id, p.name, Reason.LIMIT_REACHED, "All its uses are taken.")
+        if allowance.customer is not None and allowance.customer <= 0:
+            return NotApplied(
+                p.id, p.name, Reason.LIMIT_REACHED, "This customer has used it up to its limit."
+            )
+    return None
+
+
+def _who_and_when(p: PromotionRule, s: Snapshot) -> NotApplied | None:
+    """The gates on the snapshot: segment, schedule, currency, coupon or code."""
     if p.segment_ids and p.segment_ids.isdisjoint(s.segment_ids):
         who = "Guests are" if s.is_guest else "This customer is"
         return NotApplied(p.id, p.name, Reason.NOT_IN_SEGMENT, f"{who} not in its segments.")
@@ -241,21 +259,14 @@ def gate(p: PromotionRule, s: Snapshot, allowances: dict[int, Allowance]) -> Not
         return NotApplied(
             p.id, p.name, Reason.CODE_NOT_ENTERED, f"Code {p.code} has not been entered."
         )
-    allowance = allowances.get(p.id)
-    if allowance is not None:
-        if allowance.overall is not None and allowance.overall <= 0:
-            return NotApplied(p.id, p.name, Reason.LIMIT_REACHED, "All its uses are taken.")
-        if allowance.customer is not None and allowance.customer <= 0:
-            return NotApplied(
-                p.id, p.name, Reason.LIMIT_REACHED, "This customer has used it up to its limit."
-            )
     return None
 
 
 # --- stages ------------------------------------------------------------------------------------
 
-# Per stage, (promotion, still a candidate) in the order they apply: priority, then id.
-Staged = dict[Stage, list[tuple[PromotionRule, bool]]]
+# Per stage, in the order they apply (priority, then id): (promotion, its outcome on the
+# entitled cart if it is still a candidate, None if it is there only to be explained).
+Staged = dict[Stage, list[tuple[PromotionRule, Outcome | None]]]
 
 
 def promotion_candidates(s: Snapshot, rules: Rules, cart: Cart, found: Findings) -> Staged:
@@ -264,27 +275,24 @@ def promotion_candidates(s: Snapshot, rules: Rules, cart: Cart, found: Findings)
     fails on the entitled cart cannot pass later (discounts only lower amounts); it is
     explained at its own stage, on the running amounts, so "add N more" is right."""
     allowances = {a.promotion_id: a for a in s.allowances}
-    candidates: list[PromotionRule] = []
-    explain_later: list[PromotionRule] = []
-    for p in rules.promotions_for(s.lines):
+    checked: list[tuple[PromotionRule, Outcome]] = []  # in the order they apply
+    for p in cart.promotions:
         refused = gate(p, s, allowances)
         if refused is not None:
             found.not_applied.append(refused)
             continue
         outcome = check(p, cart)
-        if outcome.ok:
-            candidates.append(p)
-        elif outcome.reason == Reason.NO_QUALIFYING_ITEMS:
-            found.not_applied.append(NotApplied(p.id, p.name, outcome.reason, outcome.message))
+        if outcome.ok or outcome.reason != Reason.NO_QUALIFYING_ITEMS:
+            checked.append((p, outcome))
         else:
-            explain_later.append(p)
-    candidates = _exclusivity(candidates, found)
+            found.not_applied.append(NotApplied(p.id, p.name, outcome.reason, outcome.message))
+    kept = {p.id for p in _exclusivity([p for p, outcome in checked if outcome.ok], found)}
     staged: Staged = {stage: [] for stage in Stage}
-    for p, candidate in sorted(
-        [(p, True) for p in candidates] + [(p, False) for p in explain_later],
-        key=lambda pc: (pc[0].priority, pc[0].id),
-    ):
-        staged[p.stage].append((p, candidate))
+    for p, outcome in checked:
+        if not outcome.ok:
+            staged[p.stage].append((p, None))
+        elif p.id in kept:
+            staged[p.stage].append((p, outcome))
     return staged
 
 
@@ -317,13 +325,16 @@ def _exclusivity(candidates: list[PromotionRule], found: Findings) -> list[Promo
     return kept
 
 
-def _passes(p: PromotionRule, candidate: bool, cart: Cart, found: Findings) -> Outcome | None:
-    """The promotion's outcome on the running amounts if it applies; None (explained) if not."""
+def _passes(p: PromotionRule, first: Outcome | None, cart: Cart, found: Findings) -> Outcome | None:
+    """The promotion's outcome on the running amounts if it applies; None (explained) if not.
+    `first`: its outcome on the entitled cart if it is a candidate."""
+    # Targets and quantities do not change while pricing, only amounts fall: a candidate
+    # whose minimum amount (if any) still holds passes as it did, with the same outcome.
+    if first is not None and (not p.min_amount or cart.amount(cart.targets(p)) >= p.min_amount):
+        return first
     outcome = check(p, cart)
-    if candidate and outcome.ok:
-        return outcome
     message = outcome.message
-    if candidate:
+    if first is not None:
         message += " (after earlier discounts)"
     found.not_applied.append(NotApplied(p.id, p.name, outcome.reason, message))
     if outcome.near_miss:
@@ -334,8 +345,8 @@ def _passes(p: PromotionRule, candidate: bool, cart: Cart, found: Findings) -> O
 def apply_promotions(staged: Staged, stages: Iterable[Stage], cart: Cart, found: Findings):
     """Apply the staged promotions of these stages, in order, each checked on the running
     amounts."""
-    for p, candidate in chain.from_iterable(staged[stage] for stage in stages):
-        outcome = _passes(p, candidate, cart, found)
+    for p, first in chain.from_iterable(staged[stage] for stage in stages):
+        outcome = _passes(p, first, cart, found)
         if outcome is None:
             continue
         gifts_before = len(found.gifts)
@@ -358,8 +369,4 @@ def qualifying_shipping_promotions(
 ) -> list[PromotionRule]:
     """The shipping promotions whose condition holds on the goods after every other promotion,
     before the CSR adjustments; they cut the charges at the shipping stage."""
-    return [
-        p
-        for p, candidate in staged[Stage.SHIPPING]
-        if _passes(p, candidate, cart, found) is not None
-    ]
+    return [p for p, first in staged[Stage.SHIPPING] if _passes(p, first, cart, found) is not None]

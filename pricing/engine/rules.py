@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, time
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 from functools import cached_property
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from core.money import ZERO
 from pricing.engine.snapshot import CartLine
+
+T = TypeVar("T")
 
 
 class PriceListKind(StrEnum):
@@ -186,17 +188,55 @@ class PromotionRule:
     limit_overall: int | None = None  # Allowances in the snapshot
     description: str = ""
 
+    @classmethod
+    def from_fields(cls, fields: dict) -> PromotionRule:
+        """The rule with these values, one for every field, made as unpickling makes it: the
+        loader makes thousands on every rule change, and the frozen dataclass's __init__ (an
+        object.__setattr__ per field) was a third of that."""
+        if fields.keys() != _PROMOTION_FIELDS:
+            raise TypeError(f"every field, no other: {sorted(fields.keys() ^ _PROMOTION_FIELDS)}")
+        rule = object.__new__(cls)
+        rule.__dict__.update(fields)
+        return rule
+
     @property
     def gated(self) -> bool:
         return self.coupon or bool(self.code and self.code_required)
 
-    @property
+    # What follows depends on the rule alone: computed once per rule (the rules are cached and
+    # shared by every reprice), not once per check.
+    @cached_property
     def stage(self) -> Stage:
         if self.reward in SHIPPING_REWARDS:
             return Stage.SHIPPING
         if self.gated:
             return Stage.CODE_PRODUCT if self.reward in PRODUCT_REWARDS else Stage.CODE_ORDER
         return Stage.PRODUCT if self.reward in PRODUCT_REWARDS else Stage.ORDER
+
+    @cached_property
+    def open_to_all(self) -> bool:
+        """No segment, schedule, currency, coupon or code to check: only its limits gate it."""
+        s = self.schedule
+        return not (
+            self.segment_ids
+            or self.currency
+            or self.coupon
+            or self.code
+            or s.starts_at is not None
+            or s.ends_at is not None
+            or s.days_of_week
+            or s.time_from is not None
+            or s.time_to is not None
+        )
+
+    @cached_property
+    def need_quantity(self) -> int:
+        """The qualifying items its condition needs: at least one, its minimum, and for buy X
+        get Y from the same items X + Y of them."""
+        same_set_get = 0
+        if self.reward == Reward.BUY_X_GET_Y and not (self.get_sku_ids or self.get_category_ids):
+            same_set_get = self.get_quantity
+        return max(self.min_quantity, self.buy_quantity + same_set_get, 1)
 
     def targets(self, line: CartLine) -> bool:
         if not self.sku_ids and not self.category_ids:
@@ -209,6 +249,9 @@ class PromotionRule:
         return line.sku_id in self.get_sku_ids or not self.get_category_ids.isdisjoint(
             line.category_ids
         )
+
+
+_PROMOTION_FIELDS = frozenset(f.name for f in fields(PromotionRule))
 
 
 class ShippingBasis(StrEnum):
@@ -292,14 +335,28 @@ class Rules:
 
     def promotions_for(self, lines: Iterable[CartLine]) -> list[PromotionRule]:
         """The promotions whose items are in the cart, or that are store-wide, in order."""
-        by_sku, by_category, storewide = self.promotion_index
-        found = set(storewide)
-        for line in lines:
-            found.update(by_sku.get(line.sku_id, ()))
-            for category in line.category_ids:
-                found.update(by_category.get(category, ()))
+        return self.in_order(self.targeted_lines((x.sku_id, x.category_ids, x) for x in lines))
+
+    def targeted_lines(self, lines: Iterable[tuple[int, tuple[int, ...], T]]) -> dict[int, list[T]]:
+        """{position in `promotions_in_order`: the lines it targets, in their order} for each
+        promotion that targets some of these lines, (SKU id, category ids, line), by SKU or
+        category (store-wide ones target every line and are not in it). One pass over the
+        lines: the cart then knows every promotion's targets without matching each one."""
+        by_sku, by_category, _ = self.promotion_index
+        found: dict[int, list[T]] = {}
+        for sku_id, category_ids, line in lines:
+            hits = set(by_sku.get(sku_id, ()))
+            for category in category_ids:
+                hits.update(by_category.get(category, ()))
+            for position in hits:
+                found.setdefault(position, []).append(line)
+        return found
+
+    def in_order(self, positions: Iterable[int]) -> list[PromotionRule]:
+        """The promotions at these positions of `promotions_in_order` and the store-wide ones,
+        in order."""
         ordered = self.promotions_in_order
-        return [ordered[i] for i in sorted(found)]
+        return [ordered[i] for i in sorted(set(self.promotion_index[2]).union(positions))]
 
     @cached_property
     def price_lists_by_id(self) -> dict[int, PriceListRule]:

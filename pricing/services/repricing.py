@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.bulk import update_rows, update_rows_statement
+from core.bulk import update_rows_statement
 from core.db import Statement, execute_together, int_array
 from core.events import EventType as E
 from core.money import ZERO
@@ -142,34 +142,62 @@ def _applied_amounts(priced: PricedOrder) -> dict[int, Decimal]:
 
 
 def _sync_usage(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder) -> None:
-    """Pending usage follows the cart. After submit, final usage stays (released on cancel)."""
+    """Pending usage follows the cart. After submit, final usage stays (released on cancel).
+    The new, changed and stale rows are written in one round trip: a cart change that makes
+    one promotion apply and another stop paid three."""
     amounts = _applied_amounts(priced)
     rows = {u.promotion_id: u for u in loaded.usages}
-    create, update = [], []
+    create, update = {}, []
     for pid, amount in amounts.items():
         row = rows.get(pid)
         if row is None:
-            create.append(
-                m.PromotionUsage(
-                    promotion_id=pid,
-                    order_id=order.order_id,
-                    customer_id=order.customer_id,
-                    status=m.UsageStatus.PENDING,
-                    amount=amount,
-                )
-            )
+            create[pid] = amount
         elif row.status == m.UsageStatus.RELEASED and order.is_cart:
             update.append((row.pk, m.UsageStatus.PENDING.value, amount))
         elif row.amount != amount:
             update.append((row.pk, row.status, amount))
-    if create:
-        m.PromotionUsage.objects.bulk_create(create)
-    update_rows(m.PromotionUsage, ["status", "amount"], update)
     stale = [
         u.pk for pid, u in rows.items() if pid not in amounts and u.status == m.UsageStatus.PENDING
     ]
-    if stale:
-        m.PromotionUsage.objects.filter(pk__in=stale).delete()
+    # Disjoint rows (new promotions, then rows read with the order), as execute_together needs.
+    execute_together(
+        [
+            _insert_pending_usages(order, create),
+            update_rows_statement(m.PromotionUsage, ["status", "amount"], update),
+            _delete_usages(stale),
+        ]
+    )
+
+
+def _insert_pending_usages(order: OrderFacts, amounts: dict[int, Decimal]) -> Statement | None:
+    """The order's pending use of each of these promotions (by id: the amount it gave)."""
+    if not amounts:
+        return None
+    usages = [
+        m.PromotionUsage(
+            promotion_id=pid,
+            order_id=order.order_id,
+            customer_id=order.customer_id,
+            status=m.UsageStatus.PENDING,
+            amount=amount,
+        )
+        for pid, amount in amounts.items()
+    ]
+    now = timezone.now()
+    amount_field = m.PromotionUsage._meta.get_field("amount")
+    params = []
+    for u in usages:
+        amount = amount_field.get_db_prep_save(u.amount, connection)
+        params += [u.promotion_id, u.order_id, u.customer_id, u.status.value, amount, now, now]
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(usages))
+    return Statement(
+        sql=(
+            "INSERT INTO pricing_promotionusage (promotion_id, order_id, customer_id, status,"
+            f" amount, created_at, modified_at) VALUES {values}"
+        ),
+        params=params,
+        orm=lambda: m.PromotionUsage.objects.bulk_create(usages),
+    )
 
 
 # --- submit and cancel ---------------------------------------------------------------------

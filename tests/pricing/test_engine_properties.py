@@ -216,3 +216,29 @@ def test_fast_shares_are_core_money_distribute(total, weights):
     from core.money import distribute
 
     assert e.spread_shares(total, weights, "CAD") == distribute(total, weights, "CAD")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.decimals(min_value=Decimal("0"), max_value=Decimal("5000"), places=2),
+    st.lists(
+        st.decimals(min_value=Decimal("0"), max_value=Decimal("999"), places=2)
+        | st.just(Decimal("0")),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_a_zero_weight_gets_no_share_and_changes_no_other(total, weights):
+    """The cart spreads an amount over the lines with something left only (an emptied line
+    would take nothing): that is the same as spreading it over every line."""
+    live = [w for w in weights if w]
+    if not live:
+        return
+    total = min(total, sum(live))
+    shares = e.spread_shares(total, weights, "CAD")
+    assert [s for s, w in zip(shares, weights, strict=True) if not w] == [0] * (
+        len(weights) - len(live)
+    )
+    assert [s for s, w in zip(shares, weights, strict=True) if w] == e.spread_shares(
+        total, live, "CAD"
+    )
