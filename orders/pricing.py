@@ -254,8 +254,8 @@ def reprice_order(
         read = read_for_pricing(order, now)
     priced = ext.reprice_order(order=read.facts, now=now)
     old_names = (order.pricing_detail or {}).get("lines", {})
-    repriced = _write_lines(read, priced)
-    gifts_changed, new_gifts = _write_gifts(order, read, priced)
+    gifts_changed, new_gifts, gift_rows = _write_gifts(order, read, priced)
+    repriced = _write_lines(read, priced, gift_rows)
     if allocate or new_gifts:
         allocation.allocate_cart_lines(lines=[*allocate, *new_gifts], actor=actor)
     _write_totals(order, priced)
@@ -371,26 +371,29 @@ def what_changed(before: dict, after: dict) -> list[str]:
     return changes
 
 
-def _write_lines(read: PricingRead, priced: PricedOrder) -> set[int]:
-    """Write the lines whose price moved; returns their ids."""
+def _write_lines(read: PricingRead, priced: PricedOrder, gift_rows: list[tuple]) -> set[int]:
+    """Write the lines whose price moved, with the gift lines `_write_gifts` changed, in one
+    UPDATE; returns the ids of the lines repriced."""
     by_id = {p.line_id: p for p in priced.lines}
     changed = []
     for line in read.lines:
         p = by_id[line.pk]
         new = (p.unit_price, p.discount_total, p.line_total)
         if (line.unit_price, line.discount_total, line.line_total) != new:
-            changed.append((line.pk, *new))
-    update_rows(OrderLine, ["unit_price", "discount_total", "line_total"], changed)
+            changed.append((line.pk, line.quantity, *new))
+    fields = ["quantity", "unit_price", "discount_total", "line_total"]
+    update_rows(OrderLine, fields, changed + gift_rows)
     return {row[0] for row in changed}
 
 
 def _write_gifts(
     order: Order, read: PricingRead, priced: PricedOrder
-) -> tuple[bool, list[OrderLine]]:
+) -> tuple[bool, list[OrderLine], list[tuple]]:
     """Gift lines follow the promotions pricing says the order earns: added when earned,
-    removed (and deallocated) when no longer earned. Returns whether any changed, and the
-    lines added (for the caller to allocate)."""
-    changed, added = False, []
+    removed (and deallocated) when no longer earned. Returns whether any changed, the lines
+    added (for the caller to allocate) and the rows of those whose quantity or price is to be
+    set (pk, quantity, unit price, discount, total: written with the repriced lines)."""
+    changed, added, rows = False, [], []
     wanted: dict[int, list] = {}
     for gift in priced.gifts:
         entry = wanted.setdefault(gift.sku_id, [0, gift.ship_to])
@@ -419,11 +422,9 @@ def _write_gifts(
             )
             changed = True
         elif row.quantity != quantity or row.unit_price or row.line_total:
-            OrderLine.objects.filter(pk=row.pk).update(
-                quantity=quantity, unit_price=ZERO, discount_total=ZERO, line_total=ZERO
-            )
+            rows.append((row.pk, quantity, ZERO, ZERO, ZERO))
             changed = True
-    return changed, added
+    return changed, added, rows
 
 
 def _write_totals(order: Order, priced: PricedOrder) -> None:
