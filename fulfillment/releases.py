@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from django.db import OperationalError, connection, transaction
 from django.db.models import Max
 
-from core.db import int_array
+from core.db import int_array, text_array
 from fulfillment.inventory import selectors as inventory_selectors
 from fulfillment.models import Release, ReleaseLine
 from orders import selectors as order_selectors
@@ -244,7 +244,7 @@ def _write_postgres(releases, release_lines) -> list[int]:
             "SELECT v.n, v.o, v.q, v.c, v.m, v.t, 'released', now() FROM unnest("
             "%s::text[], %s::bigint[], %s::int[], %s::bigint[], %s::bigint[], %s::bigint[]) "
             "AS v(n, o, q, c, m, t) RETURNING id, number",
-            [list(numbers), *map(int_array, ids)],
+            [text_array(numbers), *map(int_array, ids)],
         )
         id_of = dict((number, pk) for pk, number in cur.fetchall())
         release_ids = [id_of[n] for n in numbers]

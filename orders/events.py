@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from core.db import Statement, execute_together, int_array
+from core.db import Statement, execute_together, int_array, text_array
 from core.events import EventType
 from orders.models import OrderEvent
 
@@ -81,7 +81,7 @@ def record_many_statement(rows: Iterable[EventRow], actor) -> Statement | None:
             actor_id,
             int_array(int(e) for _, e, _ in rows),
             int_array(o for o, _, _ in rows),
-            [json.dumps(d, cls=DjangoJSONEncoder) for _, _, d in rows],
+            text_array(json.dumps(d, cls=DjangoJSONEncoder) for _, _, d in rows),
         ],
         orm=lambda: OrderEvent.objects.bulk_create(_events(rows, actor_id), batch_size=2000),
     )
