@@ -30,6 +30,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Max
 
 from core.db import int_array, text_array
+from core.jobs import loaded_objects_out_of_gc
 from fulfillment.inventory import selectors as inventory_selectors
 from fulfillment.models import Release, ReleaseLine
 from orders import selectors as order_selectors
@@ -278,6 +279,11 @@ def run_release(
     *, batch_size: int = 500, actor=None, dry_run: bool = False, progress=None, max_batches=None
 ) -> ReleaseCounts:
     """Release every releasable order (or `max_batches` batches). Safe to run on many workers."""
+    with loaded_objects_out_of_gc():
+        return _release_batches(batch_size, actor, dry_run, progress, max_batches)
+
+
+def _release_batches(batch_size, actor, dry_run, progress, max_batches) -> ReleaseCounts:
     total = ReleaseCounts()
     cursor: int | None = 0
     batches = 0
