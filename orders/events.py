@@ -8,7 +8,6 @@ a batch (a release run, an allocation of many lines) in one statement on Postgre
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from collections.abc import Iterable, Iterator
 
@@ -21,6 +20,8 @@ from orders.models import OrderEvent
 # (order id, event type, data)
 EventRow = tuple[int, EventType | int, dict]
 _pending = threading.local()  # events of a `batched()` block, not yet written
+# What json.dumps(d, cls=DjangoJSONEncoder) writes, without a new encoder for each event
+_JSON = DjangoJSONEncoder()
 
 
 def record(order_id: int, event_type: EventType, actor, **data) -> OrderEvent:
@@ -81,7 +82,7 @@ def record_many_statement(rows: Iterable[EventRow], actor) -> Statement | None:
             actor_id,
             int_array(int(e) for _, e, _ in rows),
             int_array(o for o, _, _ in rows),
-            text_array(json.dumps(d, cls=DjangoJSONEncoder) for _, _, d in rows),
+            text_array(_JSON.encode(d) for _, _, d in rows),
         ],
         orm=lambda: OrderEvent.objects.bulk_create(_events(rows, actor_id), batch_size=2000),
     )
