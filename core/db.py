@@ -85,6 +85,17 @@ def int_array(values) -> str:
     return "{" + ",".join([str(v) if v is not None else "NULL" for v in values]) + "}"
 
 
+def text_array(values) -> str:
+    """Strings as one PostgreSQL array literal, the parameter of a `%s::text[]` (or `jsonb[]`).
+
+    As `int_array`, for strings: psycopg escapes a list's strings one by one with a regular
+    expression, which cost a release batch more than the rest of its Python work. In the
+    literal each element is double-quoted, with its backslashes and double quotes escaped.
+    """
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
 def bulk_set_statement(
     model, field: str, values: dict[int, object], sql_type: str = "int"
 ) -> Statement | None:

@@ -13,6 +13,7 @@ records that it resumed after it. Every job is idempotent, so resuming is runnin
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -97,6 +98,23 @@ def heartbeat() -> None:
         return
     beat.last = now
     JobRun.objects.filter(pk=beat.run_id).update(heartbeat_at=timezone.now())
+
+
+@contextmanager
+def loaded_objects_out_of_gc() -> Iterator[None]:
+    """For a batch loop: the objects the process holds when it starts (Django, the apps, their
+    caches) stay out of the cyclic garbage collector's passes until it ends.
+
+    A batch keeps tens of thousands of rows alive while it runs; they outlive the young
+    generations, and the full collections they set off walked every object the process had
+    loaded: about a quarter of the release worker's CPU. The batches' own objects are still
+    collected as before.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def mark_interrupted_runs() -> int:

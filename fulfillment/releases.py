@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from django.db import OperationalError, connection, transaction
 from django.db.models import Max
 
-from core.db import int_array
+from core.db import int_array, text_array
+from core.jobs import loaded_objects_out_of_gc
 from fulfillment.inventory import selectors as inventory_selectors
 from fulfillment.models import Release, ReleaseLine
 from orders import selectors as order_selectors
@@ -244,7 +245,7 @@ def _write_postgres(releases, release_lines) -> list[int]:
             "SELECT v.n, v.o, v.q, v.c, v.m, v.t, 'released', now() FROM unnest("
             "%s::text[], %s::bigint[], %s::int[], %s::bigint[], %s::bigint[], %s::bigint[]) "
             "AS v(n, o, q, c, m, t) RETURNING id, number",
-            [list(numbers), *map(int_array, ids)],
+            [text_array(numbers), *map(int_array, ids)],
         )
         id_of = dict((number, pk) for pk, number in cur.fetchall())
         release_ids = [id_of[n] for n in numbers]
@@ -278,6 +279,11 @@ def run_release(
     *, batch_size: int = 500, actor=None, dry_run: bool = False, progress=None, max_batches=None
 ) -> ReleaseCounts:
     """Release every releasable order (or `max_batches` batches). Safe to run on many workers."""
+    with loaded_objects_out_of_gc():
+        return _release_batches(batch_size, actor, dry_run, progress, max_batches)
+
+
+def _release_batches(batch_size, actor, dry_run, progress, max_batches) -> ReleaseCounts:
     total = ReleaseCounts()
     cursor: int | None = 0
     batches = 0

@@ -22,6 +22,7 @@ from datetime import timedelta
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from core.jobs import loaded_objects_out_of_gc
 from fulfillment.inventory import sweep as inventory_sweep
 from fulfillment.inventory.stock import stock_freed
 from fulfillment.models import FulfillmentSettings
@@ -121,6 +122,11 @@ def sweep_batch(
 
 def run_sweep(*, cutoff, batch_size: int = 2000, progress=None, max_batches=None) -> int:
     """Sweep until no stale cart line is left (or `max_batches`). Returns lines swept."""
+    with loaded_objects_out_of_gc():
+        return _sweep_batches(cutoff, batch_size, progress, max_batches)
+
+
+def _sweep_batches(cutoff, batch_size, progress, max_batches) -> int:
     cursor = MIN_CURSOR
     total = 0
     batches = 0

@@ -458,6 +458,7 @@ def mark_swept(*, released: dict[int, list], line_ids, cutoff) -> None:
     """Swept cart lines hold nothing now: they become unallocated (a swept line is allocated
     or backordered, both of which may), and each order gets one event listing what went."""
     line_ids = sorted(line_ids)
+    since = cutoff.isoformat()
     execute_together(
         [
             Statement(
@@ -474,7 +475,7 @@ def mark_swept(*, released: dict[int, list], line_ids, cutoff) -> None:
                     (
                         order_id,
                         EventType.STALE_ALLOCATIONS_RELEASED,
-                        {"cutoff": cutoff.isoformat(), "released": rows},
+                        {"cutoff": since, "released": rows},
                     )
                     for order_id, rows in sorted(released.items())
                 ],

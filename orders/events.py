@@ -8,19 +8,20 @@ a batch (a release run, an allocation of many lines) in one statement on Postgre
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from collections.abc import Iterable, Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from core.db import Statement, execute_together, int_array
+from core.db import Statement, execute_together, int_array, text_array
 from core.events import EventType
 from orders.models import OrderEvent
 
 # (order id, event type, data)
 EventRow = tuple[int, EventType | int, dict]
 _pending = threading.local()  # events of a `batched()` block, not yet written
+# What json.dumps(d, cls=DjangoJSONEncoder) writes, without a new encoder for each event
+_JSON = DjangoJSONEncoder()
 
 
 def record(order_id: int, event_type: EventType, actor, **data) -> OrderEvent:
@@ -81,7 +82,7 @@ def record_many_statement(rows: Iterable[EventRow], actor) -> Statement | None:
             actor_id,
             int_array(int(e) for _, e, _ in rows),
             int_array(o for o, _, _ in rows),
-            [json.dumps(d, cls=DjangoJSONEncoder) for _, _, d in rows],
+            text_array(_JSON.encode(d) for _, _, d in rows),
         ],
         orm=lambda: OrderEvent.objects.bulk_create(_events(rows, actor_id), batch_size=2000),
     )

@@ -31,7 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Concat, Replace, Upper
 from django.utils import timezone
 
-from core.db import CompiledQuery
+from core.db import CompiledQuery, int_array, text_array
 from fulfillment.inventory.selectors import Availability
 from orders import integrations as ext
 from orders.models import (
@@ -916,9 +916,37 @@ def releasable_order_ids(*, after_id: int, limit: int) -> list[int]:
     )
 
 
+# The two reads of a release batch on PostgreSQL: the same rows as their ORM queries below, with
+# the batch's ids in one array parameter. Through the ORM each of a thousand ids is a parameter
+# bound in Python, and the rows come back in chunks: most of a batch's Python time.
+_LOCK_RELEASABLE_SQL = """
+SELECT o.id, o.number, o.status, o.atp_choice FROM orders_order o
+WHERE o.id = ANY(%s::bigint[]) AND o.status = ANY(%s::text[])
+  AND NOT EXISTS (
+      SELECT 1 FROM orders_orderhold h WHERE h.order_id = o.id AND h.released_at IS NULL)
+ORDER BY o.id FOR UPDATE OF o SKIP LOCKED
+"""
+# The ship-to's method is read by key per line: a join here would make the planner hash every
+# address row, on every batch of the release job.
+_RELEASE_LINES_SQL = """
+SELECT l.id, l.order_id, l.sku_id, l.quantity, l.inventory_status, l.ship_to_id,
+       (SELECT a.shipping_method_id FROM orders_orderaddress a WHERE a.id = l.ship_to_id)
+FROM orders_orderline l WHERE l.order_id = ANY(%s::bigint[]) ORDER BY l.order_id, l.id
+"""
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
 def lock_releasable_orders(order_ids: list[int]) -> list[tuple[int, str | None, str, str]]:
     """Lock those of `order_ids` still releasable, skipping rows another transaction holds (a
     second release worker, a CSR canceling): (id, number, status, atp_choice), by id."""
+    if connection.vendor == "postgresql":
+        states = text_array(RELEASABLE_ORDER_STATES)
+        return _fetch(_LOCK_RELEASABLE_SQL, [int_array(order_ids), states])
     return list(
         Order.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=order_ids, status__in=RELEASABLE_ORDER_STATES)
@@ -931,8 +959,8 @@ def lock_releasable_orders(order_ids: list[int]) -> list[tuple[int, str | None, 
 def release_lines(order_ids: list[int]) -> list[tuple]:
     """The lines of these orders, by order and id, as (id, order_id, sku_id, quantity,
     inventory_status, ship_to_id, shipping_method_id of the ship-to)."""
-    # The ship-to's method is read by key per line: a join here would make the planner hash
-    # every address row, on every batch of the release job.
+    if connection.vendor == "postgresql":
+        return _fetch(_RELEASE_LINES_SQL, [int_array(order_ids)])
     method = OrderAddress.objects.filter(pk=OuterRef("ship_to_id"))
     return list(
         OrderLine.objects.filter(order_id__in=order_ids)

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.db import int_array
 from core.events import EventType as E
 from orders import events
 from orders.models import LineInventoryStatus as L
@@ -63,8 +64,8 @@ def transition_orders(moves: list[OrderMove], target: str, *, actor) -> None:
         with connection.cursor() as cur:
             cur.execute(
                 "UPDATE orders_order SET status = %s, version = version + 1, "
-                "modified_at = now() WHERE id = ANY(%s)",
-                [target, ids],
+                "modified_at = now() WHERE id = ANY(%s::bigint[])",
+                [target, int_array(ids)],
             )
     else:
         Order.objects.filter(pk__in=ids).update(
@@ -89,8 +90,8 @@ def transition_lines(lines: Mapping[int, str], target: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute(
-                "UPDATE orders_orderline SET inventory_status = %s WHERE id = ANY(%s)",
-                [target, ids],
+                "UPDATE orders_orderline SET inventory_status = %s WHERE id = ANY(%s::bigint[])",
+                [target, int_array(ids)],
             )
     else:
         OrderLine.objects.filter(pk__in=ids).update(inventory_status=target)

@@ -1,6 +1,6 @@
 """Adding a line answers with only what changed (htmx out-of-band swaps): the new line, the
-price cells of the lines whose price the add moved, the promotions and totals. When more changed (a gift line, the
-first line of an empty cart) the whole cart is drawn again."""
+price cells of the lines whose price the add moved, the promotions and totals. When more
+changed (a gift line, the first line of an empty cart) the whole cart is drawn again."""
 
 import re
 from decimal import Decimal
