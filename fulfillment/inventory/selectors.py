@@ -12,7 +12,7 @@ from django.db.models import F, Min, QuerySet
 
 from catalog.models import KitComponent
 from core.cache import CacheVersion
-from core.db import int_array
+from core.db import CompiledQuery, int_array
 from fulfillment.models import (
     AllocationKind,
     ExpectedInventory,
@@ -212,25 +212,36 @@ def availability(*, sku_ids, ship_to: Destination | None = None) -> dict[int, Av
     }
 
 
-def line_allocations(*, line_ids) -> QuerySet[LineAllocation]:
-    return LineAllocation.objects.filter(line_id__in=list(line_ids)).select_related("center")
+def _held(rows: QuerySet[LineAllocation]) -> QuerySet:
+    return rows.values_list("line_id", "kind", "quantity", "center__code", "expected_date")
+
+
+# The one line a cart change draws again (compiled once, core.db.CompiledQuery).
+_HELD_BY_ONE_LINE = CompiledQuery(
+    lambda line_id: _held(LineAllocation.objects.filter(line_id=line_id)), int
+)
 
 
 def line_allocation_summary(*, line_ids) -> dict[int, dict]:
     """Per line: on_hand, expected, backorder quantities, centers and the expected ship date."""
+    line_ids = list(line_ids)
+    if len(line_ids) == 1:
+        rows = _HELD_BY_ONE_LINE.rows(line_ids[0])
+    else:
+        rows = _held(LineAllocation.objects.filter(line_id__in=line_ids))
     out: dict[int, dict] = {}
-    for a in line_allocations(line_ids=line_ids):
+    for line_id, kind, quantity, center_code, expected_date in rows:
         s = out.setdefault(
-            a.line_id,
+            line_id,
             {"on_hand": 0, "expected": 0, "backorder": 0, "centers": [], "expected_date": None},
         )
-        s[a.kind] += a.quantity
-        if a.center and a.center.code not in s["centers"]:
-            s["centers"].append(a.center.code)
-        if a.kind == AllocationKind.EXPECTED and (
-            s["expected_date"] is None or a.expected_date > s["expected_date"]
+        s[kind] += quantity
+        if center_code and center_code not in s["centers"]:
+            s["centers"].append(center_code)
+        if kind == AllocationKind.EXPECTED and (
+            s["expected_date"] is None or expected_date > s["expected_date"]
         ):
-            s["expected_date"] = a.expected_date
+            s["expected_date"] = expected_date
     return out
 
 
