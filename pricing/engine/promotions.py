@@ -47,21 +47,26 @@ def items_condition(p: PromotionRule, cart: Cart) -> Outcome:
         )
     amount = cart.amount(targets) if p.min_amount else ZERO
     if p.min_amount and amount < p.min_amount:
-        gap = quantize(p.min_amount - amount, cur)
-        near = f"Add {gap} more for “{p.name}”." if amount * 2 >= p.min_amount else ""
-        return Outcome(
-            False,
-            Reason.MINIMUM_NOT_MET,
-            f"Needs {quantize(p.min_amount, cur)} of qualifying items; the cart has "
-            f"{quantize(amount, cur)}.",
-            near_miss=near,
-        )
+        return _short_of_minimum(p, amount, cur, "qualifying items")
     times = 1
     if p.reward == Reward.BUY_X_GET_Y or (p.reward == Reward.PRODUCT_GIFT and p.min_quantity):
         times = qty // need_qty  # a gift per multiple of its minimum; none set: one gift
     if p.max_per_order is not None and p.reward in (Reward.PRODUCT_GIFT, Reward.BUY_X_GET_Y):
         times = min(times, p.max_per_order)
     return MET if times == 1 else Outcome(True, times=times)
+
+
+def _short_of_minimum(p: PromotionRule, amount: Decimal, currency: str, of_what: str) -> Outcome:
+    """The outcome of a minimum amount not met; a near miss when the cart has half of it."""
+    gap = quantize(p.min_amount - amount, currency)
+    near = f"Add {gap} more for “{p.name}”." if amount * 2 >= p.min_amount else ""
+    return Outcome(
+        False,
+        Reason.MINIMUM_NOT_MET,
+        f"Needs {quantize(p.min_amount, currency)} of {of_what}; the cart has "
+        f"{quantize(amount, currency)}.",
+        near_miss=near,
+    )
 
 
 def shipping_condition(p: PromotionRule, cart: Cart) -> Outcome:
@@ -71,15 +76,7 @@ def shipping_condition(p: PromotionRule, cart: Cart) -> Outcome:
         return NO_ITEMS
     amount = cart.amount(targets)
     if p.min_amount and amount < p.min_amount:
-        gap = quantize(p.min_amount - amount, cart.currency)
-        near = f"Add {gap} more for “{p.name}”." if amount * 2 >= p.min_amount else ""
-        return Outcome(
-            False,
-            Reason.MINIMUM_NOT_MET,
-            f"Needs {quantize(p.min_amount, cart.currency)} of goods; the cart has "
-            f"{quantize(amount, cart.currency)}.",
-            near_miss=near,
-        )
+        return _short_of_minimum(p, amount, cart.currency, "goods")
     qty = cart.quantity(targets)
     if p.min_quantity and qty < p.min_quantity:
         return Outcome(

@@ -169,20 +169,27 @@ def _sync_usage(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder) -
     )
 
 
-def _insert_pending_usages(order: OrderFacts, amounts: dict[int, Decimal]) -> Statement | None:
-    """The order's pending use of each of these promotions (by id: the amount it gave)."""
-    if not amounts:
-        return None
-    usages = [
+def _usages(
+    order: OrderFacts, amounts: dict[int, Decimal], status: m.UsageStatus
+) -> list[m.PromotionUsage]:
+    """The order's use of each of these promotions (by id: the amount it gave), unsaved."""
+    return [
         m.PromotionUsage(
             promotion_id=pid,
             order_id=order.order_id,
             customer_id=order.customer_id,
-            status=m.UsageStatus.PENDING,
+            status=status,
             amount=amount,
         )
         for pid, amount in amounts.items()
     ]
+
+
+def _insert_pending_usages(order: OrderFacts, amounts: dict[int, Decimal]) -> Statement | None:
+    """The order's pending use of each of these promotions (by id: the amount it gave)."""
+    if not amounts:
+        return None
+    usages = _usages(order, amounts, m.UsageStatus.PENDING)
     now = timezone.now()
     amount_field = m.PromotionUsage._meta.get_field("amount")
     params = []
@@ -404,17 +411,11 @@ def _finalize_usage(
     rows = {u.promotion_id: u for u in usages}
     now = timezone.now()
     m.PromotionUsage.objects.bulk_create(
-        [
-            m.PromotionUsage(
-                promotion_id=pid,
-                order_id=order.order_id,
-                customer_id=order.customer_id,
-                status=m.UsageStatus.FINAL,
-                amount=amount,
-            )
-            for pid, amount in applied.items()
-            if pid not in rows
-        ]
+        _usages(
+            order,
+            {pid: amount for pid, amount in applied.items() if pid not in rows},
+            m.UsageStatus.FINAL,
+        )
     )
     # The order's usage rows change only under its row lock, which the caller holds: the rows
     # the loader read are all there are, and a cart whose pending uses all apply deletes none.
