@@ -195,7 +195,12 @@ def invalidly_allocated_lines(*, order: Order) -> list[OrderLine]:
 def reallocate_invalid_lines(*, order: Order, actor=None) -> dict[int, LineResult]:
     """ "Get invalidly allocated line items" and allocate them again (ship-to or quantity
     changed, or never allocated)."""
-    invalid = invalidly_allocated_lines(order=order)
+    invalid = [
+        line
+        for line in invalidly_allocated_lines(order=order)
+        # a line without a ship-to that holds nothing waits for one (allocate_cart_line)
+        if line.ship_to_id is not None or line.inventory_status != L.UNALLOCATED
+    ]
     if not invalid:
         return {}
     return _allocate_locked(lock_lines([line.pk for line in invalid]), actor=actor)

@@ -12,7 +12,7 @@ from fulfillment.models import ExpectedInventory, Inventory, LineAllocation
 from orders import allocation, backorders
 from orders.models import AvailabilityChoice, Order, OrderEvent, OrderLine
 from tests.catalog.factories import SKUFactory
-from tests.fulfillment.factories import expect, stock
+from tests.fulfillment.factories import ArrangementFactory, expect, stock
 from tests.orders.factories import OrderAddressFactory, OrderFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,11 +149,17 @@ def test_move_without_backorders_refused(csr, cart, tor, sku):
     assert Order.objects.count() == 1
 
 
-def test_stale_sweep_releases_old_cart_lines_only(csr, tor, sku):
+def test_stale_sweep_releases_old_cart_lines_only(csr, tor, sku, ground):
+    ArrangementFactory(center=tor, shipping_method=ground)
     stock(sku, tor, 20)
     cart = OrderFactory(created_by=csr)
     submitted = OrderFactory(created_by=csr, status="submitted")
-    old_cart_line = OrderLineFactory(order=cart, sku=sku, quantity=3)
+    old_cart_line = OrderLineFactory(
+        order=cart,
+        sku=sku,
+        quantity=3,
+        ship_to=OrderAddressFactory(order=cart, shipping_method=ground),
+    )
     old_order_line = OrderLineFactory(order=submitted, sku=sku, quantity=4)
     fresh_cart = OrderFactory(created_by=csr)
     fresh_line = OrderLineFactory(order=fresh_cart, sku=sku, quantity=5)

@@ -103,6 +103,24 @@ def test_reopening_a_swept_cart_allocates_again_and_says_what_changed(
     assert client.get(f"/orders/{guest_cart.pk}/").content.decode().count("held again") == 0
 
 
+def test_opening_a_cart_without_a_ship_to_leaves_its_lines_waiting_for_one(
+    client, guest_cart, csr, sku, toronto
+):
+    from fulfillment.models import Inventory
+    from tests.fulfillment.factories import stock
+
+    stock(sku, toronto, 5)
+    line = services.line_add(actor=csr, order=guest_cart, sku_code=sku.code, quantity=2)
+    assert line.inventory_status == "unallocated"  # no ship-to: it waits for one
+
+    client.force_login(csr)
+    page = client.get(f"/orders/{guest_cart.pk}/").content.decode()
+
+    assert OrderLine.objects.get(pk=line.pk).inventory_status == "unallocated"
+    assert Inventory.objects.get(sku=sku).allocated == 0
+    assert "held again" not in page and "✓ 5 in stock TOR" in page
+
+
 def test_the_avail_column_shows_what_each_line_holds(guest_cart, csr, sku, toronto):
     """A line that took the last units shows them as held, not 'none in stock'; a line
     waiting for a ship-to shows what it could get; backorders show their date."""
