@@ -136,15 +136,15 @@ def _only_its_rows_changed(line: OrderLine) -> bool:
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class _RepricedLine:
-    """What the cells of a line whose price moved show (only those cells are drawn again)."""
+    """What the cells of a line whose price moved show (only those cells are drawn again;
+    `_decorate_lines` gives it the names of its discounts, as it does a line)."""
 
     pk: int
     unit_price: Decimal
     discount_total: Decimal
     line_total: Decimal
-    reasons: list[str]
     is_gift = False  # gift lines' prices do not move: a gift that changed redraws the cart
 
 
@@ -159,17 +159,17 @@ def _render_changed_line(line: OrderLine) -> HttpResponse | None:
     row = selectors.cart_line(order, line.pk)
     if row is None:  # removed by another CSR since
         return None
-    _decorate_lines(order, [row])
-    names = (order.pricing_detail or {}).get("lines", {})
+    repriced = [
+        _RepricedLine(pk, *amounts)
+        for pk, amounts in sorted(order.reprice_changes.prices.items())
+        if pk != line.pk
+    ]
+    _decorate_lines(order, [row, *repriced])
     is_new = getattr(line, "is_new", False)
     context = _foot_context(order) | {
         "changed_lines": [] if is_new else [row],
         "new_line": row if is_new else None,
-        "repriced_lines": [
-            _RepricedLine(pk, *amounts, names.get(str(pk), []))
-            for pk, amounts in sorted(order.reprice_changes.prices.items())
-            if pk != line.pk
-        ],
+        "repriced_lines": repriced,
         "ship_tos": (),
     }
     response = HttpResponse(render_to_string("orders/_cart_changes.html", context))
