@@ -121,8 +121,7 @@ def build_rules() -> e.Rules:
     # SKU) were most of a rebuild's time at 2,000 promotions.
     rows = _promotion_rows.rows()
     links = _promotion_links() if rows else {}  # no query for a store without promotions
-    shared: dict = {}
-    promotions = tuple(promotion_rule(row, links, shared) for row in rows)
+    promotions = _promotion_rules(rows, links)
     rates = []
     for r in (
         m.ShippingRate.objects.filter(method__is_active=True)
@@ -198,6 +197,32 @@ _promotion_rows = CompiledQuery(
 _SCHEDULE_COLUMNS = ("starts_at", "ends_at", "days_of_week", "time_from", "time_to", "time_zone")
 _REWARDS = {reward.value: reward for reward in e.Reward}  # Reward(value) is an enum call
 _NONE: frozenset[int] = frozenset()
+
+
+# The promotion rules of this process's last rebuild, by promotion, with what each was made
+# from. A rule depends on its row and its links alone, so a rebuild after one promotion changed
+# takes the others as they were, with what the engine computed once on them (its stage, what it
+# needs). Compared, not hashed: hashing the rows' decimals and times cost as much as making the
+# rules.
+_rules_built: dict[int, tuple[tuple, e.PromotionRule]] = {}
+
+
+def _promotion_rules(rows, links) -> tuple[e.PromotionRule, ...]:
+    """The rules of these rows, made anew only for those whose row or links changed since the
+    last rebuild: one promotion saved in the admin no longer makes 2,000."""
+    built, shared = {}, {}
+    for row in rows:
+        made_of = (row, *(links[name].get(row[0], _NONE) for name in _PROMOTION_LINKS))
+        before = _rules_built.get(row[0])
+        if before is not None and before[0] == made_of:
+            built[row[0]] = before
+        else:
+            built[row[0]] = (made_of, promotion_rule(row, links, shared))
+    # Replaced whole, not merged: deleted promotions go with it. Two threads rebuilding at once
+    # may leave either's; each is a rule made from what it is stored with.
+    _rules_built.clear()
+    _rules_built.update(built)
+    return tuple(rule for _, rule in built.values())
 
 
 def promotion_rule(

@@ -189,8 +189,9 @@ def test_a_rebuilt_rule_is_the_rule_its_row_describes(store):
     import dataclasses
     from datetime import time
 
-    from pricing.loader import build_rules
+    from pricing.loader import _rules_built, build_rules
 
+    _rules_built.clear()  # nothing of an earlier test's rebuild: rules made here, as they are
     PromotionFactory(name="Ten off", reward=m.Reward.ORDER_FIXED, amount=Decimal("10"))
     PromotionFactory(name="Also ten off", reward=m.Reward.ORDER_FIXED, amount=Decimal("10"))
     PromotionFactory(
@@ -218,3 +219,27 @@ def test_a_rebuilt_rule_is_the_rule_its_row_describes(store):
     )
     with pytest.raises(TypeError, match="every field"):
         e.PromotionRule.from_fields({"id": 1, "name": "Half made"})
+
+
+def test_a_rebuild_makes_anew_only_the_rules_whose_promotion_changed(store):
+    """After a rule change the others are taken as the last rebuild made them, with what the
+    engine computed on them; a changed row or a changed target makes its rule anew."""
+    from pricing.loader import build_rules
+
+    tenth = PromotionFactory(name="Tenth", percent=Decimal("10"), skus=[store.pen])
+    fifth = PromotionFactory(name="Fifth", percent=Decimal("20"), skus=[store.pen])
+    retired = PromotionFactory(name="Retired soon", percent=Decimal("5"))
+    before = {p.name: p for p in build_rules().promotions}
+
+    tenth.percent = Decimal("12")
+    tenth.save()
+    fifth.skus.add(store.notebook)
+    retired.is_active = False
+    retired.save()
+    after = {p.name: p for p in build_rules().promotions}
+
+    assert set(after) == {"Tenth", "Fifth"}
+    assert after["Tenth"] is not before["Tenth"] and after["Tenth"].percent == Decimal("12")
+    assert after["Fifth"] is not before["Fifth"]
+    assert after["Fifth"].sku_ids == {store.pen.pk, store.notebook.pk}
+    assert {p.name: p for p in build_rules().promotions}["Tenth"] is after["Tenth"]
