@@ -164,10 +164,11 @@ class CompiledQuery:
         compiler, results = self._execute(args)
         return list(compiler.results_iter(results=results, tuple_expected=True))
 
-    def objects(self, *args) -> list:
+    def objects(self, *args, prefix: tuple[str, list] = ("", [])) -> list:
         """The model instances, built as Django's ModelIterable builds them (from_db, then the
-        related populators and the annotations), from a plan made once with the compiler."""
-        compiler, results = self._execute(args)
+        related populators and the annotations), from a plan made once with the compiler.
+        `prefix`: SQL put before the compiled query (a WITH clause) and its parameters."""
+        compiler, results = self._execute(args, prefix)
         model, init_list, start, end, populators, annotations = self._plan(compiler)
         out = []
         for row in compiler.results_iter(results=results):
@@ -179,13 +180,13 @@ class CompiledQuery:
             out.append(obj)
         return out
 
-    def _execute(self, args):
+    def _execute(self, args, prefix: tuple[str, list] = ("", [])):
         compiler, sql, params, slots = self._compile()
         params = list(params)
         for position, n in slots:
             params[position] = self._adapt(args[n])
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(prefix[0] + sql, [*prefix[1], *params])
             return compiler, [cursor.fetchall()]
 
     def _plan(self, compiler):
