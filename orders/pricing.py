@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import BooleanField, CharField, DecimalField, IntegerField, Value
 from django.utils import timezone
 
-from core.bulk import update_rows
-from core.db import CompiledQuery
+from core.bulk import update_rows_statement
+from core.db import CompiledQuery, Statement
 from core.money import ZERO
 from orders import allocation, price_lock
 from orders import integrations as ext
@@ -252,17 +252,15 @@ def reprice_order(
     and what almost applied."""
     if read is None:
         read = read_for_pricing(order, now)
-    priced = ext.reprice_order(order=read.facts, now=now)
     old_names = (order.pricing_detail or {}).get("lines", {})
-    gifts_changed, new_gifts, gift_rows = _write_gifts(order, read, priced)
-    repriced = _write_lines(read, priced, gift_rows)
-    if allocate or new_gifts:
-        allocation.allocate_cart_lines(lines=[*allocate, *new_gifts], actor=actor)
-    _write_totals(order, priced)
+    written = _ResultWritten(order, read)
+    priced = ext.reprice_order(order=read.facts, now=now, also_write=written.statements)
+    if allocate or written.new_gifts:
+        allocation.allocate_cart_lines(lines=[*allocate, *written.new_gifts], actor=actor)
     new_names = order.pricing_detail["lines"]
     # An open quote's cart keeps the quoted prices until the quote expires (orders/quotes).
     locked = read.quote_id is not None and price_lock.apply_price_lock(order, now) is not None
-    changed = repriced | {
+    changed = written.repriced | {
         x.pk for x in read.lines if old_names.get(str(x.pk)) != new_names.get(str(x.pk))
     }
     order.reprice_changes = RepriceChanges(
@@ -271,12 +269,31 @@ def reprice_order(
             for p in priced.lines
             if p.line_id in changed
         },
-        gifts_changed=gifts_changed,
+        gifts_changed=written.gifts_changed,
         price_locked=locked,
         ship_to_count=len(read.facts.ship_tos),
         sku_by_line={x.pk: x.sku_id for x in read.lines},
     )
     return priced
+
+
+@dataclass
+class _ResultWritten:
+    """What `reprice_order` writes of the priced result onto the order's rows."""
+
+    order: Order
+    read: PricingRead
+    gifts_changed: bool = False
+    new_gifts: list[OrderLine] = field(default_factory=list)
+    repriced: set[int] = field(default_factory=set)  # the lines whose price moved
+
+    def statements(self, priced: PricedOrder) -> list[Statement | None]:
+        """Pricing's `also_write`: the gift lines written now (added or removed: rare), then
+        the UPDATEs of the repriced lines and of the order's totals, which pricing sends with
+        its promotion usage in one round trip."""
+        self.gifts_changed, self.new_gifts, gift_rows = _write_gifts(self.order, self.read, priced)
+        lines, self.repriced = _lines_statement(self.read, priced, gift_rows)
+        return [lines, _totals_statement(self.order, priced)]
 
 
 def finalize_pricing(
@@ -371,9 +388,11 @@ def what_changed(before: dict, after: dict) -> list[str]:
     return changes
 
 
-def _write_lines(read: PricingRead, priced: PricedOrder, gift_rows: list[tuple]) -> set[int]:
-    """Write the lines whose price moved, with the gift lines `_write_gifts` changed, in one
-    UPDATE; returns the ids of the lines repriced."""
+def _lines_statement(
+    read: PricingRead, priced: PricedOrder, gift_rows: list[tuple]
+) -> tuple[Statement | None, set[int]]:
+    """The UPDATE of the lines whose price moved, with the gift lines `_write_gifts` changed
+    (None: nothing to write), and the ids of the lines repriced."""
     by_id = {p.line_id: p for p in priced.lines}
     changed = []
     for line in read.lines:
@@ -382,8 +401,8 @@ def _write_lines(read: PricingRead, priced: PricedOrder, gift_rows: list[tuple])
         if (line.unit_price, line.discount_total, line.line_total) != new:
             changed.append((line.pk, line.quantity, *new))
     fields = ["quantity", "unit_price", "discount_total", "line_total"]
-    update_rows(OrderLine, fields, changed + gift_rows)
-    return {row[0] for row in changed}
+    repriced = {row[0] for row in changed}
+    return update_rows_statement(OrderLine, fields, changed + gift_rows), repriced
 
 
 def _write_gifts(
@@ -427,13 +446,14 @@ def _write_gifts(
     return changed, added, rows
 
 
-def _write_totals(order: Order, priced: PricedOrder) -> None:
-    """The totals and the pricing detail, in one UPDATE and only what changed (the detail is
-    tens of KB on a big cart)."""
+def _totals_statement(order: Order, priced: PricedOrder) -> Statement | None:
+    """The UPDATE of the totals and the pricing detail that changed (the detail is tens of KB
+    on a big cart), set on `order` too; None when none did."""
     values = {name: getattr(priced, name) for name in TOTAL_FIELDS}
     values["pricing_detail"] = pricing_detail(priced)
     changed = {k: v for k, v in values.items() if getattr(order, k) != v}
-    if changed:
-        Order.objects.filter(pk=order.pk).update(**changed)
     for k, v in values.items():
         setattr(order, k, v)
+    if not changed:
+        return None
+    return update_rows_statement(Order, list(changed), [(order.pk, *changed.values())])

@@ -1,7 +1,7 @@
 """A placed order changed (issue 16): its promotion usage follows the change.
 
 Orders reprices a changed order as of its submit time (orders/services/changes.py); the reprice
-keeps the usage rows in step as on a cart (`_sync_usage`: a promotion newly applied gets a
+keeps the usage rows in step as on a cart (`_usage_statements`: a promotion newly applied gets a
 pending use). Then, in the change's transaction, `settle_changed_usage` makes them what submit
 would have made them:
 

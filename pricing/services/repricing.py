@@ -5,6 +5,7 @@ own rows."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -23,6 +24,8 @@ from pricing.loader import OrderFacts
 from pricing.services.adjustments import percent_given, within_limit
 from pricing.services.events import ApprovalNeeded, PricingChanged, event
 
+AlsoWrite = Callable[[PricedOrder], Iterable[Statement | None]]
+
 
 def price_order(*, order: OrderFacts, now=None) -> tuple[PricedOrder, loader.Loaded]:
     """Price the order orders described, writing nothing."""
@@ -33,13 +36,18 @@ def price_order(*, order: OrderFacts, now=None) -> tuple[PricedOrder, loader.Loa
 # No savepoint of its own: it is atomic on its own, and inside a caller's transaction (orders'
 # reprice, on every cart change) a failure rolls back with that transaction.
 @transaction.atomic(savepoint=False)
-def reprice_order(*, order: OrderFacts, now=None) -> PricedOrder:
+def reprice_order(
+    *, order: OrderFacts, now=None, also_write: AlsoWrite | None = None
+) -> PricedOrder:
     """Price the order and keep its pending promotion usage in step; returns the priced result
     for orders to write (line prices, gift lines, totals). Its `explanation` says what applied,
-    what did not and why, and what almost applied."""
+    what did not and why, and what almost applied. `also_write(priced)` returns the caller's
+    writes of the result, sent with the usage rows in one round trip (core.db)."""
     priced, loaded = price_order(order=order, now=now)
     priced = _keep_adjustments_within_limits(order, loaded, priced)
-    _sync_usage(order, loaded, priced)
+    execute_together(
+        [*_usage_statements(order, loaded, priced), *(also_write(priced) if also_write else ())]
+    )
     return priced
 
 
@@ -141,10 +149,12 @@ def _applied_amounts(priced: PricedOrder) -> dict[int, Decimal]:
     return amounts
 
 
-def _sync_usage(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder) -> None:
+def _usage_statements(
+    order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder
+) -> list[Statement | None]:
     """Pending usage follows the cart. After submit, final usage stays (released on cancel).
-    The new, changed and stale rows are written in one round trip: a cart change that makes
-    one promotion apply and another stop paid three."""
+    The writes of the new, changed and stale rows, for one round trip: a cart change that
+    makes one promotion apply and another stop paid three."""
     amounts = _applied_amounts(priced)
     rows = {u.promotion_id: u for u in loaded.usages}
     create, update = {}, []
@@ -160,13 +170,11 @@ def _sync_usage(order: OrderFacts, loaded: loader.Loaded, priced: PricedOrder) -
         u.pk for pid, u in rows.items() if pid not in amounts and u.status == m.UsageStatus.PENDING
     ]
     # Disjoint rows (new promotions, then rows read with the order), as execute_together needs.
-    execute_together(
-        [
-            _insert_pending_usages(order, create),
-            update_rows_statement(m.PromotionUsage, ["status", "amount"], update),
-            _delete_usages(stale),
-        ]
-    )
+    return [
+        _insert_pending_usages(order, create),
+        update_rows_statement(m.PromotionUsage, ["status", "amount"], update),
+        _delete_usages(stale),
+    ]
 
 
 def _usages(

@@ -15,11 +15,14 @@ from pricing import services
 from tests.customers.factories import CustomerFactory
 from tests.pricing.factories import CouponFactory, PromotionFactory
 
-WRITE = re.compile(r'^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', re.IGNORECASE)
+# A write starts a statement or one part of a WITH that sends several owners' writes together.
+WRITE = re.compile(
+    r'(?:^|\bAS \()\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', re.IGNORECASE
+)
 
 
 def written_tables(queries) -> set[str]:
-    return {found.group(1) for q in queries if (found := WRITE.match(q["sql"]))}
+    return {table for q in queries for table in WRITE.findall(q["sql"])}
 
 
 def test_every_pricing_workflow_writes_only_pricing_tables(store, csr):
