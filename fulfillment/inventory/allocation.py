@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import F, Q
 from django.utils import timezone
 
 from core.db import Statement, bulk_set_statement, execute_together
@@ -232,32 +231,7 @@ def allocate_lines(
         center_ids.update(c.pk for c in centers_of[line.line_id])
 
     # what _release_in_memory and the delete need, without a model instance per row
-    held = list(
-        LineAllocation.objects.filter(line_id__in=line_ids).values_list(
-            "pk", "kind", "quantity", "inventory_id", "expected_id", named=True
-        )
-    )
-    held_inv = [a.inventory_id for a in held if a.inventory_id]
-    held_exp = [a.expected_id for a in held if a.expected_id]
-    inventory = {
-        row.pk: row
-        for row in Inventory.objects.select_for_update()
-        .filter(Q(pk__in=held_inv) | Q(sku_id__in=sku_ids, center_id__in=center_ids))
-        .order_by("pk")
-    }
-    expected = {
-        row.pk: row
-        for row in ExpectedInventory.objects.select_for_update()
-        .filter(
-            Q(pk__in=held_exp)
-            | Q(
-                sku_id__in=sku_ids,
-                center_id__in=center_ids,
-                received_quantity__lt=F("quantity"),
-            )
-        )
-        .order_by("pk")
-    }
+    held, inventory, expected = locks.lock_stock_of_lines(line_ids, sku_ids, center_ids)
     before_inv = {pk: row.allocated for pk, row in inventory.items()}
     before_exp = {pk: row.promised_quantity for pk, row in expected.items()}
     _release_in_memory(held, inventory, expected)

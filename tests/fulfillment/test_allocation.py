@@ -1,6 +1,7 @@
 """Allocation, backorder and deallocation paths."""
 
 import pytest
+from django.utils import timezone
 
 from fulfillment.inventory import selectors
 from fulfillment.models import AllocationKind, Inventory, LineAllocation, ShippingArrangement
@@ -243,3 +244,68 @@ def test_fully_allocated_kits_and_services_are_valid(cart, tor):
     allocation.allocate_order(order=cart)
     assert allocation.invalidly_allocated_lines(order=cart) == []
     assert Inventory.objects.get(sku=pen).allocated == 6
+
+
+def test_what_lines_hold_and_may_take_is_read_alike_in_one_statement_and_through_the_orm(
+    cart, tor, van, sku, monkeypatch
+):
+    """PostgreSQL reads what lines hold and locks the stock they may take in one statement;
+    other databases through the ORM. Both find the same rows, with the fields allocation uses."""
+    from fulfillment.inventory import locks
+
+    other = SKUFactory()
+    stock(sku, tor, 2)
+    stock(other, van, 4)  # held by the line once, in a center the question leaves out
+    expect(sku, van, 3, days=5)
+    received = expect(sku, tor, 2)
+    received.received_quantity = 2
+    received.save()
+    line = OrderLineFactory(order=cart, sku=sku, quantity=6)
+    allocation.allocate_line(line=line)
+    LineAllocation.objects.create(
+        line=line,
+        kind=AllocationKind.ON_HAND,
+        sku=other,
+        quantity=1,
+        center=van,
+        inventory=Inventory.objects.get(sku=other),
+        allocated_at=timezone.now(),
+    )
+
+    def read():
+        found = locks.lock_stock_of_lines([line.pk], [sku.pk], [tor.pk, van.pk])
+        return (
+            sorted(found.held),
+            {
+                pk: (r.sku_id, r.center_id, r.on_hand, r.allocated)
+                for pk, r in found.inventory.items()
+            },
+            {
+                pk: (
+                    r.sku_id,
+                    r.center_id,
+                    r.quantity,
+                    r.received_quantity,
+                    r.promised_quantity,
+                    r.expected_date,
+                )
+                for pk, r in found.expected.items()
+            },
+        )
+
+    vendor_read = read()
+    monkeypatch.setattr(locks.connection, "vendor", "sqlite")  # the ORM's read
+    assert read() == vendor_read
+    held_rows, inventory, expected = vendor_read
+    assert sorted((h.kind, h.quantity) for h in held_rows) == [
+        ("backorder", 1),
+        ("expected", 3),
+        ("on_hand", 1),
+        ("on_hand", 2),
+    ]
+    assert set(inventory.values()) == {
+        (other.pk, van.pk, 4, 0),  # held: read though its SKU was not asked for
+        (sku.pk, tor.pk, 2, 2),
+    }
+    # the TOR row is fully received: nothing more to take from it, and the line holds none
+    assert [row[:2] for row in expected.values()] == [(sku.pk, van.pk)]
