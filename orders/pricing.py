@@ -238,9 +238,12 @@ def reprice_order(
     now=None,
     read: PricingRead | None = None,
     allocate: Sequence[OrderLine] = (),
+    with_writes: Sequence[Statement | None] = (),
 ) -> PricedOrder:
     """Price the order (pricing keeps its promotion usage in step) and write the result onto
     it: line prices, free-gift lines (added or removed), totals and the pricing detail.
+    `with_writes`: the caller's own writes of orders' rows (the event of the change that led
+    here), sent with the result in one round trip.
     `read`: the order as `read_for_pricing` just read it, in the caller's transaction under
     the order's row lock (submit checks the lines it read before pricing them).
     `allocate`: cart lines the caller added or changed, allocated with the gift lines this
@@ -253,7 +256,7 @@ def reprice_order(
     if read is None:
         read = read_for_pricing(order, now)
     old_names = (order.pricing_detail or {}).get("lines", {})
-    written = _ResultWritten(order, read)
+    written = _ResultWritten(order, read, with_writes)
     priced = ext.reprice_order(order=read.facts, now=now, also_write=written.statements)
     if allocate or written.new_gifts:
         allocation.allocate_cart_lines(lines=[*allocate, *written.new_gifts], actor=actor)
@@ -283,17 +286,18 @@ class _ResultWritten:
 
     order: Order
     read: PricingRead
+    with_writes: Sequence[Statement | None]
     gifts_changed: bool = False
     new_gifts: list[OrderLine] = field(default_factory=list)
     repriced: set[int] = field(default_factory=set)  # the lines whose price moved
 
     def statements(self, priced: PricedOrder) -> list[Statement | None]:
         """Pricing's `also_write`: the gift lines written now (added or removed: rare), then
-        the UPDATEs of the repriced lines and of the order's totals, which pricing sends with
-        its promotion usage in one round trip."""
+        the UPDATEs of the repriced lines and of the order's totals, with the caller's writes,
+        which pricing sends with its promotion usage in one round trip."""
         self.gifts_changed, self.new_gifts, gift_rows = _write_gifts(self.order, self.read, priced)
         lines, self.repriced = _lines_statement(self.read, priced, gift_rows)
-        return [lines, _totals_statement(self.order, priced)]
+        return [lines, _totals_statement(self.order, priced), *self.with_writes]
 
 
 def finalize_pricing(

@@ -16,6 +16,7 @@ from core.events import EventType as E
 from customers.models import Address
 from orders import events
 from orders import pricing as order_pricing
+from orders.events import EventRow
 from orders.models import (
     Order,
     OrderEvent,
@@ -130,8 +131,20 @@ def _claimed(order_id: int, version: int | None) -> Order | None:
     return fresh
 
 
-def _reprice(order: Order, actor=None, allocate: Sequence[OrderLine] = ()):
-    return order_pricing.reprice_order(order=order, actor=actor, allocate=allocate)
+def _reprice(
+    order: Order,
+    actor=None,
+    allocate: Sequence[OrderLine] = (),
+    events_before: Sequence[EventRow] = (),
+):
+    """Reprice the order; `events_before`: events of the change that led to it, written with
+    the priced result in one round trip."""
+    return order_pricing.reprice_order(
+        order=order,
+        actor=actor,
+        allocate=allocate,
+        with_writes=[events.record_many_statement(events_before, actor)],
+    )
 
 
 def _quantity(value) -> int:

@@ -153,7 +153,8 @@ def line_add(
             raise DomainError(f"The quantity can be at most {MAX_QUANTITY}.", field="quantity")
         line.quantity = old + qty
         line.save(update_fields=["quantity"])
-        _event(order, E.ORDER_LINE_CHANGED, actor, sku=sku.code, old=old, new=line.quantity)
+        change = {"sku": sku.code, "old": old, "new": line.quantity}
+        event = (order.pk, E.ORDER_LINE_CHANGED, change)
         line.is_new = False
     else:
         line = OrderLine.objects.create(
@@ -163,10 +164,11 @@ def line_add(
             ship_to_id=ship_to,
             agreed_unit_price=agreed_unit_price,
         )
-        _event(order, E.ORDER_LINE_ADDED, actor, sku=sku.code, quantity=qty, line=line.pk)
+        event = (order.pk, E.ORDER_LINE_ADDED, {"sku": sku.code, "quantity": qty, "line": line.pk})
         line.is_new = True
     line.sku = sku
-    _reprice(order, actor, allocate=[line])  # the line is allocated with any gift it earns
+    # the line is allocated with any gift it earns; its event is written with the prices
+    _reprice(order, actor, allocate=[line], events_before=[event])
     line.order = order
     return line
 

@@ -87,15 +87,15 @@ def test_adding_a_line_runs_the_same_queries_for_any_cart(
     cart = cart_with(csr, skus[:-1])
     client.force_login(csr)
     url = reverse("orders:line_add", args=[cart.pk])
-    # Of the 21 on PostgreSQL, 4 draw the answer: the new line with what it holds and its
+    # Of the 20 on PostgreSQL, 4 draw the answer: the new line with what it holds and its
     # associations, and the adjustments (the rest of the cart is not read again: only what
-    # changed is sent). The repriced lines, the order's totals and the new line's pending
-    # promotion use (when promotions apply) are one statement, and so is the claim of the cart
-    # (its version bumped, the order read); SQLite sends each of them on its own.
+    # changed is sent). The repriced lines, the order's totals, the event of the added line and
+    # its pending promotion use (when promotions apply) are one statement, and so is the claim
+    # of the cart (its version bumped, the order read); SQLite sends each of them on its own.
     postgresql = connection.vendor == "postgresql"
     claim = 1 if postgresql else 2
-    priced_result = 1 if postgresql else (3 if promotions else 2)
-    with django_assert_num_queries(19 + claim + priced_result):
+    priced_result = 1 if postgresql else (4 if promotions else 3)
+    with django_assert_num_queries(18 + claim + priced_result):
         response = client.post(
             url, {"sku": skus[-1].code, "version": cart.version}, HTTP_HX_REQUEST="true"
         )
