@@ -16,9 +16,7 @@ from tests.customers.factories import CustomerFactory
 from tests.pricing.factories import CouponFactory, PromotionFactory
 
 # A write starts a statement or one part of a WITH that sends several owners' writes together.
-WRITE = re.compile(
-    r'(?:^|\bAS \()\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', re.IGNORECASE
-)
+WRITE = re.compile(r'(?:^|\bAS \()\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', re.IGNORECASE)
 
 
 def written_tables(queries) -> set[str]:
