@@ -1,5 +1,6 @@
 """Real-browser tests: Playwright driving Debian's chromium against Django's live server."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -64,7 +65,19 @@ def page(request, browser, live_server, transactional_db):
     yield page
     if getattr(request.node, "call_failed", False):
         keep_what_the_browser_showed(page, request.node.name)
+    let_requests_finish(page)
     context.close()
+
+
+def let_requests_finish(page) -> None:
+    """Until the page's htmx requests are answered. The live server answers in threads, and the
+    test's database is flushed after the test: a request still running then (a key pressed
+    last) deadlocked the flush's TRUNCATE."""
+    from playwright.sync_api import Error
+
+    # the page gone or never settling: nothing more to wait for
+    with contextlib.suppress(Error):
+        page.wait_for_function("!document.querySelector('.htmx-request')", timeout=5_000)
 
 
 def keep_what_the_browser_showed(page, name: str) -> None:
