@@ -440,11 +440,12 @@ def _street_match(street: str, limit: int | None) -> Match:
 WORD_SEPARATORS = re.compile("[^0-9A-Z]+")
 
 
-def _spaced_line() -> Func:
-    """The upper-cased line with one space for each run of what is no letter or digit ('UNIT 2
-    70 BLOOR ST W'), as migration 0016 indexes it."""
+def _spaced(text: Func) -> Func:
+    """`text` upper-cased with one space for each run of what is no letter or digit (', 70 Bloor
+    St W' -> ' 70 BLOOR ST W'), as migration 0018 indexes what follows a line's first number
+    inside."""
     return Func(
-        Upper("line1"),
+        Upper(text),
         Value(WORD_SEPARATORS.pattern),
         Value(" "),
         Value("g"),
@@ -480,12 +481,15 @@ def _house_number_branches(text: str) -> list[QuerySet | Indexed | Sorted]:
         # orders, the benchmark's numbers: 59 -> 31 ms median); joined to their orders and
         # sorted, 13,000 took 160 ms.
         return [Indexed(_lines_holding_number(text))]
-    inside = _lines_with_number_inside(lines, text).values_list("order_id", flat=True)
-    at_start = lines.filter(line1__istartswith=text).values_list("order_id", flat=True)
+    at_start = lines.filter(line1__istartswith=text)
+    first, *rest = (
+        kind.values_list("order_id", flat=True)
+        for kind in (at_start, *_lines_with_number_inside(lines, text))
+    )
     # A number and a street ('70 Bloor St W'): a few hundred lines. Their orders are counted
-    # and their page read in one query, the two kinds of line a UNION joined to the orders
-    # there; as two branches their ids went back and forth in four queries (17 of 20 ms).
-    either = Order.objects.filter(pk__in=at_start.union(inside, all=True))
+    # and their page read in one query, the kinds of line a UNION joined to the orders there;
+    # as branches of their own their ids went back and forth in four queries (17 of 20 ms).
+    either = Order.objects.filter(pk__in=first.union(*rest, all=True))
     return [Sorted(either, up_to=WALK_FOR_INDEXED)]
 
 
@@ -516,30 +520,37 @@ class PatternBefore(_PatternLookup):
 
 
 class LineFromNumberInside(Func):
-    """The line from its first number after a character that is no letter or digit ('Unit 36,
-    16 Park Ave' -> '36, 16 Park Ave'; NULL without one), compared byte by byte: the expression
-    of the partial prefix index of migration 0018 (its pattern is in the SQL, not a parameter,
-    for PostgreSQL to recognize the indexed expression). PostgreSQL only."""
+    """The upper-cased line from its first number after a character that is no letter or digit
+    ('Unit 36, 16 Park Ave' -> '36, 16 PARK AVE'; NULL without one), compared byte by byte:
+    the expression of the partial prefix index of migration 0018 (its pattern is in the SQL,
+    not a parameter, for PostgreSQL to recognize the indexed expression). PostgreSQL only."""
 
-    template = "SUBSTRING(%(expressions)s::text FROM '[^0-9A-Za-z]([0-9].*)$')"
+    template = "UPPER(SUBSTRING(%(expressions)s::text FROM '[^0-9A-Za-z]([0-9].*)$'))"
     output_field = PatternText()
 
 
-class HoldsLaterNumber(Func):
-    """Whether the runs of digits after the line's first number inside ('Unit 36, 16 Park Ave'
-    -> {'', '16', ''}) include the number given: the expression of the partial GIN index of
-    migration 0018 (its patterns are in the SQL, as for LineFromNumberInside). PostgreSQL
-    only."""
+class LineAfterNumberInside(Func):
+    """What follows the line's first number after a character that is no letter or digit
+    ('Unit 36, 16 Park Ave' -> ', 16 Park Ave'), where the house number is after a unit: the
+    text of the partial indexes of migration 0018 (its pattern in the SQL, as for
+    LineFromNumberInside). PostgreSQL only."""
+
+    template = "SUBSTRING(%(expressions)s::text FROM '[^0-9A-Za-z][0-9]+(.*)$')"
+    output_field = CharField()
+
+
+class HoldsNumber(Func):
+    """Whether the runs of digits of a text include the number given: the expression of the
+    partial GIN index of migration 0018 on LineAfterNumberInside. PostgreSQL only."""
 
     output_field = BooleanField()
 
     def as_sql(self, compiler, connection, **extra):
-        (line, line_params), (number, number_params) = (
+        (text, text_params), (number, number_params) = (
             compiler.compile(expression) for expression in self.source_expressions
         )
-        later = f"SUBSTRING({line}::text FROM '[^0-9A-Za-z][0-9]+(.*)$')"
-        sql = f"REGEXP_SPLIT_TO_ARRAY({later}, '[^0-9]+') @> ARRAY[({number})::text]"
-        return sql, [*line_params, *number_params]
+        sql = f"REGEXP_SPLIT_TO_ARRAY({text}, '[^0-9]+') @> ARRAY[({number})::text]"
+        return sql, [*text_params, *number_params]
 
 
 def _starting_with_number(lines: QuerySet, text: Func, number: str) -> list[QuerySet]:
@@ -571,7 +582,7 @@ def _lines_holding_number(number: str) -> QuerySet:
     addresses = OrderAddress.objects.all()
     inside = addresses.filter(line1__regex=NUMBER_INSIDE)
     later = inside.filter(line1__iregex=_whole_number_pattern(number)).filter(
-        HoldsLaterNumber(F("line1"), Value(number))
+        HoldsNumber(LineAfterNumberInside("line1"), Value(number))
     )
     first, *rest = (
         *_starting_with_number(addresses, Upper("line1", output_field=PatternText()), number),
@@ -581,19 +592,29 @@ def _lines_holding_number(number: str) -> QuerySet:
     return first.union(*rest, all=True)
 
 
-def _lines_with_number_inside(lines: QuerySet, text: str) -> QuerySet:
-    """Of `lines`, those with a number after a unit, from their partial indexes."""
+def _lines_with_number_inside(lines: QuerySet, text: str) -> list[QuerySet]:
+    """Of `lines`, those with `text` (a number, then more) after a unit, from their partial
+    indexes (0018): the lines whose first number inside starts the text ('2-70 Bloor St W',
+    read from the prefix index alone), and those holding it after that first number ('Unit 2,
+    70 Bloor St W'). Python's upper case and PostgreSQL's agree on ASCII only."""
     inside = lines.filter(line1__regex=NUMBER_INSIDE)
     if not text.isascii():
-        return inside.filter(line1__icontains=text)
-    # Asked of the index as a word (' 7 MAIN' in the line with spaces for what is no letter or
-    # digit): the trigrams of the number's start ('  7', ' 7 ') are what make it selective
-    # ('7 MAIN ST' alone gave the trigram index 35,000 lines of 'MAIN ST' to read: 200 ms).
-    # Only the number and the next word: the street's further trigrams (' ST', '  W') are in
-    # most lines and cost the index more to intersect (13.7 ms for ' 70 BLOOR ST W', 5.4 for
-    # ' 70 BLOOR', the same 82 lines). Python's upper case and PostgreSQL's agree on ASCII only.
+        return [inside.filter(line1__icontains=text)]
+    first = inside.alias(from_number=LineFromNumberInside("line1"))
+    # Asked of the trigram index as a word (' 7 MAIN' in the text with spaces for what is no
+    # letter or digit): the trigrams of the number's start ('  7', ' 7 ') are what make it
+    # selective ('7 MAIN ST' alone gave the trigram index 35,000 lines of 'MAIN ST' to read:
+    # 200 ms). Only the number and the next word: the street's further trigrams (' ST', '  W')
+    # are in most lines and cost the index more to intersect (13.7 ms for ' 70 BLOOR ST W', 5.4
+    # for ' 70 BLOOR', the same 82 lines). Of the text after the first number: in the whole
+    # line a unit's number ('36 Pine St') had the trigrams of 'Unit 36, 9 Pine St' too (940
+    # lines read from the table for 66).
     spaced = " ".join(WORD_SEPARATORS.sub(" ", text.upper()).split(" ")[:2])
-    return inside.alias(spaced=_spaced_line()).filter(spaced__contains=" " + spaced)
+    later = inside.alias(spaced=_spaced(LineAfterNumberInside("line1")))
+    return [
+        first.filter(from_number__startswith=text.upper()),
+        later.filter(spaced__contains=" " + spaced),
+    ]
 
 
 def _city_match(city: str, limit: int | None) -> Match:

@@ -213,13 +213,45 @@ def test_a_house_number_alone_after_a_unit_is_a_range_of_the_lines_from_their_fi
         )
     }
     (asked,) = (query["sql"] for query in run.captured_queries if "UNION ALL" in query["sql"])
-    assert "FROM '[^0-9A-Za-z]([0-9].*)$') ~>=~ '36'" in asked
-    assert "FROM '[^0-9A-Za-z]([0-9].*)$') ~>=~ '36:'" in asked
+    assert "FROM '[^0-9A-Za-z]([0-9].*)$')) ~>=~ '36'" in asked
+    assert "FROM '[^0-9A-Za-z]([0-9].*)$')) ~>=~ '36:'" in asked
     assert asked.count("~*") == 1  # the word start tested on the later numbers' lines only
     for number in ("2", "4", "5", "6", "9", "16", "123", "360", "1336", "3", "23"):
         word_start = selectors._whole_number_pattern(number)
         expected = OrderAddress.objects.filter(line1__iregex=word_start)
         assert _found(street=number) == set(expected.values_list("order_id", flat=True))
+
+
+@pytest.mark.postgres
+def test_a_house_number_and_street_after_a_unit_asks_what_follows_the_first_number(db):
+    """'36 Pine St' after a unit: the lines whose first number inside starts the text come from
+    the prefix index of the line from that number, those holding it after that first number
+    from the trigrams of what follows it (migration 0018), not of the whole line, where 'Unit
+    36, 9 Pine St' has the trigrams of ' 36 PINE' too."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lines = [
+        "Unit 4, 36 Pine St",
+        "#36 Pine St",
+        "2-36 pine st",
+        "Unit 36, 9 Pine St",
+        "Unit 4, 136 Pine St",
+        "Unit 4, A36 Pine St",
+        "Unit 3, 5, 36 Pine St",
+    ]
+    at = dict(zip(lines, _orders_at(*lines), strict=True))
+    with CaptureQueriesContext(connection) as run:
+        found = _found(street="36 pine st")
+    wanted = ("Unit 4, 36 Pine St", "#36 Pine St", "2-36 pine st", "Unit 3, 5, 36 Pine St")
+    assert found == {at[line] for line in wanted}
+    asked = " ".join(query["sql"] for query in run.captured_queries)
+    assert "FROM '[^0-9A-Za-z]([0-9].*)$'))::text LIKE '36 PINE ST%'" in asked
+    after_first = "FROM '[^0-9A-Za-z][0-9]+(.*)$')), '[^0-9A-Z]+', ' ', 'g')"
+    assert after_first + "::text LIKE '% 36 PINE%'" in asked
+    assert _found(street="2-36 Pine") == {at["2-36 pine st"]}
+    assert _found(street="5, 36 Pine") == {at["Unit 3, 5, 36 Pine St"]}
+    assert _found(street="9 Pine St") == {at["Unit 36, 9 Pine St"]}
 
 
 def test_a_street_with_a_house_number_after_words_matches_any_part_of_the_line(db):
