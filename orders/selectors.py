@@ -469,8 +469,8 @@ def _house_number_branches(text: str) -> list[QuerySet | Indexed | Sorted]:
     the text (a prefix of the upper-cased line, read from the index alone: hundreds of lines
     for a number of one or two digits, where the trigram index, which cannot tell '70' from
     '170', intersected the street name's common trigrams over millions of lines for 370 ms),
-    and the lines with a number inside (after a unit), whose own trigram index holds a tenth
-    of the lines. The word start is then tested on each line."""
+    and the lines with a number inside (after a unit), from partial indexes of that tenth of
+    the lines. The word start is tested on each line that the indexes do not give exactly."""
     lines = OrderAddress.objects.filter(line1__iregex=_whole_number_pattern(text))
     if connection.vendor != "postgresql":
         return [lines.values_list("order_id", flat=True)]
