@@ -440,11 +440,12 @@ def _street_match(street: str, limit: int | None) -> Match:
 WORD_SEPARATORS = re.compile("[^0-9A-Z]+")
 
 
-def _spaced_line() -> Func:
-    """The upper-cased line with one space for each run of what is no letter or digit ('UNIT 2
-    70 BLOOR ST W'), as migration 0016 indexes it."""
+def _spaced(text: Func) -> Func:
+    """`text` upper-cased with one space for each run of what is no letter or digit (', 70 Bloor
+    St W' -> ' 70 BLOOR ST W'), as migration 0018 indexes what follows a line's first number
+    inside."""
     return Func(
-        Upper("line1"),
+        Upper(text),
         Value(WORD_SEPARATORS.pattern),
         Value(" "),
         Value("g"),
@@ -464,30 +465,31 @@ def _whole_number_pattern(text: str) -> str:
 
 def _house_number_branches(text: str) -> list[QuerySet | Indexed | Sorted]:
     """The orders with a line where `text`, which starts with a house number, starts a word.
-    On PostgreSQL the lines come through their own indexes (0016-0017): the lines starting with
+    On PostgreSQL the lines come through their own indexes (0016, 0018): the lines starting with
     the text (a prefix of the upper-cased line, read from the index alone: hundreds of lines
     for a number of one or two digits, where the trigram index, which cannot tell '70' from
     '170', intersected the street name's common trigrams over millions of lines for 370 ms),
-    and the lines with a number inside (after a unit), whose own trigram index holds a tenth
-    of the lines. The word start is then tested on each line."""
+    and the lines with a number inside (after a unit), from partial indexes of that tenth of
+    the lines. The word start is tested on each line that the indexes do not give exactly."""
     lines = OrderAddress.objects.filter(line1__iregex=_whole_number_pattern(text))
     if connection.vendor != "postgresql":
         return [lines.values_list("order_id", flat=True)]
-    inside = _lines_with_number_inside(lines, text).values_list("order_id", flat=True)
     if text.isascii() and text.isdigit():
-        # A number alone ('70'): its thousands of lines starting with it and those with it
-        # inside (a thousand; 13,000 more for a unit's number, '23') are one UNION ALL, read
-        # up to WALK_FOR_INDEXED and walked past that. Each part comes from an index of its
-        # own (0016-0017) cheaply enough to run again for the walk; as two branches they were
-        # two walks (5M orders, the benchmark's numbers: 59 -> 31 ms median); joined to their
-        # orders and sorted, 13,000 took 160 ms.
-        before, after = _lines_starting_with_number(lines, text)
-        return [Indexed(before.union(after, inside, all=True))]
-    at_start = lines.filter(line1__istartswith=text).values_list("order_id", flat=True)
+        # A number alone ('70'): its thousands of lines are one UNION ALL, read up to
+        # WALK_FOR_INDEXED and walked past that. Each part comes from an index of its own
+        # cheaply enough to run again for the walk; as two branches they were two walks (5M
+        # orders, the benchmark's numbers: 59 -> 31 ms median); joined to their orders and
+        # sorted, 13,000 took 160 ms.
+        return [Indexed(_lines_holding_number(text))]
+    at_start = lines.filter(line1__istartswith=text)
+    first, *rest = (
+        kind.values_list("order_id", flat=True)
+        for kind in (at_start, *_lines_with_number_inside(lines, text))
+    )
     # A number and a street ('70 Bloor St W'): a few hundred lines. Their orders are counted
-    # and their page read in one query, the two kinds of line a UNION joined to the orders
-    # there; as two branches their ids went back and forth in four queries (17 of 20 ms).
-    either = Order.objects.filter(pk__in=at_start.union(inside, all=True))
+    # and their page read in one query, the kinds of line a UNION joined to the orders there;
+    # as branches of their own their ids went back and forth in four queries (17 of 20 ms).
+    either = Order.objects.filter(pk__in=first.union(*rest, all=True))
     return [Sorted(either, up_to=WALK_FOR_INDEXED)]
 
 
@@ -517,52 +519,102 @@ class PatternBefore(_PatternLookup):
     operator = "~<~"
 
 
-def _lines_starting_with_number(lines: QuerySet, number: str) -> tuple[QuerySet, QuerySet]:
-    """The order ids of `lines` that start with `number` as a whole number: two ranges of the
-    prefix index (migration 0016), what follows the number sorting before the digits ('70',
-    '70 BLOOR', '70-2 BLOOR') or after them ('70A BLOOR'), each read from the index alone. As a
-    prefix ('70%') the index gave the lines of 700-709 and 7000-7099 too, five times as many
-    to test and drop (70: 53,000 index entries for 9,000 lines, 21 ms). A line whose number
-    is not at its start but after a unit is a line with a number inside."""
-    upper = lines.alias(upper_line=Upper("line1", output_field=PatternText()))
-    past_digits = number[:-1] + chr(ord(number[-1]) + 1)  # '70' -> '71', '79' -> '7:'
-    before = upper.filter(upper_line__pattern_gte=number, upper_line__pattern_lt=number + "0")
-    after = upper.filter(upper_line__pattern_gte=number + ":", upper_line__pattern_lt=past_digits)
-    return before.values_list("order_id", flat=True), after.values_list("order_id", flat=True)
+class LineFromNumberInside(Func):
+    """The upper-cased line from its first number after a character that is no letter or digit
+    ('Unit 36, 16 Park Ave' -> '36, 16 PARK AVE'; NULL without one), compared byte by byte:
+    the expression of the partial prefix index of migration 0018 (its pattern is in the SQL,
+    not a parameter, for PostgreSQL to recognize the indexed expression). PostgreSQL only."""
+
+    template = "UPPER(SUBSTRING(%(expressions)s::text FROM '[^0-9A-Za-z]([0-9].*)$'))"
+    output_field = PatternText()
+
+
+class LineAfterNumberInside(Func):
+    """What follows the line's first number after a character that is no letter or digit
+    ('Unit 36, 16 Park Ave' -> ', 16 Park Ave'), where the house number is after a unit: the
+    text of the partial indexes of migration 0018 (its pattern in the SQL, as for
+    LineFromNumberInside). PostgreSQL only."""
+
+    template = "SUBSTRING(%(expressions)s::text FROM '[^0-9A-Za-z][0-9]+(.*)$')"
+    output_field = CharField()
 
 
 class HoldsNumber(Func):
-    """Whether the line's runs of digits include the number given: the expression of the
-    partial GIN index of migration 0017 (its pattern is in the SQL, not a parameter, for
-    PostgreSQL to recognize the indexed expression). PostgreSQL only."""
+    """Whether the runs of digits of a text include the number given: the expression of the
+    partial GIN index of migration 0018 on LineAfterNumberInside. PostgreSQL only."""
 
     output_field = BooleanField()
 
     def as_sql(self, compiler, connection, **extra):
-        (line, line_params), (number, number_params) = (
+        (text, text_params), (number, number_params) = (
             compiler.compile(expression) for expression in self.source_expressions
         )
-        sql = f"REGEXP_SPLIT_TO_ARRAY({line}::text, '[^0-9]+') @> ARRAY[({number})::text]"
-        return sql, [*line_params, *number_params]
+        sql = f"REGEXP_SPLIT_TO_ARRAY({text}, '[^0-9]+') @> ARRAY[({number})::text]"
+        return sql, [*text_params, *number_params]
 
 
-def _lines_with_number_inside(lines: QuerySet, text: str) -> QuerySet:
-    """Of `lines`, those with a number after a unit, from their partial indexes."""
+def _starting_with_number(lines: QuerySet, text: Func, number: str) -> list[QuerySet]:
+    """The order ids of `lines` whose `text` (compared byte by byte) starts with `number` as a
+    whole number: two ranges of its prefix index, what follows the number sorting before the
+    digits ('70', '70 BLOOR', '70-2 BLOOR') or after them ('70A BLOOR'), each read from the
+    index alone. As a prefix ('70%') the index gave the lines of 700-709 and 7000-7099 too,
+    five times as many to test and drop (70: 53,000 index entries for 9,000 lines, 21 ms)."""
+    lines = lines.alias(text=text)
+    past_digits = number[:-1] + chr(ord(number[-1]) + 1)  # '70' -> '71', '79' -> '7:'
+    before = lines.filter(text__pattern_gte=number, text__pattern_lt=number + "0")
+    after = lines.filter(text__pattern_gte=number + ":", text__pattern_lt=past_digits)
+    return [before.values_list("order_id", flat=True), after.values_list("order_id", flat=True)]
+
+
+def _lines_holding_number(number: str) -> QuerySet:
+    """The order ids of the lines holding `number` (typed alone) where a word starts, as one
+    UNION ALL of the lines
+    - starting with it (0016's prefix index of the upper-cased line),
+    - whose first number after a unit is it ('Unit 70, 9 Oak Ave'; 0018's prefix index of the
+      line from that number): 13,000 lines for a unit's number (1-40), read from the index
+      alone, where a GIN index of all their numbers (0017) read each from the table (130-170
+      ms at 5M orders),
+    - holding it further inside ('Unit 4, 70 Elm St'; 0018's GIN index of the numbers after
+      the first): a thousand for a short house number, tested for the word start.
+    The ranges of the prefix indexes are the word start itself (a whole number at the start of
+    their text, which for the second follows a character that is no letter or digit): their
+    lines are not tested again (36: 9,000 lines, 6.5 -> 1.1 ms)."""
+    addresses = OrderAddress.objects.all()
+    inside = addresses.filter(line1__regex=NUMBER_INSIDE)
+    later = inside.filter(line1__iregex=_whole_number_pattern(number)).filter(
+        HoldsNumber(LineAfterNumberInside("line1"), Value(number))
+    )
+    first, *rest = (
+        *_starting_with_number(addresses, Upper("line1", output_field=PatternText()), number),
+        *_starting_with_number(inside, LineFromNumberInside("line1"), number),
+        later.values_list("order_id", flat=True),
+    )
+    return first.union(*rest, all=True)
+
+
+def _lines_with_number_inside(lines: QuerySet, text: str) -> list[QuerySet]:
+    """Of `lines`, those with `text` (a number, then more) after a unit, from their partial
+    indexes (0018): the lines whose first number inside starts the text ('2-70 Bloor St W',
+    read from the prefix index alone), and those holding it after that first number ('Unit 2,
+    70 Bloor St W'). Python's upper case and PostgreSQL's agree on ASCII only."""
     inside = lines.filter(line1__regex=NUMBER_INSIDE)
-    if text.isascii() and text.isdigit():
-        # A number alone: the lines holding it whole (a GIN index of their numbers), not
-        # those with a word starting with it (the trigrams of ' 70': 70, 700-709, 7000-7099).
-        return inside.filter(HoldsNumber(F("line1"), Value(text)))
     if not text.isascii():
-        return inside.filter(line1__icontains=text)
-    # Asked of the index as a word (' 7 MAIN' in the line with spaces for what is no letter or
-    # digit): the trigrams of the number's start ('  7', ' 7 ') are what make it selective
-    # ('7 MAIN ST' alone gave the trigram index 35,000 lines of 'MAIN ST' to read: 200 ms).
-    # Only the number and the next word: the street's further trigrams (' ST', '  W') are in
-    # most lines and cost the index more to intersect (13.7 ms for ' 70 BLOOR ST W', 5.4 for
-    # ' 70 BLOOR', the same 82 lines). Python's upper case and PostgreSQL's agree on ASCII only.
+        return [inside.filter(line1__icontains=text)]
+    first = inside.alias(from_number=LineFromNumberInside("line1"))
+    # Asked of the trigram index as a word (' 7 MAIN' in the text with spaces for what is no
+    # letter or digit): the trigrams of the number's start ('  7', ' 7 ') are what make it
+    # selective ('7 MAIN ST' alone gave the trigram index 35,000 lines of 'MAIN ST' to read:
+    # 200 ms). Only the number and the next word: the street's further trigrams (' ST', '  W')
+    # are in most lines and cost the index more to intersect (13.7 ms for ' 70 BLOOR ST W', 5.4
+    # for ' 70 BLOOR', the same 82 lines). Of the text after the first number: in the whole
+    # line a unit's number ('36 Pine St') had the trigrams of 'Unit 36, 9 Pine St' too (940
+    # lines read from the table for 66).
     spaced = " ".join(WORD_SEPARATORS.sub(" ", text.upper()).split(" ")[:2])
-    return inside.alias(spaced=_spaced_line()).filter(spaced__contains=" " + spaced)
+    later = inside.alias(spaced=_spaced(LineAfterNumberInside("line1")))
+    return [
+        first.filter(from_number__startswith=text.upper()),
+        later.filter(spaced__contains=" " + spaced),
+    ]
 
 
 def _city_match(city: str, limit: int | None) -> Match:

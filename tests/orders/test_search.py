@@ -163,7 +163,7 @@ def test_a_house_number_alone_asks_the_prefix_index_for_its_lines_only(db, monke
     asked = " ".join(query["sql"] for query in run.captured_queries)
     assert "~>=~ '70'" in asked and "~<~ '700'" in asked and "~>=~ '70:'" in asked
     assert "LIKE UPPER('70%')" not in asked
-    assert "REGEXP_SPLIT_TO_ARRAY" in asked  # after a unit: lines holding 70 (migration 0017)
+    assert "REGEXP_SPLIT_TO_ARRAY" in asked  # after a unit's number: lines holding 70 (0018)
     assert _found(street="79") == set()
     assert _found(street="7") == {seven}
     page = list(selectors.order_search(street="70", limit=2)[:2])
@@ -171,6 +171,87 @@ def test_a_house_number_alone_asks_the_prefix_index_for_its_lines_only(db, monke
     with CaptureQueriesContext(connection) as walked:
         assert list(selectors.order_search(street="70", limit=2)[:2]) == page
     assert len(walked.captured_queries) == 3  # both kinds of line read, then walked, at once
+
+
+@pytest.mark.postgres
+def test_a_house_number_alone_after_a_unit_is_a_range_of_the_lines_from_their_first_number(db):
+    """A unit's number typed alone ('36'): the lines whose first number after a character that
+    is no letter or digit is 36 are two ranges of the prefix index of the line from that number
+    (migration 0018), not tested again for the word start; the lines holding 36 further inside
+    come from the index of the numbers after the first, and are tested. The orders found are
+    those of the word-start pattern, for every number of the lines."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.models import OrderAddress
+
+    lines = [
+        "Unit 36, 16 Park Ave",
+        "Unit 2,36 Bloor",
+        "Unit 123-36 x 6",
+        "Unit 4, 2B36 Elm",
+        "36 Oak",
+        "Apt 360, 5 Elm",
+        "Unit 5, 1336 Elm",
+        "Suite 36B, 9 Oak",
+        "#36-2 Main",
+        "Unit 7, 16-36 Elm",
+    ]
+    at = dict(zip(lines, _orders_at(*lines), strict=True))
+    with CaptureQueriesContext(connection) as run:
+        found = _found(street="36")
+    assert found == {
+        at[line]
+        for line in (
+            "Unit 36, 16 Park Ave",
+            "Unit 2,36 Bloor",
+            "Unit 123-36 x 6",
+            "36 Oak",
+            "Suite 36B, 9 Oak",
+            "#36-2 Main",
+            "Unit 7, 16-36 Elm",
+        )
+    }
+    (asked,) = (query["sql"] for query in run.captured_queries if "UNION ALL" in query["sql"])
+    assert "FROM '[^0-9A-Za-z]([0-9].*)$')) ~>=~ '36'" in asked
+    assert "FROM '[^0-9A-Za-z]([0-9].*)$')) ~>=~ '36:'" in asked
+    assert asked.count("~*") == 1  # the word start tested on the later numbers' lines only
+    for number in ("2", "4", "5", "6", "9", "16", "123", "360", "1336", "3", "23"):
+        word_start = selectors._whole_number_pattern(number)
+        expected = OrderAddress.objects.filter(line1__iregex=word_start)
+        assert _found(street=number) == set(expected.values_list("order_id", flat=True))
+
+
+@pytest.mark.postgres
+def test_a_house_number_and_street_after_a_unit_asks_what_follows_the_first_number(db):
+    """'36 Pine St' after a unit: the lines whose first number inside starts the text come from
+    the prefix index of the line from that number, those holding it after that first number
+    from the trigrams of what follows it (migration 0018), not of the whole line, where 'Unit
+    36, 9 Pine St' has the trigrams of ' 36 PINE' too."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lines = [
+        "Unit 4, 36 Pine St",
+        "#36 Pine St",
+        "2-36 pine st",
+        "Unit 36, 9 Pine St",
+        "Unit 4, 136 Pine St",
+        "Unit 4, A36 Pine St",
+        "Unit 3, 5, 36 Pine St",
+    ]
+    at = dict(zip(lines, _orders_at(*lines), strict=True))
+    with CaptureQueriesContext(connection) as run:
+        found = _found(street="36 pine st")
+    wanted = ("Unit 4, 36 Pine St", "#36 Pine St", "2-36 pine st", "Unit 3, 5, 36 Pine St")
+    assert found == {at[line] for line in wanted}
+    asked = " ".join(query["sql"] for query in run.captured_queries)
+    assert "FROM '[^0-9A-Za-z]([0-9].*)$'))::text LIKE '36 PINE ST%'" in asked
+    after_first = "FROM '[^0-9A-Za-z][0-9]+(.*)$')), '[^0-9A-Z]+', ' ', 'g')"
+    assert after_first + "::text LIKE '% 36 PINE%'" in asked
+    assert _found(street="2-36 Pine") == {at["2-36 pine st"]}
+    assert _found(street="5, 36 Pine") == {at["Unit 3, 5, 36 Pine St"]}
+    assert _found(street="9 Pine St") == {at["Unit 36, 9 Pine St"]}
 
 
 def test_a_street_with_a_house_number_after_words_matches_any_part_of_the_line(db):
