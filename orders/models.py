@@ -140,7 +140,10 @@ class OrderAddress(PostalAddress):
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="order_lines")
+    # Indexed by orderline_sku_orders below (its first column).
+    sku = models.ForeignKey(
+        "catalog.SKU", on_delete=models.PROTECT, related_name="order_lines", db_index=False
+    )
     quantity = models.PositiveIntegerField()
     ship_to = models.ForeignKey(
         OrderAddress, null=True, blank=True, on_delete=models.SET_NULL, related_name="lines"
@@ -171,7 +174,10 @@ class OrderLine(models.Model):
 class OrderEvent(AuditEvent):
     """The order's timeline: every change by a CSR or a job."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    # Indexed by (order, -occurred_at) below (its first column).
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
 
     class Meta(AuditEvent.Meta):
         indexes = [models.Index(fields=["order", "-occurred_at"])]
