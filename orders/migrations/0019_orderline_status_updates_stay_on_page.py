@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("catalog", "0003_sku_code_compact"),
-        ("orders", "0017_orderaddress_inner_numbers"),
+        ("orders", "0018_orderaddress_numbers_inside"),
     ]
 
     operations = [
