@@ -11,6 +11,8 @@ planner knows how many addresses a ZIP holds. SQLite skips this SQL.
 
 from django.db import migrations
 
+from core.migration_operations import PostgresOnlyRunSQL
+
 CREATE = [
     "CREATE INDEX IF NOT EXISTS address_postal_customer ON customers_address "
     "(postal_code_search text_pattern_ops) INCLUDE (customer_id)",
@@ -24,18 +26,6 @@ REVERSE = [
     "DROP INDEX IF EXISTS address_postal_customer",
     "ALTER TABLE customers_address ALTER COLUMN postal_code_search SET STATISTICS -1",
 ]
-
-
-class PostgresOnlyRunSQL(migrations.RunSQL):
-    """RunSQL on PostgreSQL; other databases have neither INCLUDE nor per-column statistics."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

@@ -1,17 +1,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-class PostgresOnlyRunSQL(migrations.RunSQL):
-    """RunSQL on PostgreSQL; SQLite has no fill factor."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from core.migration_operations import PostgresOnlyRunSQL
 
 
 class Migration(migrations.Migration):
