@@ -8,18 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
-
-class PostgresOnlyAddIndex(migrations.AddIndex):
-    """A pg_trgm GIN index: created on PostgreSQL, skipped elsewhere (SQLite searches by
-    substring). The model state keeps the index on every database."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from core.migration_operations import PostgresOnlyAddIndex
 
 
 def fill_category_paths(apps, schema_editor):
