@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import SKU, buyable_q, normalize_code
+from catalog.models import compact_code as compact_code  # re-exported: the item box's compare
 from customers import credit as customer_credit
 from customers import phones
 from customers import selectors as customer_selectors
@@ -163,6 +164,7 @@ ApprovalNeeded = pricing_services.ApprovalNeeded
 PricingChanged = pricing_services.PricingChanged
 list_prices = pricing_selectors.list_prices
 is_promotion_code = pricing_selectors.is_promotion_code
+promotion_code_named = pricing_selectors.promotion_code_named
 
 
 def wallet(customer) -> list:

@@ -820,6 +820,15 @@ class AvailabilityView:
     text: str
 
 
+def promotion_code_offered(query: str, items) -> str:
+    """The promotion code the item box offers first for what was typed (Enter enters it): the
+    code the text names, unless one of the items found has a code that starts with the text."""
+    typed = ext.compact_code(query)
+    if any(ext.compact_code(item.code).startswith(typed) for item in items):
+        return ""
+    return ext.promotion_code_named(query)
+
+
 def availability_view(av: Availability | None, quantity: int) -> AvailabilityView:
     """A short label from inventory's Availability (or nothing): what is free to sell now
     ("in stock"), for a suggestion or a line that holds nothing yet."""

@@ -353,14 +353,7 @@ def suggest(request, pk: int):
     if len(query) < 2:
         return HttpResponse("")
     items = ext.find_items(query, limit=8)
-    # A promotion code typed in full comes first (Enter enters it), unless an item has it.
-    promotion_code = (
-        query.upper()
-        if " " not in query
-        and not any(item.code == query.upper() for item in items)
-        and ext.is_promotion_code(query)
-        else ""
-    )
+    promotion_code = selectors.promotion_code_offered(query, items)
     for item in items:
         item.buyable = ext.is_buyable(item)
     order = _order(pk)

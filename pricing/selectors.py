@@ -102,6 +102,32 @@ def is_promotion_code(text: str) -> bool:
     return bool(code) and m.Promotion.objects.filter(code__iexact=code).exists()
 
 
+# The start of a code that names it: fewer letters would offer a code to a CSR who is typing
+# an item's code or name.
+PROMOTION_CODE_PREFIX_MIN = 3
+
+
+def promotion_code_named(text: str, *, now=None) -> str:
+    """The promotion code the text names, as the caller quoted it: a code in full (offered or
+    not: entering it says why not), or the start of the code of exactly one promotion running
+    now, which the CSR then reads back before entering it. '' when it names none."""
+    typed = (text or "").strip()
+    if not typed or " " in typed:
+        return ""
+    codes = m.Promotion.objects.exclude(code="").values_list("code", flat=True)
+    exact = codes.filter(code__iexact=typed).first()
+    if exact or len(typed) < PROMOTION_CODE_PREFIX_MIN:
+        return (exact or "").upper()
+    now = now or timezone.now()
+    running = (
+        codes.filter(code__istartswith=typed, is_active=True, is_coupon=False)
+        .exclude(starts_at__gt=now)
+        .exclude(ends_at__lte=now)
+    )
+    found = list(running[:2])
+    return found[0].upper() if len(found) == 1 else ""
+
+
 def order_codes(*, order) -> QuerySet[m.OrderPromotionCode]:
     return m.OrderPromotionCode.objects.filter(order_id=order.pk).select_related("promotion")
 

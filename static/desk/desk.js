@@ -17,15 +17,25 @@
 
   // The key's element: in the focused result row first, then anywhere on the page except in
   // rows that keep their keys to themselves (data-own-keys: N on a caller found is a new order
-  // for that caller, and only once the CSR has moved to that caller).
+  // for that caller, and only once the CSR has moved to that caller, or when that caller is the
+  // only one found for what the search box holds now).
   function keyed(key) {
     const wanted = key.toUpperCase();
     const row = document.activeElement && document.activeElement.closest("[data-row]");
     const match = (el) => el.dataset.key.toUpperCase() === wanted && shown(el);
     const inRow = row && Array.from(row.querySelectorAll("[data-key]")).find(match);
     return inRow || Array.from(document.querySelectorAll("[data-key]")).find(
-      (el) => match(el) && !el.closest("[data-own-keys]")
+      (el) => match(el) && (!el.closest("[data-own-keys]") || onlyRowFound(el))
     );
+  }
+
+  // A list marked data-answers="<text>" holds what was found for that text: its one row speaks
+  // for the search only while the box still holds that text (not while newer results are due).
+  function onlyRowFound(el) {
+    const list = el.closest("[data-answers]");
+    const box = document.querySelector("[data-search]");
+    return Boolean(list && box) && list.dataset.answers === box.value.trim()
+      && list.querySelectorAll("[data-own-keys]").length === 1;
   }
 
   // Ctrl+Enter: the open dialog's action, else the page's.

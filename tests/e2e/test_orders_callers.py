@@ -116,3 +116,24 @@ def test_the_audit_screen_finds_a_csrs_adjustments_of_the_day(page, calls, staff
     expect(rows.first).to_contain_text("csr.callers")
     rows.first.get_by_role("link", name=str(jane_cart), exact=False).click()
     expect(page).to_have_url(re.compile(rf"/orders/{today.order_id}/$"))
+
+
+def test_alt_n_in_the_home_box_starts_an_order_for_the_one_caller_found(page, calls):
+    from tests.customers.factories import CustomerFactory
+
+    CustomerFactory(first_name="John", last_name="Roe", phone="+12135550100")
+    log_in(page, "csr.callers")
+    page.goto("/")
+    wait_for_scripts(page)
+    page.keyboard.press("/")
+    page.keyboard.type("roe")
+    expect(page.locator("[data-caller]")).to_have_count(2)
+    page.keyboard.press("Alt+n")  # two callers: which one is not for the desk to guess
+    expect(page.locator("#caller-q")).to_have_value("roe")
+    expect(page).to_have_url(re.compile(r"/\?q=roe$"))
+
+    page.keyboard.type(" john")
+    expect(page.locator("[data-caller]")).to_have_count(1)
+    page.keyboard.press("Alt+n")
+    page.wait_for_url(re.compile(r"/orders/\d+/$"))
+    expect(page.locator(".order-screen")).to_contain_text("John Roe")

@@ -1,11 +1,13 @@
 """The item box takes what a CSR types in one go: a SKU code with its quantity after it
 ('NB-BLK-A5*3'), or the promotion code the caller quotes; a refused add gives the text back."""
 
+import datetime as dt
 from decimal import Decimal
 from html import unescape
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from orders.forms import item_entry
 from orders.models import Order
@@ -113,3 +115,55 @@ def test_the_suggestions_for_a_code_with_its_quantity_are_those_for_the_code(
     response = csr_client.get(url, {"sku": "NB-BLK-A5*3"})
 
     assert 'data-sku="NB-BLK-A5"' in response.text
+
+
+def test_the_start_of_a_running_promotions_code_names_it_in_the_suggestions(
+    csr_client, guest_cart, sku, spring
+):
+    url = reverse("orders:suggest", args=[guest_cart.pk])
+
+    response = csr_client.get(url, {"sku": "spri"})
+
+    assert 'data-promotion-code="SPRING15"' in response.text
+
+
+def test_the_start_of_an_items_code_names_no_promotion(csr_client, guest_cart, sku, spring):
+    SKUFactory(code="SP-RED-A4", product=sku.product)
+    url = reverse("orders:suggest", args=[guest_cart.pk])
+
+    response = csr_client.get(url, {"sku": "spr"})
+
+    assert "data-promotion-code" not in response.text
+    assert 'data-sku="SP-RED-A4"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("promotions", "typed", "named"),
+    [
+        ([{}], "SPRING15", "SPRING15"),
+        ([{"is_active": False}], "spring15", "SPRING15"),  # in full: entering says why not
+        ([{}], "spr", "SPRING15"),
+        ([{}], "sp", ""),  # too short to name a code
+        ([{}, {"code": "SPRINGTIME"}], "spring", ""),  # two codes start so
+        ([{"is_active": False}], "spr", ""),
+        ([{"ends_at_days": -1}], "spr", ""),
+        ([{"starts_at_days": 1}], "spr", ""),
+        ([{"is_coupon": True}], "spr", ""),
+        ([{}], "spring15 2", ""),
+    ],
+)
+def test_a_promotion_code_is_named_in_full_or_by_the_start_of_one_running_now(
+    db, promotions, typed, named
+):
+    from pricing.selectors import promotion_code_named
+
+    now = timezone.now()
+    for fields in promotions:
+        fields = dict(fields)
+        for bound in ("starts_at", "ends_at"):
+            days = fields.pop(f"{bound}_days", None)
+            if days is not None:
+                fields[bound] = now + dt.timedelta(days=days)
+        PromotionFactory(**{"code": "SPRING15", **fields})
+
+    assert promotion_code_named(typed) == named

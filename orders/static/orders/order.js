@@ -33,12 +33,13 @@
   let arrowed = false; // the CSR moved through them with ↑ ↓: Enter takes the one chosen
   // A code typed in full, or text only one item matches, is added at once (at the quantity
   // typed after it, else 1); among several suggestions Enter picks one and asks how many.
-  // Otherwise the form submits what was typed: an item's code, or a promotion code (which the
-  // suggestions then name first).
+  // Otherwise the form submits what was typed: an item's code, or the promotion code the
+  // suggestions name first (typed in full, or the start of one running now).
   function enter(opts) {
     const typed = typedItem();
     if (arrowed && active >= 0 && opts[active]) { pick(opts[active]); return "picked"; }
-    if (list.querySelector("[data-promotion-code]")) return "submit";
+    const code = list.querySelector("[data-promotion-code]");
+    if (code) { item.value = code.dataset.promotionCode; return "submit"; }
     if (!opts.some((o) => compact(o.dataset.sku) === typed)) {
       if (opts.length === 1) item.value = opts[0].dataset.sku + typedQuantity();
       else if (active >= 0 && opts[active]) { pick(opts[active]); return "picked"; }
