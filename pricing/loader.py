@@ -12,6 +12,7 @@ catalog can have millions); the loader reads only the cart's SKUs' entries, in o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections import defaultdict
 from datetime import datetime
@@ -539,9 +540,27 @@ def _qn_col(model, name: str, alias: str = "") -> str:
 
 def _order_parts(order: OrderFacts, now) -> tuple[list[str], list]:
     """The parts every read has: codes, coupons, adjustments and usage of the order."""
+    A, C = m.OrderAdjustment, m.Coupon
+    params = [
+        order.order_id,
+        order.order_id,
+        C.Status.CONSUMED.value,
+        C.Status.AVAILABLE.value,
+        connection.ops.adapt_datetimefield_value(now),
+        order.order_id,
+        A.Status.REJECTED.value,
+        order.order_id,
+    ]
+    return list(_order_selects(connection.vendor)), params
+
+
+# The SQL of the parts whose text never changes, made once per database vendor (its names
+# quoted): on every reprice, made anew, it cost a tenth of a millisecond.
+@functools.cache
+def _order_selects(vendor: str) -> tuple[str, ...]:
     table, col = _qn_table, _qn_col
     A, C, U, P = m.OrderAdjustment, m.Coupon, m.PromotionUsage, m.OrderPromotionCode
-    selects = [
+    return (
         _select(_Part.CODE, table(P), f"{col(P, 'order')} = %s", t1=col(P, "code")),
         _select(
             _Part.COUPON,
@@ -571,26 +590,20 @@ def _order_parts(order: OrderFacts, now) -> tuple[list[str], list]:
             t1=col(U, "status"),
             n1=col(U, "amount"),
         ),
-    ]
-    params = [
-        order.order_id,
-        order.order_id,
-        C.Status.CONSUMED.value,
-        C.Status.AVAILABLE.value,
-        connection.ops.adapt_datetimefield_value(now),
-        order.order_id,
-        A.Status.REJECTED.value,
-        order.order_id,
-    ]
-    return selects, params
+    )
 
 
 def _customer_part(customer_id: int) -> tuple[str, list]:
     """The customer's organization and segments (customers' tables, read-only)."""
+    return _customer_select(connection.vendor), [customer_id]
+
+
+@functools.cache
+def _customer_select(vendor: str) -> str:
     qn = connection.ops.quote_name
     segments = Customer._meta.get_field("segments")
     pk = qn(Customer._meta.pk.column)
-    select = _select(
+    return _select(
         _Part.CUSTOMER,
         f"{_qn_table(Customer)} c LEFT JOIN {qn(segments.m2m_db_table())} s"
         f" ON s.{qn(segments.m2m_column_name())} = c.{pk}",
@@ -598,7 +611,6 @@ def _customer_part(customer_id: int) -> tuple[str, list]:
         i1=_qn_col(Customer, "organization", "c"),
         i2=f"s.{qn(segments.m2m_reverse_name())}",
     )
-    return select, [customer_id]
 
 
 def _limit_parts(order: OrderFacts, limited) -> tuple[list[str], list]:
