@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import CharField
 
-from core.db import Statement, execute_together
+from core.db import Statement, array_element, execute_together
 
 
 def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
@@ -90,7 +90,7 @@ def _array_element(field, value) -> str | None:
         value = field.get_db_prep_save(value, connection)
         if type(value) not in _TEXT_TYPES:
             return None
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return array_element(str(value))
 
 
 def _execute(sql: str, params: list) -> None:

@@ -92,8 +92,13 @@ def text_array(values) -> str:
     expression, which cost a release batch more than the rest of its Python work. In the
     literal each element is double-quoted, with its backslashes and double quotes escaped.
     """
-    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
-    return "{" + ",".join(quoted) + "}"
+    return "{" + ",".join(map(array_element, values)) + "}"
+
+
+def array_element(text: str) -> str:
+    """A string as an element of a PostgreSQL array literal: double-quoted, with its
+    backslashes and double quotes escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def bulk_set_statement(
