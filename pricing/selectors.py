@@ -98,8 +98,15 @@ def wallet(*, customer, now=None) -> QuerySet[m.Coupon]:
 
 def is_promotion_code(text: str) -> bool:
     """Whether a promotion has this code (offered or not: entering it says why not)."""
-    code = (text or "").strip()
-    return bool(code) and m.Promotion.objects.filter(code__iexact=code).exists()
+    return bool(_code_in_full((text or "").strip()))
+
+
+def _code_in_full(typed: str) -> str:
+    """The code of the promotion whose code this is, in any case ('' for none)."""
+    if not typed:
+        return ""
+    code = m.Promotion.objects.filter(code__iexact=typed).values_list("code", flat=True).first()
+    return (code or "").upper()
 
 
 # The start of a code that names it: fewer letters would offer a code to a CSR who is typing
@@ -112,15 +119,15 @@ def promotion_code_named(text: str, *, now=None) -> str:
     not: entering it says why not), or the start of the code of exactly one promotion running
     now, which the CSR then reads back before entering it. '' when it names none."""
     typed = (text or "").strip()
-    if not typed or " " in typed:
+    if " " in typed:
         return ""
-    codes = m.Promotion.objects.exclude(code="").values_list("code", flat=True)
-    exact = codes.filter(code__iexact=typed).first()
+    exact = _code_in_full(typed)
     if exact or len(typed) < PROMOTION_CODE_PREFIX_MIN:
-        return (exact or "").upper()
+        return exact
     now = now or timezone.now()
     running = (
-        codes.filter(code__istartswith=typed, is_active=True, is_coupon=False)
+        m.Promotion.objects.filter(code__istartswith=typed, is_active=True, is_coupon=False)
+        .values_list("code", flat=True)
         .exclude(starts_at__gt=now)
         .exclude(ends_at__lte=now)
     )
