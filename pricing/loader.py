@@ -64,36 +64,53 @@ _PROMOTION_LINKS = ("segments", "skus", "categories", "shipping_methods", "get_s
 
 
 def _links_sql() -> str:
-    """(link index, promotion id, target id) of every active promotion's links: plain SQL,
-    as its columns are all integers on every database (the ORM's UNION of the five through
-    tables ran a converter on each of thousands of rows, and compiled it every time)."""
+    """(promotion id, link index, its target ids joined by commas) for every link of every
+    active promotion: plain SQL, as its columns are all integers on every database (the ORM's
+    UNION of the five through tables ran a converter on each of thousands of rows, and
+    compiled it every time)."""
     qn = connection.ops.quote_name
     promotion = m.Promotion._meta
     selects = []
     for index, name in enumerate(_PROMOTION_LINKS):
         field = promotion.get_field(name)
         source, target = qn(field.m2m_column_name()), qn(field.m2m_reverse_name())
+        # In the order the rows are read, which stays as long as the rows do: sorting them
+        # cost the database more than the comparison it helps (an order that moved only
+        # makes that promotion's rule anew).
+        if connection.vendor == "postgresql":
+            joined = f"string_agg(CAST(t.{target} AS text), ',')"
+        else:
+            joined = f"group_concat(t.{target}, ',')"
         selects.append(
-            f"SELECT {index}, t.{source}, t.{target} FROM {qn(field.m2m_db_table())} t"
+            f"SELECT t.{source}, {index}, {joined} FROM {qn(field.m2m_db_table())} t"
             f" JOIN {qn(promotion.db_table)} p ON p.{qn(promotion.pk.column)} = t.{source}"
-            f" WHERE p.{qn(promotion.get_field('is_active').column)} = %s"
+            f" WHERE p.{qn(promotion.get_field('is_active').column)} = %s GROUP BY t.{source}"
         )
     return " UNION ALL ".join(selects)
 
 
-def _promotion_links() -> dict[str, dict[int, frozenset[int]]]:
-    """The active promotions' many-to-many targets as ids, by link and promotion, read from
-    the through tables in one query: prefetch_related built a model instance per target and
-    a related manager per promotion, ~0.35 ms a promotion, which every rule change paid."""
-    ids: dict[str, dict[int, set[int]]] = {name: defaultdict(set) for name in _PROMOTION_LINKS}
+_NO_LINKS: list[str | None] = [None] * len(_PROMOTION_LINKS)  # shared, never changed
+
+
+def _promotion_links() -> dict[int, list[str | None]]:
+    """The active promotions' many-to-many targets, read from the through tables in one query:
+    by promotion, for each of `_PROMOTION_LINKS`, its target ids joined by commas (None: none).
+    Joined by the database, a promotion's targets are one value to compare with the last
+    rebuild's, and made into ids only for a promotion that changed: a rebuild read thousands
+    of (promotion, target) rows and made a set of each promotion's, every one unchanged."""
+    links: dict[int, list[str | None]] = {}
     with connection.cursor() as cursor:
         cursor.execute(_links_sql(), [True] * len(_PROMOTION_LINKS))
-        for index, promotion_id, target_id in cursor.fetchall():
-            ids[_PROMOTION_LINKS[index]][promotion_id].add(target_id)
-    return {
-        name: {pid: frozenset(targets) for pid, targets in by_promotion.items()}
-        for name, by_promotion in ids.items()
-    }
+        for promotion_id, index, joined in cursor.fetchall():
+            targets = links.get(promotion_id)
+            if targets is None:
+                targets = links[promotion_id] = list(_NO_LINKS)
+            targets[index] = joined
+    return links
+
+
+def _ids(joined: str | None) -> frozenset[int]:
+    return frozenset(map(int, joined.split(","))) if joined else _NONE
 
 
 def build_rules() -> e.Rules:
@@ -205,7 +222,7 @@ _NONE: frozenset[int] = frozenset()
 # takes the others as they were, with what the engine computed once on them (its stage, what it
 # needs). Compared, not hashed: hashing the rows' decimals and times cost as much as making the
 # rules.
-_rules_built: dict[int, tuple[tuple, e.PromotionRule]] = {}
+_rules_built: dict[int, tuple[tuple[tuple, list], e.PromotionRule]] = {}
 
 
 def _promotion_rules(rows, links) -> tuple[e.PromotionRule, ...]:
@@ -213,12 +230,12 @@ def _promotion_rules(rows, links) -> tuple[e.PromotionRule, ...]:
     last rebuild: one promotion saved in the admin no longer makes 2,000."""
     built, shared = {}, {}
     for row in rows:
-        made_of = (row, *(links[name].get(row[0], _NONE) for name in _PROMOTION_LINKS))
+        made_of = (row, links.get(row[0], _NO_LINKS))
         before = _rules_built.get(row[0])
         if before is not None and before[0] == made_of:
             built[row[0]] = before
         else:
-            built[row[0]] = (made_of, promotion_rule(row, links, shared))
+            built[row[0]] = (made_of, promotion_rule(row, made_of[1], shared))
     # Replaced whole, not merged: deleted promotions go with it. Two threads rebuilding at once
     # may leave either's; each is a rule made from what it is stored with.
     _rules_built.clear()
@@ -226,11 +243,9 @@ def _promotion_rules(rows, links) -> tuple[e.PromotionRule, ...]:
     return tuple(rule for _, rule in built.values())
 
 
-def promotion_rule(
-    row: tuple, links: dict[str, dict[int, frozenset[int]]], shared: dict
-) -> e.PromotionRule:
-    """One promotion's row (PROMOTION_COLUMNS), with its many-to-many targets from
-    `_promotion_links`, as the engine's rule.
+def promotion_rule(row: tuple, links: list[str | None], shared: dict) -> e.PromotionRule:
+    """One promotion's row (PROMOTION_COLUMNS), with its many-to-many targets as
+    `_promotion_links` read them, as the engine's rule.
 
     `shared`: the schedules and amounts made so far, by their columns' values. Promotions use
     the same few (most have no schedule and a 5, 10 or 15 % off): one object each instead of
@@ -245,6 +260,7 @@ def promotion_rule(
     schedule = shared.get(when)
     if schedule is None:
         schedule = shared[when] = _schedule(*when)
+    segments, skus, categories, shipping_methods, get_skus = map(_ids, links)  # _PROMOTION_LINKS
     min_amount = shared.setdefault(("min_amount", min_amount), min_amount)
     percent = shared.setdefault(("percent", percent), percent)
     amount = shared.setdefault(("amount", amount), amount)
@@ -255,22 +271,22 @@ def promotion_rule(
             "reward": _REWARDS[reward],
             "priority": priority,
             "exclusive": exclusive,
-            "segment_ids": links["segments"].get(pk, _NONE),
+            "segment_ids": segments,
             "code": code.upper(),
             "code_required": code_required,
             "coupon": is_coupon,
             "schedule": schedule,
             "currency": currency if reward in m.AMOUNT_REWARDS else "",
-            "sku_ids": links["skus"].get(pk, _NONE),
-            "category_ids": links["categories"].get(pk, _NONE),
+            "sku_ids": skus,
+            "category_ids": categories,
             "min_quantity": min_quantity,
             "min_amount": min_amount or Decimal("0"),
-            "shipping_method_ids": links["shipping_methods"].get(pk, _NONE),
+            "shipping_method_ids": shipping_methods,
             "percent": percent if percent is not None else Decimal("0"),
             "amount": amount or Decimal("0"),
             "buy_quantity": buy_quantity or 0,
             "get_quantity": get_quantity or 0,
-            "get_sku_ids": links["get_skus"].get(pk, _NONE),
+            "get_sku_ids": get_skus,
             "get_category_ids": _NONE,
             "gift_sku_id": gift_sku_id,
             "gift_sku_code": gift_code or "",
