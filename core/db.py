@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -132,6 +134,48 @@ def bulk_set(model, field: str, values: dict[int, object], sql_type: str = "int"
     execute_together([bulk_set_statement(model, field, values, sql_type)])
 
 
+_PLACEHOLDER = re.compile(r"%[s%]")
+PREPARED_PER_CONNECTION = 100
+_statement_numbers = itertools.count(1)
+
+
+def execute_prepared(cursor, sql: str, params: list) -> None:
+    """`cursor.execute(sql, params)`, on PostgreSQL as a statement this connection prepared
+    the first time it ran it: planned once per connection, not on every call (planning the
+    small keyed reads of a cart change cost PostgreSQL as much as running them). Still one
+    round trip, the first time too: the PREPARE goes with the first EXECUTE.
+
+    For reads whose plan does not depend on the values (found by key): after five runs
+    PostgreSQL may keep one generic plan. The arguments go as literals, bound by the client as
+    any other parameter. Not through a pooler that shares sessions between clients
+    (PgBouncer in transaction mode): a prepared statement belongs to its session.
+    """
+    if connection.vendor != "postgresql":
+        cursor.execute(sql, params)
+        return
+    raw = connection.connection  # the session: a new connection has prepared nothing
+    prepared = raw.__dict__.setdefault("prepared_statements", {})
+    arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
+    name = prepared.get(sql)
+    if name is not None:
+        cursor.execute(f"EXECUTE {name}{arguments}", params)
+        return
+    if len(prepared) >= PREPARED_PER_CONNECTION:  # a caller whose SQL text keeps changing
+        cursor.execute(sql, params)
+        return
+    # A new name each attempt: one whose PREPARE ran but whose EXECUTE failed stays unused.
+    name = f"prepared_{next(_statement_numbers)}"
+    numbers = itertools.count(1)
+    numbered = _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m[0] == "%s" else "%%", sql)
+    cursor.execute(f"PREPARE {name} AS {numbered}; EXECUTE {name}{arguments}", params)
+    cursor.nextset()  # the EXECUTE's rows
+    prepared[sql] = name
+
+
+def _execute_unprepared(cursor, sql: str, params: list) -> None:
+    cursor.execute(sql, params)
+
+
 class CompiledQuery:
     """A read the ORM compiles to SQL once per thread, then runs with new arguments.
 
@@ -144,14 +188,18 @@ class CompiledQuery:
     parameters, a call's argument goes. Rows come back through the ORM's converters, as the
     queryset would give them: `rows()` for a `values_list` queryset, `objects()` for model
     instances (with what `select_related` joins and the annotations, as iterating gives them).
+    It runs as a prepared statement of the connection (`execute_prepared`): these are reads by
+    key, whose plan does not depend on the values. `prepared=False` for one whose best plan
+    does (a search).
     """
 
     # Values no real call passes: negative ids, a date long gone (microseconds tell them apart).
     INT_MARKER = -7_919_000_001
     TIME_MARKER = dt.datetime(1901, 1, 1, 0, 0, 0, 7919, tzinfo=dt.UTC)
 
-    def __init__(self, build: Callable, *kinds: type):
+    def __init__(self, build: Callable, *kinds: type, prepared: bool = True):
         self.build = build
+        self.prepared = prepared
         self.markers = [self._marker(kind, n) for n, kind in enumerate(kinds)]
         self._compiled = threading.local()  # a compiler per thread, as connections are
 
@@ -190,8 +238,9 @@ class CompiledQuery:
         params = list(params)
         for position, n in slots:
             params[position] = self._adapt(args[n])
+        execute = execute_prepared if self.prepared else _execute_unprepared
         with connection.cursor() as cursor:
-            cursor.execute(prefix[0] + sql, [*prefix[1], *params])
+            execute(cursor, prefix[0] + sql, [*prefix[1], *params])
             return compiler, [cursor.fetchall()]
 
     def _plan(self, compiler):

@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.cache import CacheVersion
-from core.db import CompiledQuery, int_array
+from core.db import CompiledQuery, execute_prepared, int_array
 from customers.models import Customer
 from pricing import engine as e
 from pricing import models as m
@@ -702,7 +702,7 @@ def _read_order(order: OrderFacts, now, list_ids, sku_ids, limited) -> _OrderRea
         selects.append(select)
         params += more
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 1, 2", params)
+        execute_prepared(cursor, " UNION ALL ".join(selects) + " ORDER BY 1, 2", params)
         rows = cursor.fetchall()
     found = _OrderRead()
     readers = _row_readers()

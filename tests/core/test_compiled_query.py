@@ -4,10 +4,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import DataError, connection, transaction
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.db import CompiledQuery
+from core.db import CompiledQuery, execute_prepared
 from orders.models import OrderLine
 from tests.concurrency import run_together
 
@@ -87,3 +89,63 @@ def test_objects_are_the_instances_the_queryset_gives(two_orders, django_assert_
             (x.pk, x.sku.code, x.sku.product.name, x.twice, x.unit_price) for x in expected
         ]
         assert all(not x._state.adding for x in got)  # saved rows, as from the database
+
+
+def test_a_prepared_read_gets_the_rows_of_its_own_arguments_in_one_query(
+    two_orders, django_assert_num_queries
+):
+    compiled = CompiledQuery(lines_of, int, dt.datetime)
+    long_ago = timezone.now() - dt.timedelta(days=1)
+    for _ in range(2):  # the first call prepares the statement, the second runs it
+        for cart in two_orders:
+            with django_assert_num_queries(1):
+                rows = compiled.rows(cart.pk, long_ago)
+            assert rows == list(lines_of(cart.pk, long_ago)) and rows
+
+
+@pytest.mark.postgres
+def test_postgresql_plans_a_prepared_read_once_per_connection(two_orders):
+    def big_lines_of(order_id, since):  # a read no other test prepares on this connection
+        return lines_of(order_id, since).filter(quantity__gte=2)
+
+    compiled = CompiledQuery(big_lines_of, int, dt.datetime)
+    since = timezone.now() - dt.timedelta(days=1)
+    with CaptureQueriesContext(connection) as captured:
+        compiled.rows(two_orders[0].pk, since)
+        compiled.rows(two_orders[1].pk, since)
+    first, second = (q["sql"] for q in captured.captured_queries)
+    assert first.startswith("PREPARE prepared_") and "; EXECUTE prepared_" in first
+    assert second.startswith("EXECUTE prepared_") and "PREPARE" not in second
+
+
+@pytest.mark.postgres
+def test_a_prepared_read_that_failed_leaves_the_next_call_working(two_orders):
+    def lines_bought_of(order_id, since):  # a read no other test prepares on this connection
+        return lines_of(order_id, since).filter(quantity__gte=1)
+
+    compiled = CompiledQuery(lines_bought_of, int, dt.datetime)
+    since = timezone.now() - dt.timedelta(days=1)
+    with pytest.raises(DataError), transaction.atomic():  # prepared, then out of bigint's range
+        compiled.rows(2**70, since)
+    expected = list(lines_bought_of(two_orders[0].pk, since))
+    assert compiled.rows(two_orders[0].pk, since) == expected and expected
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_the_read_again(two_orders):
+    compiled = CompiledQuery(lines_of, int, dt.datetime)
+    since = timezone.now() - dt.timedelta(days=1)
+    expected = list(lines_of(two_orders[0].pk, since))
+    assert compiled.rows(two_orders[0].pk, since) == expected
+    connection.close()  # a new session: PostgreSQL has forgotten the statement
+    assert compiled.rows(two_orders[0].pk, since) == expected
+
+
+@pytest.mark.postgres
+def test_a_prepared_statement_keeps_the_sql_percent_signs():
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, "SELECT 'ten %%', CAST(%s AS integer)", [10])
+        assert cursor.fetchall() == [("ten %", 10)]
+        execute_prepared(cursor, "SELECT 'ten %%', CAST(%s AS integer)", [11])
+        assert cursor.fetchall() == [("ten %", 11)]
