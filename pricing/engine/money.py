@@ -8,6 +8,7 @@ from core.money import distribute, minor_units
 
 HUNDRED = Decimal(100)
 _EXPONENTS: dict[str, Decimal] = {}
+_SCALES: dict[str, tuple[Decimal, Decimal]] = {}  # currency: (10 ** minor units, one minor unit)
 
 
 def quantize(amount, currency: str = "CAD") -> Decimal:
@@ -24,8 +25,12 @@ def spread_shares(total: Decimal, weights: list[Decimal], currency: str) -> list
     """core.money.distribute (largest remainder, ties to the earlier weight), computed in
     integer minor units when every weight is a whole number of them; identical results, a
     tenth of the time. Anything else goes to core.money.distribute itself."""
-    minor = minor_units(currency)
-    scale = 10**minor
+    scales = _SCALES.get(currency)
+    if scales is None:
+        minor = minor_units(currency)
+        scales = _SCALES[currency] = (Decimal(10**minor), Decimal(1).scaleb(-minor))
+    # Decimals, not ints: multiplying by an int converts it to a Decimal every time.
+    scale, unit = scales
     units = [w * scale for w in weights]
     ints = [int(u) for u in units]
     # Anything but whole, non-negative minor units (or nothing to weigh) goes to distribute.
@@ -41,6 +46,5 @@ def spread_shares(total: Decimal, weights: list[Decimal], currency: str) -> list
         # largest remainder first; a stable sort keeps ties in order (earlier weight first)
         for i in sorted(range(len(ints)), key=remainders.__getitem__, reverse=True)[:left]:
             floors[i] += 1
-    unit = Decimal(1).scaleb(-minor)
     # n × 0.01: the value and exponent of Decimal(n).scaleb(-2), at a third of the time
     return [n * unit for n in floors]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from core.money import ZERO
 from pricing.engine.adjustments import apply_adjustments
 from pricing.engine.cart import Cart, Findings
@@ -20,7 +22,24 @@ from pricing.engine.tax import TaxTotals, apply_tax
 
 
 def price(snapshot: Snapshot, rules: Rules) -> PricedOrder:
-    """Price the snapshot. Pure: no database, no clock, no randomness."""
+    """Price the snapshot. Pure: no database, no clock, no randomness.
+
+    The cyclic garbage collector waits while it runs: a big cart makes thousands of small
+    objects a call (discounts, outcomes, explanations) and no reference cycle (see cart.Total),
+    and the passes they set off walked them again and again (3 % of the engine's instructions
+    at 2,000 promotions). They are freed as before, when their last reference goes; those
+    still held are walked once, by the next pass after the call."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _price(snapshot, rules)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _price(snapshot: Snapshot, rules: Rules) -> PricedOrder:
     found = Findings()
     cart = entitled_cart(snapshot, rules, found)
     staged = promotion_candidates(snapshot, rules, cart, found)

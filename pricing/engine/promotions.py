@@ -1,5 +1,6 @@
-"""Promotions: gates, conditions (one per kind of reward) and benefits (strategy objects, as in
-django-oscar's offer engine), and the stages that pick the candidates and apply them.
+"""Promotions: gates, conditions (one per kind of reward) and benefits (a function per kind of
+reward, the strategies of django-oscar's offer engine), and the stages that pick the candidates
+and apply them.
 
 Exclusivity: every promotion whose gates pass (segment, schedule, code/coupon, limits) and
 whose condition holds on the entitled cart is a candidate. Candidates are ranked by priority
@@ -9,7 +10,8 @@ every combinable candidate applies, stage by stage, and the exclusive ones are s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from itertools import chain
 
@@ -97,126 +99,109 @@ def check(p: PromotionRule, cart: Cart) -> Outcome:
 # --- benefits ----------------------------------------------------------------------------------
 
 
-class Benefit:
-    """Applies a promotion's reward to the cart; returns the amount given (0 if nothing)."""
-
-    def __init__(self, promotion: PromotionRule):
-        self.p = promotion
-
-    def apply(self, cart: Cart, outcome: Outcome, gifts: list[Gift]) -> Decimal:
-        raise NotImplementedError
-
+# A benefit applies a promotion's reward to the cart and returns the amount given (0 if
+# nothing): one function per kind of reward (the strategies of django-oscar's offer engine, as
+# functions: a cart applies hundreds of promotions, and an object made for each cost more than
+# the smaller rewards themselves).
+Benefit = Callable[[PromotionRule, Cart, Outcome, list[Gift]], Decimal]
 
 # The per-item benefits below run once per targeted line: the promotion's fields are read
 # once into locals and each line's discount is taken directly (a big cart takes thousands).
 
 
-class PercentOffEachItem(Benefit):
-    def apply(self, cart, outcome, gifts):
-        p, cur = self.p, cart.currency
-        pid, name, percent = p.id, p.name, p.percent
-        given = ZERO
-        budget = p.max_per_order  # items
-        for line in cart.dearest_first(p):
-            quantity = line.src.quantity
-            qty = quantity if budget is None else min(budget, quantity)
-            if qty <= 0:
-                break
-            net = line.net
-            if net:  # an emptied line takes nothing: no need to work out a zero
-                base = net if qty == quantity else net * qty / quantity
-                given += line.take("promotion", pid, name, quantize(base * percent / HUNDRED, cur))
-            if budget is not None:
-                budget -= qty
-        return given
+def percent_off_each_item(p: PromotionRule, cart: Cart, outcome: Outcome, gifts) -> Decimal:
+    cur = cart.currency
+    pid, name, percent = p.id, p.name, p.percent
+    given = ZERO
+    budget = p.max_per_order  # items
+    for line in cart.dearest_first(p):
+        quantity = line.src.quantity
+        qty = quantity if budget is None else min(budget, quantity)
+        if qty <= 0:
+            break
+        net = line.net
+        if net:  # an emptied line takes nothing: no need to work out a zero
+            base = net if qty == quantity else net * qty / quantity
+            given += line.take("promotion", pid, name, quantize(base * percent / HUNDRED, cur))
+        if budget is not None:
+            budget -= qty
+    return given
 
 
-class FixedOffEachItem(Benefit):
-    def apply(self, cart, outcome, gifts):
-        p, cur = self.p, cart.currency
-        pid, name, amount = p.id, p.name, p.amount
-        given = ZERO
-        budget = p.max_per_order
-        for line in cart.dearest_first(p):
-            quantity = line.src.quantity
-            qty = quantity if budget is None else min(budget, quantity)
-            if qty <= 0:
-                break
-            if line.net:
-                given += line.take("promotion", pid, name, quantize(amount * qty, cur))
-            if budget is not None:
-                budget -= qty
-        return given
+def fixed_off_each_item(p: PromotionRule, cart: Cart, outcome: Outcome, gifts) -> Decimal:
+    cur = cart.currency
+    pid, name, amount = p.id, p.name, p.amount
+    given = ZERO
+    budget = p.max_per_order
+    for line in cart.dearest_first(p):
+        quantity = line.src.quantity
+        qty = quantity if budget is None else min(budget, quantity)
+        if qty <= 0:
+            break
+        if line.net:
+            given += line.take("promotion", pid, name, quantize(amount * qty, cur))
+        if budget is not None:
+            budget -= qty
+    return given
 
 
-class FixedOffAllItems(Benefit):
-    def apply(self, cart, outcome, gifts):
-        p = self.p
-        return cart.spread(cart.targets(p), p.amount, "promotion", p.id, p.name)
+def fixed_off_all_items(p: PromotionRule, cart: Cart, outcome: Outcome, gifts) -> Decimal:
+    return cart.spread(cart.targets(p), p.amount, "promotion", p.id, p.name)
 
 
-class BuyXGetY(Benefit):
+def buy_x_get_y(p: PromotionRule, cart: Cart, outcome: Outcome, gifts) -> Decimal:
     """Buy X qualifying items, get Y (the cheapest of the get-items) at `percent` off."""
-
-    def apply(self, cart, outcome, gifts):
-        p, cur = self.p, cart.currency
-        bundles = outcome.times
-        if not (p.get_sku_ids or p.get_category_ids):
-            bundles = cart.quantity(cart.targets(p)) // (p.buy_quantity + p.get_quantity)
-        else:
-            bundles = cart.quantity(cart.targets(p)) // max(p.buy_quantity, 1)
-        if p.max_per_order is not None:
-            bundles = min(bundles, p.max_per_order)
-        free_units = bundles * p.get_quantity
-        given = ZERO
-        for line in cart.cheapest_get_items(p):
-            if free_units <= 0:
-                break
-            qty = min(free_units, line.src.quantity)
-            if line.net:
-                unit_net = line.net / line.src.quantity
-                off = quantize(unit_net * qty * p.percent / HUNDRED, cur)
-                given += line.take("promotion", p.id, p.name, off)
-            free_units -= qty
-        return given
+    cur = cart.currency
+    if not (p.get_sku_ids or p.get_category_ids):
+        bundles = cart.quantity(cart.targets(p)) // (p.buy_quantity + p.get_quantity)
+    else:
+        bundles = cart.quantity(cart.targets(p)) // max(p.buy_quantity, 1)
+    if p.max_per_order is not None:
+        bundles = min(bundles, p.max_per_order)
+    free_units = bundles * p.get_quantity
+    given = ZERO
+    for line in cart.cheapest_get_items(p):
+        if free_units <= 0:
+            break
+        qty = min(free_units, line.src.quantity)
+        if line.net:
+            unit_net = line.net / line.src.quantity
+            off = quantize(unit_net * qty * p.percent / HUNDRED, cur)
+            given += line.take("promotion", p.id, p.name, off)
+        free_units -= qty
+    return given
 
 
-class FreeGift(Benefit):
-    def apply(self, cart, outcome, gifts):
-        p = self.p
-        if p.gift_sku_id is None:
-            return ZERO
-        times = outcome.times if p.reward == Reward.PRODUCT_GIFT else 1
-        targets = cart.targets(p)
-        ship_to = targets[0].src.ship_to if targets else ""
-        gifts.append(
-            Gift(p.id, p.name, p.gift_sku_id, p.gift_sku_code, p.gift_quantity * times, ship_to)
-        )
+def free_gift(p: PromotionRule, cart: Cart, outcome: Outcome, gifts) -> Decimal:
+    if p.gift_sku_id is None:
         return ZERO
+    times = outcome.times if p.reward == Reward.PRODUCT_GIFT else 1
+    targets = cart.targets(p)
+    ship_to = targets[0].src.ship_to if targets else ""
+    gifts.append(
+        Gift(p.id, p.name, p.gift_sku_id, p.gift_sku_code, p.gift_quantity * times, ship_to)
+    )
+    return ZERO
 
 
-class PercentOffOrder(Benefit):
-    def apply(self, cart, outcome, gifts):
-        p = self.p
-        base = cart.amount(cart.lines)
-        return cart.spread(cart.lines, base * p.percent / HUNDRED, "promotion", p.id, p.name)
+def percent_off_order(p: PromotionRule, cart: Cart, outcome: Outcome, gifts) -> Decimal:
+    base = cart.amount(cart.lines)
+    return cart.spread(cart.lines, base * p.percent / HUNDRED, "promotion", p.id, p.name)
 
 
-class FixedOffOrder(Benefit):
-    def apply(self, cart, outcome, gifts):
-        p = self.p
-        return cart.spread(cart.lines, p.amount, "promotion", p.id, p.name)
+def fixed_off_order(p: PromotionRule, cart: Cart, outcome: Outcome, gifts) -> Decimal:
+    return cart.spread(cart.lines, p.amount, "promotion", p.id, p.name)
 
 
-BENEFITS: dict[Reward, type[Benefit]] = {
-    Reward.PRODUCT_PERCENT: PercentOffEachItem,
-    Reward.PRODUCT_FIXED_EACH: FixedOffEachItem,
-    Reward.PRODUCT_FIXED_ALL: FixedOffAllItems,
-    Reward.BUY_X_GET_Y: BuyXGetY,
-    Reward.PRODUCT_GIFT: FreeGift,
-    Reward.ORDER_PERCENT: PercentOffOrder,
-    Reward.ORDER_FIXED: FixedOffOrder,
-    Reward.ORDER_GIFT: FreeGift,
+BENEFITS: dict[Reward, Benefit] = {
+    Reward.PRODUCT_PERCENT: percent_off_each_item,
+    Reward.PRODUCT_FIXED_EACH: fixed_off_each_item,
+    Reward.PRODUCT_FIXED_ALL: fixed_off_all_items,
+    Reward.BUY_X_GET_Y: buy_x_get_y,
+    Reward.PRODUCT_GIFT: free_gift,
+    Reward.ORDER_PERCENT: percent_off_order,
+    Reward.ORDER_FIXED: fixed_off_order,
+    Reward.ORDER_GIFT: free_gift,
 }
 
 
@@ -253,10 +238,17 @@ def _who_and_when(p: PromotionRule, s: Snapshot) -> NotApplied | None:
             p.id, p.name, Reason.COUPON_NOT_SELECTED, "Needs a coupon from the wallet."
         )
     if not p.coupon and p.code and p.code_required and p.code not in s.codes:
-        return NotApplied(
-            p.id, p.name, Reason.CODE_NOT_ENTERED, f"Code {p.code} has not been entered."
-        )
+        return _code_not_entered(p.id, p.name, p.code)
     return None
+
+
+# Made once per promotion: most carts enter none of a store's codes, and each refusal is the
+# same (immutable) tuple every time.
+@functools.lru_cache(maxsize=10_000)
+def _code_not_entered(promotion_id: int, name: str, code: str) -> NotApplied:
+    return NotApplied(
+        promotion_id, name, Reason.CODE_NOT_ENTERED, f"Code {code} has not been entered."
+    )
 
 
 # --- stages ------------------------------------------------------------------------------------
@@ -347,7 +339,7 @@ def apply_promotions(staged: Staged, stages: Iterable[Stage], cart: Cart, found:
         if outcome is None:
             continue
         gifts_before = len(found.gifts)
-        amount = BENEFITS[p.reward](p).apply(cart, outcome, found.gifts)
+        amount = BENEFITS[p.reward](p, cart, outcome, found.gifts)
         if amount > 0 or len(found.gifts) > gifts_before:
             found.used.append(p.id)
             detail = ""

@@ -475,3 +475,34 @@ def test_an_agreed_unit_price_replaces_the_entitled_price():
         (D("31.50"), None),
         (D("2.50"), 1),
     ]
+
+
+# --- the garbage collector ------------------------------------------------------------------
+
+
+def test_pricing_leaves_the_garbage_collector_as_it_found_it(monkeypatch):
+    import gc
+
+    from pricing.engine import pipeline
+
+    seen_while_pricing = []
+    real_price = pipeline._price
+
+    def spy(*args):
+        seen_while_pricing.append(gc.isenabled())
+        return real_price(*args)
+
+    monkeypatch.setattr(pipeline, "_price", spy)
+    assert gc.isenabled()
+    price(promo(1, e.Reward.ORDER_PERCENT, percent=D("10")))
+    assert seen_while_pricing == [False] and gc.isenabled()  # paused, then on again
+    gc.disable()
+    try:
+        price()
+        assert not gc.isenabled()  # off before: left off
+    finally:
+        gc.enable()
+    monkeypatch.setattr(pipeline, "_price", lambda *args: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        price()
+    assert gc.isenabled()  # on again after a failure too
