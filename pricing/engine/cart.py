@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from core.money import ZERO
-from pricing.engine.money import quantize, spread_shares
+from pricing.engine.money import (
+    largest_remainder,
+    quantize,
+    scales_of,
+    spread_shares,
+    whole_minor_units,
+)
 from pricing.engine.result import (
     Applied,
     Discount,
@@ -33,7 +39,17 @@ class Total:
 
 
 class Line:
-    __slots__ = ("discounts", "gross", "net", "price_list_id", "src", "tax", "total", "unit_price")
+    __slots__ = (
+        "cents",
+        "discounts",
+        "gross",
+        "net",
+        "price_list_id",
+        "src",
+        "tax",
+        "total",
+        "unit_price",
+    )
 
     def __init__(self, src: CartLine, unit_price: Decimal, price_list_id: int | None, cur: str):
         self.src = src
@@ -41,6 +57,9 @@ class Line:
         self.price_list_id = price_list_id
         self.gross = quantize(unit_price * src.quantity, cur)
         self.net = self.gross
+        # `net` in minor units, as the last spread left it (None: not known since). An order
+        # promotion spreads over every line, and a big cart's order promotions are dozens.
+        self.cents: int | None = None
         self.discounts: list[Discount] = []
         self.tax = ZERO
         self.total: Total  # set by the cart the line is made for
@@ -53,6 +72,7 @@ class Line:
         if amount <= ZERO:
             return ZERO
         self.net = net - amount
+        self.cents = None
         # tuple.__new__ skips the named tuple's own __new__ frame: a big cart takes thousands
         self.discounts.append(_new_tuple(Discount, (source, source_id, name, amount)))
         self.total.net -= amount
@@ -130,24 +150,34 @@ class Cart:
     def spread(self, lines: list[Line], amount: Decimal, source: str, sid, name: str) -> Decimal:
         """An order-level amount off, distributed across `lines` by their net (largest
         remainder), so the shares add up to exactly what was taken."""
+        cur = self.currency
         available = self.amount(lines)
-        amount = min(quantize(amount, self.currency), available)
+        amount = min(quantize(amount, cur), available)
         if amount <= 0:
             return ZERO
         # A line with nothing left weighs zero, so its share is zero (largest remainder gives
         # the leftover units only to non-zero remainders) and it takes nothing: leaving it out
         # changes no share and no discount. Many stacked promotions empty lines early.
         live = [line for line in lines if line.net]
-        shares = spread_shares(amount, [line.net for line in live], self.currency)
+        weights = [line.cents for line in live]
+        if None in weights:
+            weights = whole_minor_units([line.net for line in live], cur)
+        if weights is None or min(weights) < 0:  # never from the engine's own amounts
+            shares = spread_shares(amount, [line.net for line in live], cur)
+            for line, share in zip(live, shares, strict=True):
+                if share > ZERO:
+                    line.take(source, sid, name, share)
+            return amount
+        scale, unit = scales_of(cur)
+        units = largest_remainder(int(amount * scale), weights)
         # Line.take inlined (a big cart's order promotions take a share on every line: most of
         # the discounts made), the running total moved once by what the lines took.
         taken = ZERO
-        for line, share in zip(live, shares, strict=True):
-            if share > ZERO:  # a zero share takes nothing
-                net = line.net
-                if share > net:
-                    share = net
-                line.net = net - share
+        for line, n, cents in zip(live, units, weights, strict=True):
+            line.cents = cents - n
+            if n:  # a zero share takes nothing
+                share = n * unit  # n × 0.01, as spread_shares makes it
+                line.net -= share
                 line.discounts.append(_new_tuple(Discount, (source, sid, name, share)))
                 taken += share
         self.total.net -= taken

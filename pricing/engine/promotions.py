@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
 
 from core.money import ZERO
 from pricing.engine.cart import Cart, Findings, Outcome
-from pricing.engine.money import HUNDRED, quantize
+from pricing.engine.money import HUNDRED, minor_unit, quantize
 from pricing.engine.result import Applied, Gift, NearMiss, NotApplied
 from pricing.engine.rules import SHIPPING_REWARDS, PromotionRule, Reason, Reward, Rules, Stage
 from pricing.engine.snapshot import Allowance, Snapshot
@@ -110,7 +110,7 @@ Benefit = Callable[[PromotionRule, Cart, Outcome, list[Gift]], Decimal]
 
 
 def percent_off_each_item(p: PromotionRule, cart: Cart, outcome: Outcome, gifts) -> Decimal:
-    cur = cart.currency
+    unit = minor_unit(cart.currency)
     pid, name, percent = p.id, p.name, p.percent
     given = ZERO
     budget = p.max_per_order  # items
@@ -122,14 +122,15 @@ def percent_off_each_item(p: PromotionRule, cart: Cart, outcome: Outcome, gifts)
         net = line.net
         if net:  # an emptied line takes nothing: no need to work out a zero
             base = net if qty == quantity else net * qty / quantity
-            given += line.take("promotion", pid, name, quantize(base * percent / HUNDRED, cur))
+            off = (base * percent / HUNDRED).quantize(unit, ROUND_HALF_UP)
+            given += line.take("promotion", pid, name, off)
         if budget is not None:
             budget -= qty
     return given
 
 
 def fixed_off_each_item(p: PromotionRule, cart: Cart, outcome: Outcome, gifts) -> Decimal:
-    cur = cart.currency
+    unit = minor_unit(cart.currency)
     pid, name, amount = p.id, p.name, p.amount
     given = ZERO
     budget = p.max_per_order
@@ -139,7 +140,8 @@ def fixed_off_each_item(p: PromotionRule, cart: Cart, outcome: Outcome, gifts) -
         if qty <= 0:
             break
         if line.net:
-            given += line.take("promotion", pid, name, quantize(amount * qty, cur))
+            off = (amount * qty).quantize(unit, ROUND_HALF_UP)
+            given += line.take("promotion", pid, name, off)
         if budget is not None:
             budget -= qty
     return given

@@ -244,3 +244,47 @@ def test_a_zero_weight_gets_no_share_and_changes_no_other(total, weights):
     assert [s for s, w in zip(shares, weights, strict=True) if w] == e.spread_shares(
         total, live, "CAD"
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(money, min_size=1, max_size=8),
+    st.lists(st.tuples(st.sampled_from(["take", "spread"]), money, st.integers(0, 7)), max_size=12),
+)
+def test_each_spread_gives_the_lines_what_core_money_distribute_gives(grosses, steps):
+    """Cart.spread keeps the lines' nets in minor units from one spread to the next (a line
+    discounted meanwhile is read again): each spread's shares are still those of
+    core.money.distribute over the nets the lines had just before."""
+    from core.money import distribute
+    from pricing.engine.cart import Cart, Line
+
+    lines = [
+        Line(e.CartLine(n, n, f"SKU-{n}", 1, (10, 1), Decimal("0")), gross, None, "CAD")
+        for n, gross in enumerate(grosses, start=1)
+    ]
+    rules = e.Rules(price_lists=(), promotions=(), shipping_rates=(), tax_rates=())
+    snapshot = e.Snapshot(currency="CAD", now=NOW, lines=tuple(x.src for x in lines))
+    cart = Cart(snapshot, lines, rules)
+    for step, (kind, amount, at) in enumerate(steps):
+        if kind == "take":
+            lines[at % len(lines)].take("adjustment", step, "Taken", amount)
+            continue
+        nets = [x.net for x in lines]
+        spread = cart.spread(lines, amount, "promotion", step, "Spread")
+        if not spread:
+            continue
+        expected = distribute(spread, [net for net in nets if net], "CAD")
+        taken = {  # a line whose share is zero took nothing: its last discount is older
+            x.src.line_id: x.discounts[-1].amount
+            for x in lines
+            if x.discounts and x.discounts[-1].source_id == step
+        }
+        shares = [
+            taken.get(x.src.line_id, Decimal("0"))
+            for x, net in zip(lines, nets, strict=True)
+            if net
+        ]
+        assert shares == expected and [str(s) for s in shares if s] == [
+            str(s) for s in expected if s
+        ]
+        assert sum(x.net for x in lines) == sum(nets) - spread == cart.total.net
