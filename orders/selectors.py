@@ -417,6 +417,9 @@ NUMBER_INSIDE = "[^0-9A-Za-z][0-9]"
 
 def _street_match(street: str, limit: int | None) -> Match:
     text = street.strip()
+    if text[:1].isdigit() and limit and connection.vendor == "postgresql":
+        # What _any_of gives for one branch of few: the page's orders, then read as a list.
+        return Match(Q(pk__in=sorted(_house_number_page(text, limit))), True)
     if text[:1].isdigit():
         return _any_of(_house_number_branches(text), limit)
     lines = OrderAddress.objects.filter(line1__icontains=text)
@@ -471,8 +474,8 @@ def _house_number_branches(text: str) -> list[QuerySet | Indexed | Sorted]:
     '170', intersected the street name's common trigrams over millions of lines for 370 ms),
     and the lines with a number inside (after a unit), from partial indexes of that tenth of
     the lines. The word start is tested on each line that the indexes do not give exactly."""
-    lines = OrderAddress.objects.filter(line1__iregex=_whole_number_pattern(text))
     if connection.vendor != "postgresql":
+        lines = OrderAddress.objects.filter(line1__iregex=_whole_number_pattern(text))
         return [lines.values_list("order_id", flat=True)]
     if text.isascii() and text.isdigit():
         # A number alone ('70'): its thousands of lines are one UNION ALL, read up to
@@ -480,17 +483,97 @@ def _house_number_branches(text: str) -> list[QuerySet | Indexed | Sorted]:
         # cheaply enough to run again for the walk; as two branches they were two walks (5M
         # orders, the benchmark's numbers: 59 -> 31 ms median); joined to their orders and
         # sorted, 13,000 took 160 ms.
-        return [Indexed(_lines_holding_number(text))]
-    at_start = lines.filter(line1__istartswith=text)
-    first, *rest = (
-        kind.values_list("order_id", flat=True)
-        for kind in (at_start, *_lines_with_number_inside(lines, text))
-    )
+        return [Indexed(_lines_holding_number(*_number_arguments(text)))]
     # A number and a street ('70 Bloor St W'): a few hundred lines. Their orders are counted
     # and their page read in one query, the kinds of line a UNION joined to the orders there;
     # as branches of their own their ids went back and forth in four queries (17 of 20 ms).
-    either = Order.objects.filter(pk__in=first.union(*rest, all=True))
+    either = Order.objects.filter(pk__in=_number_and_street_lines(text))
     return [Sorted(either, up_to=WALK_FOR_INDEXED)]
+
+
+def _number_and_street_lines(text: str) -> QuerySet:
+    """The order ids of the lines where `text`, a house number and more ('70 Bloor St W'),
+    starts a word: one UNION ALL of those starting with it and those with it after a unit."""
+    if text.isascii():
+        return _ascii_number_and_street_lines(*_number_and_street_arguments(text))
+    lines = OrderAddress.objects.filter(line1__iregex=_whole_number_pattern(text))
+    inside = lines.filter(line1__regex=NUMBER_INSIDE)
+    # Python's upper case and PostgreSQL's agree on ASCII only: the line's own text asked.
+    kinds = (lines.filter(line1__istartswith=text), inside.filter(line1__icontains=text))
+    first, *rest = (kind.values_list("order_id", flat=True) for kind in kinds)
+    return first.union(*rest, all=True)
+
+
+def _ascii_number_and_street_lines(
+    word_start: str, text: str, upper: str, number_and_word: str
+) -> QuerySet:
+    """`_number_and_street_lines` of ASCII text, from what `_number_and_street_arguments`
+    makes of it (the arguments of its SQL compiled once, _NUMBER_AND_STREET_LINES)."""
+    lines = OrderAddress.objects.filter(line1__iregex=word_start)
+    at_start = lines.filter(line1__istartswith=text)
+    first, *rest = (
+        kind.values_list("order_id", flat=True)
+        for kind in (at_start, *_lines_with_number_inside(lines, upper, number_and_word))
+    )
+    return first.union(*rest, all=True)
+
+
+def _number_and_street_arguments(text: str) -> tuple[str, str, str, str]:
+    """What the lines of an ASCII number and street are asked with: its word start (a regular
+    expression), the text, upper-cased, and its number and next word as the trigram index of
+    the text after a line's first number is asked (`_lines_with_number_inside`)."""
+    # Asked of the trigram index as a word (' 7 MAIN' in the text with spaces for what is no
+    # letter or digit): the trigrams of the number's start ('  7', ' 7 ') are what make it
+    # selective ('7 MAIN ST' alone gave the trigram index 35,000 lines of 'MAIN ST' to read:
+    # 200 ms). Only the number and the next word: the street's further trigrams (' ST', '  W')
+    # are in most lines and cost the index more to intersect (13.7 ms for ' 70 BLOOR ST W', 5.4
+    # for ' 70 BLOOR', the same 82 lines). Of the text after the first number: in the whole
+    # line a unit's number ('36 Pine St') had the trigrams of 'Unit 36, 9 Pine St' too (940
+    # lines read from the table for 66).
+    upper = text.upper()
+    number_and_word = " " + " ".join(WORD_SEPARATORS.sub(" ", upper).split(" ")[:2])
+    return _whole_number_pattern(text), text, upper, number_and_word
+
+
+# The SQL of the lines of a house number typed on PostgreSQL, made once per thread (a UNION of
+# several kinds of line, each with expressions of indexes, cost the ORM 3-4 ms to build and
+# compile on every search): a number alone, or a number and a street in ASCII.
+_NUMBER_LINES = CompiledQuery(lambda *args: _lines_holding_number(*args), str, str, str, str, str)
+_NUMBER_AND_STREET_LINES = CompiledQuery(
+    lambda *args: _ascii_number_and_street_lines(*args), str, str, str, str
+)
+
+# The page of the orders of address lines (their order ids, `lines`), in one statement that
+# reads the lines once: up to WALK_FOR_INDEXED orders (counted), their page is sorted; more,
+# the page is the walk of the (modified_at, id) index, each order tested against the lines
+# (hashed once: the OR keeps PostgreSQL from joining the lines to each order walked). A count,
+# then the page or the walk, planned the lines' UNION twice (2.5-4.5 ms each at 5,000,000
+# orders) in two round trips. Only one of the two halves runs: the other's condition is false.
+PAGE_OF_LINES = """WITH lines (order_id) AS MATERIALIZED ({lines}),
+walk AS (SELECT COUNT(*) > %s AS yes FROM (SELECT DISTINCT order_id FROM lines LIMIT %s) AS o)
+(SELECT id, modified_at FROM {orders} WHERE (SELECT yes FROM walk)
+ AND (id IN (SELECT order_id FROM lines) OR id IS NULL)
+ ORDER BY modified_at DESC, id DESC LIMIT %s)
+UNION ALL
+(SELECT id, modified_at FROM {orders} WHERE NOT (SELECT yes FROM walk)
+ AND id = ANY(ARRAY(SELECT order_id FROM lines))
+ ORDER BY modified_at + INTERVAL '0' DESC, id DESC LIMIT %s)"""
+
+
+def _house_number_page(text: str, limit: int) -> dict[int, dt.datetime]:
+    """The `limit` most recently changed orders with a line where `text`, which starts with a
+    house number, starts a word (`_house_number_branches`), with when each changed: one
+    statement (PostgreSQL)."""
+    if text.isascii() and text.isdigit():
+        sql, params = _NUMBER_LINES.sql(*_number_arguments(text))
+    elif text.isascii():
+        sql, params = _NUMBER_AND_STREET_LINES.sql(*_number_and_street_arguments(text))
+    else:
+        sql, params = _number_and_street_lines(text).query.sql_with_params()
+    statement = PAGE_OF_LINES.replace("{orders}", Order._meta.db_table).replace("{lines}", sql)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, WALK_FOR_INDEXED, WALK_FOR_INDEXED + 1, limit, limit])
+        return dict(cursor.fetchall())
 
 
 class PatternText(CharField):
@@ -553,20 +636,32 @@ class HoldsNumber(Func):
         return sql, [*text_params, *number_params]
 
 
-def _starting_with_number(lines: QuerySet, text: Func, number: str) -> list[QuerySet]:
+def _number_arguments(number: str) -> tuple[str, str, str, str, str]:
+    """What the lines of a number typed alone are asked with (`_lines_holding_number`): the
+    number, the bounds of its two ranges of a prefix index (`_starting_with_number`: '70',
+    '700', '70:', '71') and its word start (a regular expression)."""
+    past_digits = number[:-1] + chr(ord(number[-1]) + 1)  # '70' -> '71', '79' -> '7:'
+    return number, number + "0", number + ":", past_digits, _whole_number_pattern(number)
+
+
+def _starting_with_number(
+    lines: QuerySet, text: Func, number: str, longer: str, past_longer: str, next_number: str
+) -> list[QuerySet]:
     """The order ids of `lines` whose `text` (compared byte by byte) starts with `number` as a
     whole number: two ranges of its prefix index, what follows the number sorting before the
-    digits ('70', '70 BLOOR', '70-2 BLOOR') or after them ('70A BLOOR'), each read from the
-    index alone. As a prefix ('70%') the index gave the lines of 700-709 and 7000-7099 too,
-    five times as many to test and drop (70: 53,000 index entries for 9,000 lines, 21 ms)."""
+    digits ('70', '70 BLOOR', '70-2 BLOOR': from '70' to `longer`, '700') or after them ('70A
+    BLOOR': from `past_longer`, '70:', to `next_number`, '71'), each read from the index alone.
+    As a prefix ('70%') the index gave the lines of 700-709 and 7000-7099 too, five times as
+    many to test and drop (70: 53,000 index entries for 9,000 lines, 21 ms)."""
     lines = lines.alias(text=text)
-    past_digits = number[:-1] + chr(ord(number[-1]) + 1)  # '70' -> '71', '79' -> '7:'
-    before = lines.filter(text__pattern_gte=number, text__pattern_lt=number + "0")
-    after = lines.filter(text__pattern_gte=number + ":", text__pattern_lt=past_digits)
+    before = lines.filter(text__pattern_gte=number, text__pattern_lt=longer)
+    after = lines.filter(text__pattern_gte=past_longer, text__pattern_lt=next_number)
     return [before.values_list("order_id", flat=True), after.values_list("order_id", flat=True)]
 
 
-def _lines_holding_number(number: str) -> QuerySet:
+def _lines_holding_number(
+    number: str, longer: str, past_longer: str, next_number: str, word_start: str
+) -> QuerySet:
     """The order ids of the lines holding `number` (typed alone) where a word starts, as one
     UNION ALL of the lines
     - starting with it (0016's prefix index of the upper-cased line),
@@ -578,42 +673,34 @@ def _lines_holding_number(number: str) -> QuerySet:
       the first): a thousand for a short house number, tested for the word start.
     The ranges of the prefix indexes are the word start itself (a whole number at the start of
     their text, which for the second follows a character that is no letter or digit): their
-    lines are not tested again (36: 9,000 lines, 6.5 -> 1.1 ms)."""
+    lines are not tested again (36: 9,000 lines, 6.5 -> 1.1 ms). The arguments are those of
+    `_number_arguments`."""
     addresses = OrderAddress.objects.all()
     inside = addresses.filter(line1__regex=NUMBER_INSIDE)
-    later = inside.filter(line1__iregex=_whole_number_pattern(number)).filter(
+    later = inside.filter(line1__iregex=word_start).filter(
         HoldsNumber(LineAfterNumberInside("line1"), Value(number))
     )
+    bounds = (number, longer, past_longer, next_number)
     first, *rest = (
-        *_starting_with_number(addresses, Upper("line1", output_field=PatternText()), number),
-        *_starting_with_number(inside, LineFromNumberInside("line1"), number),
+        *_starting_with_number(addresses, Upper("line1", output_field=PatternText()), *bounds),
+        *_starting_with_number(inside, LineFromNumberInside("line1"), *bounds),
         later.values_list("order_id", flat=True),
     )
     return first.union(*rest, all=True)
 
 
-def _lines_with_number_inside(lines: QuerySet, text: str) -> list[QuerySet]:
-    """Of `lines`, those with `text` (a number, then more) after a unit, from their partial
-    indexes (0018): the lines whose first number inside starts the text ('2-70 Bloor St W',
-    read from the prefix index alone), and those holding it after that first number ('Unit 2,
-    70 Bloor St W'). Python's upper case and PostgreSQL's agree on ASCII only."""
+def _lines_with_number_inside(lines: QuerySet, upper: str, number_and_word: str) -> list[QuerySet]:
+    """Of `lines`, those with a text (a number, then more; ASCII, `upper` upper-cased) after a
+    unit, from their partial indexes (0018): the lines whose first number inside starts the
+    text ('2-70 Bloor St W', read from the prefix index alone), and those holding its number
+    and next word (`number_and_word`, see `_number_and_street_arguments`) after that first
+    number ('Unit 2, 70 Bloor St W')."""
     inside = lines.filter(line1__regex=NUMBER_INSIDE)
-    if not text.isascii():
-        return [inside.filter(line1__icontains=text)]
     first = inside.alias(from_number=LineFromNumberInside("line1"))
-    # Asked of the trigram index as a word (' 7 MAIN' in the text with spaces for what is no
-    # letter or digit): the trigrams of the number's start ('  7', ' 7 ') are what make it
-    # selective ('7 MAIN ST' alone gave the trigram index 35,000 lines of 'MAIN ST' to read:
-    # 200 ms). Only the number and the next word: the street's further trigrams (' ST', '  W')
-    # are in most lines and cost the index more to intersect (13.7 ms for ' 70 BLOOR ST W', 5.4
-    # for ' 70 BLOOR', the same 82 lines). Of the text after the first number: in the whole
-    # line a unit's number ('36 Pine St') had the trigrams of 'Unit 36, 9 Pine St' too (940
-    # lines read from the table for 66).
-    spaced = " ".join(WORD_SEPARATORS.sub(" ", text.upper()).split(" ")[:2])
     later = inside.alias(spaced=_spaced(LineAfterNumberInside("line1")))
     return [
-        first.filter(from_number__startswith=text.upper()),
-        later.filter(spaced__contains=" " + spaced),
+        first.filter(from_number__startswith=upper),
+        later.filter(spaced__contains=number_and_word),
     ]
 
 

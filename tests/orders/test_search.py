@@ -170,7 +170,44 @@ def test_a_house_number_alone_asks_the_prefix_index_for_its_lines_only(db, monke
     monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", 1)  # more lines: the page is walked
     with CaptureQueriesContext(connection) as walked:
         assert list(selectors.order_search(street="70", limit=2)[:2]) == page
-    assert len(walked.captured_queries) == 3  # both kinds of line read, then walked, at once
+    assert len(walked.captured_queries) == 2  # the lines read once and walked, then the page
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("walk_past", [0, 1, 2, 3, 1000])
+@pytest.mark.parametrize("typed", ["70", "70 Bloor", "70 bloor st w", "12 côte-des"])
+def test_a_page_of_a_house_number_is_the_most_recent_of_its_orders_sorted_or_walked(
+    db, monkeypatch, walk_past, typed
+):
+    """The page of a street typed from its house number is one statement (its lines read once,
+    their orders counted, then sorted or walked): the same orders as the whole search's most
+    recently changed, in that order, however few orders are walked past; an order with the
+    line twice (billed and shipped there) is one order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.orders.factories import OrderAddressFactory
+
+    ids = _orders_at(
+        "70 Bloor St W",
+        "Unit 2, 70 Bloor St W",
+        "2-70 Bloor St W",
+        "170 Bloor St W",
+        "70 Bloor St W",
+        "Unit 4, 12 Côte-des-Neiges",
+        "12 Côte-des-Neiges",
+    )
+    twice = Order.objects.get(pk=ids[0])
+    OrderAddressFactory(order=twice, line1="70 Bloor St W", kind="billing")
+    _age([Order.objects.get(pk=pk) for pk in (ids[4], ids[1], ids[6], ids[0], ids[5], ids[2])])
+    monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", walk_past)
+    everything = list(selectors.order_search(street=typed))
+    assert everything
+    for page in (1, 2, 50):
+        with CaptureQueriesContext(connection) as run:
+            found = list(selectors.order_search(street=typed, limit=page)[:page])
+        assert found == everything[:page]
+        assert len(run.captured_queries) == 2  # the lines and their page, then its orders
 
 
 @pytest.mark.postgres
