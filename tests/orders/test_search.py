@@ -260,6 +260,52 @@ def test_a_house_number_alone_after_a_unit_is_a_range_of_the_lines_from_their_fi
 
 
 @pytest.mark.postgres
+def test_a_house_number_alone_after_a_unit_s_number_is_read_from_indexes_alone(db):
+    """A number typed alone after a unit's number: as the second number inside, starting a word
+    ('Unit 4, 36 Elm St'), a range of the prefix index of the line from that number (migration
+    0020); as the third or later ('Unit 3, 5, 36 Pine St'), from the GIN index of the numbers
+    of lines with two or more after the first, tested for the word start. With a page size or
+    without, the orders are those of the word-start pattern."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.models import OrderAddress
+
+    lines = [
+        "Unit 4, 36 Elm St",
+        "Unit 4B, 36 Elm",
+        "Unit 4, B36 Elm",
+        "Unit 4, 36a Elm",
+        "Unit 4, 360 Elm",
+        "Unit 3, 5, 36 Pine St",
+        "Unit 2, 9, 12, 36 Oak",
+        "Unit 2, 9B36, 7 Oak",
+        "Unit 36, 5 Elm",
+        "Apt 9-4, 36 Elm",
+        "36 Oak",
+    ]
+    at = dict(zip(lines, _orders_at(*lines), strict=True))
+    with CaptureQueriesContext(connection) as run:
+        found = _found(street="36")
+    assert found == {
+        at[line]
+        for line in lines
+        if line not in {"Unit 4, B36 Elm", "Unit 4, 360 Elm", "Unit 2, 9B36, 7 Oak"}
+    }
+    (asked,) = (query["sql"] for query in run.captured_queries if "UNION ALL" in query["sql"])
+    assert "FROM '^[^0-9]*[^0-9A-Za-z]([0-9].*)$')) ~>=~ '36'" in asked
+    assert "[0-9]+([^0-9]+[0-9]+[^0-9]+[0-9].*)$'), '[^0-9]+') @> ARRAY" in asked
+    for number in ("36", "4", "5", "9", "12", "7", "2", "3", "360", "1"):
+        word_start = selectors._whole_number_pattern(number)
+        expected = set(
+            OrderAddress.objects.filter(line1__iregex=word_start).values_list("order_id", flat=True)
+        )
+        assert _found(street=number) == expected
+        page = selectors.order_search(street=number, limit=50)[:50]
+        assert {order.pk for order in page} == expected
+
+
+@pytest.mark.postgres
 def test_a_house_number_and_street_after_a_unit_asks_what_follows_the_first_number(db):
     """'36 Pine St' after a unit: the lines whose first number inside starts the text come from
     the prefix index of the line from that number, those holding it after that first number
