@@ -556,19 +556,19 @@ _NUMBER_AND_STREET_LINES = CompiledQuery(
 # faster (5,000,000 orders: 15.1 against 14.3 ms median).
 PAGE_OF_LINES = """WITH lines (order_id) AS MATERIALIZED ({lines}),
 walk AS (SELECT COUNT(*) > %s AS yes FROM (SELECT 1 FROM lines LIMIT %s) AS counted)
-(SELECT id, modified_at FROM {orders} WHERE (SELECT yes FROM walk)
+(SELECT id FROM {orders} WHERE (SELECT yes FROM walk)
  AND (id IN (SELECT order_id FROM lines) OR id IS NULL)
  ORDER BY modified_at DESC, id DESC LIMIT %s)
 UNION ALL
-(SELECT id, modified_at FROM {orders} WHERE NOT (SELECT yes FROM walk)
+(SELECT id FROM {orders} WHERE NOT (SELECT yes FROM walk)
  AND id = ANY(ARRAY(SELECT order_id FROM lines))
  ORDER BY modified_at + INTERVAL '0' DESC, id DESC LIMIT %s)"""
 
 
-def _house_number_page(text: str, limit: int) -> dict[int, dt.datetime]:
-    """The `limit` most recently changed orders with a line where `text`, which starts with a
-    house number, starts a word (`_house_number_branches`), with when each changed: one
-    statement (PostgreSQL)."""
+def _house_number_page(text: str, limit: int) -> list[int]:
+    """The ids of the `limit` most recently changed orders with a line where `text`, which
+    starts with a house number, starts a word (`_house_number_branches`): one statement
+    (PostgreSQL). Not when each changed: the page's own query sorts them."""
     if text.isascii() and text.isdigit():
         sql, params = _NUMBER_LINES.sql(*_number_arguments(text))
     elif text.isascii():
@@ -578,7 +578,7 @@ def _house_number_page(text: str, limit: int) -> dict[int, dt.datetime]:
     statement = PAGE_OF_LINES.replace("{orders}", Order._meta.db_table).replace("{lines}", sql)
     with connection.cursor() as cursor:
         cursor.execute(statement, [*params, WALK_FOR_INDEXED, WALK_FOR_INDEXED + 1, limit, limit])
-        return dict(cursor.fetchall())
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 class PatternText(CharField):
