@@ -495,7 +495,8 @@ def _number_and_street_lines(text: str) -> QuerySet:
     """The order ids of the lines where `text`, a house number and more ('70 Bloor St W'),
     starts a word: one UNION ALL of those starting with it and those with it after a unit."""
     if text.isascii():
-        return _ascii_number_and_street_lines(*_number_and_street_arguments(text))
+        arguments = _number_and_street_arguments(text)
+        return _ascii_number_and_street_lines(*arguments, starts_whole=not text[-1].isdigit())
     lines = OrderAddress.objects.filter(line1__iregex=_whole_number_pattern(text))
     inside = lines.filter(line1__regex=NUMBER_INSIDE)
     # Python's upper case and PostgreSQL's agree on ASCII only: the line's own text asked.
@@ -505,16 +506,18 @@ def _number_and_street_lines(text: str) -> QuerySet:
 
 
 def _ascii_number_and_street_lines(
-    word_start: str, text: str, upper: str, number_and_word: str
+    word_start: str, text: str, upper: str, number_and_word: str, *, starts_whole: bool
 ) -> QuerySet:
     """`_number_and_street_lines` of ASCII text, from what `_number_and_street_arguments`
-    makes of it (the arguments of its SQL compiled once, _NUMBER_AND_STREET_LINES)."""
-    lines = OrderAddress.objects.filter(line1__iregex=word_start)
-    at_start = lines.filter(line1__istartswith=text)
-    first, *rest = (
-        kind.values_list("order_id", flat=True)
-        for kind in (at_start, *_lines_with_number_inside(lines, upper, number_and_word))
-    )
+    makes of it (the arguments of its SQL compiled once, _NUMBER_AND_STREET_LINES).
+    `starts_whole`: the text ends with no digit, so where a line starts with it, or its first
+    number inside does, it starts a word whole: those lines are not tested for the word start
+    (the 635 lines starting with '15 King St W': 0.97 -> 0.24 ms)."""
+    tested = OrderAddress.objects.filter(line1__iregex=word_start)
+    starting = OrderAddress.objects.all() if starts_whole else tested
+    at_start = starting.filter(line1__istartswith=text)
+    inside = _lines_with_number_inside(starting, tested, upper, number_and_word)
+    first, *rest = (kind.values_list("order_id", flat=True) for kind in (at_start, *inside))
     return first.union(*rest, all=True)
 
 
@@ -539,9 +542,16 @@ def _number_and_street_arguments(text: str) -> tuple[str, str, str, str]:
 # several kinds of line, each with expressions of indexes, cost the ORM 3-4 ms to build and
 # compile on every search): a number alone, or a number and a street in ASCII.
 _NUMBER_LINES = CompiledQuery(lambda *args: _lines_holding_number(*args), str, str, str, str, str)
-_NUMBER_AND_STREET_LINES = CompiledQuery(
-    lambda *args: _ascii_number_and_street_lines(*args), str, str, str, str
-)
+_NUMBER_AND_STREET_LINES = {
+    starts_whole: CompiledQuery(
+        lambda *args, whole=starts_whole: _ascii_number_and_street_lines(*args, starts_whole=whole),
+        str,
+        str,
+        str,
+        str,
+    )
+    for starts_whole in (False, True)
+}
 
 # The page of the orders of address lines (their order ids, `lines`), in one statement that
 # reads the lines once: up to WALK_FOR_INDEXED of what `{counted}` counts (the lines
@@ -578,7 +588,8 @@ def _house_number_page(text: str, limit: int) -> list[int]:
     if text.isascii() and text.isdigit():
         sql, params = _NUMBER_LINES.sql(*_number_arguments(text))
     elif text.isascii():
-        sql, params = _NUMBER_AND_STREET_LINES.sql(*_number_and_street_arguments(text))
+        compiled = _NUMBER_AND_STREET_LINES[not text[-1].isdigit()]
+        sql, params = compiled.sql(*_number_and_street_arguments(text))
         counted = "DISTINCT order_id"
     else:
         sql, params = _number_and_street_lines(text).query.sql_with_params()
@@ -735,15 +746,19 @@ def _lines_holding_number(
     return first.union(*rest, all=True)
 
 
-def _lines_with_number_inside(lines: QuerySet, upper: str, number_and_word: str) -> list[QuerySet]:
-    """Of `lines`, those with a text (a number, then more; ASCII, `upper` upper-cased) after a
-    unit, from their partial indexes (0018): the lines whose first number inside starts the
-    text ('2-70 Bloor St W', read from the prefix index alone), and those holding its number
-    and next word (`number_and_word`, see `_number_and_street_arguments`) after that first
-    number ('Unit 2, 70 Bloor St W')."""
-    inside = lines.filter(line1__regex=NUMBER_INSIDE)
-    first = inside.alias(from_number=LineFromNumberInside("line1"))
-    later = inside.alias(spaced=_spaced(LineAfterNumberInside("line1")))
+def _lines_with_number_inside(
+    starting: QuerySet, tested: QuerySet, upper: str, number_and_word: str
+) -> list[QuerySet]:
+    """The lines with a text (a number, then more; ASCII, `upper` upper-cased) after a unit,
+    from their partial indexes (0018): of `starting`, those whose first number inside starts
+    the text ('2-70 Bloor St W', read from the prefix index alone), and of `tested` (the lines
+    where the whole text starts a word), those holding its number and next word
+    (`number_and_word`, see `_number_and_street_arguments`) after that first number ('Unit 2,
+    70 Bloor St W')."""
+    first = starting.filter(line1__regex=NUMBER_INSIDE)
+    first = first.alias(from_number=LineFromNumberInside("line1"))
+    later = tested.filter(line1__regex=NUMBER_INSIDE)
+    later = later.alias(spaced=_spaced(LineAfterNumberInside("line1")))
     return [
         first.filter(from_number__startswith=upper),
         later.filter(spaced__contains=number_and_word),

@@ -337,6 +337,34 @@ def test_a_house_number_and_street_after_a_unit_asks_what_follows_the_first_numb
     assert _found(street="9 Pine St") == {at["Unit 36, 9 Pine St"]}
 
 
+@pytest.mark.postgres
+def test_a_number_and_street_ending_with_a_digit_is_tested_whole_at_the_line_start(db):
+    """A number and a street starts a word whole where a line starts with it, or its first
+    number inside does, unless it ends with a digit ('70 Bloor 1' starts '70 Bloor 12'): only
+    then are those lines tested for the word start, with a page size or without."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lines = [
+        "70 Bloor 1",
+        "70 Bloor 12",
+        "2-70 Bloor 1",
+        "2-70 Bloor 12",
+        "Unit 4, 70 Bloor 1",
+        "Unit 4, 70 Bloor 12",
+        "70 Bloor St",
+    ]
+    at = dict(zip(lines, _orders_at(*lines), strict=True))
+    expected = {at[line] for line in ("70 Bloor 1", "2-70 Bloor 1", "Unit 4, 70 Bloor 1")}
+    for typed, wanted in [("70 Bloor 1", expected), ("70 bloor", set(at.values()))]:
+        with CaptureQueriesContext(connection) as run:
+            assert _found(street=typed) == wanted
+            page = selectors.order_search(street=typed, limit=50)[:50]
+            assert {order.pk for order in page} == wanted
+        tests = run.captured_queries[0]["sql"].count("~*")
+        assert tests == (3 if typed[-1].isdigit() else 1)  # the later numbers' lines: always
+
+
 def test_a_street_with_a_house_number_after_words_matches_any_part_of_the_line(db):
     """Text not starting with the number ('Unit 5, 1100 King'). The index is asked for the
     house number (of 3 digits: and the street's first two letters); the line must still hold
