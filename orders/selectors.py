@@ -541,7 +541,9 @@ def _number_and_street_arguments(text: str) -> tuple[str, str, str, str]:
 # The SQL of the lines of a house number typed on PostgreSQL, made once per thread (a UNION of
 # several kinds of line, each with expressions of indexes, cost the ORM 3-4 ms to build and
 # compile on every search): a number alone, or a number and a street in ASCII.
-_NUMBER_LINES = CompiledQuery(lambda *args: _lines_holding_number(*args), str, str, str, str, str)
+_NUMBER_LINES = CompiledQuery(
+    lambda *args: _lines_holding_number(*args, units_by_number=True), str, str, str, str, str
+)
 _NUMBER_AND_STREET_LINES = {
     starts_whole: CompiledQuery(
         lambda *args, whole=starts_whole: _ascii_number_and_street_lines(*args, starts_whole=whole),
@@ -650,17 +652,25 @@ class LineAfterNumberInside(Func):
     output_field = CharField()
 
 
-class LineFromSecondNumber(Func):
-    """The upper-cased line from the number after its first number inside, when that second
-    number starts a word ('Unit 4, 36 Elm St' -> '36 ELM ST'; 'Unit 4, B36 Elm' and lines with
-    one number inside: NULL), compared byte by byte: the expression of the partial prefix index
-    of migration 0020. PostgreSQL only."""
+class FirstNumberInside(Func):
+    """The line's first number after a character that is no letter or digit ('Unit 36B, 16 Park
+    Ave' -> '36'; NULL without one), the number LineFromNumberInside starts with: the
+    expression of a partial index of migration 0020. PostgreSQL only."""
+
+    template = "SUBSTRING(%(expressions)s::text FROM '[^0-9A-Za-z]([0-9]+)')"
+    output_field = CharField()
+
+
+class SecondNumberInside(Func):
+    """The line's number after its first number inside, when it starts a word ('Unit 4, 36 Elm
+    St' -> '36'; 'Unit 4, B36 Elm' and lines with one number inside: NULL): the expression of
+    a partial index of migration 0020. PostgreSQL only."""
 
     template = (
-        "UPPER(SUBSTRING(SUBSTRING(%(expressions)s::text FROM '[^0-9A-Za-z][0-9]+(.*)$') "
-        "FROM '^[^0-9]*[^0-9A-Za-z]([0-9].*)$'))"
+        "SUBSTRING(SUBSTRING(%(expressions)s::text FROM '[^0-9A-Za-z][0-9]+(.*)$') "
+        "FROM '^[^0-9]*[^0-9A-Za-z]([0-9]+)')"
     )
-    output_field = PatternText()
+    output_field = CharField()
 
 
 class LineAfterFirstOfThree(Func):
@@ -712,35 +722,51 @@ def _starting_with_number(
 
 
 def _lines_holding_number(
-    number: str, longer: str, past_longer: str, next_number: str, word_start: str
+    number: str,
+    longer: str,
+    past_longer: str,
+    next_number: str,
+    word_start: str,
+    *,
+    units_by_number: bool = False,
 ) -> QuerySet:
     """The order ids of the lines holding `number` (typed alone) where a word starts, as one
     UNION ALL of the lines
     - starting with it (0016's prefix index of the upper-cased line),
-    - whose first number after a unit is it ('Unit 70, 9 Oak Ave'; 0018's prefix index of the
-      line from that number): 13,000 lines for a unit's number (1-40), read from the index
-      alone, where a GIN index of all their numbers (0017) read each from the table (130-170
-      ms at 5M orders),
-    - whose second number inside is it, starting a word ('Unit 4, 70 Elm St'; 0020's prefix
-      index of the line from that number): a thousand for a short house number, read from the
-      index alone, where 0018's GIN index of the numbers after the first read each from the
-      table (6.5 of 20 ms at 5M orders when not in PostgreSQL's cache),
+    - whose first number after a unit is it ('Unit 70, 9 Oak Ave'): 13,000 lines for a unit's
+      number (1-40), read from an index alone, where a GIN index of all their numbers (0017)
+      read each from the table (130-170 ms at 5M orders). Two ranges of 0018's prefix index of
+      the line from that number; with `units_by_number` (the page's one statement), 0020's
+      index of the number itself, whose lines come in their order in the table: 0018's come
+      in the order of the rest of their text, each in a part of the table of its own, whose
+      visibility PostgreSQL looked up for each (7,300 buffers for 36's 12,500 lines), and its
+      condition cost 0.35 ms to plan for each range,
+    - whose second number inside is it, starting a word ('Unit 4, 70 Elm St'; 0020's index of
+      that number): a thousand for a short house number, read from the index alone, where
+      0018's GIN index of the numbers after the first read each from the table (6.5 of 20 ms
+      at 5M orders when not in PostgreSQL's cache),
     - holding it further inside ('Unit 3, 5, 70 Elm St'; 0020's GIN index of the numbers after
       the first, of lines with two or more), tested for the word start.
-    The ranges of the prefix indexes are the word start itself (a whole number at the start of
-    their text, which for the second and third follows a character that is no letter or
-    digit): their lines are not tested again (36: 9,000 lines, 6.5 -> 1.1 ms). The arguments
-    are those of `_number_arguments`."""
+    The ranges of the prefix indexes, and the numbers of 0020's indexes, are the word start
+    itself (a whole number at the start of their text, which for the second and third follows
+    a character that is no letter or digit): their lines are not tested again (36: 9,000 lines,
+    6.5 -> 1.1 ms). The arguments are those of `_number_arguments`."""
     addresses = OrderAddress.objects.all()
-    inside = addresses.filter(line1__regex=NUMBER_INSIDE)
     later = addresses.filter(line1__iregex=word_start).filter(
         HoldsNumber(LineAfterFirstOfThree("line1"), Value(number))
     )
     bounds = (number, longer, past_longer, next_number)
+    if units_by_number:
+        units = [addresses.alias(unit=FirstNumberInside("line1")).filter(unit=number)]
+        units = [kind.values_list("order_id", flat=True) for kind in units]
+    else:
+        inside = addresses.filter(line1__regex=NUMBER_INSIDE)
+        units = _starting_with_number(inside, LineFromNumberInside("line1"), *bounds)
+    second = addresses.alias(second=SecondNumberInside("line1")).filter(second=number)
     first, *rest = (
         *_starting_with_number(addresses, Upper("line1", output_field=PatternText()), *bounds),
-        *_starting_with_number(inside, LineFromNumberInside("line1"), *bounds),
-        *_starting_with_number(addresses, LineFromSecondNumber("line1"), *bounds),
+        *units,
+        second.values_list("order_id", flat=True),
         later.values_list("order_id", flat=True),
     )
     return first.union(*rest, all=True)
