@@ -562,10 +562,9 @@ _NUMBER_AND_STREET_LINES = {
 # keeps PostgreSQL from joining the lines to each order walked). A count, then the page or the
 # walk, planned the lines' UNION twice (2.5-4.5 ms each at 5,000,000 orders) in two round
 # trips. Only one of the two halves runs: the other's condition is false. The lines are read
-# once into the CTE: inlined where
-# each half and the count use them (NOT MATERIALIZED), their UNION was planned three times
-# (1.3 ms each), a number and a street's trigrams asked twice, and a number alone was no
-# faster (5,000,000 orders: 15.1 against 14.3 ms median).
+# once into the CTE: inlined where each half and the count use them (NOT MATERIALIZED), their
+# UNION was planned three times (1.3 ms each then), a number and a street's trigrams were asked
+# twice, and a number alone was no faster (5,000,000 orders: 15.1 against 14.3 ms median).
 PAGE_OF_LINES = """WITH lines (order_id) AS MATERIALIZED ({lines}),
 walk AS (SELECT COUNT(*) > %s AS yes FROM (SELECT {counted} FROM lines LIMIT %s) AS counted)
 (SELECT id FROM {orders} WHERE (SELECT yes FROM walk)
@@ -686,7 +685,8 @@ class LineAfterFirstOfThree(Func):
 
 class HoldsNumber(Func):
     """Whether the runs of digits of a text include the number given: the expression of the
-    partial GIN index of migration 0018 on LineAfterNumberInside. PostgreSQL only."""
+    partial GIN indexes of migration 0018 on LineAfterNumberInside and of 0020 on
+    LineAfterFirstOfThree. PostgreSQL only."""
 
     output_field = BooleanField()
 
@@ -757,8 +757,8 @@ def _lines_holding_number(
     )
     bounds = (number, longer, past_longer, next_number)
     if units_by_number:
-        units = [addresses.alias(unit=FirstNumberInside("line1")).filter(unit=number)]
-        units = [kind.values_list("order_id", flat=True) for kind in units]
+        unit = addresses.alias(unit=FirstNumberInside("line1")).filter(unit=number)
+        units = [unit.values_list("order_id", flat=True)]
     else:
         inside = addresses.filter(line1__regex=NUMBER_INSIDE)
         units = _starting_with_number(inside, LineFromNumberInside("line1"), *bounds)
