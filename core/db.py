@@ -187,10 +187,14 @@ class CompiledQuery:
     is compiled once with marker arguments; wherever a marker lands among the compiled
     parameters, a call's argument goes. Rows come back through the ORM's converters, as the
     queryset would give them: `rows()` for a `values_list` queryset, `objects()` for model
-    instances (with what `select_related` joins and the annotations, as iterating gives them).
-    It runs as a prepared statement of the connection (`execute_prepared`): these are reads by
-    key, whose plan does not depend on the values. `prepared=False` for one whose best plan
-    does (a search).
+    instances (with what `select_related` joins and the annotations, as iterating gives them);
+    `sql()` gives the SQL and its parameters, to put inside a statement of the caller's.
+    `rows()` and `objects()` run it as a prepared statement of the connection
+    (`execute_prepared`): these are reads by key, whose plan does not depend on the values.
+    `prepared=False` for one whose best plan does.
+
+    A string argument may also land inside a parameter, as a LIKE pattern of `contains`,
+    `startswith` and the like: there the call's argument is escaped as Django escapes it.
     """
 
     # Values no real call passes: negative ids, a date long gone (microseconds tell them apart).
@@ -212,6 +216,11 @@ class CompiledQuery:
         if kind is dt.datetime:
             return cls.TIME_MARKER + dt.timedelta(microseconds=n)
         raise TypeError(f"CompiledQuery takes ints, strings and datetimes, not {kind.__name__}")
+
+    def sql(self, *args) -> tuple[str, list]:
+        """The compiled SQL (`%s` placeholders) and its parameters, with this call's arguments."""
+        _compiler, sql, params, slots = self._compile()
+        return sql, self._params(params, slots, args)
 
     def rows(self, *args) -> list[tuple]:
         compiler, results = self._execute(args)
@@ -235,13 +244,20 @@ class CompiledQuery:
 
     def _execute(self, args, prefix: tuple[str, list] = ("", [])):
         compiler, sql, params, slots = self._compile()
-        params = list(params)
-        for position, n in slots:
-            params[position] = self._adapt(args[n])
+        params = self._params(params, slots, args)
         execute = execute_prepared if self.prepared else _execute_unprepared
         with connection.cursor() as cursor:
             execute(cursor, prefix[0] + sql, [*prefix[1], *params])
             return compiler, [cursor.fetchall()]
+
+    def _params(self, params, slots, args) -> list:
+        params = list(params)
+        for position, n, like in slots:
+            if like is None:
+                params[position] = self._adapt(args[n])
+            else:  # a LIKE pattern: what comes before and after the argument
+                params[position] = like[0] + connection.ops.prep_for_like_query(args[n]) + like[1]
+        return params
 
     def _plan(self, compiler):
         plan = getattr(self._compiled, "plan", None)
@@ -264,8 +280,14 @@ class CompiledQuery:
             compiler = self.build(*self.markers).query.get_compiler(connection=connection)
             sql, params = compiler.as_sql()
             adapted = [self._adapt(marker) for marker in self.markers]
-            slots = [(i, adapted.index(p)) for i, p in enumerate(params) if p in adapted]
-            missing = set(range(len(adapted))) - {n for _, n in slots}
+            slots = [(i, adapted.index(p), None) for i, p in enumerate(params) if p in adapted]
+            texts = [(n, m) for n, m in enumerate(self.markers) if isinstance(m, str)]
+            for i, p in enumerate(params):
+                inside = [(n, m) for n, m in texts if isinstance(p, str) and m in p and m != p]
+                for n, marker in inside[:1]:
+                    before, after = p.split(marker, 1)
+                    slots.append((i, n, (before, after)))
+            missing = set(range(len(adapted))) - {n for _, n, _like in slots}
             if missing:
                 raise ValueError(f"arguments {sorted(missing)} do not reach the SQL as parameters")
             compiled = self._compiled.query = (compiler, sql, params, slots)

@@ -417,6 +417,9 @@ NUMBER_INSIDE = "[^0-9A-Za-z][0-9]"
 
 def _street_match(street: str, limit: int | None) -> Match:
     text = street.strip()
+    if text[:1].isdigit() and limit and connection.vendor == "postgresql":
+        # What _any_of gives for one branch of few: the page's orders, then read as a list.
+        return Match(Q(pk__in=sorted(_house_number_page(text, limit))), True)
     if text[:1].isdigit():
         return _any_of(_house_number_branches(text), limit)
     lines = OrderAddress.objects.filter(line1__icontains=text)
@@ -471,8 +474,8 @@ def _house_number_branches(text: str) -> list[QuerySet | Indexed | Sorted]:
     '170', intersected the street name's common trigrams over millions of lines for 370 ms),
     and the lines with a number inside (after a unit), from partial indexes of that tenth of
     the lines. The word start is tested on each line that the indexes do not give exactly."""
-    lines = OrderAddress.objects.filter(line1__iregex=_whole_number_pattern(text))
     if connection.vendor != "postgresql":
+        lines = OrderAddress.objects.filter(line1__iregex=_whole_number_pattern(text))
         return [lines.values_list("order_id", flat=True)]
     if text.isascii() and text.isdigit():
         # A number alone ('70'): its thousands of lines are one UNION ALL, read up to
@@ -480,17 +483,126 @@ def _house_number_branches(text: str) -> list[QuerySet | Indexed | Sorted]:
         # cheaply enough to run again for the walk; as two branches they were two walks (5M
         # orders, the benchmark's numbers: 59 -> 31 ms median); joined to their orders and
         # sorted, 13,000 took 160 ms.
-        return [Indexed(_lines_holding_number(text))]
-    at_start = lines.filter(line1__istartswith=text)
-    first, *rest = (
-        kind.values_list("order_id", flat=True)
-        for kind in (at_start, *_lines_with_number_inside(lines, text))
-    )
+        return [Indexed(_lines_holding_number(*_number_arguments(text)))]
     # A number and a street ('70 Bloor St W'): a few hundred lines. Their orders are counted
     # and their page read in one query, the kinds of line a UNION joined to the orders there;
     # as branches of their own their ids went back and forth in four queries (17 of 20 ms).
-    either = Order.objects.filter(pk__in=first.union(*rest, all=True))
+    either = Order.objects.filter(pk__in=_number_and_street_lines(text))
     return [Sorted(either, up_to=WALK_FOR_INDEXED)]
+
+
+def _number_and_street_lines(text: str) -> QuerySet:
+    """The order ids of the lines where `text`, a house number and more ('70 Bloor St W'),
+    starts a word: one UNION ALL of those starting with it and those with it after a unit."""
+    if text.isascii():
+        arguments = _number_and_street_arguments(text)
+        return _ascii_number_and_street_lines(*arguments, starts_whole=not text[-1].isdigit())
+    lines = OrderAddress.objects.filter(line1__iregex=_whole_number_pattern(text))
+    inside = lines.filter(line1__regex=NUMBER_INSIDE)
+    # Python's upper case and PostgreSQL's agree on ASCII only: the line's own text asked.
+    kinds = (lines.filter(line1__istartswith=text), inside.filter(line1__icontains=text))
+    first, *rest = (kind.values_list("order_id", flat=True) for kind in kinds)
+    return first.union(*rest, all=True)
+
+
+def _ascii_number_and_street_lines(
+    word_start: str, text: str, upper: str, number_and_word: str, *, starts_whole: bool
+) -> QuerySet:
+    """`_number_and_street_lines` of ASCII text, from what `_number_and_street_arguments`
+    makes of it (the arguments of its SQL compiled once, _NUMBER_AND_STREET_LINES).
+    `starts_whole`: the text ends with no digit, so where a line starts with it, or its first
+    number inside does, it starts a word whole: those lines are not tested for the word start
+    (the 635 lines starting with '15 King St W': 0.97 -> 0.24 ms)."""
+    tested = OrderAddress.objects.filter(line1__iregex=word_start)
+    starting = OrderAddress.objects.all() if starts_whole else tested
+    at_start = starting.filter(line1__istartswith=text)
+    inside = _lines_with_number_inside(starting, tested, upper, number_and_word)
+    first, *rest = (kind.values_list("order_id", flat=True) for kind in (at_start, *inside))
+    return first.union(*rest, all=True)
+
+
+def _number_and_street_arguments(text: str) -> tuple[str, str, str, str]:
+    """What the lines of an ASCII number and street are asked with: its word start (a regular
+    expression), the text, upper-cased, and its number and next word as the trigram index of
+    the text after a line's first number is asked (`_lines_with_number_inside`)."""
+    # Asked of the trigram index as a word (' 7 MAIN' in the text with spaces for what is no
+    # letter or digit): the trigrams of the number's start ('  7', ' 7 ') are what make it
+    # selective ('7 MAIN ST' alone gave the trigram index 35,000 lines of 'MAIN ST' to read:
+    # 200 ms). Only the number and the next word: the street's further trigrams (' ST', '  W')
+    # are in most lines and cost the index more to intersect (13.7 ms for ' 70 BLOOR ST W', 5.4
+    # for ' 70 BLOOR', the same 82 lines). Of the text after the first number: in the whole
+    # line a unit's number ('36 Pine St') had the trigrams of 'Unit 36, 9 Pine St' too (940
+    # lines read from the table for 66).
+    upper = text.upper()
+    number_and_word = " " + " ".join(WORD_SEPARATORS.sub(" ", upper).split(" ")[:2])
+    return _whole_number_pattern(text), text, upper, number_and_word
+
+
+# The SQL of the lines of a house number typed on PostgreSQL, made once per thread (a UNION of
+# several kinds of line, each with expressions of indexes, cost the ORM 3-4 ms to build and
+# compile on every search): a number alone, or a number and a street in ASCII.
+_NUMBER_LINES = CompiledQuery(
+    lambda *args: _lines_holding_number(*args, units_by_number=True), str, str, str, str, str
+)
+_NUMBER_AND_STREET_LINES = {
+    starts_whole: CompiledQuery(
+        lambda *args, whole=starts_whole: _ascii_number_and_street_lines(*args, starts_whole=whole),
+        str,
+        str,
+        str,
+        str,
+    )
+    for starts_whole in (False, True)
+}
+
+# The page of the orders of address lines (their order ids, `lines`), in one statement that
+# reads the lines once: up to WALK_FOR_INDEXED of what `{counted}` counts (the lines
+# themselves, or their distinct orders), their orders' page is sorted; more, the page is the
+# walk of the (modified_at, id) index, each order tested against the lines (hashed once: the OR
+# keeps PostgreSQL from joining the lines to each order walked). A count, then the page or the
+# walk, planned the lines' UNION twice (2.5-4.5 ms each at 5,000,000 orders) in two round
+# trips. Only one of the two halves runs: the other's condition is false. The lines are read
+# once into the CTE: inlined where each half and the count use them (NOT MATERIALIZED), their
+# UNION was planned three times (1.3 ms each then), a number and a street's trigrams were asked
+# twice, and a number alone was no faster (5,000,000 orders: 15.1 against 14.3 ms median).
+PAGE_OF_LINES = """WITH lines (order_id) AS MATERIALIZED ({lines}),
+walk AS (SELECT COUNT(*) > %s AS yes FROM (SELECT {counted} FROM lines LIMIT %s) AS counted)
+(SELECT id FROM {orders} WHERE (SELECT yes FROM walk)
+ AND (id IN (SELECT order_id FROM lines) OR id IS NULL)
+ ORDER BY modified_at DESC, id DESC LIMIT %s)
+UNION ALL
+(SELECT id FROM {orders} WHERE NOT (SELECT yes FROM walk)
+ AND id = ANY(ARRAY(SELECT order_id FROM lines))
+ ORDER BY modified_at + INTERVAL '0' DESC, id DESC LIMIT %s)"""
+
+
+def _house_number_page(text: str, limit: int) -> list[int]:
+    """The ids of the `limit` most recently changed orders with a line where `text`, which
+    starts with a house number, starts a word (`_house_number_branches`): one statement
+    (PostgreSQL). Not when each changed: the page's own query sorts them."""
+    # A number alone counts its lines as they are read, as the branch of lines read from an
+    # index alone does (_branch_ids): a count of their distinct orders read all of them before
+    # the walk (4 ms for 36's 22,000). A number and a street counts its orders, as a branch of
+    # orders does: its few hundred lines are read whole anyway, and an order may have several
+    # (billed and shipped there), which sorted cost less than walking to the page.
+    counted = "1"
+    if text.isascii() and text.isdigit():
+        sql, params = _NUMBER_LINES.sql(*_number_arguments(text))
+    elif text.isascii():
+        compiled = _NUMBER_AND_STREET_LINES[not text[-1].isdigit()]
+        sql, params = compiled.sql(*_number_and_street_arguments(text))
+        counted = "DISTINCT order_id"
+    else:
+        sql, params = _number_and_street_lines(text).query.sql_with_params()
+        counted = "DISTINCT order_id"
+    statement = (
+        PAGE_OF_LINES.replace("{orders}", Order._meta.db_table)
+        .replace("{counted}", counted)
+        .replace("{lines}", sql)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, WALK_FOR_INDEXED, WALK_FOR_INDEXED + 1, limit, limit])
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 class PatternText(CharField):
@@ -539,9 +651,42 @@ class LineAfterNumberInside(Func):
     output_field = CharField()
 
 
+class FirstNumberInside(Func):
+    """The line's first number after a character that is no letter or digit ('Unit 36B, 16 Park
+    Ave' -> '36'; NULL without one), the number LineFromNumberInside starts with: the
+    expression of a partial index of migration 0020. PostgreSQL only."""
+
+    template = "SUBSTRING(%(expressions)s::text FROM '[^0-9A-Za-z]([0-9]+)')"
+    output_field = CharField()
+
+
+class SecondNumberInside(Func):
+    """The line's number after its first number inside, when it starts a word ('Unit 4, 36 Elm
+    St' -> '36'; 'Unit 4, B36 Elm' and lines with one number inside: NULL): the expression of
+    a partial index of migration 0020. PostgreSQL only."""
+
+    template = (
+        "SUBSTRING(SUBSTRING(%(expressions)s::text FROM '[^0-9A-Za-z][0-9]+(.*)$') "
+        "FROM '^[^0-9]*[^0-9A-Za-z]([0-9]+)')"
+    )
+    output_field = CharField()
+
+
+class LineAfterFirstOfThree(Func):
+    """What follows the line's first number inside when two numbers or more follow it ('Unit 3,
+    5, 36 Pine St' -> ', 5, 36 Pine St'; NULL with fewer): the text of the partial GIN index of
+    migration 0020. PostgreSQL only."""
+
+    template = (
+        "SUBSTRING(%(expressions)s::text FROM '[^0-9A-Za-z][0-9]+([^0-9]+[0-9]+[^0-9]+[0-9].*)$')"
+    )
+    output_field = CharField()
+
+
 class HoldsNumber(Func):
     """Whether the runs of digits of a text include the number given: the expression of the
-    partial GIN index of migration 0018 on LineAfterNumberInside. PostgreSQL only."""
+    partial GIN indexes of migration 0018 on LineAfterNumberInside and of 0020 on
+    LineAfterFirstOfThree. PostgreSQL only."""
 
     output_field = BooleanField()
 
@@ -553,67 +698,96 @@ class HoldsNumber(Func):
         return sql, [*text_params, *number_params]
 
 
-def _starting_with_number(lines: QuerySet, text: Func, number: str) -> list[QuerySet]:
+def _number_arguments(number: str) -> tuple[str, str, str, str, str]:
+    """What the lines of a number typed alone are asked with (`_lines_holding_number`): the
+    number, the bounds of its two ranges of a prefix index (`_starting_with_number`: '70',
+    '700', '70:', '71') and its word start (a regular expression)."""
+    past_digits = number[:-1] + chr(ord(number[-1]) + 1)  # '70' -> '71', '79' -> '7:'
+    return number, number + "0", number + ":", past_digits, _whole_number_pattern(number)
+
+
+def _starting_with_number(
+    lines: QuerySet, text: Func, number: str, longer: str, past_longer: str, next_number: str
+) -> list[QuerySet]:
     """The order ids of `lines` whose `text` (compared byte by byte) starts with `number` as a
     whole number: two ranges of its prefix index, what follows the number sorting before the
-    digits ('70', '70 BLOOR', '70-2 BLOOR') or after them ('70A BLOOR'), each read from the
-    index alone. As a prefix ('70%') the index gave the lines of 700-709 and 7000-7099 too,
-    five times as many to test and drop (70: 53,000 index entries for 9,000 lines, 21 ms)."""
+    digits ('70', '70 BLOOR', '70-2 BLOOR': from '70' to `longer`, '700') or after them ('70A
+    BLOOR': from `past_longer`, '70:', to `next_number`, '71'), each read from the index alone.
+    As a prefix ('70%') the index gave the lines of 700-709 and 7000-7099 too, five times as
+    many to test and drop (70: 53,000 index entries for 9,000 lines, 21 ms)."""
     lines = lines.alias(text=text)
-    past_digits = number[:-1] + chr(ord(number[-1]) + 1)  # '70' -> '71', '79' -> '7:'
-    before = lines.filter(text__pattern_gte=number, text__pattern_lt=number + "0")
-    after = lines.filter(text__pattern_gte=number + ":", text__pattern_lt=past_digits)
+    before = lines.filter(text__pattern_gte=number, text__pattern_lt=longer)
+    after = lines.filter(text__pattern_gte=past_longer, text__pattern_lt=next_number)
     return [before.values_list("order_id", flat=True), after.values_list("order_id", flat=True)]
 
 
-def _lines_holding_number(number: str) -> QuerySet:
+def _lines_holding_number(
+    number: str,
+    longer: str,
+    past_longer: str,
+    next_number: str,
+    word_start: str,
+    *,
+    units_by_number: bool = False,
+) -> QuerySet:
     """The order ids of the lines holding `number` (typed alone) where a word starts, as one
     UNION ALL of the lines
     - starting with it (0016's prefix index of the upper-cased line),
-    - whose first number after a unit is it ('Unit 70, 9 Oak Ave'; 0018's prefix index of the
-      line from that number): 13,000 lines for a unit's number (1-40), read from the index
-      alone, where a GIN index of all their numbers (0017) read each from the table (130-170
-      ms at 5M orders),
-    - holding it further inside ('Unit 4, 70 Elm St'; 0018's GIN index of the numbers after
-      the first): a thousand for a short house number, tested for the word start.
-    The ranges of the prefix indexes are the word start itself (a whole number at the start of
-    their text, which for the second follows a character that is no letter or digit): their
-    lines are not tested again (36: 9,000 lines, 6.5 -> 1.1 ms)."""
+    - whose first number after a unit is it ('Unit 70, 9 Oak Ave'): 13,000 lines for a unit's
+      number (1-40), read from an index alone, where a GIN index of all their numbers (0017)
+      read each from the table (130-170 ms at 5M orders). Two ranges of 0018's prefix index of
+      the line from that number; with `units_by_number` (the page's one statement), 0020's
+      index of the number itself, whose lines come in their order in the table: 0018's come
+      in the order of the rest of their text, each in a part of the table of its own, whose
+      visibility PostgreSQL looked up for each (7,300 buffers for 36's 12,500 lines), and its
+      condition cost 0.35 ms to plan for each range,
+    - whose second number inside is it, starting a word ('Unit 4, 70 Elm St'; 0020's index of
+      that number): a thousand for a short house number, read from the index alone, where
+      0018's GIN index of the numbers after the first read each from the table (6.5 of 20 ms
+      at 5M orders when not in PostgreSQL's cache),
+    - holding it further inside ('Unit 3, 5, 70 Elm St'; 0020's GIN index of the numbers after
+      the first, of lines with two or more), tested for the word start.
+    The ranges of the prefix indexes, and the numbers of 0020's indexes, are the word start
+    itself (a whole number at the start of their text, which for the second and third follows
+    a character that is no letter or digit): their lines are not tested again (36: 9,000 lines,
+    6.5 -> 1.1 ms). The arguments are those of `_number_arguments`."""
     addresses = OrderAddress.objects.all()
-    inside = addresses.filter(line1__regex=NUMBER_INSIDE)
-    later = inside.filter(line1__iregex=_whole_number_pattern(number)).filter(
-        HoldsNumber(LineAfterNumberInside("line1"), Value(number))
+    later = addresses.filter(line1__iregex=word_start).filter(
+        HoldsNumber(LineAfterFirstOfThree("line1"), Value(number))
     )
+    bounds = (number, longer, past_longer, next_number)
+    if units_by_number:
+        unit = addresses.alias(unit=FirstNumberInside("line1")).filter(unit=number)
+        units = [unit.values_list("order_id", flat=True)]
+    else:
+        inside = addresses.filter(line1__regex=NUMBER_INSIDE)
+        units = _starting_with_number(inside, LineFromNumberInside("line1"), *bounds)
+    second = addresses.alias(second=SecondNumberInside("line1")).filter(second=number)
     first, *rest = (
-        *_starting_with_number(addresses, Upper("line1", output_field=PatternText()), number),
-        *_starting_with_number(inside, LineFromNumberInside("line1"), number),
+        *_starting_with_number(addresses, Upper("line1", output_field=PatternText()), *bounds),
+        *units,
+        second.values_list("order_id", flat=True),
         later.values_list("order_id", flat=True),
     )
     return first.union(*rest, all=True)
 
 
-def _lines_with_number_inside(lines: QuerySet, text: str) -> list[QuerySet]:
-    """Of `lines`, those with `text` (a number, then more) after a unit, from their partial
-    indexes (0018): the lines whose first number inside starts the text ('2-70 Bloor St W',
-    read from the prefix index alone), and those holding it after that first number ('Unit 2,
-    70 Bloor St W'). Python's upper case and PostgreSQL's agree on ASCII only."""
-    inside = lines.filter(line1__regex=NUMBER_INSIDE)
-    if not text.isascii():
-        return [inside.filter(line1__icontains=text)]
-    first = inside.alias(from_number=LineFromNumberInside("line1"))
-    # Asked of the trigram index as a word (' 7 MAIN' in the text with spaces for what is no
-    # letter or digit): the trigrams of the number's start ('  7', ' 7 ') are what make it
-    # selective ('7 MAIN ST' alone gave the trigram index 35,000 lines of 'MAIN ST' to read:
-    # 200 ms). Only the number and the next word: the street's further trigrams (' ST', '  W')
-    # are in most lines and cost the index more to intersect (13.7 ms for ' 70 BLOOR ST W', 5.4
-    # for ' 70 BLOOR', the same 82 lines). Of the text after the first number: in the whole
-    # line a unit's number ('36 Pine St') had the trigrams of 'Unit 36, 9 Pine St' too (940
-    # lines read from the table for 66).
-    spaced = " ".join(WORD_SEPARATORS.sub(" ", text.upper()).split(" ")[:2])
-    later = inside.alias(spaced=_spaced(LineAfterNumberInside("line1")))
+def _lines_with_number_inside(
+    starting: QuerySet, tested: QuerySet, upper: str, number_and_word: str
+) -> list[QuerySet]:
+    """The lines with a text (a number, then more; ASCII, `upper` upper-cased) after a unit,
+    from their partial indexes (0018): of `starting`, those whose first number inside starts
+    the text ('2-70 Bloor St W', read from the prefix index alone), and of `tested` (the lines
+    where the whole text starts a word), those holding its number and next word
+    (`number_and_word`, see `_number_and_street_arguments`) after that first number ('Unit 2,
+    70 Bloor St W')."""
+    first = starting.filter(line1__regex=NUMBER_INSIDE)
+    first = first.alias(from_number=LineFromNumberInside("line1"))
+    later = tested.filter(line1__regex=NUMBER_INSIDE)
+    later = later.alias(spaced=_spaced(LineAfterNumberInside("line1")))
     return [
-        first.filter(from_number__startswith=text.upper()),
-        later.filter(spaced__contains=" " + spaced),
+        first.filter(from_number__startswith=upper),
+        later.filter(spaced__contains=number_and_word),
     ]
 
 

@@ -149,3 +149,43 @@ def test_a_prepared_statement_keeps_the_sql_percent_signs():
         assert cursor.fetchall() == [("ten %", 10)]
         execute_prepared(cursor, "SELECT 'ten %%', CAST(%s AS integer)", [11])
         assert cursor.fetchall() == [("ten %", 11)]
+
+
+def test_a_text_argument_inside_a_like_pattern_is_escaped_as_the_queryset_escapes_it(csr):
+    """`contains`, `startswith` and the like put the argument inside their pattern: each call's
+    text takes the marker's place there, its `%`, `_` and backslashes escaped."""
+    from orders import services
+    from orders.models import Order
+
+    names = ["50% off", "50x off", "a_b", "axb", "back\\slash", "Dot.com"]
+    for name in names:
+        services.cart_create(actor=csr, guest={"last_name": name})
+
+    def named(start, part):
+        return (
+            Order.objects.filter(guest_last_name__istartswith=start)
+            .filter(guest_last_name__contains=part)
+            .order_by("guest_last_name")
+            .values_list("guest_last_name", flat=True)
+        )
+
+    compiled = CompiledQuery(named, str, str)
+    for start, part in [
+        ("50", "%"),
+        ("", "_"),
+        ("A", "_"),
+        ("back", "\\"),
+        ("dot", ".c"),
+        ("", ""),
+    ]:
+        assert [name for (name,) in compiled.rows(start, part)] == list(named(start, part))
+    assert [name for (name,) in compiled.rows("", "_")] == ["a_b"]
+
+
+def test_sql_is_the_compiled_sql_with_the_call_s_arguments(two_orders):
+    compiled = CompiledQuery(lines_of, int, dt.datetime)
+    since = timezone.now() - dt.timedelta(days=1)
+    sql, params = compiled.sql(two_orders[0].pk, since)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS lines", params)
+        assert cursor.fetchone()[0] == len(lines_of(two_orders[0].pk, since)) == 2

@@ -170,7 +170,44 @@ def test_a_house_number_alone_asks_the_prefix_index_for_its_lines_only(db, monke
     monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", 1)  # more lines: the page is walked
     with CaptureQueriesContext(connection) as walked:
         assert list(selectors.order_search(street="70", limit=2)[:2]) == page
-    assert len(walked.captured_queries) == 3  # both kinds of line read, then walked, at once
+    assert len(walked.captured_queries) == 2  # the lines read once and walked, then the page
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("walk_past", [0, 1, 2, 3, 1000])
+@pytest.mark.parametrize("typed", ["70", "70 Bloor", "70 bloor st w", "12 côte-des"])
+def test_a_page_of_a_house_number_is_the_most_recent_of_its_orders_sorted_or_walked(
+    db, monkeypatch, walk_past, typed
+):
+    """The page of a street typed from its house number is one statement (its lines read once,
+    their orders counted, then sorted or walked): the same orders as the whole search's most
+    recently changed, in that order, however few orders are walked past; an order with the
+    line twice (billed and shipped there) is one order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.orders.factories import OrderAddressFactory
+
+    ids = _orders_at(
+        "70 Bloor St W",
+        "Unit 2, 70 Bloor St W",
+        "2-70 Bloor St W",
+        "170 Bloor St W",
+        "70 Bloor St W",
+        "Unit 4, 12 Côte-des-Neiges",
+        "12 Côte-des-Neiges",
+    )
+    twice = Order.objects.get(pk=ids[0])
+    OrderAddressFactory(order=twice, line1="70 Bloor St W", kind="billing")
+    _age([Order.objects.get(pk=pk) for pk in (ids[4], ids[1], ids[6], ids[0], ids[5], ids[2])])
+    monkeypatch.setattr(selectors, "WALK_FOR_INDEXED", walk_past)
+    everything = list(selectors.order_search(street=typed))
+    assert everything
+    for page in (1, 2, 50):
+        with CaptureQueriesContext(connection) as run:
+            found = list(selectors.order_search(street=typed, limit=page)[:page])
+        assert found == everything[:page]
+        assert len(run.captured_queries) == 2  # the lines and their page, then its orders
 
 
 @pytest.mark.postgres
@@ -223,6 +260,57 @@ def test_a_house_number_alone_after_a_unit_is_a_range_of_the_lines_from_their_fi
 
 
 @pytest.mark.postgres
+def test_a_house_number_alone_after_a_unit_s_number_is_read_from_indexes_alone(db):
+    """A number typed alone after a unit's number: as the second number inside, starting a word
+    ('Unit 4, 36 Elm St'), a range of the prefix index of the line from that number (migration
+    0020); as the third or later ('Unit 3, 5, 36 Pine St'), from the GIN index of the numbers
+    of lines with two or more after the first, tested for the word start. With a page size or
+    without, the orders are those of the word-start pattern."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.models import OrderAddress
+
+    lines = [
+        "Unit 4, 36 Elm St",
+        "Unit 4B, 36 Elm",
+        "Unit 4, B36 Elm",
+        "Unit 4, 36a Elm",
+        "Unit 4, 360 Elm",
+        "Unit 3, 5, 36 Pine St",
+        "Unit 2, 9, 12, 36 Oak",
+        "Unit 2, 9B36, 7 Oak",
+        "Unit 36, 5 Elm",
+        "Apt 9-4, 36 Elm",
+        "36 Oak",
+    ]
+    at = dict(zip(lines, _orders_at(*lines), strict=True))
+    with CaptureQueriesContext(connection) as run:
+        found = _found(street="36")
+    assert found == {
+        at[line]
+        for line in lines
+        if line not in {"Unit 4, B36 Elm", "Unit 4, 360 Elm", "Unit 2, 9B36, 7 Oak"}
+    }
+    (asked,) = (query["sql"] for query in run.captured_queries if "UNION ALL" in query["sql"])
+    assert "FROM '^[^0-9]*[^0-9A-Za-z]([0-9]+)') = '36'" in asked
+    assert "[0-9]+([^0-9]+[0-9]+[^0-9]+[0-9].*)$'), '[^0-9]+') @> ARRAY" in asked
+    for number in ("36", "4", "5", "9", "12", "7", "2", "3", "360", "1"):
+        word_start = selectors._whole_number_pattern(number)
+        expected = set(
+            OrderAddress.objects.filter(line1__iregex=word_start).values_list("order_id", flat=True)
+        )
+        assert _found(street=number) == expected
+        with CaptureQueriesContext(connection) as paged:
+            page = list(selectors.order_search(street=number, limit=50)[:50])
+        assert {order.pk for order in page} == expected
+        # With a page size, a unit's number is the number itself, from 0020's index of it.
+        assert (
+            f"::text FROM '[^0-9A-Za-z]([0-9]+)') = '{number}'" in paged.captured_queries[0]["sql"]
+        )
+
+
+@pytest.mark.postgres
 def test_a_house_number_and_street_after_a_unit_asks_what_follows_the_first_number(db):
     """'36 Pine St' after a unit: the lines whose first number inside starts the text come from
     the prefix index of the line from that number, those holding it after that first number
@@ -252,6 +340,34 @@ def test_a_house_number_and_street_after_a_unit_asks_what_follows_the_first_numb
     assert _found(street="2-36 Pine") == {at["2-36 pine st"]}
     assert _found(street="5, 36 Pine") == {at["Unit 3, 5, 36 Pine St"]}
     assert _found(street="9 Pine St") == {at["Unit 36, 9 Pine St"]}
+
+
+@pytest.mark.postgres
+def test_a_number_and_street_ending_with_a_digit_is_tested_whole_at_the_line_start(db):
+    """A number and a street starts a word whole where a line starts with it, or its first
+    number inside does, unless it ends with a digit ('70 Bloor 1' starts '70 Bloor 12'): only
+    then are those lines tested for the word start, with a page size or without."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lines = [
+        "70 Bloor 1",
+        "70 Bloor 12",
+        "2-70 Bloor 1",
+        "2-70 Bloor 12",
+        "Unit 4, 70 Bloor 1",
+        "Unit 4, 70 Bloor 12",
+        "70 Bloor St",
+    ]
+    at = dict(zip(lines, _orders_at(*lines), strict=True))
+    expected = {at[line] for line in ("70 Bloor 1", "2-70 Bloor 1", "Unit 4, 70 Bloor 1")}
+    for typed, wanted in [("70 Bloor 1", expected), ("70 bloor", set(at.values()))]:
+        with CaptureQueriesContext(connection) as run:
+            assert _found(street=typed) == wanted
+            page = selectors.order_search(street=typed, limit=50)[:50]
+            assert {order.pk for order in page} == wanted
+        tests = run.captured_queries[0]["sql"].count("~*")
+        assert tests == (3 if typed[-1].isdigit() else 1)  # the later numbers' lines: always
 
 
 def test_a_street_with_a_house_number_after_words_matches_any_part_of_the_line(db):
