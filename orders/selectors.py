@@ -685,8 +685,7 @@ class LineAfterFirstOfThree(Func):
 
 class HoldsNumber(Func):
     """Whether the runs of digits of a text include the number given: the expression of the
-    partial GIN indexes of migration 0018 on LineAfterNumberInside and of 0020 on
-    LineAfterFirstOfThree. PostgreSQL only."""
+    partial GIN index of migration 0020 on LineAfterFirstOfThree. PostgreSQL only."""
 
     output_field = BooleanField()
 
