@@ -135,6 +135,7 @@ def bulk_set(model, field: str, values: dict[int, object], sql_type: str = "int"
 
 
 _PLACEHOLDER = re.compile(r"%[s%]")
+_INTEGER = range(-(2**31), 2**31)  # PostgreSQL's `integer`, the narrowest column an int meets
 PREPARED_PER_CONNECTION = 100
 _statement_numbers = itertools.count(1)
 
@@ -150,7 +151,7 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
     any other parameter. Not through a pooler that shares sessions between clients
     (PgBouncer in transaction mode): a prepared statement belongs to its session.
     """
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not all(map(_fits_a_prepared_parameter, params)):
         cursor.execute(sql, params)
         return
     raw = connection.connection  # the session: a new connection has prepared nothing
@@ -170,6 +171,14 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
     cursor.execute(f"PREPARE {name} AS {numbered}; EXECUTE {name}{arguments}", params)
     cursor.nextset()  # the EXECUTE's rows
     prepared[sql] = name
+
+
+def _fits_a_prepared_parameter(value) -> bool:
+    """Whether a value means the same as a prepared statement's parameter as it does as a
+    literal. Prepared, a parameter takes the type of the column it meets: an int beyond that
+    column's range (a version or an id no row can have, from an API client) would fail there
+    instead of matching nothing, so such a call runs unprepared."""
+    return type(value) is not int or value in _INTEGER
 
 
 def _execute_unprepared(cursor, sql: str, params: list) -> None:

@@ -119,16 +119,24 @@ def test_postgresql_plans_a_prepared_read_once_per_connection(two_orders):
 
 
 @pytest.mark.postgres
-def test_a_prepared_read_that_failed_leaves_the_next_call_working(two_orders):
-    def lines_bought_of(order_id, since):  # a read no other test prepares on this connection
-        return lines_of(order_id, since).filter(quantity__gte=1)
+def test_a_prepared_statement_that_failed_leaves_the_next_call_working():
+    divided = "SELECT 12 / CAST(%s AS integer), 'a statement no other test prepares'"
+    with connection.cursor() as cursor:
+        with pytest.raises(DataError), transaction.atomic():  # prepared, then divided by 0
+            execute_prepared(cursor, divided, [0])
+        execute_prepared(cursor, divided, [4])
+        assert cursor.fetchall() == [(3, "a statement no other test prepares")]
 
-    compiled = CompiledQuery(lines_bought_of, int, dt.datetime)
+
+@pytest.mark.postgres
+def test_a_number_beyond_any_row_s_finds_nothing_prepared_too(two_orders):
+    """An id or a version beyond a column's range (an API client's) matches no row, as it
+    does unprepared: a prepared parameter would take the column's type and fail."""
+    compiled = CompiledQuery(lines_of, int, dt.datetime)
     since = timezone.now() - dt.timedelta(days=1)
-    with pytest.raises(DataError), transaction.atomic():  # prepared, then out of bigint's range
-        compiled.rows(2**70, since)
-    expected = list(lines_bought_of(two_orders[0].pk, since))
-    assert compiled.rows(two_orders[0].pk, since) == expected and expected
+    for beyond in (2**31, 2**63, -(2**70)):
+        assert compiled.rows(beyond, since) == []
+    assert compiled.rows(two_orders[0].pk, since) == list(lines_of(two_orders[0].pk, since))
 
 
 @pytest.mark.postgres

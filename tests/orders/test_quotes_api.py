@@ -69,6 +69,8 @@ def test_copy_cancel_and_bad_input(api, cart):
     assert api.post("/api/v1/quotes/", {"cart_id": 999999}).status_code == 404
     assert api.post("/api/v1/quotes/", {"cart_id": cart.pk, "days": 40}).status_code == 400
     assert api.post("/api/v1/quotes/", {"cart_id": cart.pk, "version": 1}).status_code == 409
+    # a version no cart can have (beyond the column's range) is stale too, not a server error
+    assert api.post("/api/v1/quotes/", {"cart_id": cart.pk, "version": 2**45}).status_code == 409
     qid = api.post("/api/v1/quotes/", {"cart_id": cart.pk}).json()["id"]
     r = api.post(f"/api/v1/quotes/{qid}/copy/")
     assert r.status_code == 201 and r.json()["cart_id"] != cart.pk
