@@ -181,10 +181,6 @@ def _fits_a_prepared_parameter(value) -> bool:
     return type(value) is not int or value in _INTEGER
 
 
-def _execute_unprepared(cursor, sql: str, params: list) -> None:
-    cursor.execute(sql, params)
-
-
 class CompiledQuery:
     """A read the ORM compiles to SQL once per thread, then runs with new arguments.
 
@@ -199,8 +195,8 @@ class CompiledQuery:
     instances (with what `select_related` joins and the annotations, as iterating gives them);
     `sql()` gives the SQL and its parameters, to put inside a statement of the caller's.
     `rows()` and `objects()` run it as a prepared statement of the connection
-    (`execute_prepared`): these are reads by key, whose plan does not depend on the values.
-    `prepared=False` for one whose best plan does.
+    (`execute_prepared`): these are reads by key, whose plan does not depend on the values (a
+    search, whose best plan does, puts `sql()` in a statement of its own).
 
     A string argument may also land inside a parameter, as a LIKE pattern of `contains`,
     `startswith` and the like: there the call's argument is escaped as Django escapes it.
@@ -210,9 +206,8 @@ class CompiledQuery:
     INT_MARKER = -7_919_000_001
     TIME_MARKER = dt.datetime(1901, 1, 1, 0, 0, 0, 7919, tzinfo=dt.UTC)
 
-    def __init__(self, build: Callable, *kinds: type, prepared: bool = True):
+    def __init__(self, build: Callable, *kinds: type):
         self.build = build
-        self.prepared = prepared
         self.markers = [self._marker(kind, n) for n, kind in enumerate(kinds)]
         self._compiled = threading.local()  # a compiler per thread, as connections are
 
@@ -254,9 +249,8 @@ class CompiledQuery:
     def _execute(self, args, prefix: tuple[str, list] = ("", [])):
         compiler, sql, params, slots = self._compile()
         params = self._params(params, slots, args)
-        execute = execute_prepared if self.prepared else _execute_unprepared
         with connection.cursor() as cursor:
-            execute(cursor, prefix[0] + sql, [*prefix[1], *params])
+            execute_prepared(cursor, prefix[0] + sql, [*prefix[1], *params])
             return compiler, [cursor.fetchall()]
 
     def _params(self, params, slots, args) -> list:

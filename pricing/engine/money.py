@@ -8,7 +8,7 @@ from core.money import distribute, minor_units
 
 HUNDRED = Decimal(100)
 _EXPONENTS: dict[str, Decimal] = {}
-_SCALES: dict[str, tuple[Decimal, Decimal]] = {}  # currency: (10 ** minor units, one minor unit)
+_SCALES: dict[str, Decimal] = {}  # currency: 10 ** its minor units
 
 
 def minor_unit(currency: str) -> Decimal:
@@ -33,11 +33,10 @@ def quantize(amount, currency: str = "CAD") -> Decimal:
 def scales_of(currency: str) -> tuple[Decimal, Decimal]:
     """(10 ** minor units, one minor unit) of the currency, as Decimals: multiplying by an int
     converts it to a Decimal every time."""
-    scales = _SCALES.get(currency)
-    if scales is None:
-        minor = minor_units(currency)
-        scales = _SCALES[currency] = (Decimal(10**minor), Decimal(1).scaleb(-minor))
-    return scales
+    scale = _SCALES.get(currency)
+    if scale is None:
+        scale = _SCALES[currency] = Decimal(10 ** minor_units(currency))
+    return scale, minor_unit(currency)
 
 
 def whole_minor_units(amounts: list[Decimal], currency: str) -> list[int] | None:
