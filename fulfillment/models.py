@@ -353,7 +353,10 @@ class ReleaseLine(models.Model):
     )
     # The center and SKU are those of the release and the order line, copied for the warehouse:
     # no index of their own (three writes per release line instead of five); a pick batch
-    # finds its lines through their releases.
+    # finds its lines through their releases. No database constraint either: each value is a
+    # copy of one the database already holds to its table (the release's center, the line's
+    # SKU, both PROTECTed), and checking the copies again was a third of a release batch's
+    # commit. Django's PROTECT still guards them on delete.
     center = models.ForeignKey(
         FulfillmentCenter,
         null=True,
@@ -361,9 +364,14 @@ class ReleaseLine(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     sku = models.ForeignKey(
-        "catalog.SKU", on_delete=models.PROTECT, related_name="+", db_index=False
+        "catalog.SKU",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     quantity = models.PositiveIntegerField()
     shipped_quantity = models.PositiveIntegerField(default=0)
