@@ -184,9 +184,8 @@ def _branch_ids(
         matched, page = _counted_newest(branch, limit, few)
         return page if matched <= few else _recent(branch, limit)
     if branch.model is Order:
-        if branch.order_by().values("pk")[: few + 1].count() > few:
-            return _recent(branch, limit)
-        return _newest(branch, limit)
+        matched, changed = _counted_changed(branch, few)
+        return changed if matched <= few else _recent(branch, limit)
     # Addresses or lines: their order ids, read once (not counted, then searched again).
     # Those read from an index alone are walked past WALK_FOR_INDEXED whatever their number,
     # so no more ids than that are read (a SKU's 4,400 were sent for nothing).
@@ -236,6 +235,39 @@ def _counted_newest(
         return 0, {}
     rows = list(Order.objects.raw(sql, [*params, limit]))  # its DateTimeField reads the time
     return (rows[0].matched if rows else 0), {row.pk: row.modified_at for row in rows}
+
+
+def _counted_changed(orders: QuerySet[Order], few: int) -> tuple[int, dict[int, Changed]]:
+    """How many `orders` there are, counted up to `few` + 1, and when each changed (a
+    ChangedKey) when they are at most `few`: one query, where a count and then a read of a
+    name's orders took two round trips. When they are more, the read is not run (a one-time
+    filter on the count) and only the count comes back: a range of creation days costs its
+    count alone, as before."""
+    try:
+        sql, params = (
+            orders.order_by()
+            .values_list("pk", ChangedKey("modified_at"))[: few + 1]
+            .query.sql_with_params()
+        )
+    except EmptyResultSet:  # no customer matched
+        return 0, {}
+    with connection.cursor() as cursor:
+        # Not materialized: the count and the read each run the query (the read only when
+        # the count allows), rather than the matches being stored first.
+        cursor.execute(
+            f"WITH found AS NOT MATERIALIZED ({sql}), "
+            "counted AS (SELECT COUNT(*) AS matched FROM found) "
+            "SELECT NULL, NULL, matched FROM counted UNION ALL "
+            "SELECT found.*, NULL FROM found WHERE (SELECT matched FROM counted) <= %s",
+            [*params, few],
+        )
+        rows = cursor.fetchall()
+    matched = next(row[2] for row in rows if row[2] is not None)
+    found = {pk: changed for pk, changed, count in rows if count is None}
+    if connection.vendor != "postgresql":  # a timestamp, as the ORM would have read it
+        convert = connection.ops.convert_datetimefield_value
+        found = {pk: convert(changed, None, connection) for pk, changed in found.items()}
+    return matched, found
 
 
 def _newest(orders: QuerySet[Order], limit: int | None) -> dict[int, Changed]:
@@ -941,10 +973,11 @@ def _page_of_few(
     """The page of the orders in `changed` that `others` (the other fields) also match. Read
     whole, the list would be looked up order by order (thousands) before the others narrow
     it; in slices of its most recently changed, the lookups stop once a page is found."""
-    ranked = _most_recent(changed, len(changed))
     ids: list[int] = []
     start, size = 0, FIRST_SLICE
-    while start < len(ranked) and len(ids) < page:
+    while start < len(changed) and len(ids) < page:
+        # ranked as far as this slice: the first usually fills the page, with no full sort
+        ranked = _most_recent(changed, start + size)
         part = others.filter(pk__in=ranked[start : start + size])
         ids += part.order_by(_changed().desc(), "-id").values_list("pk", flat=True)[
             : page - len(ids)
