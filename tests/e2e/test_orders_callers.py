@@ -1,6 +1,7 @@
 """Finding a caller as a call center does: an order by a formatted phone and by a guest's
 phone; the home box (and caller ID's `/?q=`) with the caller's open orders; a pinned note on
-the order screen; the supervisor's audit screen with a CSR's adjustments of the day."""
+the order screen; the supervisor's audit screen with a CSR's adjustments of the day; orders found by
+last name and creation days together."""
 
 import datetime as dt
 import re
@@ -50,6 +51,34 @@ def test_find_an_order_by_a_formatted_phone_and_by_a_guest_phone(page, calls):
     page.locator("#q").press("Enter")
     expect(results.get_by_role("link", name=str(guest_cart))).to_be_visible()
     expect(results.get_by_role("link", name=str(jane_cart))).to_have_count(0)
+
+
+def test_find_orders_by_last_name_and_creation_days(page, calls):
+    """Two fields at once: the name's orders (a customer's and a guest's) narrowed to those
+    created since the day given; an older cart of the same customer is left out."""
+    from orders import services
+    from orders.models import Order
+
+    csr, jane, jane_cart, _guest_cart = calls
+    old_cart = services.cart_create(actor=csr, customer=jane)
+    Order.objects.filter(pk=old_cart.pk).update(created_at=timezone.now() - dt.timedelta(days=60))
+    rita_cart = services.cart_create(
+        actor=csr, guest={"first_name": "Rita", "last_name": "Roe", "email": "rita@example.com"}
+    )
+    log_in(page, "csr.callers")
+    page.goto("/orders/find/")
+    wait_for_scripts(page)
+    page.get_by_text("Advanced").click()
+    since = timezone.localdate() - dt.timedelta(days=7)
+    page.get_by_label("Created from").fill(since.isoformat())
+    page.get_by_label("Last name").fill("roe")
+    page.get_by_label("Last name").press("Enter")
+    results = page.locator("table.results tbody")
+    expect(results.get_by_role("link", name=str(jane_cart))).to_be_visible()
+    expect(results.get_by_role("link", name=str(rita_cart))).to_be_visible()
+    expect(results.get_by_role("link", name=str(old_cart))).to_have_count(0)
+    expect(results.locator("[data-row]")).to_have_count(2)
+    screenshot(page, "find-orders-name-and-days")
 
 
 def test_the_home_box_opens_a_caller_by_phone_with_open_orders(page, calls):
