@@ -186,12 +186,15 @@ def _branch_ids(
     if branch.model is Order:
         matched, changed = _counted_changed(branch, few)
         return changed if matched <= few else _recent(branch, limit)
-    # Addresses or lines: their order ids, read once (not counted, then searched again).
-    # Those read from an index alone are walked past WALK_FOR_INDEXED whatever their number,
-    # so no more ids than that are read (a SKU's 4,400 were sent for nothing).
+    # Addresses or lines: their order ids, counted and read in one query (read only when
+    # they are few). Those read from an index alone are walked past WALK_FOR_INDEXED whatever
+    # their number, so no more ids than that are read (a SKU's 4,400 were sent for nothing).
     walked = limit and indexed
-    ids = list(branch.order_by()[: (WALK_FOR_INDEXED if walked else few) + 1])
-    if walked and len(ids) > WALK_FOR_INDEXED:
+    up_to = WALK_FOR_INDEXED if walked else few
+    # Stored once: a street's query is too slow to run twice.
+    matched, rows = _counted_rows(branch, up_to, stored=True)
+    ids = [order_id for (order_id,) in rows]
+    if walked and matched > up_to:
         # A SKU's lines, a ZIP's addresses: the walk tests each order against their query,
         # run again (from the index alone) and hashed once, rather than against the ids sent
         # back (a SKU's 4,400: their SQL costs more than the walk). The OR keeps it a hashed
@@ -200,7 +203,7 @@ def _branch_ids(
         # twice.
         listed = Q(pk__in=branch.order_by()) | Q(pk__isnull=True)
         return _recent(Order.objects.filter(listed), limit)
-    if len(ids) > few:
+    if matched > few:
         return _recent(Order.objects.filter(pk__in=branch), limit)
     if limit and len(ids) > WALK_FOR_IDS:
         return _recent(Order.objects.filter(pk__in=ids), limit)
@@ -233,44 +236,61 @@ def _counted_newest(
         )
     except EmptyResultSet:  # no customer matched
         return 0, {}
-    rows = list(Order.objects.raw(sql, [*params, limit]))  # its DateTimeField reads the time
-    return (rows[0].matched if rows else 0), {row.pk: row.modified_at for row in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        rows = cursor.fetchall()
+    page = _read_as_timestamps({pk: changed for pk, changed, _matched in rows})
+    return (rows[0][-1] if rows else 0), page
 
 
 def _counted_changed(orders: QuerySet[Order], few: int) -> tuple[int, dict[int, Changed]]:
     """How many `orders` there are, counted up to `few` + 1, and when each changed (a
-    ChangedKey) when they are at most `few`: one query, where a count and then a read of a
-    name's orders took two round trips. When they are more, the read is not run (a one-time
-    filter on the count) and only the count comes back: a range of creation days costs its
-    count alone, as before."""
+    ChangedKey) when they are at most `few` (a name's orders with creation days)."""
+    # Not stored: when they are many, the count alone runs the query (storing a range of
+    # creation days' matches cost more than counting them).
+    matched, rows = _counted_rows(
+        orders.values_list("pk", ChangedKey("modified_at")), few, stored=False
+    )
+    return matched, _read_as_timestamps(dict(rows))
+
+
+def _read_as_timestamps(changed: dict[int, Changed]) -> dict[int, Changed]:
+    """When each order changed, read by a cursor: as the ORM would have read it (SQLite
+    returns text), so that the branches' times compare alike."""
+    if connection.vendor == "postgresql":
+        return changed
+    convert = connection.ops.convert_datetimefield_value
+    return {pk: convert(when, None, connection) for pk, when in changed.items()}
+
+
+def _counted_rows(rows: QuerySet, up_to: int, *, stored: bool) -> tuple[int, list[tuple]]:
+    """How many `rows` there are, counted up to `up_to` + 1, and the rows themselves when they
+    are at most `up_to`: one query, where a count and then a read took two round trips. When
+    they are more, the read is not run (a one-time filter on the count) and only the count
+    comes back: a city's 5,001 addresses are not sent to Python only to learn that they are
+    many. `stored`: the matches are stored once and counted and read from there; otherwise
+    the count and the read each run the query (the read only when the count allows)."""
+    compiler = rows.order_by()[: up_to + 1].query.get_compiler(connection=connection)
     try:
-        sql, params = (
-            orders.order_by()
-            .values_list("pk", ChangedKey("modified_at"))[: few + 1]
-            .query.sql_with_params()
-        )
+        sql, params = compiler.as_sql()
     except EmptyResultSet:  # no customer matched
-        return 0, {}
-    postgres = connection.vendor == "postgresql"
-    # Not materialized: the count and the read each run the query (the read only when the
-    # count allows), rather than the matches being stored first. A PostgreSQL hint (SQLite
-    # before 3.35 has none, and the result is the same without it).
-    hint = "NOT MATERIALIZED " if postgres else ""
+        return 0, []
+    columns = ", ".join(["NULL"] * len(compiler.select))
+    # A PostgreSQL hint (SQLite before 3.35 has none, and the result is the same without it).
+    hint = ""
+    if connection.vendor == "postgresql":
+        hint = "MATERIALIZED " if stored else "NOT MATERIALIZED "
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH found AS {hint}({sql}), "
             "counted AS (SELECT COUNT(*) AS matched FROM found) "
-            "SELECT NULL, NULL, matched FROM counted UNION ALL "
+            f"SELECT {columns}, matched FROM counted UNION ALL "
             "SELECT found.*, NULL FROM found WHERE (SELECT matched FROM counted) <= %s",
-            [*params, few],
+            [*params, up_to],
         )
-        rows = cursor.fetchall()
-    matched = next(row[2] for row in rows if row[2] is not None)
-    found = {pk: changed for pk, changed, count in rows if count is None}
-    if not postgres:  # a timestamp, as the ORM would have read it
-        convert = connection.ops.convert_datetimefield_value
-        found = {pk: convert(changed, None, connection) for pk, changed in found.items()}
-    return matched, found
+        found = cursor.fetchall()
+    matched = next(row[-1] for row in found if row[-1] is not None)
+    return matched, [row[:-1] for row in found if row[-1] is None]
 
 
 def _newest(orders: QuerySet[Order], limit: int | None) -> dict[int, Changed]:

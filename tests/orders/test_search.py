@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from orders import selectors, services
-from orders.models import Order
+from orders.models import Order, OrderLine
 from tests.orders.conftest import ADDRESS
 
 
@@ -669,9 +669,30 @@ def test_of_a_sku_past_the_walk_no_more_ids_are_read_than_decide_it(db, monkeypa
     with CaptureQueriesContext(connection) as run:
         assert list(selectors.order_search(sku=sku.code, limit=3)[:3]) == orders[::-1][:3]
     lines = [q["sql"] for q in run.captured_queries if 'FROM "orders_orderline"' in q["sql"]]
-    assert lines[0].endswith("LIMIT 3")
+    assert "LIMIT 3)" in lines[0]  # counted up to WALK_FOR_INDEXED + 1
     walk = next(q["sql"] for q in run.captured_queries if "IS NULL" in q["sql"])
     assert "orders_orderline" in walk  # the lines' query, not their ids
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_a_branch_of_lines_is_counted_and_its_ids_read_only_when_few(db, stored):
+    """A SKU's order ids come back with their count when they are at most the bound; past
+    it only the count (counted one past the bound) is sent, not the ids."""
+    from tests.catalog.factories import SKUFactory
+    from tests.orders.factories import OrderFactory, OrderLineFactory
+
+    sku = SKUFactory()
+    orders = [OrderFactory() for _ in range(4)]
+    for order in orders:
+        OrderLineFactory(order=order, sku=sku)
+    lines = OrderLine.objects.filter(sku=sku).values_list("order_id", flat=True)
+
+    matched, rows = selectors._counted_rows(lines, 4, stored=stored)
+    assert matched == 4
+    assert sorted(order_id for (order_id,) in rows) == sorted(o.pk for o in orders)
+    assert selectors._counted_rows(lines, 3, stored=stored) == (4, [])
+    assert selectors._counted_rows(lines, 2, stored=stored) == (3, [])
+    assert selectors._counted_rows(lines.none(), 2, stored=stored) == (0, [])
 
 
 def test_a_branch_is_counted_and_its_page_read_in_one_query(db, monkeypatch):
