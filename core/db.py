@@ -18,7 +18,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection
+from django.db.models import Lookup
+from django.db.models.lookups import In
 from django.db.models.query import get_related_populators
 
 DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE for "deadlock detected"
@@ -85,6 +88,28 @@ def int_array(values) -> str:
     Joining the digits is a tenth of that, and PostgreSQL parses the literal as fast.
     """
     return "{" + ",".join([str(v) if v is not None else "NULL" for v in values]) + "}"
+
+
+class IdIn(Lookup):
+    """`IdIn(F("pk"), ids)`: the ids as one array parameter on PostgreSQL, `= ANY(%s::bigint[])`.
+
+    Django renders `pk__in=ids` as one placeholder per id, each prepared by the field and then
+    rendered by psycopg on the client: 9 ms of CPU for 800 ids and 58 ms for 5,000, on the
+    searches that pass a list of matches to the next query. The literal (`int_array`) is one
+    string; PostgreSQL plans `= ANY` of an array as it plans an IN list. Elsewhere, an IN list.
+    """
+
+    lookup_name = "id_in"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        return In(self.lhs, list(self.rhs)).as_sql(compiler, connection)
+
+    def as_postgresql(self, compiler, connection):
+        if not self.rhs:  # as `pk__in=[]`: the query is known empty and not run
+            raise EmptyResultSet
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", [*params, int_array(self.rhs)]
 
 
 def text_array(values) -> str:

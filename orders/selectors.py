@@ -32,7 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Concat, Replace, Upper
 from django.utils import timezone
 
-from core.db import CompiledQuery, int_array, text_array
+from core.db import CompiledQuery, IdIn, int_array, text_array
 from fulfillment.inventory.selectors import Availability
 from orders import integrations as ext
 from orders.models import (
@@ -206,8 +206,8 @@ def _branch_ids(
     if matched > few:
         return _recent(Order.objects.filter(pk__in=branch), limit)
     if limit and len(ids) > WALK_FOR_IDS:
-        return _recent(Order.objects.filter(pk__in=ids), limit)
-    return _newest(Order.objects.filter(pk__in=ids), limit)
+        return _recent(Order.objects.filter(IdIn(F("pk"), ids)), limit)
+    return _newest(Order.objects.filter(IdIn(F("pk"), ids)), limit)
 
 
 def _counted(rows: QuerySet, up_to: int, order_by: str = "") -> tuple[str, list]:
@@ -344,7 +344,7 @@ def _any_of(branches: list[QuerySet | Broad | Sorted | Indexed], limit: int | No
         else:
             broad.append(matched)
     ids = _most_recent(found, limit) if limit and len(found) > limit else found
-    q = Q(pk__in=sorted(ids))
+    q = Q(IdIn(F("pk"), sorted(ids)))
     if broad:
         first, *rest = broad
         q |= Q(pk__in=first.union(*rest) if rest else first)
@@ -377,8 +377,8 @@ def _customers_orders(limit: int | None, *lookups: dict[str, str]) -> QuerySet[O
         # hashed OR made PostgreSQL test every order against it (a name with creation
         # days: minutes): as a list, which it hashes.
         ids = customers.values_list("pk", flat=True)[: MANY_CUSTOMERS + 1]
-        return Broad(Order.objects.filter(customer_id__in=list(ids)))
-    return Order.objects.filter(customer_id__in=[pk for pk, _matched in found])
+        return Broad(Order.objects.filter(IdIn(F("customer_id"), list(ids))))
+    return Order.objects.filter(IdIn(F("customer_id"), [pk for pk, _matched in found]))
 
 
 def _customer_or_guest(limit: int | None, **fields) -> Match:
@@ -478,7 +478,7 @@ def _street_match(street: str, limit: int | None) -> Match:
     text = street.strip()
     if text[:1].isdigit() and limit and connection.vendor == "postgresql":
         # What _any_of gives for one branch of few: the page's orders, then read as a list.
-        return Match(Q(pk__in=sorted(_house_number_page(text, limit))), True)
+        return Match(Q(IdIn(F("pk"), sorted(_house_number_page(text, limit)))), True)
     if text[:1].isdigit():
         return _any_of(_house_number_branches(text), limit)
     lines = OrderAddress.objects.filter(line1__icontains=text)
@@ -1001,14 +1001,14 @@ def _page_of_few(
     while start < len(changed) and len(ids) < page:
         # ranked as far as this slice: the first usually fills the page, with no full sort
         ranked = _most_recent(changed, start + size)
-        part = others.filter(pk__in=ranked[start : start + size])
+        part = others.filter(IdIn(F("pk"), ranked[start : start + size]))
         ids += part.order_by(_changed().desc(), "-id").values_list("pk", flat=True)[
             : page - len(ids)
         ]
         start, size = start + size, size * 4
     return (
         Order.objects.select_related("customer", "created_by")
-        .filter(pk__in=ids)
+        .filter(IdIn(F("pk"), ids))
         .order_by(_changed().desc(), "-id")
     )
 
@@ -1020,7 +1020,7 @@ def _page_first(qs: QuerySet[Order], page: int) -> QuerySet[Order]:
     ids = list(qs.values_list("pk", flat=True)[:page])
     return (
         qs.model.objects.select_related("customer", "created_by")
-        .filter(pk__in=ids)
+        .filter(IdIn(F("pk"), ids))
         .order_by(_changed().desc(), "-id")
     )
 
