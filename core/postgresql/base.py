@@ -2,7 +2,7 @@
 
 Django registers its own loader for `timestamptz` (to attach the connection's time zone). It
 extends psycopg's pure-Python loader, so every timestamp read is parsed in Python: about 9 µs
-each on our CI machine, 3 ms of a find-orders page of 25 orders with their customer and
+each on our CI machine, 3 ms of a find-orders page of 50 orders with their customer and
 creator. The loader below hands the parsing to the C loader psycopg registers by default and
 attaches the time zone as Django's does; it keeps Django's `timezone` attribute, which Django
 compares to decide whether a cursor needs a loader of its own.
