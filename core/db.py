@@ -3,7 +3,9 @@
 Each app writes only its own tables, but one business step often writes rows of two owners
 (allocation: inventory's rows, then the order lines' status and the order's event). Each owner
 builds its own `Statement`; `execute_together` sends them as one PostgreSQL statement
-(data-modifying CTEs), so splitting a write by owner costs no extra round trip.
+(data-modifying CTEs), so splitting a write by owner costs no extra round trip. Where one
+owner's write reads another's (a job's batch), each owner builds its `Step`s and `run_steps`
+sends them as one statement.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection
@@ -78,6 +80,28 @@ def execute_together(statements: Iterable[Statement | None]) -> None:
         sql = f"WITH {parts} SELECT 1"
     with connection.cursor() as cur:
         cur.execute(sql, [p for s in statements for p in s.params])
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named part of a statement that several owners build together (`run_steps`): a
+    read, or a write (data-modifying) of the tables of the app that builds it. Its SQL (`%s`
+    parameters) may read the steps before it by name."""
+
+    name: str
+    sql: str
+    params: list = field(default_factory=list)
+
+
+def run_steps(steps: Iterable[Step], select: str) -> list[tuple]:
+    """`WITH <steps> <select>` on PostgreSQL: the rows of `select`. Where a job's step reads
+    what another owner's step wrote (the rows it deleted, the lines it locked), the steps run
+    as one statement and one snapshot, and the job's Python sees only the result."""
+    steps = list(steps)
+    parts = ",\n".join(f"{step.name} AS ({step.sql})" for step in steps)
+    with connection.cursor() as cur:
+        cur.execute(f"WITH {parts}\n{select}", [p for step in steps for p in step.params])
+        return cur.fetchall()
 
 
 def int_array(values) -> str:

@@ -19,7 +19,12 @@ from django.db import transaction
 from django.db.models import F
 
 from catalog.models import SKU
-from core.db import CompiledQuery, Statement, bulk_set_statement, execute_together, int_array
+from core.db import (
+    CompiledQuery,
+    Statement,
+    Step,
+    bulk_set_statement,
+)
 from core.errors import DomainError, NotFound
 from core.events import EventType
 from core.permissions import require
@@ -431,25 +436,29 @@ def _drop_backorders(order: Order, messages: list[str]) -> list[dict]:
 # --- the stale-allocation sweep ----------------------------------------------------------------
 
 
-# Lock the lines of `{line_ids}` (a subquery) that are cart lines (order pending), skipping the
-# ones another transaction holds: a CSR editing the cart, another sweep worker. The order's
-# status is read per line by its primary key (a join would hash all orders), under a share lock
-# on the order row that skips a locked one: a change or a submit claims the order row before it
-# reads the lines, so a cart being changed is left alone (the sweep taking its lines then would
-# let a submit place them as they were read), and a claim that comes after waits for the batch.
-# PostgreSQL; fulfillment/sweep.py runs it inside the batch's one statement.
-LOCK_CART_LINES_SQL = """
-SELECT l.id, l.order_id FROM orders_orderline l
-WHERE l.id IN ({line_ids})
-  AND (SELECT o.status FROM orders_order o WHERE o.id = l.order_id FOR SHARE SKIP LOCKED)
-      = 'pending'
-  AND NOT EXISTS (SELECT 1 FROM orders_quote q WHERE q.order_id = l.order_id AND q.status = 'open')
-ORDER BY l.id FOR UPDATE OF l SKIP LOCKED
-"""
+def lock_cart_lines_step(name: str, *, line_ids: str) -> Step:
+    """Lock the lines of `line_ids` (a subquery) that are cart lines (order pending), skipping
+    the ones another transaction holds: a CSR editing the cart, another sweep worker; (id,
+    order_id) of the lines locked. The order's status is read per line by its primary key (a
+    join would hash all orders), under a share lock on the order row that skips a locked one: a
+    change or a submit claims the order row before it reads the lines, so a cart being changed
+    is left alone (the sweep taking its lines then would let a submit place them as they were
+    read), and a claim that comes after waits for the batch."""
+    return Step(
+        name,
+        f"""SELECT l.id, l.order_id FROM orders_orderline l
+        WHERE l.id IN ({line_ids})
+          AND (SELECT o.status FROM orders_order o WHERE o.id = l.order_id FOR SHARE SKIP LOCKED)
+              = %s
+          AND NOT EXISTS (SELECT 1 FROM orders_quote q
+                          WHERE q.order_id = l.order_id AND q.status = %s)
+        ORDER BY l.id FOR UPDATE OF l SKIP LOCKED""",
+        [S.PENDING.value, QuoteStatus.OPEN.value],
+    )
 
 
 def lock_cart_lines_skip_locked(line_ids: list[int]) -> dict[int, int]:
-    """LOCK_CART_LINES_SQL through the ORM: {line id: order id} of the lines locked."""
+    """lock_cart_lines_step through the ORM: {line id: order id} of the lines locked."""
     return dict(
         OrderLine.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=line_ids, order__status=S.PENDING)
@@ -459,32 +468,44 @@ def lock_cart_lines_skip_locked(line_ids: list[int]) -> dict[int, int]:
     )
 
 
-def mark_swept(*, released: dict[int, list], line_ids, cutoff) -> None:
-    """Swept cart lines hold nothing now: they become unallocated (a swept line is allocated
-    or backordered, both of which may), and each order gets one event listing what went."""
-    line_ids = sorted(line_ids)
-    since = cutoff.isoformat()
-    execute_together(
+def mark_swept_steps(*, held: str, locked: str, cutoff) -> list[Step]:
+    """Swept cart lines hold nothing now: the lines of `held` (line_id, kind, quantity, the
+    allocations the sweep deleted) become unallocated (a swept line is allocated or backordered,
+    both of which may), and each order of `locked` (id, order_id) gets one event listing what
+    went: {"cutoff": ..., "released": [[line id, kind, quantity], ...]}."""
+    return [
+        Step(
+            f"{held}_marked",
+            "UPDATE orders_orderline SET inventory_status = %s "
+            f"WHERE id IN (SELECT line_id FROM {held})",
+            [L.UNALLOCATED.value],
+        ),
+        events.system_events_step(
+            f"{held}_noted",
+            EventType.STALE_ALLOCATIONS_RELEASED,
+            "SELECT l.order_id, jsonb_build_object('cutoff', %s::text, 'released', "
+            "jsonb_agg(jsonb_build_array(h.line_id, h.kind, h.quantity) "
+            "ORDER BY h.line_id, h.kind)) "
+            f"FROM {held} h JOIN {locked} l ON l.id = h.line_id GROUP BY l.order_id",
+            [cutoff.isoformat()],
+        ),
+    ]
+
+
+def mark_swept(*, released: dict[int, list], cutoff) -> None:
+    """mark_swept_steps through the ORM; `released` maps an order id to its released
+    [line id, kind, quantity], in line order."""
+    OrderLine.objects.filter(pk__in=[row[0] for rows in released.values() for row in rows]).update(
+        inventory_status=L.UNALLOCATED
+    )
+    events.record_many(
         [
-            Statement(
-                sql=(
-                    "UPDATE orders_orderline SET inventory_status = %s WHERE id = ANY(%s::bigint[])"
-                ),
-                params=[L.UNALLOCATED.value, int_array(line_ids)],
-                orm=lambda: OrderLine.objects.filter(pk__in=line_ids).update(
-                    inventory_status=L.UNALLOCATED
-                ),
-            ),
-            events.record_many_statement(
-                [
-                    (
-                        order_id,
-                        EventType.STALE_ALLOCATIONS_RELEASED,
-                        {"cutoff": since, "released": rows},
-                    )
-                    for order_id, rows in sorted(released.items())
-                ],
-                None,
-            ),
-        ]
+            (
+                order_id,
+                EventType.STALE_ALLOCATIONS_RELEASED,
+                {"cutoff": cutoff.isoformat(), "released": rows},
+            )
+            for order_id, rows in sorted(released.items())
+        ],
+        None,
     )

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from core.db import Statement, execute_together, int_array, text_array
+from core.db import Statement, Step, execute_together, int_array, text_array
 from core.events import EventType
 from orders.models import OrderEvent
 
@@ -85,6 +85,17 @@ def record_many_statement(rows: Iterable[EventRow], actor) -> Statement | None:
             text_array(_JSON.encode(d) for _, _, d in rows),
         ],
         orm=lambda: OrderEvent.objects.bulk_create(_events(rows, actor_id), batch_size=2000),
+    )
+
+
+def system_events_step(name: str, event_type: EventType, rows_sql: str, params: list) -> Step:
+    """One event by the system (no actor) for each row of `rows_sql` (order_id, data as
+    jsonb), as a step of a statement several owners build (core.db.run_steps)."""
+    return Step(
+        name,
+        "INSERT INTO orders_orderevent (event_type, actor_id, occurred_at, data, order_id) "
+        f"SELECT %s, NULL, now(), e.data, e.order_id FROM ({rows_sql}) AS e(order_id, data)",
+        [int(event_type), *params],
     )
 
 

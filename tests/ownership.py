@@ -12,9 +12,10 @@ On exit the block fails, listing each statement on a watched app's table issued 
 outside that app. `owners` narrows an app to some of its modules, e.g.
 `owners={"fulfillment": ("fulfillment.inventory",)}`.
 
-Several owners' statements may travel in one round trip (`core.db.execute_together`): each
-`core.db.Statement` is then judged by the module that built it, since that is where its SQL
-comes from, and the combined statement itself is not judged again.
+Several owners' statements may travel in one round trip (`core.db.execute_together`,
+`core.db.run_steps`): each `core.db.Statement` or `core.db.Step` is then judged by the module
+that built it, since that is where its SQL comes from, and the combined statement itself is not
+judged again.
 """
 
 from __future__ import annotations
@@ -76,44 +77,57 @@ def _issuer(packages: set[str], skip: tuple[str, ...] = ()) -> str:
 @contextmanager
 def _statements_judged_by_their_builder(record):
     """While active, `record(sql, module)` is called for each `core.db.Statement` sent through
-    `execute_together`, with the module that built it; yields a flag that is true while such
-    a combined statement runs (the query-log watcher then leaves it alone)."""
+    `execute_together` and each `core.db.Step` sent through `run_steps`, with the module that
+    built it; yields a flag that is true while such a combined statement runs (the query-log
+    watcher then leaves it alone)."""
     built_by: dict[int, str] = {}
     running = {"together": False}
-    original_init = core_db.Statement.__init__
-    original_together = core_db.execute_together
-
-    def init(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        # core.db's helpers build a statement for the owner that asks for it
-        built_by[id(self)] = _issuer(_packages, skip=("core.db",))
-
-    def execute_together(statements):
-        statements = [s for s in statements if s is not None]
-        for statement in statements:
-            record(statement.sql, built_by.get(id(statement), "?"))
-        running["together"] = True
-        try:
-            original_together(statements)
-        finally:
-            running["together"] = False
-
-    # modules that imported the function by name hold their own reference to it
-    holders = [
-        module
-        for module in list(sys.modules.values())
-        if getattr(module, "execute_together", None) is original_together
-    ]
     _packages = _project_packages()
-    core_db.Statement.__init__ = init
-    for module in holders:
-        module.execute_together = execute_together
+    originals = {
+        "execute_together": core_db.execute_together,
+        "run_steps": core_db.run_steps,
+    }
+    inits = {cls: cls.__init__ for cls in (core_db.Statement, core_db.Step)}
+
+    def judged_init(original_init):
+        def init(self, *args, **kwargs):
+            original_init(self, *args, **kwargs)
+            # core.db's helpers build a statement for the owner that asks for it
+            built_by[id(self)] = _issuer(_packages, skip=("core.db",))
+
+        return init
+
+    def judged(original):
+        def run(parts, *args, **kwargs):
+            parts = [p for p in parts if p is not None]
+            for part in parts:
+                record(part.sql, built_by.get(id(part), "?"))
+            running["together"] = True
+            try:
+                return original(parts, *args, **kwargs)
+            finally:
+                running["together"] = False
+
+        return run
+
+    # modules that imported the functions by name hold their own reference to them
+    holders = [
+        (module, name)
+        for module in list(sys.modules.values())
+        for name, original in originals.items()
+        if getattr(module, name, None) is original
+    ]
+    for cls, original_init in inits.items():
+        cls.__init__ = judged_init(original_init)
+    for module, name in holders:
+        setattr(module, name, judged(originals[name]))
     try:
         yield running
     finally:
-        core_db.Statement.__init__ = original_init
-        for module in holders:
-            module.execute_together = original_together
+        for cls, original_init in inits.items():
+            cls.__init__ = original_init
+        for module, name in holders:
+            setattr(module, name, originals[name])
 
 
 @contextmanager

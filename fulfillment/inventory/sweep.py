@@ -3,13 +3,14 @@ oldest allocations, delete those of the lines the sweep took, give their stock b
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from core.db import int_array
+from core.db import Step, int_array
 from fulfillment.inventory import locks
 from fulfillment.models import ExpectedInventory, Inventory, LineAllocation
 
@@ -20,26 +21,43 @@ MIN_CURSOR = (datetime(1970, 1, 1, tzinfo=timezone.get_fixed_timezone(0)), 0)
 HeldRow = tuple[int, str, int | None, int | None, int, int | None]
 
 
-# The next `limit` allocations older than the cutoff after the cursor, on the allocation age
-# index (PostgreSQL; fulfillment/sweep.py runs it inside the batch's one statement).
-WINDOW_SQL = """
-SELECT allocated_at, id, line_id FROM fulfillment_lineallocation
-WHERE allocated_at < %(cutoff)s AND (allocated_at, id) > (%(after_at)s, %(after_id)s)
-ORDER BY allocated_at, id LIMIT %(limit)s
-"""
+def window_step(name: str, *, cutoff, cursor, limit: int) -> Step:
+    """The next `limit` allocations older than the cutoff after the cursor (allocated_at, id),
+    on the allocation age index: (allocated_at, id, line_id)."""
+    return Step(
+        name,
+        "SELECT allocated_at, id, line_id FROM fulfillment_lineallocation "
+        "WHERE allocated_at < %s AND (allocated_at, id) > (%s, %s) "
+        "ORDER BY allocated_at, id LIMIT %s",
+        [cutoff, cursor[0], cursor[1], limit],
+    )
 
-# Delete the stale allocations of the lines in the relation `{lines}` (a column `id`), returning
-# what they held. A line's rows are written together by one allocation, so they are all stale or
-# all fresh (a cart re-allocated meanwhile keeps its stock).
-TAKE_SQL = """
-DELETE FROM fulfillment_lineallocation a USING {lines} taken
-WHERE a.line_id = taken.id AND a.allocated_at < %(cutoff)s
-RETURNING a.line_id, a.kind, a.inventory_id, a.expected_id, a.quantity, a.sku_id
-"""
+
+def take_step(name: str, *, lines: str, cutoff) -> Step:
+    """Delete the stale allocations of the lines in the step `lines` (a column `id`), returning
+    what they held as HeldRow columns. A line's rows are written together by one allocation, so
+    they are all stale or all fresh (a cart re-allocated meanwhile keeps its stock)."""
+    return Step(
+        name,
+        f"DELETE FROM fulfillment_lineallocation a USING {lines} taken "
+        "WHERE a.line_id = taken.id AND a.allocated_at < %s "
+        "RETURNING a.line_id, a.kind, a.inventory_id, a.expected_id, a.quantity, a.sku_id",
+        [cutoff],
+    )
+
+
+def given_back_step(name: str, *, held: str) -> Step:
+    """What the step `held` (HeldRow columns) gives back, per inventory or expected row:
+    (kind, inventory_id, expected_id, sku_id, quantity); `give_back` takes it."""
+    return Step(
+        name,
+        "SELECT kind, inventory_id, expected_id, sku_id, sum(quantity)::int "
+        f"FROM {held} GROUP BY kind, inventory_id, expected_id, sku_id",
+    )
 
 
 def stale_window(*, cutoff, cursor, limit: int) -> tuple[list[int], tuple | None]:
-    """WINDOW_SQL through the ORM: (the window's line ids, its last (allocated_at, id)), or
+    """window_step through the ORM: (the window's line ids, its last (allocated_at, id)), or
     ([], None) when no stale allocation is left."""
     after_at, after_id = cursor
     window = list(
@@ -54,7 +72,7 @@ def stale_window(*, cutoff, cursor, limit: int) -> tuple[list[int], tuple | None
 
 
 def take_stale(*, line_ids, cutoff) -> list[HeldRow]:
-    """TAKE_SQL through the ORM, for these (locked) lines."""
+    """take_step through the ORM, for these (locked) lines."""
     rows = list(
         LineAllocation.objects.filter(
             line_id__in=list(line_ids), allocated_at__lt=cutoff
@@ -64,13 +82,24 @@ def take_stale(*, line_ids, cutoff) -> list[HeldRow]:
     return [r[1:] for r in rows]
 
 
-def give_back(inv: dict[int, int], exp: dict[int, int]) -> None:
-    """Give back `inv` (inventory id → quantity allocated) and `exp` (expected id → quantity
-    promised): the rows every cart shares, locked in primary-key order, one UPDATE each."""
+def give_back(given) -> set[int]:
+    """Give back the rows of `given_back_step` (kind, inventory_id, expected_id, sku_id,
+    quantity): the inventory and expected rows every cart shares, locked in primary-key order,
+    one UPDATE each. Returns the SKUs whose on-hand stock was freed."""
+    inv: dict[int, int] = defaultdict(int)
+    exp: dict[int, int] = defaultdict(int)
+    freed: set[int] = set()
+    for kind, inventory_id, expected_id, sku_id, quantity in given:
+        if kind == "on_hand":
+            inv[inventory_id] += quantity
+            freed.add(sku_id)
+        elif kind == "expected":
+            exp[expected_id] += quantity
     if connection.vendor == "postgresql":
         _give_back_postgres(inv, exp)
     else:
         _give_back_orm(inv, exp)
+    return freed
 
 
 def _give_back_postgres(inv: dict[int, int], exp: dict[int, int]) -> None:

@@ -188,6 +188,38 @@ def test_stale_sweep_releases_old_cart_lines_only(csr, tor, sku, ground):
     assert allocation.refresh_cart_allocation(order=cart, actor=csr) == []
 
 
+def test_each_swept_cart_gets_one_event_listing_what_it_released(csr, tor, sku):
+    stock(sku, tor, 3)
+    expected = expect(sku, tor, 10)
+    cart, other = OrderFactory(created_by=csr), OrderFactory(created_by=csr)
+    split = OrderLineFactory(order=cart, sku=sku, quantity=5)  # 3 on hand, 2 expected
+    whole = OrderLineFactory(order=cart, sku=sku, quantity=1)  # expected
+    alone = OrderLineFactory(order=other, sku=sku, quantity=2)  # expected
+    for line in (split, whole, alone):
+        allocation.allocate_line(line=line)
+    LineAllocation.objects.update(allocated_at=timezone.now() - timedelta(days=1))
+    now = timezone.now()
+    cutoff = (now - sweep.allocation_good_for()).isoformat()
+
+    assert sweep.sweep_stale_allocations(now=now) == 3
+
+    events = {e.order_id: e.data for e in OrderEvent.objects.filter(event_type=512)}
+    assert events == {
+        cart.pk: {
+            "cutoff": cutoff,
+            "released": [
+                [split.pk, "expected", 2],
+                [split.pk, "on_hand", 3],
+                [whole.pk, "expected", 1],
+            ],
+        },
+        other.pk: {"cutoff": cutoff, "released": [[alone.pk, "expected", 2]]},
+    }
+    assert Inventory.objects.get(sku=sku).allocated == 0
+    expected.refresh_from_db()
+    assert expected.promised_quantity == 0
+
+
 def test_a_sweep_batch_that_fails_leaves_every_line_untouched(csr, tor, sku, monkeypatch):
     stock(sku, tor, 20)
     lines = [

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.db import Step, run_steps
 from fulfillment import sweep
 from fulfillment.inventory import stock as inventory_stock
 from fulfillment.models import LineAllocation
@@ -71,6 +72,23 @@ def test_the_stale_sweep_writes_from_the_owners(csr, tor, sku):
     for line in lines:
         allocation.allocate_line(line=line)
     LineAllocation.objects.update(allocated_at=timezone.now() - timedelta(days=1))
-    with only_owners_write("orders", "fulfillment"):
+    with only_owners_write("orders", "fulfillment") as writes:
         assert sweep.sweep_stale_allocations() == 3
     assert not LineAllocation.objects.exists()
+    assert {(w.verb, w.table) for w in writes} >= {  # seen, so the check could have failed
+        ("DELETE", "fulfillment_lineallocation"),
+        ("UPDATE", "orders_orderline"),
+        ("INSERT", "orders_orderevent"),
+        ("UPDATE", "fulfillment_inventory"),
+    }
+
+
+@pytest.mark.postgres
+def test_a_step_that_writes_another_apps_table_is_reported(cart, sku):
+    OrderLineFactory(order=cart, sku=sku, quantity=1)
+    with pytest.raises(AssertionError, match="UPDATE orders_orderline .* from tests"):
+        with only_owners_write("orders"):
+            step = Step(
+                "bumped", "UPDATE orders_orderline SET quantity = quantity + 1 RETURNING id"
+            )
+            run_steps([step], "SELECT count(*) FROM bumped")
