@@ -5,8 +5,7 @@ Each batch is one transaction:
    allocation age index with a per-worker cursor;
 2. orders locks their lines that are cart lines (order pending) `FOR UPDATE SKIP LOCKED`: two
    workers never take the same line, and a CSR editing a cart is skipped rather than waited for;
-3. inventory deletes the stale allocation rows of the locked lines, returning what they held
-   and what they held;
+3. inventory deletes the stale allocation rows of the locked lines, returning what they held;
 4. orders marks those lines `unallocated` and writes one order event per order;
    on PostgreSQL steps 1-4 are one statement (core.db.run_steps), each step built by its owner;
 5. last (the rows every cart shares, so their locks are held briefly): inventory gives the

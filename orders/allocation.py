@@ -19,12 +19,7 @@ from django.db import transaction
 from django.db.models import F
 
 from catalog.models import SKU
-from core.db import (
-    CompiledQuery,
-    Statement,
-    Step,
-    bulk_set_statement,
-)
+from core.db import CompiledQuery, Statement, Step, bulk_set_statement
 from core.errors import DomainError, NotFound
 from core.events import EventType
 from core.permissions import require
