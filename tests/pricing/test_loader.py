@@ -243,3 +243,23 @@ def test_a_rebuild_makes_anew_only_the_rules_whose_promotion_changed(store):
     assert after["Fifth"] is not before["Fifth"]
     assert after["Fifth"].sku_ids == {store.pen.pk, store.notebook.pk}
     assert {p.name: p for p in build_rules().promotions}["Tenth"] is after["Tenth"]
+
+
+def test_a_rebuild_sees_a_gift_skus_new_code(store):
+    """A rule names its gift by the SKU's code, read with the promotion: renaming the SKU
+    alone makes the rule anew."""
+    from pricing.loader import build_rules
+
+    PromotionFactory(
+        name="Case with a notebook",
+        reward=m.Reward.PRODUCT_GIFT,
+        percent=None,
+        skus=[store.notebook],
+        gift_sku=store.case,
+    )
+    assert build_rules().promotions[0].gift_sku_code == "CASE-A5"
+
+    store.case.code = "CASE-A5-NEW"
+    store.case.save()
+
+    assert build_rules().promotions[0].gift_sku_code == "CASE-A5-NEW"
