@@ -57,9 +57,12 @@ class RepriceChanges:
     """What one reprice wrote, so that a screen can redraw only that (`order.reprice_changes`
     after `reprice_order`): the lines whose price or discount names changed, whether gift lines
     came, went or changed, whether a quote's price lock stood, and the goods lines' SKUs.
-    `prices`: each changed line's unit price, discount and line total as written."""
+    `prices`: each changed line's unit price, discount and line total as written; `renamed`:
+    the lines among them whose discount names changed (an order promotion's new share on every
+    line keeps their names)."""
 
     prices: dict[int, tuple[Decimal, Decimal, Decimal]]
+    renamed: frozenset[int]
     gifts_changed: bool
     price_locked: bool
     ship_to_count: int
@@ -263,15 +266,17 @@ def reprice_order(
     new_names = order.pricing_detail["lines"]
     # An open quote's cart keeps the quoted prices until the quote expires (orders/quotes).
     locked = read.quote_id is not None and price_lock.apply_price_lock(order, now) is not None
-    changed = written.repriced | {
+    renamed = frozenset(
         x.pk for x in read.lines if old_names.get(str(x.pk)) != new_names.get(str(x.pk))
-    }
+    )
+    changed = written.repriced | renamed
     order.reprice_changes = RepriceChanges(
         prices={
             p.line_id: (p.unit_price, p.discount_total, p.line_total)
             for p in priced.lines
             if p.line_id in changed
         },
+        renamed=renamed,
         gifts_changed=written.gifts_changed,
         price_locked=locked,
         ship_to_count=len(read.facts.ship_tos),

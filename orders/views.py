@@ -147,6 +147,7 @@ class _RepricedLine:
     unit_price: Decimal
     discount_total: Decimal
     line_total: Decimal
+    renamed: bool  # its discount names changed too: they are drawn again
     is_gift = False  # gift lines' prices do not move: a gift that changed redraws the cart
 
 
@@ -161,12 +162,13 @@ def _render_changed_line(line: OrderLine) -> HttpResponse | None:
     row = selectors.cart_line(order, line.pk)
     if row is None:  # removed by another CSR since
         return None
+    changes = order.reprice_changes
     repriced = [
-        _RepricedLine(pk, *amounts)
-        for pk, amounts in sorted(order.reprice_changes.prices.items())
+        _RepricedLine(pk, *amounts, renamed=pk in changes.renamed)
+        for pk, amounts in sorted(changes.prices.items())
         if pk != line.pk
     ]
-    _decorate_lines(order, [row, *repriced])
+    _decorate_lines(order, [row, *(x for x in repriced if x.renamed)])
     is_new = getattr(line, "is_new", False)
     context = _foot_context(order) | {
         "changed_lines": [] if is_new else [row],

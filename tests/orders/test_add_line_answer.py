@@ -79,6 +79,24 @@ def test_a_line_whose_discount_the_add_earns_is_sent_again(
     assert promotions and "Two items, 10% off" in promotions.group(0)  # the panel came too
 
 
+def test_a_line_whose_share_of_an_order_discount_moved_gets_its_amounts_not_its_names(
+    csr, csr_client, guest_cart, sku, sku2, priced, ground
+):
+    PromotionFactory(name="Three off the order", reward="order_fixed", amount=Decimal("3.00"))
+    bump_rules_version()
+    services.ship_to_add(actor=csr, order=guest_cart, address=ADDRESS)
+    services.line_add(actor=csr, order=guest_cart, sku_code=sku.code)
+    first = guest_cart.lines.get()
+
+    body = add(csr_client, guest_cart, sku2).text
+
+    # 3.00 shared by 20.00 and 5.00: the first line's part moves from 3.00 to 2.40
+    assert f'<td class="num" id="line-{first.pk}-discount" hx-swap-oob="true">−2.40</td>' in body
+    assert f'id="line-{first.pk}-why"' not in body  # "Three off the order" still, as shown
+    new_row = rows_in(body)[str(sku2_line(guest_cart).pk)]
+    assert "Three off the order" in new_row
+
+
 def sku2_line(cart):
     return cart.lines.order_by("-pk").first()
 
