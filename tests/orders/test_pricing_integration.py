@@ -192,6 +192,21 @@ def test_a_reprice_that_changes_nothing_does_not_rewrite_the_pricing_detail(
     assert not [q for q in queries.captured_queries if "pricing_detail" in q["sql"]]
 
 
+@pytest.mark.postgres
+def test_a_big_pricing_detail_is_stored_lz4_compressed(guest_cart):
+    """Every cart change writes the detail anew; lz4 compresses it in less time than pglz."""
+    from django.db import connection
+
+    detail = {"lines": {str(n): [f"Promotion {n % 37}"] * 18 for n in range(50)}}
+    Order.objects.filter(pk=guest_cart.pk).update(pricing_detail=detail)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_column_compression(pricing_detail) FROM orders_order WHERE id = %s",
+            [guest_cart.pk],
+        )
+        assert cursor.fetchone() == ("lz4",)
+
+
 def test_a_code_whose_promotion_does_not_apply_says_why_instead_of_applied(
     csr_client, guest_cart, csr, sku, prices, ground
 ):
