@@ -263,7 +263,7 @@ def _promotion_rules() -> tuple[e.PromotionRule, ...]:
     for pid, made in made_of.items():
         if _built_from(pid) == made:
             built[pid] = _rules_built[pid]
-        elif pid in rows:  # not deleted since its links were read
+        elif pid in rows:  # not deleted or deactivated since its links were read
             built[pid] = (made, promotion_rule(rows[pid], made[1][:ROW_VERSION], shared))
     # Replaced whole, not merged: deleted promotions go with it. Two threads rebuilding at once
     # may leave either's; each is a rule made from what it is stored with.
@@ -282,11 +282,12 @@ def _in_order(rule: e.PromotionRule) -> tuple[int, int]:
 
 
 def _rows_of(promotion_ids: list[int]) -> dict[int, tuple]:
-    """These promotions' rows (PROMOTION_COLUMNS), by id (a new process: every one of them, the
-    ids as one array parameter)."""
+    """These promotions' rows (PROMOTION_COLUMNS), by id, those still active (a new process:
+    every one of them, the ids as one array parameter). One deactivated since its links were
+    read is left out, as one deleted since is."""
     if not promotion_ids:
         return {}
-    found = m.Promotion.objects.filter(IdIn(F("pk"), promotion_ids))
+    found = m.Promotion.objects.filter(IdIn(F("pk"), promotion_ids), is_active=True)
     return {row[0]: row for row in found.values_list(*PROMOTION_COLUMNS)}
 
 
