@@ -467,12 +467,15 @@ def mark_swept_steps(*, held: str, locked: str, cutoff) -> list[Step]:
     """Swept cart lines hold nothing now: the lines of `held` (line_id, kind, quantity, the
     allocations the sweep deleted) become unallocated (a swept line is allocated or backordered,
     both of which may), and each order of `locked` (id, order_id) gets one event listing what
-    went: {"cutoff": ..., "released": [[line id, kind, quantity], ...]}."""
+    went: {"cutoff": ..., "released": [[line id, kind, quantity], ...]}.
+
+    The lines are found by one array of ids (one pass over the primary key with the ids
+    sorted), not `IN (SELECT ...)`, which PostgreSQL planned as a probe per row."""
     return [
         Step(
             f"{held}_marked",
             "UPDATE orders_orderline SET inventory_status = %s "
-            f"WHERE id IN (SELECT line_id FROM {held})",
+            f"WHERE id = ANY(ARRAY(SELECT line_id FROM {held}))",
             [L.UNALLOCATED.value],
         ),
         events.system_events_step(
