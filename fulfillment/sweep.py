@@ -31,13 +31,17 @@ from orders import allocation as orders_allocation
 
 MIN_CURSOR = inventory_sweep.MIN_CURSOR
 
+# A batch of 5,000 lines holds its locks about 0.1 s here. Batches of 2,000 pay the per-batch
+# plan and commit 2.5 times as often: 200,000 stale lines took 5.4 and 5.8 s, against 4.6-5.5 s.
+BATCH_SIZE = 5000
+
 
 def allocation_good_for() -> timedelta:
     return timedelta(minutes=FulfillmentSettings.current().allocation_good_for_minutes)
 
 
 def sweep_stale_allocations(
-    *, batch_size: int = 2000, progress=None, now=None, max_batches=None
+    *, batch_size: int = BATCH_SIZE, progress=None, now=None, max_batches=None
 ) -> int:
     """ "Find stale order line items": cart lines allocated longer than "allocation good for"
     lose their allocation. Each batch is one transaction."""
@@ -111,7 +115,7 @@ def sweep_batch(
         return swept, new_cursor
 
 
-def run_sweep(*, cutoff, batch_size: int = 2000, progress=None, max_batches=None) -> int:
+def run_sweep(*, cutoff, batch_size: int = BATCH_SIZE, progress=None, max_batches=None) -> int:
     """Sweep until no stale cart line is left (or `max_batches`). Returns lines swept."""
     with loaded_objects_out_of_gc():
         return _sweep_batches(cutoff, batch_size, progress, max_batches)

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from fulfillment.sweep import allocation_good_for, sweep_stale_allocations
+from fulfillment.sweep import BATCH_SIZE, allocation_good_for, sweep_stale_allocations
 
 
 class Command(BaseCommand):
@@ -12,7 +12,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int, default=2000)
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
 
     def handle(self, *args, batch_size, **options):
         started = time.monotonic()
