@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F
 
 from catalog.models import SKU
-from core.db import CompiledQuery, Statement, Step, bulk_set_statement
+from core.db import CompiledQuery, Statement, Step, bulk_set_statement, in_step
 from core.errors import DomainError, NotFound
 from core.events import EventType
 from core.permissions import require
@@ -467,15 +467,12 @@ def mark_swept_steps(*, held: str, locked: str, cutoff) -> list[Step]:
     """Swept cart lines hold nothing now: the lines of `held` (line_id, kind, quantity, the
     allocations the sweep deleted) become unallocated (a swept line is allocated or backordered,
     both of which may), and each order of `locked` (id, order_id) gets one event listing what
-    went: {"cutoff": ..., "released": [[line id, kind, quantity], ...]}.
-
-    The lines are found by one array of ids (one pass over the primary key with the ids
-    sorted), not `IN (SELECT ...)`, which PostgreSQL planned as a probe per row."""
+    went: {"cutoff": ..., "released": [[line id, kind, quantity], ...]}."""
     return [
         Step(
             f"{held}_marked",
             "UPDATE orders_orderline SET inventory_status = %s "
-            f"WHERE id = ANY(ARRAY(SELECT line_id FROM {held}))",
+            f"WHERE id {in_step('line_id', held)}",
             [L.UNALLOCATED.value],
         ),
         events.system_events_step(

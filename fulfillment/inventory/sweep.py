@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from core.db import Step, int_array
+from core.db import Step, in_step, int_array
 from fulfillment.inventory import locks
 from fulfillment.models import ExpectedInventory, Inventory, LineAllocation
 
@@ -36,14 +36,11 @@ def window_step(name: str, *, cutoff, cursor, limit: int) -> Step:
 def take_step(name: str, *, lines: str, cutoff) -> Step:
     """Delete the stale allocations of the lines in the step `lines` (a column `id`), returning
     what they held as HeldRow columns. A line's rows are written together by one allocation, so
-    they are all stale or all fresh (a cart re-allocated meanwhile keeps its stock).
-
-    The line ids go in as one array, not as a join: PostgreSQL then walks the line index once
-    with the ids sorted, where it planned the join as one probe per row."""
+    they are all stale or all fresh (a cart re-allocated meanwhile keeps its stock)."""
     return Step(
         name,
         "DELETE FROM fulfillment_lineallocation a "
-        f"WHERE a.line_id = ANY(ARRAY(SELECT id FROM {lines})) AND a.allocated_at < %s "
+        f"WHERE a.line_id {in_step('id', lines)} AND a.allocated_at < %s "
         "RETURNING a.line_id, a.kind, a.inventory_id, a.expected_id, a.quantity, a.sku_id",
         [cutoff],
     )
